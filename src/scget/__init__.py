@@ -1,0 +1,34 @@
+"""scget: GET, the general expression transformer, for single-cell multiome data.
+
+The namespaces follow scanpy: :mod:`scget.pp` turns a cell-level MuData into
+model-ready pseudobulks, :mod:`scget.tl` trains and interprets GET, :mod:`scget.pl`
+plots, :mod:`scget.datasets` simulates and fetches data. Heavy dependencies (torch,
+MOODS, scanpy) load only when a function that needs them is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from ._settings import settings
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("pp", "tl", "pl", "datasets", "motifs", "genome", "nn")
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import datasets, genome, motifs, nn, pl, pp, tl
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'scget' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SUBMODULES])
+
+
+__all__ = ["__version__", "datasets", "genome", "motifs", "nn", "pl", "pp", "settings", "tl"]

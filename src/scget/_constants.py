@@ -1,0 +1,50 @@
+"""Constants of the GET method and of the MuData contract, named once.
+
+Method constants follow ``get-method.md`` (Fu et al., Nature 2025 and its code).
+"""
+
+from __future__ import annotations
+
+# --- the method -------------------------------------------------------------------
+#: Regions per model input window.
+WINDOW_SIZE = 200
+#: Stride of fine-tuning windows (pretraining windows do not overlap).
+FINETUNE_STRIDE = 100
+#: Windows spanning more genomic distance than this are dropped.
+MAX_WINDOW_SPAN = 5_000_000
+#: Accessibility score: log10(count / total * ATAC_SCALE + 1), divided by its max.
+ATAC_SCALE = 1e5
+#: Expression: log10(count / total * TPM_SCALE + 1).
+TPM_SCALE = 1e6
+#: Extension (bp) on each side of a TSS when matching TSSs to peaks.
+TSS_EXTEND = 300
+#: Promoters with accessibility score below this get a zero expression target.
+MIN_ACCESSIBILITY = 0.05
+#: Motif p-value threshold used by MOODS.
+MOTIF_PVALUE = 1e-4
+#: Fraction of regions masked in pretraining.
+MASK_RATIO = 0.5
+
+# --- the MuData contract -------------------------------------------------------------
+RNA = "rna"
+ATAC = "atac"
+#: Key of ``.uns`` under which every scget result and its parameters are stored.
+UNS_KEY = "scget"
+#: ``["atac"].varm`` key of the motif-cluster score DataFrame (peaks x clusters).
+MOTIF_KEY = "motif_scores"
+#: Raw summed counts of a pseudobulk, in both modalities.
+COUNTS_LAYER = "counts"
+#: Expression targets per pseudobulk and peak, by strand.
+TARGET_LAYERS = ("target_plus", "target_minus")
+#: GET predictions per pseudobulk and peak, by strand.
+PREDICTION_LAYERS = ("get_plus", "get_minus")
+#: Gene-level predictions in ``["rna"].layers``.
+GENE_PREDICTION_LAYER = "get_pred"
+#: ``["atac"].var`` columns of genes with a TSS in the peak, ';'-joined, by strand.
+TSS_GENE_COLUMNS = ("tss_genes_plus", "tss_genes_minus")
+#: ``["rna"].var`` column of the peaks holding a gene's TSSs, ';'-joined.
+GENE_PEAKS_COLUMN = "tss_peaks"
+#: Separator of list-valued string columns (h5ad cannot store lists).
+LIST_SEP = ";"
+#: Name of the accessibility feature (the last model input column).
+ACCESSIBILITY_FEATURE = "accessibility"

@@ -1,0 +1,72 @@
+"""Genomic intervals: parsing and formatting peak names (``chr:start-end``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+_PEAK_PATTERN = re.compile(r"^(?P<chrom>[^:\s]+)[:_-](?P<start>\d+)[-_](?P<end>\d+)$")
+
+
+def parse_peak_names(names: Iterable[str]) -> pd.DataFrame:
+    """Parse peak names into a BED-like table.
+
+    Accepts ``chr1:100-200`` (the contract), and also ``chr1-100-200`` and
+    ``chr1_100_200`` as written by some pipelines. Coordinates are 0-based,
+    half-open, as in BED and 10x peak names.
+
+    Parameters
+    ----------
+    names
+        Peak names.
+
+    Returns
+    -------
+    DataFrame with columns ``chrom`` (str), ``start`` and ``end`` (int64), indexed by name.
+
+    Raises
+    ------
+    ValueError
+        If any name cannot be parsed or has ``end <= start``; the message lists
+        the first offenders.
+    """
+    names = pd.Index([str(n) for n in names])
+    parts = names.str.extract(_PEAK_PATTERN)
+    bad = parts["chrom"].isna().to_numpy()
+    if bad.any():
+        examples = ", ".join(repr(n) for n in names[bad][:5])
+        raise ValueError(
+            f"{bad.sum()} peak name(s) cannot be parsed as 'chrom:start-end', e.g. {examples}. "
+            "Rename the peaks (e.g. mdata['atac'].var_names) to the form 'chr1:1000-1500'."
+        )
+    table = pd.DataFrame(
+        {
+            "chrom": parts["chrom"].to_numpy(dtype=str),
+            "start": parts["start"].astype(np.int64).to_numpy(),
+            "end": parts["end"].astype(np.int64).to_numpy(),
+        },
+        index=names,
+    )
+    empty = table["end"] <= table["start"]
+    if empty.any():
+        examples = ", ".join(repr(n) for n in table.index[empty][:5])
+        raise ValueError(f"{empty.sum()} peak(s) have end <= start, e.g. {examples}.")
+    return table
+
+
+def format_peak_names(chrom, start, end) -> pd.Index:
+    """Format intervals as ``chrom:start-end`` names."""
+    return pd.Index(
+        [f"{c}:{s}-{e}" for c, s, e in zip(chrom, np.asarray(start), np.asarray(end), strict=True)]
+    )
+
+
+def chromosome_sort_key(chrom: str) -> tuple[int, int, str]:
+    """Natural order of chromosome names: chr1, chr2, ..., chr10, ..., chrX, chrY, chrM, others."""
+    name = chrom[3:] if chrom.lower().startswith("chr") else chrom
+    if name.isdigit():
+        return (0, int(name), "")
+    return (1, {"X": 0, "Y": 1, "M": 2, "MT": 2}.get(name.upper(), 3), name)

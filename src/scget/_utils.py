@@ -1,0 +1,100 @@
+"""Small helpers shared across namespaces: devices, workers, the ``.uns`` store, checks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._constants import UNS_KEY
+from ._settings import settings
+
+
+def is_main_process() -> bool:
+    """Whether this is rank 0 of a ``torchrun`` job (or a single process)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """Number of worker processes for ``n_jobs`` (``None``/-1: settings, then all cores)."""
+    if n_jobs is None:
+        n_jobs = settings.n_jobs
+    if n_jobs is None or n_jobs == -1:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive integer, -1 or None, got {n_jobs!r}")
+    return int(n_jobs)
+
+
+def resolve_device(device: str | None = None):
+    """The :class:`torch.device` for ``device`` (``"auto"``: CUDA, then MPS, then CPU)."""
+    import torch
+
+    device = settings.device if device is None else device
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available; use 'auto'.")
+    return resolved
+
+
+def store_result(container, key: str, value: Any, params: Mapping[str, Any] | None = None) -> None:
+    """Write ``value`` to ``container.uns["scget"][key]``, replacing any earlier result.
+
+    ``params`` are stored beside it under ``[key]["params"]`` when given, so that a
+    rerun overwrites both rather than appending.
+    """
+    store = container.uns.setdefault(UNS_KEY, {})
+    if params is None:
+        store[key] = value
+    else:
+        store[key] = {"result": value, "params": _h5_safe(dict(params))}
+
+
+def _h5_safe(params: dict[str, Any]) -> dict[str, Any]:
+    """Make parameter values storable in HDF5 (no ``None``, no tuples of mixed types)."""
+    safe = {}
+    for name, value in params.items():
+        if value is None:
+            safe[name] = "None"
+        elif isinstance(value, Mapping):
+            safe[name] = _h5_safe(dict(value))
+        elif isinstance(value, list | tuple):
+            safe[name] = [str(v) if not isinstance(v, int | float) else v for v in value]
+        elif isinstance(value, os.PathLike):
+            safe[name] = os.fspath(value)
+        else:
+            safe[name] = value
+    return safe
+
+
+def check_counts(matrix, what: str) -> None:
+    """Raise ``ValueError`` unless ``matrix`` holds non-negative integer counts.
+
+    Parameters
+    ----------
+    matrix
+        Dense or sparse matrix.
+    what
+        Name used in the message, e.g. ``'mdata["rna"].X'``.
+    """
+    values = matrix.data if sp.issparse(matrix) else np.asarray(matrix)
+    if values.size == 0:
+        return
+    if not np.issubdtype(values.dtype, np.number):
+        raise ValueError(f"{what} must be numeric counts, got dtype {values.dtype}.")
+    if values.min() < 0:
+        raise ValueError(f"{what} holds negative values; raw counts are expected.")
+    if np.issubdtype(values.dtype, np.floating) and not np.all(np.mod(values, 1) == 0):
+        raise ValueError(
+            f"{what} holds non-integer values; raw counts are expected. If your counts are "
+            "in a layer (e.g. layers['counts']), pass that layer instead of a normalised X."
+        )

@@ -1,0 +1,9 @@
+"""Datasets: simulated multiomes with known regulatory truth, and downloaders."""
+
+from .._lazy import lazy_namespace
+
+_EXPORTS = {
+    "simulate_multiome": "._simulate",
+}
+__getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

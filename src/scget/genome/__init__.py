@@ -1,0 +1,10 @@
+"""Genome sequence (FASTA) and gene annotation (GTF, TSS tables) of any species."""
+
+from .._lazy import lazy_namespace
+
+_EXPORTS = {
+    "Genome": "._fasta",
+    "read_gtf": "._annotation",
+}
+__getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

@@ -1,0 +1,10 @@
+"""Motif collections: PWMs, their TF names and their clusters (GET's feature space)."""
+
+from .._lazy import lazy_namespace
+
+_EXPORTS = {
+    "MotifCollection": "._collection",
+    "load_jaspar": "._jaspar",
+}
+__getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

@@ -1,0 +1,12 @@
+"""The GET network in plain torch (no AnnData): modules, presets, LoRA, checkpoint import."""
+
+from .._lazy import lazy_namespace
+
+_EXPORTS = {
+    "GETConfig": "._config",
+    "PRESETS": "._config",
+    "GETNetwork": "._network",
+    "GETOutput": "._network",
+}
+__getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)
