@@ -1,0 +1,135 @@
+"""Sizes and regularisation of the GET network, with named presets."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Preset name -> :class:`GETConfig` keyword arguments (everything but ``n_features``).
+#: ``"base"`` is the published GET (768 wide, 12 layers, 12 heads, FFN 3072, dropout and
+#: drop-path 0.1; 85.5 M parameters with 283 features). ``"small"`` and ``"tiny"``
+#: train in minutes on a laptop CPU.
+PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {
+        "hidden_dim": 64,
+        "n_layers": 2,
+        "n_heads": 4,
+        "ffn_dim": 256,
+        "dropout": 0.1,
+        "attention_dropout": 0.0,
+        "drop_path": 0.0,
+    },
+    "small": {
+        "hidden_dim": 256,
+        "n_layers": 4,
+        "n_heads": 8,
+        "ffn_dim": 1024,
+        "dropout": 0.1,
+        "attention_dropout": 0.1,
+        "drop_path": 0.05,
+    },
+    "base": {
+        "hidden_dim": 768,
+        "n_layers": 12,
+        "n_heads": 12,
+        "ffn_dim": 3072,
+        "dropout": 0.1,
+        "attention_dropout": 0.1,
+        "drop_path": 0.1,
+    },
+}
+
+
+@dataclass
+class GETConfig:
+    """Sizes of a :class:`~scget.nn.GETNetwork`.
+
+    Parameters
+    ----------
+    n_features
+        Input features per region (motif clusters + accessibility; 283 in GET).
+    hidden_dim
+        Width of the region embedding and of the encoder.
+    n_layers
+        Number of transformer blocks.
+    n_heads
+        Attention heads; must divide ``hidden_dim``.
+    ffn_dim
+        Inner width of each block's feed-forward network.
+    dropout
+        Dropout after the attention projection and inside the feed-forward network.
+    attention_dropout
+        Dropout on the attention weights (training only).
+    drop_path
+        Stochastic-depth rate of the last block; it rises linearly from 0 over the blocks.
+    n_outputs
+        Outputs of the expression head (2: plus and minus strand).
+    """
+
+    n_features: int
+    hidden_dim: int = 768
+    n_layers: int = 12
+    n_heads: int = 12
+    ffn_dim: int = 3072
+    dropout: float = 0.1
+    attention_dropout: float = 0.1
+    drop_path: float = 0.1
+    n_outputs: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("n_features", "hidden_dim", "n_layers", "n_heads", "ffn_dim", "n_outputs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"GETConfig.{name} must be a positive integer, got {value!r}.")
+        if self.hidden_dim % self.n_heads:
+            raise ValueError(
+                f"hidden_dim={self.hidden_dim} is not divisible by n_heads={self.n_heads}; "
+                "pick a number of heads that divides the width."
+            )
+        for name in ("dropout", "attention_dropout", "drop_path"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"GETConfig.{name} must lie in [0, 1), got {value!r}.")
+
+    @classmethod
+    def from_preset(cls, name: str, n_features: int, **overrides: Any) -> GETConfig:
+        """Build the configuration of a named preset (see :data:`PRESETS`).
+
+        Parameters
+        ----------
+        name
+            ``"tiny"``, ``"small"`` or ``"base"``.
+        n_features
+            Input features per region.
+        **overrides
+            Fields replacing the preset's values, e.g. ``dropout=0.0``.
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is not a preset or an override is not a field.
+        """
+        if name not in PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
+        return cls.from_dict({**PRESETS[name], "n_features": n_features, **overrides})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-serialisable dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> GETConfig:
+        """Build a configuration from :meth:`to_dict` output.
+
+        Raises
+        ------
+        ValueError
+            If ``values`` holds keys that are not fields.
+        """
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - fields)
+        if unknown:
+            raise ValueError(f"Unknown GETConfig fields {unknown}; valid fields: {sorted(fields)}.")
+        return cls(**values)

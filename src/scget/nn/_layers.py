@@ -1,0 +1,85 @@
+"""The pre-LayerNorm transformer block of the GET encoder."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+#: LayerNorm epsilon of the published GET encoder.
+LAYER_NORM_EPS = 1e-6
+
+
+def drop_path(x: torch.Tensor, rate: float, training: bool) -> torch.Tensor:
+    """Stochastic depth: zero whole samples of a residual branch with probability ``rate``.
+
+    Kept samples are scaled by ``1 / (1 - rate)`` so that the expectation is unchanged.
+    """
+    if rate == 0.0 or not training:
+        return x
+    keep = 1.0 - rate
+    shape = (x.shape[0],) + (1,) * (x.ndim - 1)
+    return x * x.new_empty(shape).bernoulli_(keep).div_(keep)
+
+
+class EncoderBlock(nn.Module):
+    """LayerNorm -> self-attention -> residual; LayerNorm -> GELU feed-forward -> residual.
+
+    Parameters
+    ----------
+    hidden_dim
+        Token width.
+    n_heads
+        Attention heads.
+    ffn_dim
+        Inner width of the feed-forward network.
+    dropout
+        Dropout after the attention projection, after the GELU and after the second
+        feed-forward layer.
+    attention_dropout
+        Dropout on the attention weights.
+    drop_path_rate
+        Stochastic-depth rate of both residual branches.
+    """
+
+    def __init__(
+        self,
+        hidden_dim: int,
+        n_heads: int,
+        ffn_dim: int,
+        dropout: float,
+        attention_dropout: float,
+        drop_path_rate: float,
+    ):
+        super().__init__()
+        self.n_heads = n_heads
+        self.attention_dropout = attention_dropout
+        self.drop_path_rate = drop_path_rate
+        self.norm1 = nn.LayerNorm(hidden_dim, eps=LAYER_NORM_EPS)
+        self.qkv = nn.Linear(hidden_dim, 3 * hidden_dim)
+        self.proj = nn.Linear(hidden_dim, hidden_dim)
+        self.norm2 = nn.LayerNorm(hidden_dim, eps=LAYER_NORM_EPS)
+        self.fc1 = nn.Linear(hidden_dim, ffn_dim)
+        self.fc2 = nn.Linear(ffn_dim, hidden_dim)
+        self.dropout = nn.Dropout(dropout)
+
+    def attention(self, x: torch.Tensor, attn_mask: torch.Tensor | None) -> torch.Tensor:
+        """Multi-head self-attention of ``x`` (B, T, H); ``attn_mask`` True = may attend."""
+        batch, tokens, width = x.shape
+        qkv = self.qkv(x).view(batch, tokens, 3, self.n_heads, width // self.n_heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        out = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=attn_mask,
+            dropout_p=self.attention_dropout if self.training else 0.0,
+        )
+        return self.proj(out.transpose(1, 2).reshape(batch, tokens, width))
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Apply the block to tokens ``x`` (B, T, H)."""
+        branch = self.dropout(self.attention(self.norm1(x), attn_mask))
+        x = x + drop_path(branch, self.drop_path_rate, self.training)
+        branch = self.dropout(self.fc2(self.dropout(F.gelu(self.fc1(self.norm2(x))))))
+        return x + drop_path(branch, self.drop_path_rate, self.training)

@@ -1,0 +1,143 @@
+import pytest
+import torch
+
+from scget.nn import GETConfig, GETNetwork, GETOutput
+
+
+@pytest.fixture
+def network():
+    torch.manual_seed(0)
+    return GETNetwork(GETConfig.from_preset("tiny", 12)).eval()
+
+
+def expected_parameter_count(n_features, hidden, n_layers, ffn, n_outputs=2):
+    block = (
+        (3 * hidden * hidden + 3 * hidden)  # qkv
+        + (hidden * hidden + hidden)  # attention projection
+        + (hidden * ffn + ffn)  # fc1
+        + (ffn * hidden + hidden)  # fc2
+        + 4 * hidden  # two LayerNorms
+    )
+    return (
+        (n_features * hidden + hidden)  # region embedding
+        + 2 * hidden  # CLS and MASK tokens
+        + n_layers * block
+        + 2 * hidden  # final LayerNorm
+        + (hidden * n_outputs + n_outputs)
+        + (hidden + 1)
+        + (hidden * n_features + n_features)
+    )
+
+
+@pytest.mark.parametrize("preset", ["tiny", "small", "base"])
+def test_parameter_count_matches_the_architecture(preset):
+    config = GETConfig.from_preset(preset, 283)
+    network = GETNetwork(config)
+    count = sum(p.numel() for p in network.parameters())
+    assert count == expected_parameter_count(
+        283, config.hidden_dim, config.n_layers, config.ffn_dim
+    )
+    if preset == "base":
+        assert 85e6 < count < 86e6  # "about 85 M parameters" (published code)
+
+
+def test_output_shapes_and_softplus(network):
+    x = torch.rand(3, 7, 12)
+    out = network(x)
+    assert isinstance(out, GETOutput)
+    assert out.expression.shape == (3, 7, 2)
+    assert out.accessibility.shape == (3, 7, 1)
+    assert out.reconstruction.shape == (3, 7, 12)
+    assert out.hidden.shape == (3, 7, 64)
+    assert out.region_embedding.shape == (3, 7, 64)
+    assert (out.expression > 0).all() and (out.accessibility > 0).all()
+    linear = network.region_embedding
+    torch.testing.assert_close(out.region_embedding, x @ linear.weight.T + linear.bias)
+
+
+def test_padding_does_not_change_real_positions(network):
+    torch.manual_seed(1)
+    x = torch.rand(2, 9, 12)
+    reference = network(x)
+    # append 4 padded regions of random content to both windows
+    padded = torch.cat([x, 10 * torch.rand(2, 4, 12)], dim=1)
+    padding_mask = torch.zeros(2, 13, dtype=torch.bool)
+    padding_mask[:, 9:] = True
+    out = network(padded, padding_mask=padding_mask)
+    for name in GETOutput._fields:
+        torch.testing.assert_close(
+            getattr(out, name)[:, :9], getattr(reference, name), atol=1e-6, rtol=1e-5
+        )
+    # without the padding mask the appended regions do change the outputs
+    unmasked = network(padded)
+    assert not torch.allclose(unmasked.expression[:, :9], reference.expression, atol=1e-4)
+
+
+def test_padding_of_different_lengths_in_one_batch(network):
+    torch.manual_seed(2)
+    a, b = torch.rand(1, 5, 12), torch.rand(1, 8, 12)
+    batch = torch.cat([torch.cat([a, torch.zeros(1, 3, 12)], dim=1), b])
+    padding_mask = torch.zeros(2, 8, dtype=torch.bool)
+    padding_mask[0, 5:] = True
+    out = network(batch, padding_mask=padding_mask)
+    torch.testing.assert_close(out.expression[0, :5], network(a).expression[0], atol=1e-6, rtol=0)
+    torch.testing.assert_close(out.expression[1], network(b).expression[0], atol=1e-6, rtol=0)
+
+
+def test_no_positional_encoding_means_permutation_equivariance(network):
+    x = torch.rand(2, 10, 12)
+    order = torch.randperm(10)
+    out = network(x)
+    permuted = network(x[:, order])
+    torch.testing.assert_close(permuted.expression, out.expression[:, order], atol=1e-6, rtol=1e-5)
+
+
+def test_masked_regions_ignore_their_features(network):
+    x = torch.rand(2, 6, 12)
+    mask = torch.zeros(2, 6, dtype=torch.bool)
+    mask[:, [1, 4]] = True
+    out = network(x, mask=mask)
+    changed = x.clone()
+    changed[:, [1, 4]] = torch.rand(2, 2, 12)
+    out_changed = network(changed, mask=mask)
+    torch.testing.assert_close(out_changed.expression, out.expression)
+    torch.testing.assert_close(out_changed.reconstruction, out.reconstruction)
+    # the same change without masking is seen by every region
+    assert not torch.allclose(network(changed).expression, network(x).expression)
+
+
+def test_jacobian_through_region_embedding(network):
+    x = torch.rand(1, 6, 12)
+    out = network(x)
+    (grad,) = torch.autograd.grad(out.expression[0, 2, 0], out.region_embedding)
+    assert grad.shape == (1, 6, 64)
+    assert (grad.norm(dim=-1) > 0).all()
+
+
+def test_drop_path_rises_linearly_and_train_mode_is_stochastic():
+    config = GETConfig.from_preset("tiny", 12, n_layers=5, drop_path=0.2)
+    network = GETNetwork(config)
+    rates = [block.drop_path_rate for block in network.blocks]
+    assert rates == pytest.approx([0.0, 0.05, 0.1, 0.15, 0.2])
+    x = torch.rand(4, 6, 12)
+    network.train()
+    assert not torch.equal(network(x).expression, network(x).expression)
+    network.eval()
+    assert torch.equal(network(x).expression, network(x).expression)
+
+
+def test_initialisation():
+    torch.manual_seed(0)
+    network = GETNetwork(GETConfig.from_preset("small", 283))
+    weight = network.blocks[0].fc1.weight
+    assert weight.std().item() == pytest.approx(0.02 * 0.88, rel=0.05)  # truncated at 2 std
+    assert weight.abs().max().item() <= 0.04
+    assert torch.count_nonzero(network.blocks[0].fc1.bias) == 0
+    assert torch.equal(network.norm.weight, torch.ones(256))
+
+
+def test_bad_shapes_raise(network):
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, regions, 12\)"):
+        network(torch.rand(2, 5, 11))
+    with pytest.raises(ValueError, match="padding_mask must have shape"):
+        network(torch.rand(2, 5, 12), padding_mask=torch.zeros(2, 4, dtype=torch.bool))
