@@ -5,6 +5,7 @@ from .._lazy import lazy_namespace
 _EXPORTS = {
     "MotifCollection": "._collection",
     "load_jaspar": "._jaspar",
+    "cluster_motifs": "._cluster",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
