@@ -7,6 +7,10 @@ _EXPORTS = {
     "PRESETS": "._config",
     "GETNetwork": "._network",
     "GETOutput": "._network",
+    "LoRALinear": "._lora",
+    "add_lora": "._lora",
+    "merge_lora": "._lora",
+    "lora_state_dict": "._lora",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

@@ -62,7 +62,8 @@ class GETNetwork(nn.Module):
         self.region_embedding = nn.Linear(config.n_features, hidden)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, hidden))
         self.mask_token = nn.Parameter(torch.zeros(1, 1, hidden))
-        rates = torch.linspace(0.0, config.drop_path, config.n_layers).tolist()
+        last = max(config.n_layers - 1, 1)
+        rates = [config.drop_path * i / last for i in range(config.n_layers)]
         self.blocks = nn.ModuleList(
             EncoderBlock(
                 hidden,
