@@ -1,0 +1,537 @@
+"""Evaluate GET's gene expression predictions against the paper's baselines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .._constants import (
+    ATAC,
+    COUNTS_LAYER,
+    GENE_PREDICTION_LAYER,
+    MIN_ACCESSIBILITY,
+    MOTIF_KEY,
+    RNA,
+    TARGET_LAYERS,
+    UNS_KEY,
+)
+from .._docs import inject_docs
+from .._genomic import parse_peak_names
+from .._logging import logger
+from .._utils import resolve_n_jobs, store_result
+from ._baselines import (
+    FEATURE_METHODS,
+    GENE_ACTIVITY_UPSTREAM,
+    feature_baselines,
+    gene_activity,
+    gene_peak_overlap,
+    mean_training_expression,
+    top_correlated_group,
+    tss_accessibility,
+)
+from ._genes import accessible_tss, tss_peak_matrix
+
+#: Every method :func:`evaluate` scores, in table order.
+METHODS = (
+    "GET",
+    "TSS accessibility",
+    "gene activity",
+    "mean training expression",
+    "top-correlated training group",
+    *FEATURE_METHODS,
+)
+SPLIT_KEYS = (
+    "train_chromosomes",
+    "valid_chromosomes",
+    "test_chromosomes",
+    "train_groups",
+    "leave_out_groups",
+)
+COLUMNS = ["group", "method", "pearson", "spearman", "r2", "n_genes"]
+
+
+@inject_docs()
+def evaluate(
+    pb,
+    *,
+    model=None,
+    split: Mapping[str, Sequence[str]] | None = None,
+    methods: Sequence[str] | None = None,
+    layer: str = GENE_PREDICTION_LAYER,
+    min_accessibility: float = MIN_ACCESSIBILITY,
+    gene_activity_upstream: int = GENE_ACTIVITY_UPSTREAM,
+    max_train_rows: int = 50_000,
+    mlp_epochs: int = 10,
+    seed: int = 0,
+    n_jobs: int | None = None,
+    rna: str = RNA,
+    atac: str = ATAC,
+    key_added: str = "evaluation",
+) -> pd.DataFrame:
+    """Score predicted against observed expression of held-out genes, beside the paper's baselines.
+
+    **Evaluated genes.** With test chromosomes ``T`` and left-out groups ``L`` from the
+    split: for a group in ``L``, its genes on ``T`` (all its genes when ``T`` is empty); for
+    any other group, its genes on ``T``. In every case only genes with at least one
+    accessible TSS peak in that group (accessibility score ``>= min_accessibility`` at a peak
+    of ``["rna"].var["tss_peaks"]``) and a finite observed value count, and a gene is dropped
+    (with a warning) where any scored method has no prediction for it, so that all methods
+    of a group are scored on exactly the same genes.
+
+    **Methods** (rows of the table):
+
+    - ``"GET"``: ``["rna"].layers[layer]`` (from :func:`scget.tl.predict`).
+    - ``"TSS accessibility"``: mean accessibility score (``["atac"].X``) over the gene's TSS
+      peaks.
+    - ``"gene activity"``: ``log10(summed counts * 1e5 / library + 1)`` of the ATAC counts
+      (``["atac"].layers["counts"]``) of the peaks overlapping the gene body extended by a
+      ``gene_activity_upstream`` bp promoter upstream (strand-aware).
+    - ``"mean training expression"``: the gene's mean expression over the training groups
+      (not left out), the evaluated group itself excluded.
+    - ``"top-correlated training group"``: the expression of the training group (other
+      than the evaluated one) whose expression over the genes off the test chromosomes
+      correlates best with the evaluated group's (all genes when there are no test
+      chromosomes, as the paper's leave-out-cell-type baseline).
+    - ``"linear regression"``, ``"random forest"`` (10 trees, depth 10), ``"MLP"``
+      (features-512-256-2, ReLU, Softplus; MSE, Adam, ``mlp_epochs``): trained on GET's
+      per-region features (motif scores + the group's accessibility score) against the
+      strand targets (``["atac"].layers["target_plus"|"target_minus"]``) of the regions
+      (peaks with counts > 0) of the training groups on the training chromosomes
+      (``train_chromosomes``, or every chromosome neither valid nor test when empty),
+      subsampled to ``max_train_rows``; gene values are the mean over the gene's accessible
+      TSS peaks on its strand, as GET's.
+
+    Pearson and Spearman correlations and ``R^2 = 1 - SS_res / SS_tot`` (of the observed
+    values) are computed per group and method; they are NaN below two genes or for a
+    constant prediction.
+
+    Parameters
+    ----------
+    {mdata_pb}
+    model
+        A :class:`scget.tl.GETModel` whose ``split`` is used.
+    split
+        The split as a mapping with ``train_chromosomes``, ``valid_chromosomes``,
+        ``test_chromosomes``, ``leave_out_groups`` and optionally ``train_groups`` (the
+        groups not left out when empty); missing keys are empty. Taken, in
+        order, from ``split``, ``model.split``, then
+        ``pb.uns["scget"]["finetune"]["params"]["split"]``.
+    methods
+        Methods to score (see above); ``None`` scores all of them (without ``"GET"``, and
+        with a warning, when ``layer`` is absent).
+    layer
+        ``["rna"].layers`` key of GET's gene-level predictions.
+    min_accessibility
+        Accessibility score from which a TSS peak counts as accessible.
+    gene_activity_upstream
+        Promoter length (bp) of the gene activity score.
+    max_train_rows
+        Cap on the training regions of the feature baselines (seeded subsample).
+    mlp_epochs
+        Training epochs of the MLP baseline.
+    {seed}
+    {n_jobs}
+    {rna}
+    {atac}
+    {key_added}
+
+    Returns
+    -------
+    The table (columns ``group``, ``method``, ``pearson``, ``spearman``, ``r2``,
+    ``n_genes``), also written to ``pb.uns["scget"][key_added]["result"]`` with the
+    parameters (the split included) in ``pb.uns["scget"][key_added]["params"]``.
+
+    Raises
+    ------
+    ValueError
+        If no split is found, the split names unknown groups, nothing is held out, or a
+        method is unknown.
+    KeyError
+        If a modality or an input a requested method needs is missing.
+    """
+    split = resolve_split(pb, model=model, split=split)
+    methods = _resolve_methods(pb, methods, layer=layer, rna=rna)
+    params = {
+        "split": split,
+        "methods": list(methods),
+        "layer": layer,
+        "min_accessibility": min_accessibility,
+        "gene_activity_upstream": gene_activity_upstream,
+        "max_train_rows": max_train_rows,
+        "mlp_epochs": mlp_epochs,
+        "seed": seed,
+    }
+    evaluated = evaluated_predictions(
+        pb,
+        split=split,
+        methods=methods,
+        n_jobs=n_jobs,
+        rna=rna,
+        atac=atac,
+        **{k: params[k] for k in _PREDICTION_PARAMS},
+    )
+    table = _score(evaluated)
+    store_result(pb, key_added, table, params)
+    return table
+
+
+_PREDICTION_PARAMS = (
+    "layer",
+    "min_accessibility",
+    "gene_activity_upstream",
+    "max_train_rows",
+    "mlp_epochs",
+    "seed",
+)
+
+
+def resolve_split(pb, *, model=None, split: Mapping | None = None) -> dict[str, list[str]]:
+    """Return the train/valid/test split: ``split``, else ``model.split``, else the finetune params.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk MuData.
+    model
+        Object with a ``split`` attribute, or ``None``.
+    split
+        Explicit split mapping, or ``None``.
+
+    Returns
+    -------
+    Dict with the four :data:`SPLIT_KEYS`, each a list of strings (possibly empty).
+
+    Raises
+    ------
+    ValueError
+        If none of the three sources holds a split, or the split has unknown keys.
+    """
+    if split is None and model is not None:
+        split = getattr(model, "split", None)
+    if split is None:
+        finetune = pb.uns.get(UNS_KEY, {}).get("finetune", {})
+        split = finetune.get("params", {}).get("split") if isinstance(finetune, Mapping) else None
+    if split is None:
+        raise ValueError(
+            "No split to evaluate: pass split={'test_chromosomes': [...], "
+            "'leave_out_groups': [...]}, or model=<GETModel>, or run scget.tl.finetune on pb "
+            "(it stores the split in pb.uns['scget']['finetune']['params']['split'])."
+        )
+    unknown = set(split) - set(SPLIT_KEYS)
+    if unknown:
+        raise ValueError(f"Unknown split key(s) {sorted(unknown)}; expected {list(SPLIT_KEYS)}.")
+    return {key: _as_str_list(split.get(key)) for key in SPLIT_KEYS}
+
+
+def _as_str_list(value) -> list[str]:
+    """Return a list of strings from a list, array, single string or stored ``"None"``."""
+    if value is None or (isinstance(value, str) and value in ("", "None")):
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in np.asarray(value, dtype=object).ravel()]
+
+
+def _resolve_methods(pb, methods: Sequence[str] | None, *, layer: str, rna: str) -> list[str]:
+    """Validate ``methods``; by default all, without GET if its layer is missing."""
+    _modality(pb, rna)
+    has_get = layer in pb[rna].layers
+    if methods is None:
+        if not has_get:
+            logger.warning(
+                f"pb[{rna!r}].layers has no {layer!r} (run scget.tl.predict); "
+                "evaluating the baselines only."
+            )
+        return [m for m in METHODS if m != "GET" or has_get]
+    methods = [methods] if isinstance(methods, str) else list(methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"Unknown method(s) {unknown}; choose from {list(METHODS)}.")
+    if "GET" in methods and not has_get:
+        raise KeyError(
+            f"method 'GET' needs pb[{rna!r}].layers[{layer!r}]; run scget.tl.predict first "
+            "or leave 'GET' out of methods."
+        )
+    return [m for m in METHODS if m in methods]
+
+
+def _modality(pb, name: str):
+    if name not in pb.mod:
+        raise KeyError(f"pb has no modality {name!r} (modalities: {list(pb.mod)}).")
+    return pb.mod[name]
+
+
+def _dense(matrix) -> np.ndarray:
+    return np.asarray(matrix.toarray() if sp.issparse(matrix) else matrix, dtype=np.float64)
+
+
+@dataclass
+class EvaluatedPredictions:
+    """Observed and predicted gene expression on the evaluated genes.
+
+    Attributes
+    ----------
+    groups, genes
+        Group and gene names.
+    observed
+        Observed log10(TPM + 1), groups x genes.
+    evaluated
+        Boolean groups x genes: the genes each group is scored on.
+    predictions
+        Method -> groups x genes predictions (all NaN for a group the method cannot score).
+    """
+
+    groups: pd.Index
+    genes: pd.Index
+    observed: np.ndarray
+    evaluated: np.ndarray
+    predictions: dict[str, np.ndarray]
+
+
+def evaluated_predictions(
+    pb,
+    *,
+    split: dict[str, list[str]],
+    methods: Sequence[str],
+    layer: str = GENE_PREDICTION_LAYER,
+    min_accessibility: float = MIN_ACCESSIBILITY,
+    gene_activity_upstream: int = GENE_ACTIVITY_UPSTREAM,
+    max_train_rows: int = 50_000,
+    mlp_epochs: int = 10,
+    seed: int = 0,
+    n_jobs: int | None = None,
+    rna: str = RNA,
+    atac: str = ATAC,
+) -> EvaluatedPredictions:
+    """Compute the evaluated genes and every method's predictions (see :func:`evaluate`).
+
+    Parameters are those of :func:`evaluate`; ``split`` as returned by :func:`resolve_split`.
+    """
+    rna_ad, atac_ad = _modality(pb, rna), _modality(pb, atac)
+    groups = pd.Index(rna_ad.obs_names.astype(str))
+    atac_rows = pd.Index(atac_ad.obs_names.astype(str)).get_indexer(groups)
+    if (atac_rows < 0).any() or atac_ad.n_obs != len(groups):
+        raise ValueError(
+            f"pb[{rna!r}] and pb[{atac!r}] must hold the same groups (observations); "
+            "use the output of scget.pp.pseudobulk."
+        )
+    for key in ("leave_out_groups", "train_groups"):
+        missing = sorted(set(split[key]) - set(groups))
+        if missing:
+            raise ValueError(f"{key} {missing} are not groups of pb; groups: {list(groups)}.")
+    gene_var = rna_ad.var
+    for column in ("chrom", "strand"):
+        if column not in gene_var.columns:
+            raise KeyError(f"pb[{rna!r}].var has no {column!r}; run scget.pp.annotate_tss first.")
+    feature_methods = [m for m in methods if m in FEATURE_METHODS]
+    _check_method_inputs(rna_ad, atac_ad, methods, feature_methods, rna=rna, atac=atac)
+
+    test = split["test_chromosomes"]
+    left_out = groups.isin(split["leave_out_groups"])
+    if not test and not left_out.any():
+        raise ValueError(
+            "The split holds out nothing: no test_chromosomes and no leave_out_groups."
+        )
+    gene_chrom = gene_var["chrom"].astype(str).to_numpy()
+    on_test = np.isin(gene_chrom, test)
+    if test and not on_test.any():
+        logger.warning(f"No gene of pb[{rna!r}] lies on the test chromosomes {test}.")
+
+    observed = _dense(rna_ad.X)
+    accessibility = _dense(atac_ad.X)[atac_rows]
+    tss = tss_peak_matrix(gene_var, atac_ad.var_names)
+    evaluated = np.where(left_out[:, None] & (not test), True, on_test[None, :])
+    evaluated &= accessible_tss(accessibility, tss, min_accessibility=min_accessibility)
+    evaluated &= np.isfinite(observed)
+
+    train_groups = groups.isin(split["train_groups"]) if split["train_groups"] else ~left_out
+    train_groups &= ~left_out
+    predictions: dict[str, np.ndarray] = {}
+    if "GET" in methods:
+        predictions["GET"] = _dense(rna_ad.layers[layer])
+    if "TSS accessibility" in methods:
+        predictions["TSS accessibility"] = tss_accessibility(accessibility, tss)
+    if "gene activity" in methods:
+        overlap = gene_peak_overlap(gene_var, _peak_table(atac_ad), upstream=gene_activity_upstream)
+        counts = _dense(atac_ad.layers[COUNTS_LAYER])[atac_rows]
+        predictions["gene activity"] = gene_activity(counts, overlap)
+    if "mean training expression" in methods:
+        predictions["mean training expression"] = mean_training_expression(observed, train_groups)
+    if "top-correlated training group" in methods:
+        train_genes = ~on_test & (gene_chrom != "") if test else np.ones(len(gene_chrom), bool)
+        predictions["top-correlated training group"] = top_correlated_group(
+            observed, train_groups, train_genes
+        )
+    if feature_methods:
+        predictions.update(
+            _feature_predictions(
+                atac_ad,
+                atac_rows,
+                accessibility,
+                evaluated,
+                tss,
+                gene_var,
+                split,
+                train_groups,
+                feature_methods,
+                min_accessibility=min_accessibility,
+                max_train_rows=max_train_rows,
+                mlp_epochs=mlp_epochs,
+                seed=seed,
+                n_jobs=resolve_n_jobs(n_jobs),
+            )
+        )
+    evaluated = _common_genes(evaluated, predictions, groups)
+    return EvaluatedPredictions(
+        groups=groups,
+        genes=pd.Index(rna_ad.var_names.astype(str)),
+        observed=observed,
+        evaluated=evaluated,
+        predictions={m: predictions[m] for m in methods},
+    )
+
+
+def _check_method_inputs(rna_ad, atac_ad, methods, feature_methods, *, rna: str, atac: str):
+    """Raise ``KeyError`` naming the first missing input of a requested method."""
+    needs = []
+    if "gene activity" in methods:
+        needs += [
+            (
+                f"pb[{rna!r}].var['gene_start'/'gene_end']",
+                {"gene_start", "gene_end"} <= set(rna_ad.var.columns),
+                "gene activity",
+            ),
+            (
+                f"pb[{atac!r}].layers[{COUNTS_LAYER!r}]",
+                COUNTS_LAYER in atac_ad.layers,
+                "gene activity",
+            ),
+        ]
+    if feature_methods:
+        needs += [
+            (f"pb[{atac!r}].varm[{MOTIF_KEY!r}]", MOTIF_KEY in atac_ad.varm, feature_methods[0]),
+            (
+                f"pb[{atac!r}].layers[{TARGET_LAYERS}]",
+                all(t in atac_ad.layers for t in TARGET_LAYERS),
+                feature_methods[0],
+            ),
+        ]
+    for what, present, method in needs:
+        if not present:
+            raise KeyError(
+                f"method {method!r} needs {what} (see scget.pp.pseudobulk, scan_motifs and "
+                "annotate_tss); run those or leave the method out of methods=."
+            )
+
+
+def _peak_table(atac_ad) -> pd.DataFrame:
+    """``chrom``/``start``/``end`` of the peaks, from ``.var`` or parsed from the names."""
+    if {"chrom", "start", "end"} <= set(atac_ad.var.columns):
+        return atac_ad.var[["chrom", "start", "end"]]
+    return parse_peak_names(atac_ad.var_names)
+
+
+def _feature_predictions(
+    atac_ad,
+    atac_rows,
+    accessibility,
+    evaluated,
+    tss,
+    gene_var,
+    split,
+    train_groups,
+    methods,
+    **kwargs: Any,
+) -> dict[str, np.ndarray]:
+    """Run :func:`scget.tl._baselines.feature_baselines` on the pseudobulk's arrays."""
+    peak_chrom = _peak_table(atac_ad)["chrom"].astype(str).to_numpy()
+    train_chromosomes = split["train_chromosomes"] or sorted(
+        set(peak_chrom) - set(split["valid_chromosomes"]) - set(split["test_chromosomes"])
+    )
+    if COUNTS_LAYER in atac_ad.layers:
+        regions = _dense(atac_ad.layers[COUNTS_LAYER])[atac_rows] > 0
+    else:
+        regions = accessibility > 0
+    open_peaks = accessibility >= kwargs["min_accessibility"]
+    predict_peaks = (np.asarray(tss.T @ evaluated.T.astype(np.float32)).T > 0) & open_peaks
+    motifs = atac_ad.varm[MOTIF_KEY]
+    return feature_baselines(
+        methods,
+        motif_scores=np.asarray(motifs, dtype=np.float32),
+        accessibility=accessibility,
+        regions=regions,
+        targets=tuple(_dense(atac_ad.layers[t])[atac_rows] for t in TARGET_LAYERS),
+        train_groups=train_groups,
+        train_peaks=np.isin(peak_chrom, train_chromosomes),
+        predict_peaks=predict_peaks,
+        tss=tss,
+        strand=gene_var["strand"].astype(str).to_numpy(),
+        **kwargs,
+    )
+
+
+def _common_genes(evaluated: np.ndarray, predictions: dict, groups: pd.Index) -> np.ndarray:
+    """Drop genes that a method able to score the group leaves without prediction."""
+    common = evaluated.copy()
+    for method, values in predictions.items():
+        finite = np.isfinite(values)
+        scored = finite.any(axis=1)
+        lost = common & ~finite & scored[:, None]
+        if lost.any():
+            per_group = {g: int(n) for g, n in zip(groups, lost.sum(axis=1), strict=True) if n}
+            logger.warning(
+                f"{int(lost.sum())} evaluated gene(s) have no {method!r} prediction and are "
+                f"left out for every method: {per_group}"
+            )
+        common &= finite | ~scored[:, None]
+    return common
+
+
+def _score(evaluated: EvaluatedPredictions) -> pd.DataFrame:
+    """Build the tidy metrics table, one row per group and method able to score it."""
+    rows = []
+    for row, group in enumerate(evaluated.groups):
+        genes = evaluated.evaluated[row]
+        if not genes.any():
+            continue
+        observed = evaluated.observed[row, genes]
+        for method, values in evaluated.predictions.items():
+            predicted = values[row, genes]
+            if not np.isfinite(predicted).all():
+                logger.info(f"{method!r} cannot score group {group!r} (no other training group)")
+                continue
+            rows.append([group, method, *regression_metrics(observed, predicted), int(genes.sum())])
+    if not rows:
+        raise ValueError(
+            "No group has evaluated genes: no gene with an accessible TSS peak on the test "
+            "chromosomes (or in the left-out groups)."
+        )
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table[["pearson", "spearman", "r2"]] = table[["pearson", "spearman", "r2"]].astype(np.float64)
+    table["n_genes"] = table["n_genes"].astype(np.int64)
+    return table
+
+
+def regression_metrics(observed: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
+    """Pearson r, Spearman rho and ``R^2 = 1 - SS_res / SS_tot`` of ``predicted``.
+
+    Correlations are NaN with fewer than two values or a constant input; ``R^2`` is NaN
+    when the observed values are constant.
+    """
+    from scipy.stats import pearsonr, spearmanr
+
+    observed = np.asarray(observed, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+    pearson = spearman = r2 = np.nan
+    if len(observed) >= 2 and np.ptp(observed) > 0 and np.ptp(predicted) > 0:
+        pearson = float(pearsonr(observed, predicted)[0])
+        spearman = float(spearmanr(observed, predicted)[0])
+    total = float(((observed - observed.mean()) ** 2).sum()) if len(observed) else 0.0
+    if total > 0:
+        r2 = 1.0 - float(((observed - predicted) ** 2).sum()) / total
+    return pearson, spearman, r2

@@ -1,0 +1,123 @@
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from scget.tl._baselines import (
+    feature_baselines,
+    gene_activity,
+    gene_peak_overlap,
+    mean_training_expression,
+    top_correlated_group,
+    tss_accessibility,
+)
+
+
+def test_tss_accessibility_means_all_tss_peaks():
+    tss = sp.csr_matrix([[1, 1, 0], [0, 0, 0], [0, 0, 1]], dtype=np.float32)
+    accessibility = np.array([[0.2, 0.6, 0.0], [1.0, 0.0, 0.5]])
+    out = tss_accessibility(accessibility, tss)
+    np.testing.assert_allclose(out, [[0.4, np.nan, 0.0], [0.5, np.nan, 0.5]])
+
+
+def test_gene_peak_overlap_is_strand_aware():
+    peaks = pd.DataFrame(
+        {
+            "chrom": ["chr1", "chr1", "chr1", "chr1", "chr2"],
+            "start": [0, 1_500, 5_000, 11_900, 5_000],
+            "end": [100, 1_600, 5_100, 12_000, 5_100],
+        }
+    )
+    genes = pd.DataFrame(
+        {
+            "chrom": ["chr1", "chr1", "chr1"],
+            "strand": ["+", "-", "+"],
+            "gene_start": [3_000, 3_000, -1],
+            "gene_end": [10_000, 10_000, -1],
+        }
+    )
+    overlap = gene_peak_overlap(genes, peaks, upstream=2_000).toarray()
+    # "+": [1000, 10000) holds peaks 1 and 2; "-": [3000, 12000) holds peaks 2 and 3
+    np.testing.assert_array_equal(overlap, [[0, 1, 1, 0, 0], [0, 0, 1, 1, 0], [0, 0, 0, 0, 0]])
+
+
+def test_gene_activity_is_log_normalised_summed_counts():
+    counts = np.array([[10.0, 30.0, 60.0]])
+    overlap = sp.csr_matrix([[1, 1, 0], [0, 0, 0]], dtype=np.float32)
+    out = gene_activity(counts, overlap)
+    np.testing.assert_allclose(out, [[np.log10(40 / 100 * 1e5 + 1), 0.0]])
+
+
+def test_mean_training_expression_excludes_the_group_and_left_out_groups():
+    expression = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 9.0], [100.0, 100.0]])
+    train = np.array([True, True, True, False])
+    out = mean_training_expression(expression, train)
+    np.testing.assert_allclose(out, [[4.0, 6.5], [3.0, 5.5], [2.0, 3.0], [3.0, 5.0]])
+    lonely = mean_training_expression(expression[:2], np.array([True, False]))
+    assert np.isnan(lonely[0]).all()
+    np.testing.assert_allclose(lonely[1], expression[0])
+
+
+def test_top_correlated_group_uses_training_genes_only_and_excludes_itself():
+    rng = np.random.default_rng(1)
+    profile = rng.normal(size=20)
+    expression = np.vstack(
+        [profile, -profile, profile + rng.normal(0, 0.1, 20), rng.normal(size=20)]
+    )
+    # genes 15-19 are test genes: there the best-correlated group looks wrong
+    expression[2, 15:] = -expression[0, 15:]
+    train_genes = np.arange(20) < 15
+    train = np.array([True, True, True, False])
+    out = top_correlated_group(expression, train, train_genes)
+    np.testing.assert_array_equal(out[0], expression[2])
+    np.testing.assert_array_equal(out[2], expression[0])
+    np.testing.assert_array_equal(out[3], expression[top_pick(expression, train_genes, 3)])
+
+
+def top_pick(expression, genes, row):
+    corr = [np.corrcoef(expression[row, genes], expression[r, genes])[0, 1] for r in range(3)]
+    return int(np.argmax(corr))
+
+
+def _feature_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    n_groups, n_peaks, n_motifs = 3, 60, 4
+    motifs = rng.uniform(size=(n_peaks, n_motifs)).astype(np.float32)
+    accessibility = rng.uniform(0.1, 1, size=(n_groups, n_peaks))
+    weights = np.array([0.5, 1.0, 0.0, 2.0])
+    plus = motifs @ weights + 1.5 * accessibility
+    minus = 0.5 * plus
+    tss = sp.csr_matrix(np.eye(n_peaks, dtype=np.float32)[:10])
+    strand = np.array(["+", "-"] * 5)
+    return dict(
+        motif_scores=motifs,
+        accessibility=accessibility,
+        regions=np.ones((n_groups, n_peaks), bool),
+        targets=(plus, minus),
+        train_groups=np.array([True, True, False]),
+        train_peaks=np.arange(n_peaks) >= 10,
+        predict_peaks=np.zeros((n_groups, n_peaks), bool) | (np.arange(n_peaks) < 10),
+        tss=tss,
+        strand=strand,
+        mlp_epochs=3,
+        seed=0,
+        n_jobs=1,
+    )
+
+
+def test_linear_regression_recovers_a_planted_linear_target_on_held_out_peaks():
+    problem = _feature_problem()
+    out = feature_baselines(["linear regression"], max_train_rows=1000, **problem)
+    plus, minus = problem["targets"]
+    expected = np.where(problem["strand"] == "+", plus[:, :10], minus[:, :10])
+    np.testing.assert_allclose(out["linear regression"][:, :10], expected, atol=1e-4)
+
+
+def test_feature_baselines_are_seeded_and_subsample():
+    problem = _feature_problem()
+    first = feature_baselines(["random forest", "MLP"], max_train_rows=50, **problem)
+    second = feature_baselines(["random forest", "MLP"], max_train_rows=50, **problem)
+    for method in ("random forest", "MLP"):
+        assert first[method].shape == (3, 10)
+        assert np.isfinite(first[method]).all()
+        np.testing.assert_array_equal(first[method], second[method])
+    assert (first["MLP"] >= 0).all()  # Softplus output

@@ -1,0 +1,164 @@
+import logging
+from types import SimpleNamespace
+
+import mudata as md
+import numpy as np
+import pandas as pd
+import pytest
+from _evaluation_pb import CHROMS, GENES_PER_CHROM, GROUPS, make_evaluation_pb
+
+import scget
+from scget.tl._evaluate import METHODS, evaluated_predictions, regression_metrics
+
+FAST = dict(mlp_epochs=1)
+CHR3 = {"test_chromosomes": ["chr3"], "leave_out_groups": []}
+
+
+@pytest.fixture(scope="module")
+def pb_evaluated():
+    pb = make_evaluation_pb()
+    split = {"test_chromosomes": ["chr3"], "leave_out_groups": ["D"]}
+    table = scget.tl.evaluate(pb, split=split, **FAST)
+    return pb, table
+
+
+def test_regression_metrics_hand_computed():
+    pearson, spearman, r2 = regression_metrics([1, 2, 3, 4], [1, 3, 2, 4])
+    assert pearson == pytest.approx(0.8)
+    assert spearman == pytest.approx(0.8)
+    assert r2 == pytest.approx(1 - 2 / 5)
+    assert np.isnan(regression_metrics([1.0], [1.0])).all()
+    constant = regression_metrics([1, 2, 3], [2, 2, 2])
+    assert np.isnan(constant[:2]).all() and constant[2] == pytest.approx(0.0)
+
+
+def _expected_genes(group, test_chroms, left_out):
+    chroms = test_chroms if (test_chroms or group not in left_out) else CHROMS
+    genes = {f"g{CHROMS.index(c) + 1}_{i}" for c in chroms for i in range(GENES_PER_CHROM)}
+    if group == "A" and "chr3" in chroms:
+        genes.discard("g3_0")  # its TSS peak has no counts in A
+    return genes
+
+
+@pytest.mark.parametrize(
+    ("test_chroms", "left_out"),
+    [(["chr3"], []), ([], ["D"]), (["chr3"], ["D"]), (["chr1", "chr3"], ["A"])],
+)
+def test_evaluated_genes_are_held_out_with_accessible_promoters(test_chroms, left_out):
+    pb = make_evaluation_pb()
+    split = scget.tl._evaluate.resolve_split(
+        pb, split={"test_chromosomes": test_chroms, "leave_out_groups": left_out}
+    )
+    result = evaluated_predictions(pb, split=split, methods=["GET", "TSS accessibility"])
+    for row, group in enumerate(GROUPS):
+        genes = set(result.genes[result.evaluated[row]])
+        expected = _expected_genes(group, test_chroms, left_out)
+        if not test_chroms and group not in left_out:
+            expected = set()
+        assert genes == expected, group
+
+
+def test_table_columns_methods_and_same_genes(pb_evaluated):
+    pb, table = pb_evaluated
+    assert list(table.columns) == ["group", "method", "pearson", "spearman", "r2", "n_genes"]
+    assert set(table["method"]) == set(METHODS)
+    assert table.groupby("group")["n_genes"].nunique().eq(1).all()
+    assert dict(table.groupby("group")["n_genes"].first()) == {"A": 5, "B": 6, "C": 6, "D": 6}
+    assert table.groupby("group").size().eq(len(METHODS)).all()
+    get = table[table["method"] == "GET"].set_index("group")
+    assert (get["pearson"] > 0.99).all()
+    stored = pb.uns["scget"]["evaluation"]
+    pd.testing.assert_frame_equal(stored["result"], table)
+    assert list(stored["params"]["split"]["test_chromosomes"]) == ["chr3"]
+
+
+def test_get_metrics_match_a_direct_computation(pb_evaluated):
+    pb, table = pb_evaluated
+    observed = pb["rna"].X[1]
+    predicted = pb["rna"].layers["get_pred"][1]
+    genes = [f"g3_{i}" for i in range(GENES_PER_CHROM)]
+    idx = pb["rna"].var_names.get_indexer(genes)
+    expected = regression_metrics(observed[idx], predicted[idx])
+    row = table[(table["group"] == "B") & (table["method"] == "GET")].iloc[0]
+    np.testing.assert_allclose(row[["pearson", "spearman", "r2"]].astype(float), expected)
+
+
+def test_mean_training_expression_of_left_out_group_matches_hand_value(pb_evaluated):
+    pb, table = pb_evaluated
+    idx = pb["rna"].var_names.get_indexer([f"g3_{i}" for i in range(GENES_PER_CHROM)])
+    observed = pb["rna"].X[:, idx].astype(float)
+    expected = regression_metrics(observed[3], observed[:3].mean(axis=0))
+    row = table[(table["group"] == "D") & (table["method"] == "mean training expression")]
+    np.testing.assert_allclose(row[["pearson", "spearman", "r2"]].to_numpy(float)[0], expected)
+
+
+def test_perfect_predictor_scores_one():
+    pb = make_evaluation_pb()
+    rna = pb["rna"]
+    rna.layers["get_pred"] = np.where(np.isnan(rna.layers["get_pred"]), np.nan, rna.X)
+    table = scget.tl.evaluate(pb, split=CHR3, methods=["GET"])
+    assert table["pearson"].to_numpy() == pytest.approx(1.0)
+    assert table["spearman"].to_numpy() == pytest.approx(1.0)
+    assert table["r2"].to_numpy() == pytest.approx(1.0)
+
+
+def test_missing_get_prediction_drops_the_gene_for_every_method(caplog):
+    pb = make_evaluation_pb()
+    col = pb["rna"].var_names.get_loc("g3_1")
+    pb["rna"].layers["get_pred"][1, col] = np.nan
+    with caplog.at_level(logging.WARNING, logger="scget"):
+        table = scget.tl.evaluate(pb, split=CHR3, methods=["GET", "TSS accessibility"])
+    assert "no 'GET' prediction" in caplog.text
+    assert dict(table.groupby("group")["n_genes"].first()) == {"A": 5, "B": 5, "C": 6, "D": 6}
+
+
+def test_baselines_only_without_get_layer(caplog):
+    pb = make_evaluation_pb()
+    del pb["rna"].layers["get_pred"]
+    methods = ["TSS accessibility", "mean training expression"]
+    table = scget.tl.evaluate(pb, split=CHR3, methods=methods)
+    assert set(table["method"]) == set(methods)
+    with pytest.raises(KeyError, match=r"scget\.tl\.predict"):
+        scget.tl.evaluate(pb, split=CHR3, methods=["GET"])
+
+
+def test_rerun_overwrites_and_round_trips(tmp_path):
+    pb = make_evaluation_pb()
+    scget.tl.evaluate(pb, split=CHR3, methods=["GET", "TSS accessibility"])
+    table = scget.tl.evaluate(pb, split=CHR3, methods=["GET"], seed=3)
+    stored = pb.uns["scget"]["evaluation"]
+    assert set(stored) == {"result", "params"}
+    pd.testing.assert_frame_equal(stored["result"], table)
+    assert stored["params"]["seed"] == 3
+    path = tmp_path / "pb.h5mu"
+    pb.write_h5mu(path)
+    back = md.read_h5mu(path).uns["scget"]["evaluation"]
+    pd.testing.assert_frame_equal(back["result"], table)
+    assert list(back["params"]["methods"]) == ["GET"]
+    assert list(back["params"]["split"]["test_chromosomes"]) == ["chr3"]
+
+
+def test_split_sources_model_and_finetune_params():
+    pb = make_evaluation_pb()
+    by_model = scget.tl.evaluate(pb, model=SimpleNamespace(split=CHR3), methods=["GET"])
+    pb.uns["scget"] = {"finetune": {"params": {"split": {**CHR3, "valid_chromosomes": "None"}}}}
+    by_params = scget.tl.evaluate(pb, methods=["GET"])
+    pd.testing.assert_frame_equal(by_model, by_params)
+
+
+def test_clear_errors():
+    pb = make_evaluation_pb()
+    with pytest.raises(ValueError, match="No split"):
+        scget.tl.evaluate(pb)
+    with pytest.raises(ValueError, match="not groups of pb"):
+        scget.tl.evaluate(pb, split={"leave_out_groups": ["Z"]})
+    with pytest.raises(ValueError, match="holds out nothing"):
+        scget.tl.evaluate(pb, split={"train_chromosomes": ["chr1"]})
+    with pytest.raises(ValueError, match="Unknown method"):
+        scget.tl.evaluate(pb, split=CHR3, methods=["GET", "oracle"])
+    with pytest.raises(ValueError, match="Unknown split key"):
+        scget.tl.evaluate(pb, split={"test_chromosome": ["chr3"]})
+    del pb["atac"].varm["motif_scores"]
+    with pytest.raises(KeyError, match="motif_scores"):
+        scget.tl.evaluate(pb, split=CHR3, methods=["MLP"])
+    assert "scget" not in pb.uns
