@@ -1,0 +1,201 @@
+"""scget.pp.pseudobulk: hand-computed values, sparse/backed input, errors, round trips."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import anndata as ad
+import mudata as md
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import scget
+
+RNA_COUNTS = np.array(
+    [
+        [1, 2, 0],
+        [3, 0, 1],
+        [0, 5, 5],
+        [2, 2, 2],
+        [4, 0, 0],
+    ],
+    dtype=np.float32,
+)
+ATAC_COUNTS = np.array(
+    [
+        [1, 0, 2],
+        [0, 3, 0],
+        [2, 2, 0],
+        [1, 1, 1],
+        [7, 0, 0],
+    ],
+    dtype=np.float32,
+)
+PEAKS = ["chr1:100-200", "chr1:300-400", "chr2:50-90"]
+CELLS = [f"cell{i}" for i in range(5)]
+
+
+def small_multiome(*, sparse: bool = True) -> md.MuData:
+    """Five cells: two of type x, two of y, one of z (sample s1/s2 for cell type x sample)."""
+    convert = sp.csr_matrix if sparse else np.asarray
+    obs = pd.DataFrame(index=CELLS)
+    rna = ad.AnnData(convert(RNA_COUNTS), obs=obs, var=pd.DataFrame(index=["G1", "G2", "G3"]))
+    atac = ad.AnnData(convert(ATAC_COUNTS), obs=obs.copy(), var=pd.DataFrame(index=PEAKS))
+    mdata = md.MuData({"rna": rna, "atac": atac})
+    mdata.obs["cell_type"] = pd.Categorical(["x", "x", "y", "y", "z"])
+    mdata.obs["sample"] = ["s1", "s2", "s1", "s1", "s2"]
+    return mdata
+
+
+def hand_accessibility(counts: list[float]) -> list[float]:
+    scores = [math.log10(c / sum(counts) * 1e5 + 1) for c in counts]
+    return [s / max(scores) for s in scores]
+
+
+def hand_log_tpm(counts: list[float]) -> list[float]:
+    return [math.log10(c / sum(counts) * 1e6 + 1) for c in counts]
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_values_equal_hand_computation(sparse):
+    pb = scget.pp.pseudobulk(small_multiome(sparse=sparse), "cell_type", min_cells=2)
+    assert list(pb.obs_names) == ["x", "y"]  # z has one cell: dropped
+    # group x = cells 0, 1; group y = cells 2, 3
+    np.testing.assert_array_equal(pb["atac"].layers["counts"], [[1, 3, 2], [3, 3, 1]])
+    np.testing.assert_array_equal(pb["rna"].layers["counts"], [[4, 2, 1], [2, 7, 7]])
+    np.testing.assert_allclose(pb["atac"].X[0], hand_accessibility([1, 3, 2]), rtol=1e-6)
+    np.testing.assert_allclose(pb["atac"].X[1], hand_accessibility([3, 3, 1]), rtol=1e-6)
+    np.testing.assert_allclose(pb["rna"].X[0], hand_log_tpm([4, 2, 1]), rtol=1e-6)
+    np.testing.assert_allclose(pb["rna"].X[1], hand_log_tpm([2, 7, 7]), rtol=1e-6)
+    assert pb["atac"].X.dtype == np.float32 and isinstance(pb["atac"].X, np.ndarray)
+    assert pb.obs["n_cells"].tolist() == [2, 2]
+    assert pb.obs["n_fragments"].tolist() == [6, 7]
+    assert pb.obs["n_counts"].tolist() == [7, 16]
+    assert pb["atac"].var["chrom"].tolist() == ["chr1", "chr1", "chr2"]
+    assert pb["atac"].var["start"].tolist() == [100, 300, 50]
+    assert pb["atac"].var["end"].tolist() == [200, 400, 90]
+    table = pb.uns["scget"]["pseudobulk"]["result"]
+    assert table.loc["z", "kept"] == np.False_ and table.loc["z", "n_cells"] == 1
+
+
+def test_cell_type_by_sample_groups():
+    pb = scget.pp.pseudobulk(small_multiome(), ["cell_type", "sample"], min_cells=1)
+    assert list(pb.obs_names) == ["x_s1", "x_s2", "y_s1", "z_s2"]
+    np.testing.assert_array_equal(pb["atac"].layers["counts"][2], [3, 3, 1])
+    assert pb.obs.loc["x_s2", "n_counts"] == 4
+    assert pb.obs["sample"].tolist() == ["s1", "s2", "s1", "s2"]
+
+
+def test_dropped_groups_are_logged(caplog):
+    with caplog.at_level(logging.WARNING, logger="scget"):
+        scget.pp.pseudobulk(small_multiome(), "cell_type", min_cells=2)
+    assert "'z' dropped" in caplog.text
+
+
+def test_barcodes_matched_and_mismatches_reported(caplog):
+    mdata = small_multiome()
+    rna = mdata["rna"][[4, 3, 2, 1, 0]].copy()  # reversed order: matched by barcode
+    atac = mdata["atac"][[0, 1, 2, 3]].copy()  # cell4 has no ATAC
+    atac.obs_names = [*CELLS[:3], "other"]  # cell3 renamed: no RNA partner
+    shuffled = md.MuData({"rna": rna, "atac": atac})
+    shuffled.obs["cell_type"] = pd.Series(["x", "x", "y", "y", "z", "y"], index=[*CELLS, "other"])
+    with caplog.at_level(logging.WARNING, logger="scget"):
+        pb = scget.pp.pseudobulk(shuffled, "cell_type", min_cells=1)
+    assert "2 cell(s) only in 'rna' and 1 only in 'atac'" in caplog.text
+    assert list(pb.obs_names) == ["x", "y"]
+    np.testing.assert_array_equal(pb["atac"].layers["counts"], [[1, 3, 2], [2, 2, 0]])
+    np.testing.assert_array_equal(pb["rna"].layers["counts"], [[4, 2, 1], [0, 5, 5]])
+    assert pb.obs["n_cells"].tolist() == [2, 1]
+
+
+def test_labels_from_a_modality_and_missing_labels():
+    mdata = small_multiome()
+    mdata["rna"].obs["label"] = ["x", None, "x", "y", "y"]
+    pb = scget.pp.pseudobulk(mdata, "label", min_cells=1)
+    assert pb.obs["n_cells"].tolist() == [2, 2]
+    np.testing.assert_array_equal(pb["rna"].layers["counts"][0], [1, 7, 5])
+
+
+def test_backed_matches_in_memory(tmp_path):
+    mdata = small_multiome()
+    mdata.write_h5mu(tmp_path / "cells.h5mu")
+    backed = md.read_h5mu(tmp_path / "cells.h5mu", backed=True)
+    assert backed["atac"].isbacked
+    in_memory = scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
+    on_disk = scget.pp.pseudobulk(backed, "cell_type", min_cells=1, chunk_size=2)
+    for mod in ("rna", "atac"):
+        np.testing.assert_array_equal(
+            on_disk[mod].layers["counts"], in_memory[mod].layers["counts"]
+        )
+        np.testing.assert_array_equal(on_disk[mod].X, in_memory[mod].X)
+
+
+def test_input_untouched_and_deterministic():
+    mdata = small_multiome()
+    before = (mdata.obs.copy(), mdata["atac"].X.copy(), list(mdata["atac"].var.columns))
+    first = scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
+    second = scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
+    pd.testing.assert_frame_equal(mdata.obs, before[0])
+    assert (mdata["atac"].X != before[1]).nnz == 0
+    assert list(mdata["atac"].var.columns) == before[2]
+    assert list(first.obs.columns) == list(second.obs.columns)
+    np.testing.assert_array_equal(first["atac"].X, second["atac"].X)
+
+
+def test_round_trip(tmp_path):
+    pb = scget.pp.pseudobulk(small_multiome(), ["cell_type", "sample"], min_cells=1)
+    pb.write_h5mu(tmp_path / "pb.h5mu")
+    back = md.read_h5mu(tmp_path / "pb.h5mu")
+    pd.testing.assert_frame_equal(back.obs, pb.obs)
+    for mod in ("rna", "atac"):
+        np.testing.assert_array_equal(back[mod].X, pb[mod].X)
+        np.testing.assert_array_equal(back[mod].layers["counts"], pb[mod].layers["counts"])
+        pd.testing.assert_frame_equal(back[mod].var, pb[mod].var)
+    stored = back.uns["scget"]["pseudobulk"]
+    assert list(stored["params"]["groupby"]) == ["cell_type", "sample"]
+    assert stored["result"]["kept"].all()
+
+
+def test_large_sums_stay_exact():
+    mdata = small_multiome()
+    mdata["rna"].X = sp.csr_matrix(np.full(RNA_COUNTS.shape, 2**24 + 1, dtype=np.float64))
+    pb = scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
+    assert pb["rna"].layers["counts"].dtype == np.float64
+    assert pb["rna"].layers["counts"][2, 0] == 2**24 + 1
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (lambda m: None, KeyError, "groupby column 'missing'"),
+        (
+            lambda m: setattr(m["atac"], "var_names", ["a", "b", "c"]),
+            ValueError,
+            "cannot be parsed",
+        ),
+        (lambda m: m["rna"].X.data.__setitem__(0, 0.5), ValueError, "non-integer"),
+        (lambda m: m["atac"].X.data.__setitem__(0, -1), ValueError, "negative"),
+    ],
+)
+def test_bad_input(change, error, message):
+    mdata = small_multiome()
+    change(mdata)
+    groupby = "missing" if message.startswith("groupby") else "cell_type"
+    with pytest.raises(error, match=message):
+        scget.pp.pseudobulk(mdata, groupby, min_cells=1)
+
+
+def test_no_group_large_enough():
+    with pytest.raises(ValueError, match="No group has min_cells=50"):
+        scget.pp.pseudobulk(small_multiome(), "cell_type", min_cells=50)
+
+
+def test_no_shared_barcode():
+    mdata = small_multiome()
+    mdata.mod["atac"].obs_names = [f"other{i}" for i in range(5)]
+    mdata.update()
+    with pytest.raises(ValueError, match="No barcode is shared"):
+        scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
