@@ -11,6 +11,9 @@ _EXPORTS = {
     "add_lora": "._lora",
     "merge_lora": "._lora",
     "lora_state_dict": "._lora",
+    "convert_published_state_dict": "._published",
+    "load_published_checkpoint": "._published",
+    "published_feature_names": "._published",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
