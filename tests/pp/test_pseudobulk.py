@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 
 import anndata as ad
@@ -89,22 +88,20 @@ def test_cell_type_by_sample_groups():
     assert pb.obs["sample"].tolist() == ["s1", "s2", "s1", "s2"]
 
 
-def test_dropped_groups_are_logged(caplog):
-    with caplog.at_level(logging.WARNING, logger="scget"):
-        scget.pp.pseudobulk(small_multiome(), "cell_type", min_cells=2)
-    assert "'z' dropped" in caplog.text
+def test_dropped_groups_are_logged(scget_log):
+    scget.pp.pseudobulk(small_multiome(), "cell_type", min_cells=2)
+    assert "'z' dropped" in scget_log.text
 
 
-def test_barcodes_matched_and_mismatches_reported(caplog):
+def test_barcodes_matched_and_mismatches_reported(scget_log):
     mdata = small_multiome()
     rna = mdata["rna"][[4, 3, 2, 1, 0]].copy()  # reversed order: matched by barcode
     atac = mdata["atac"][[0, 1, 2, 3]].copy()  # cell4 has no ATAC
     atac.obs_names = [*CELLS[:3], "other"]  # cell3 renamed: no RNA partner
     shuffled = md.MuData({"rna": rna, "atac": atac})
     shuffled.obs["cell_type"] = pd.Series(["x", "x", "y", "y", "z", "y"], index=[*CELLS, "other"])
-    with caplog.at_level(logging.WARNING, logger="scget"):
-        pb = scget.pp.pseudobulk(shuffled, "cell_type", min_cells=1)
-    assert "2 cell(s) only in 'rna' and 1 only in 'atac'" in caplog.text
+    pb = scget.pp.pseudobulk(shuffled, "cell_type", min_cells=1)
+    assert "2 cell(s) only in 'rna' and 1 only in 'atac'" in scget_log.text
     assert list(pb.obs_names) == ["x", "y"]
     np.testing.assert_array_equal(pb["atac"].layers["counts"], [[1, 3, 2], [2, 2, 0]])
     np.testing.assert_array_equal(pb["rna"].layers["counts"], [[4, 2, 1], [0, 5, 5]])
