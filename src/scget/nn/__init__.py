@@ -14,6 +14,7 @@ _EXPORTS = {
     "convert_published_state_dict": "._published",
     "load_published_checkpoint": "._published",
     "published_feature_names": "._published",
+    "forward_flops": "._flops",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
