@@ -1,0 +1,210 @@
+"""Cells and their counts: cell types, library sizes, RNA counts, ATAC fragments.
+
+The ATAC matrix is *defined* from the fragments: entry (cell, peak) is the number of the
+cell's fragments overlapping the peak (half-open intervals sharing at least one base),
+so recounting the fragments file reproduces it exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+#: Log-sd of the per-cell library sizes (RNA UMIs and ATAC fragments).
+_LIBRARY_SD = 0.5
+#: Negative binomial shape (inverse overdispersion) of RNA counts.
+_NB_SHAPE = 4.0
+#: Fraction of a cell's fragments drawn from peaks (the rest fall anywhere).
+_FRIP = 0.55
+#: Fragment lengths: nucleosome-free, mono- and di-nucleosome modes (mean, sd, weight).
+_FRAGMENT_MODES = ((90, 30, 0.6), (200, 25, 0.3), (380, 30, 0.1))
+_FRAGMENT_RANGE = (30, 800)
+#: Mean extra reads (PCR duplicates) per fragment, for the fragments file's count column.
+_DUPLICATES = 0.5
+#: Cells per chunk when sampling RNA counts (bounds memory).
+_CHUNK_CELLS = 512
+
+
+def assign_cell_types(n_cells: int, n_cell_types: int, rng) -> np.ndarray:
+    """Cell type of each cell: unequal proportions, every type with at least one cell."""
+    proportions = rng.dirichlet(np.full(n_cell_types, 4.0))
+    types = np.concatenate(
+        [np.arange(n_cell_types), rng.choice(n_cell_types, n_cells - n_cell_types, p=proportions)]
+    )
+    return rng.permutation(types)
+
+
+def library_sizes(n_cells: int, mean: float, rng) -> np.ndarray:
+    """Log-normal library sizes with the given mean (at least 1)."""
+    sizes = rng.lognormal(np.log(mean) - _LIBRARY_SD**2 / 2, _LIBRARY_SD, n_cells)
+    return np.maximum(np.round(sizes), 1).astype(np.int64)
+
+
+def rna_counts(
+    expression: np.ndarray, cell_type: np.ndarray, depth: np.ndarray, count_model: str, rng
+) -> sp.csr_matrix:
+    """Sparse cells x genes counts, Poisson or negative binomial around depth x proportion.
+
+    Parameters
+    ----------
+    expression
+        ``(n_genes, n_cell_types)`` expression rates.
+    cell_type
+        Cell type of each cell.
+    depth
+        Expected UMIs of each cell.
+    count_model
+        ``"poisson"`` or ``"nb"``.
+    rng
+        Random generator.
+    """
+    proportion = (expression / expression.sum(axis=0, keepdims=True)).T.astype(np.float32)
+    blocks = []
+    for begin in range(0, len(cell_type), _CHUNK_CELLS):
+        chunk = slice(begin, begin + _CHUNK_CELLS)
+        mean = depth[chunk, None].astype(np.float32) * proportion[cell_type[chunk]]
+        if count_model == "nb":
+            mean *= rng.gamma(_NB_SHAPE, 1.0 / _NB_SHAPE, mean.shape).astype(np.float32)
+        blocks.append(sp.csr_matrix(rng.poisson(mean).astype(np.float32)))
+    return sp.vstack(blocks, format="csr")
+
+
+@dataclass
+class Fragments:
+    """Unique fragments, sorted by chromosome, start, end and cell.
+
+    Attributes
+    ----------
+    chrom, start, end, cell, count
+        Chromosome index, 0-based half-open coordinates, cell index and reads (>= 1).
+    """
+
+    chrom: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    cell: np.ndarray
+    count: np.ndarray
+
+
+def sample_fragments(
+    accessibility: np.ndarray,
+    cell_type: np.ndarray,
+    depth: np.ndarray,
+    peak_start: np.ndarray,
+    peak_end: np.ndarray,
+    sizes: np.ndarray,
+    rng,
+) -> Fragments:
+    """Fragments of every cell: from peaks in proportion to accessibility, and anywhere.
+
+    A fragment from a peak is centred at a uniform position of the peak; a background
+    fragment anywhere in the genome. Identical fragments of a cell are merged (their reads
+    add up), as in a 10x fragments file.
+
+    Parameters
+    ----------
+    accessibility
+        ``(n_peaks, n_cell_types)`` accessibility.
+    cell_type
+        Cell type of each cell.
+    depth
+        Fragments of each cell (before merging duplicates).
+    peak_start, peak_end
+        Global coordinates of the peaks (sorted).
+    sizes
+        Chromosome lengths.
+    rng
+        Random generator.
+    """
+    in_peaks = rng.binomial(depth, _FRIP)
+    centres, cells = [], []
+    for kind in range(accessibility.shape[1]):
+        members = np.flatnonzero(cell_type == kind)
+        cumulative = np.cumsum(accessibility[:, kind])
+        n = in_peaks[members]
+        peak = np.searchsorted(cumulative, rng.random(n.sum()) * cumulative[-1], side="right")
+        peak = np.minimum(peak, len(cumulative) - 1)
+        width = peak_end[peak] - peak_start[peak]
+        centres.append(peak_start[peak] + (rng.random(len(peak)) * width).astype(np.int64))
+        cells.append(np.repeat(members, n))
+    n_anywhere = depth - in_peaks
+    centres.append((rng.random(n_anywhere.sum()) * sizes.sum()).astype(np.int64))
+    cells.append(np.repeat(np.arange(len(depth)), n_anywhere))
+    centre = np.concatenate(centres)
+    cell = np.concatenate(cells).astype(np.int32)
+    del centres, cells
+
+    length = _fragment_lengths(len(centre), rng)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    chrom = (np.searchsorted(offsets, centre, side="right") - 1).astype(np.int16)
+    local = centre - offsets[chrom]
+    start = np.clip(local - length // 2, 0, None)
+    end = np.minimum(start + length, sizes[chrom])
+    del centre, local, length
+
+    order = np.lexsort((cell, end, start, chrom))
+    chrom, start, end, cell = chrom[order], start[order], end[order], cell[order]
+    new = np.ones(len(chrom), dtype=bool)
+    new[1:] = (
+        (chrom[1:] != chrom[:-1])
+        | (start[1:] != start[:-1])
+        | (end[1:] != end[:-1])
+        | (cell[1:] != cell[:-1])
+    )
+    first = np.flatnonzero(new)
+    merged = np.diff(np.append(first, len(chrom)))
+    count = merged + rng.poisson(_DUPLICATES, len(first))
+    return Fragments(
+        chrom[first],
+        start[first].astype(np.int64),
+        end[first].astype(np.int64),
+        cell[first],
+        count.astype(np.int32),
+    )
+
+
+def _fragment_lengths(n: int, rng) -> np.ndarray:
+    """Fragment lengths from a mixture of nucleosome-free and nucleosomal modes."""
+    means, sds, weights = (
+        np.array(v, dtype=np.float64) for v in zip(*_FRAGMENT_MODES, strict=True)
+    )
+    mode = rng.choice(len(means), n, p=weights / weights.sum())
+    length = rng.normal(means[mode], sds[mode])
+    return np.clip(np.round(length), *_FRAGMENT_RANGE).astype(np.int64)
+
+
+def count_overlaps(
+    fragments: Fragments,
+    offsets: np.ndarray,
+    peak_start: np.ndarray,
+    peak_end: np.ndarray,
+    n_cells: int,
+) -> sp.csr_matrix:
+    """Cells x peaks number of fragments overlapping each peak (peaks sorted, disjoint).
+
+    Parameters
+    ----------
+    fragments
+        From :func:`sample_fragments`.
+    offsets
+        Global coordinate of each chromosome's first base.
+    peak_start, peak_end
+        Global coordinates of the peaks.
+    n_cells
+        Number of cells.
+    """
+    base = offsets[fragments.chrom]
+    first = np.searchsorted(peak_end, base + fragments.start, side="right")
+    stop = np.searchsorted(peak_start, base + fragments.end, side="left")
+    n = np.maximum(stop - first, 0)
+    rows = np.repeat(fragments.cell, n)
+    within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    columns = np.repeat(first, n) + within
+    matrix = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, columns)),
+        shape=(n_cells, len(peak_start)),
+    )
+    matrix.sum_duplicates()
+    return matrix
