@@ -1,0 +1,92 @@
+"""Training objectives: expression (fine-tuning) and masked-region reconstruction.
+
+An objective maps ``(network, batch)`` to the *sum* of its per-element losses and the
+number of elements, so that the trainer can divide by the element count of the whole
+(possibly distributed) batch: a padded batch split over several processes then gives
+exactly the gradient of the undivided batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+#: Expression losses offered by :class:`ExpressionObjective`.
+EXPRESSION_LOSSES = ("poisson", "mse")
+
+
+class ExpressionObjective:
+    """Loss of the predicted expression on every non-padded region and strand.
+
+    ``"poisson"`` is the Poisson negative log-likelihood of the paper (Enformer style,
+    on the log10(TPM + 1) targets with the Softplus output as rate); ``"mse"`` is the
+    squared error, which weighs highly expressed genes less than the Poisson loss does
+    relative to the zeros of the many regions without a TSS.
+
+    Parameters
+    ----------
+    loss
+        One of :data:`EXPRESSION_LOSSES`.
+    """
+
+    def __init__(self, loss: str = "poisson") -> None:
+        if loss not in EXPRESSION_LOSSES:
+            raise ValueError(f"loss must be one of {EXPRESSION_LOSSES}, got {loss!r}.")
+        self.loss = loss
+
+    def __call__(self, network, batch: dict, *, epoch: int | None = None):
+        """Return the summed loss and the element count of ``batch``."""
+        padding = batch["padding_mask"]
+        output = network(batch["x"], padding_mask=padding)
+        pred = output.expression.float()
+        target = batch["target"].float()
+        if self.loss == "poisson":
+            per_element = F.poisson_nll_loss(pred, target, log_input=False, reduction="none")
+        else:
+            per_element = (pred - target) ** 2
+        keep = (~padding).unsqueeze(-1).to(per_element.dtype)
+        return (per_element * keep).sum(), keep.sum() * pred.shape[-1]
+
+
+class MaskedObjective:
+    """Mean squared reconstruction error of masked regions (pretraining).
+
+    Each non-padded region is masked with probability ``mask_ratio``; the mask of a
+    sample depends only on ``seed``, the epoch and the sample's index, so it is the
+    same however the samples are batched or distributed. Validation (``epoch=None``)
+    uses one fixed mask.
+
+    Parameters
+    ----------
+    mask_ratio
+        Probability that a region is masked.
+    seed
+        Seed of the masks.
+    """
+
+    def __init__(self, mask_ratio: float, seed: int = 0) -> None:
+        if not 0 < mask_ratio < 1:
+            raise ValueError(f"mask_ratio must be in (0, 1), got {mask_ratio!r}.")
+        self.mask_ratio = float(mask_ratio)
+        self.seed = int(seed)
+
+    def masks(self, batch: dict, epoch: int | None) -> torch.Tensor:
+        """Boolean masks (batch x regions) of the non-padded regions to hide."""
+        padding = batch["padding_mask"]
+        step = 0 if epoch is None else epoch + 1
+        draws = np.stack(
+            [
+                np.random.default_rng((self.seed, step, int(i))).random(padding.shape[1])
+                for i in batch["index"]
+            ]
+        )
+        return torch.from_numpy(draws < self.mask_ratio).to(padding.device) & ~padding
+
+    def __call__(self, network, batch: dict, *, epoch: int | None = None):
+        """Return the summed loss and the number of masked regions of ``batch``."""
+        mask = self.masks(batch, epoch)
+        output = network(batch["x"], mask=mask, padding_mask=batch["padding_mask"])
+        error = ((output.reconstruction.float() - batch["x"].float()) ** 2).mean(dim=-1)
+        keep = mask.to(error.dtype)
+        return (error * keep).sum(), keep.sum()

@@ -1,0 +1,265 @@
+"""The GET model object: network, input features, split and history, saved as a checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._constants import ATAC, WINDOW_SIZE
+from ._split import SPLIT_KEYS
+from ._trainer import HISTORY_COLUMNS
+from ._windows import motif_feature_names
+
+#: File names inside a checkpoint directory.
+WEIGHTS_FILE = "model.pt"
+CONFIG_FILE = "config.json"
+
+
+class GETModel:
+    """A trained GET network with everything needed to apply it to a pseudobulk.
+
+    Parameters
+    ----------
+    network
+        The :class:`scget.nn.GETNetwork`.
+    feature_names
+        Input features in order: motif clusters, then ``"accessibility"``.
+    split
+        Chromosomes and groups used: ``train_chromosomes``, ``valid_chromosomes``,
+        ``test_chromosomes``, ``leave_out_groups`` (lists of str).
+    history
+        One row per epoch: ``epoch``, ``train_loss``, ``valid_loss``, ``lr``.
+    params
+        Training settings (``binary``, ``window_size``, ``loss``, ``lora``, ...).
+
+    Attributes
+    ----------
+    network, feature_names, split, history, params
+        As given.
+    """
+
+    def __init__(
+        self,
+        network,
+        *,
+        feature_names: Sequence[str],
+        split: Mapping[str, Sequence[str]] | None = None,
+        history: pd.DataFrame | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        if len(feature_names) != network.config.n_features:
+            raise ValueError(
+                f"{len(feature_names)} feature names for a network with "
+                f"{network.config.n_features} input features."
+            )
+        self.network = network
+        self.feature_names = [str(f) for f in feature_names]
+        split = split or {}
+        self.split = {key: [str(v) for v in split.get(key, [])] for key in SPLIT_KEYS}
+        self.history = pd.DataFrame(columns=list(HISTORY_COLUMNS)) if history is None else history
+        self.params = dict(params or {})
+
+    @property
+    def config(self):
+        """The network's :class:`scget.nn.GETConfig`."""
+        return self.network.config
+
+    @property
+    def binary(self) -> bool:
+        """Whether the accessibility feature is binary (1 for every accessible region)."""
+        return bool(self.params.get("binary", False))
+
+    @property
+    def window_size(self) -> int:
+        """Regions per input window."""
+        return int(self.params.get("window_size", WINDOW_SIZE))
+
+    @property
+    def lora(self) -> dict | None:
+        """LoRA settings (``rank``, ``alpha``) while unmerged adapters are present."""
+        return self.params.get("lora")
+
+    def check_features(self, pb, *, atac: str = ATAC) -> None:
+        """Raise ``ValueError`` unless ``pb`` has exactly this model's input features.
+
+        Parameters
+        ----------
+        pb
+            Pseudobulk MuData with ``[atac].varm["motif_scores"]``.
+        atac
+            Name of the ATAC modality.
+
+        Raises
+        ------
+        ValueError
+            Listing features the data lacks, features the model does not know, or the
+            first positions where the order differs.
+        """
+        data = motif_feature_names(pb, atac=atac)
+        if data == self.feature_names:
+            return
+        missing = [f for f in self.feature_names if f not in set(data)]
+        extra = [f for f in data if f not in set(self.feature_names)]
+        problems = []
+        if missing:
+            problems.append(f"missing from the data: {_shorten(missing)}")
+        if extra:
+            problems.append(f"unknown to the model: {_shorten(extra)}")
+        if not missing and not extra:
+            moved = [
+                f"{i}: {m!r} vs {d!r}"
+                for i, (m, d) in enumerate(zip(self.feature_names, data, strict=True))
+                if m != d
+            ]
+            problems.append(f"same features in another order (position: model vs data) {moved[:5]}")
+        raise ValueError(
+            "The motif features of the data differ from the model's ("
+            + "; ".join(problems)
+            + "). Scan the data with the motif collection the model was trained on "
+            "(scget.pp.scan_motifs), in the same cluster order."
+        )
+
+    def merge_lora(self) -> GETModel:
+        """Fold the LoRA adapters into the base weights (in place); returns ``self``."""
+        from ..nn import merge_lora
+
+        if self.lora is None:
+            raise ValueError("This model has no LoRA adapters to merge.")
+        merge_lora(self.network)
+        self.params["lora"] = None
+        self.params["lora_merged"] = True
+        return self
+
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
+        """Write ``model.pt`` (state dict) and ``config.json`` into directory ``path``.
+
+        Parameters
+        ----------
+        path
+            Checkpoint directory (created).
+        overwrite
+            Replace an existing checkpoint.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` holds a checkpoint and ``overwrite`` is False.
+        """
+        import torch
+
+        from .. import __version__
+
+        path = Path(path)
+        if (path / WEIGHTS_FILE).exists() and not overwrite:
+            raise FileExistsError(f"{path} already holds a checkpoint; pass overwrite=True.")
+        path.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu() for k, v in self.network.state_dict().items()}
+        torch.save(state, path / WEIGHTS_FILE)
+        config = {
+            "scget_version": __version__,
+            "config": self.config.to_dict(),
+            "feature_names": self.feature_names,
+            "split": self.split,
+            "history": self.history.to_dict(orient="records"),
+            "params": self.params,
+        }
+        (path / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> GETModel:
+        """Load a checkpoint written by :meth:`save` (weights-only unpickling, on CPU).
+
+        Parameters
+        ----------
+        path
+            Checkpoint directory.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``model.pt`` or ``config.json`` is missing.
+        """
+        import torch
+
+        from ..nn import GETConfig, GETNetwork, add_lora
+
+        path = Path(path)
+        for name in (WEIGHTS_FILE, CONFIG_FILE):
+            if not (path / name).is_file():
+                raise FileNotFoundError(f"{path / name} not found: not a scget checkpoint.")
+        config = json.loads((path / CONFIG_FILE).read_text())
+        network = GETNetwork(GETConfig.from_dict(config["config"]))
+        params = config.get("params", {})
+        if params.get("lora"):
+            add_lora(network, rank=params["lora"]["rank"], alpha=params["lora"]["alpha"])
+        state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+        network.load_state_dict(state)
+        network.eval()
+        history = pd.DataFrame.from_records(config.get("history", []), columns=HISTORY_COLUMNS)
+        return cls(
+            network,
+            feature_names=config["feature_names"],
+            split=config.get("split"),
+            history=history,
+            params=params,
+        )
+
+    @classmethod
+    def from_published(
+        cls,
+        path: str | os.PathLike,
+        *,
+        feature_names: Sequence[str] | None = None,
+        binary: bool = False,
+        n_heads: int | None = None,
+        strict: bool = True,
+    ) -> GETModel:
+        """Import a checkpoint of the published GET code (weights-only unpickling).
+
+        Parameters
+        ----------
+        path
+            The published ``.pth``/``.ckpt`` file.
+        feature_names
+            Input features in the checkpoint's order, ``"accessibility"`` last; default:
+            the published 282 motif clusters + accessibility.
+        binary
+            Whether the checkpoint was trained with binary accessibility.
+        n_heads, strict
+            See :func:`scget.nn.load_published_checkpoint`.
+
+        Raises
+        ------
+        ValueError
+            If the file cannot be loaded safely or does not fit ``feature_names``.
+        """
+        from ..nn import load_published_checkpoint
+
+        network, names = load_published_checkpoint(
+            path, feature_names=feature_names, n_heads=n_heads, strict=strict
+        )
+        return cls(
+            network,
+            feature_names=names,
+            params={"source": os.fspath(path), "binary": binary, "window_size": WINDOW_SIZE},
+        )
+
+    def __repr__(self) -> str:
+        c = self.config
+        n_params = sum(p.numel() for p in self.network.parameters())
+        return (
+            f"GETModel({c.n_layers} layers x {c.hidden_dim}, {n_params:,} parameters, "
+            f"{len(self.feature_names)} features, {len(self.history)} epochs, "
+            f"lora={self.lora is not None})"
+        )
+
+
+def _shorten(names: list[str], limit: int = 10) -> str:
+    """``names`` listed, cut after ``limit`` with a count of the rest."""
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

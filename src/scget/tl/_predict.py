@@ -1,0 +1,174 @@
+"""Predict expression per region and strand, and per gene, with a trained GET model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._constants import (
+    ATAC,
+    GENE_PREDICTION_LAYER,
+    PREDICTION_LAYERS,
+    RNA,
+    TSS_GENE_COLUMNS,
+)
+from .._docs import inject_docs
+from .._logging import logger, progress
+from .._utils import resolve_device, store_result
+from ._genes import peaks_to_genes, tss_peak_matrix
+from ._model import GETModel
+from ._windows import (
+    GroupRegions,
+    WindowDataset,
+    _dense,
+    build_inputs,
+    centred_windows,
+    window_starts,
+)
+
+
+def _tss_peaks(pb, *, rna: str, atac: str):
+    """Genes x peaks TSS indicator, and whether each peak holds any TSS."""
+    tss = tss_peak_matrix(pb[rna].var, pb[atac].var_names)
+    is_tss = np.asarray(tss.sum(axis=0)).ravel() > 0
+    for column in TSS_GENE_COLUMNS:
+        if column in pb[atac].var.columns:
+            is_tss |= pb[atac].var[column].fillna("").astype(str).to_numpy() != ""
+    return tss, is_tss
+
+
+def _region_windows(
+    group: GroupRegions, is_tss: np.ndarray, window_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the window (first region, length) predicting each region of ``group``.
+
+    A TSS region gets the window centred on it; any other region the window, of those
+    tiling its chromosome with half-overlap, whose centre is nearest to it.
+    """
+    n = len(group.peaks)
+    starts = np.empty(n, dtype=np.int64)
+    lengths = np.empty(n, dtype=np.int64)
+    for _, lo, hi in group.segments:
+        tiles = window_starts(lo, hi, window_size, max(1, window_size // 2))
+        tile_lengths = np.minimum(window_size, hi - tiles)
+        centres = tiles + tile_lengths / 2
+        positions = np.arange(lo, hi)
+        nearest = np.abs(positions[:, None] + 0.5 - centres[None, :]).argmin(axis=1)
+        starts[lo:hi], lengths[lo:hi] = tiles[nearest], tile_lengths[nearest]
+    tss_positions = np.flatnonzero(is_tss[group.peaks])
+    centred_starts, centred_lengths, _ = centred_windows(group, tss_positions, window_size)
+    starts[tss_positions], lengths[tss_positions] = centred_starts, centred_lengths
+    return starts, lengths
+
+
+@inject_docs()
+def predict(
+    pb,
+    model: GETModel,
+    *,
+    batch_size: int = 32,
+    device: str | None = "auto",
+    rna: str = RNA,
+    atac: str = ATAC,
+    copy: bool = False,
+):
+    """Predict expression of every accessible region and of every gene with accessible TSS.
+
+    Each accessible TSS region is predicted with the window of ``model.window_size``
+    regions centred on it (clamped at chromosome ends), as GET does for genes; other
+    accessible regions take the prediction of the half-overlapping tiling window whose
+    centre is nearest. A gene's prediction is the mean over its accessible TSS peaks
+    (accessibility score >= 0.05) of the prediction on its strand.
+
+    Parameters
+    ----------
+    {mdata_pb} Needs ``["atac"].varm["motif_scores"]`` (the model's features),
+        ``["atac"].layers["counts"]`` and ``["rna"].var["tss_peaks"|"strand"]``.
+    model
+        A trained :class:`scget.tl.GETModel`.
+    batch_size
+        Windows per forward pass.
+    {device}
+    {rna}
+    {atac}
+    {copy}
+
+    Returns
+    -------
+    ``None`` (or the modified copy when ``copy``); writes, replacing earlier predictions:
+
+    - ``pb["atac"].layers["get_plus"]``, ``["get_minus"]``: float32 groups x peaks,
+      predicted log10(TPM + 1) per strand; NaN where the peak is not accessible
+      (zero counts) in the group.
+    - ``pb["rna"].layers["get_pred"]``: float32 groups x genes; NaN for genes without
+      an accessible TSS peak in the group.
+    - ``pb.uns["scget"]["predict"]``: numbers of predicted regions and genes, and the
+      parameters.
+
+    Raises
+    ------
+    ValueError
+        If the data's motif features differ from the model's, or the modalities'
+        groups differ.
+    KeyError
+        If an input is missing.
+    """
+    import torch
+    from torch.utils.data import DataLoader
+
+    model.check_features(pb, atac=atac)
+    if rna not in pb.mod:
+        raise KeyError(f"pb has no modality {rna!r}; modalities are {list(pb.mod)}.")
+    if "strand" not in pb[rna].var.columns:
+        raise KeyError(f'pb["{rna}"].var has no "strand" column; run scget.pp.annotate_tss.')
+    if list(pb[rna].obs_names) != list(pb[atac].obs_names):
+        raise ValueError(f"pb[{rna!r}] and pb[{atac!r}] must hold the same groups in order.")
+    tss, is_tss = _tss_peaks(pb, rna=rna, atac=atac)
+    if copy:
+        pb = pb.copy()
+    device = resolve_device(device)
+    inputs = build_inputs(pb, binary=model.binary, with_targets=False, atac=atac)
+    network = model.network.to(device).eval()
+    window_size = model.window_size
+    n_groups, n_peaks = pb[atac].shape
+    plus = np.full((n_groups, n_peaks), np.nan, dtype=np.float32)
+    minus = np.full((n_groups, n_peaks), np.nan, dtype=np.float32)
+    for number, group in enumerate(progress(inputs.groups, desc="predict", unit="group")):
+        starts, lengths = _region_windows(group, is_tss, window_size)
+        windows, which = np.unique(np.column_stack([starts, lengths]), axis=0, return_inverse=True)
+        which = which.ravel()
+        index = np.column_stack([np.full(len(windows), number), windows])
+        loader = DataLoader(WindowDataset(inputs, index, window_size), batch_size=batch_size)
+        outputs = []
+        with torch.no_grad():
+            for batch in loader:
+                with torch.autocast(
+                    device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"
+                ):
+                    out = network(
+                        batch["x"].to(device), padding_mask=batch["padding_mask"].to(device)
+                    )
+                outputs.append(out.expression.float().cpu().numpy())
+        predicted = np.concatenate(outputs)[which, np.arange(len(group.peaks)) - starts]
+        plus[number, group.peaks] = predicted[:, 0]
+        minus[number, group.peaks] = predicted[:, 1]
+    network.to("cpu")
+    genes = peaks_to_genes(
+        plus,
+        minus,
+        tss=tss,
+        strand=pb[rna].var["strand"].to_numpy(),
+        accessibility=_dense(pb[atac].X),
+    ).astype(np.float32)
+    pb[atac].layers[PREDICTION_LAYERS[0]] = plus
+    pb[atac].layers[PREDICTION_LAYERS[1]] = minus
+    pb[rna].layers[GENE_PREDICTION_LAYER] = genes
+    n_regions = int(np.isfinite(plus).sum())
+    n_genes = int(np.isfinite(genes).any(axis=0).sum())
+    logger.info(f"Predicted {n_regions} regions and {n_genes} genes in {n_groups} groups.")
+    store_result(
+        pb,
+        "predict",
+        {"n_regions": n_regions, "n_genes": n_genes},
+        {"batch_size": batch_size, **{k: model.params.get(k) for k in ("binary", "window_size")}},
+    )
+    return pb if copy else None

@@ -1,0 +1,365 @@
+"""Model inputs of a pseudobulk MuData: per-group region arrays and region windows.
+
+The motif scores are held once for all peaks; a group keeps only the indices of its
+accessible peaks (genome order), its accessibility column and its targets. A window is
+an index entry ``(group, first region, length)`` into these arrays, so building the
+windows copies nothing; a sample's feature matrix is gathered when it is requested.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._constants import (
+    ACCESSIBILITY_FEATURE,
+    ATAC,
+    COUNTS_LAYER,
+    MAX_WINDOW_SPAN,
+    MOTIF_KEY,
+    TARGET_LAYERS,
+)
+from .._genomic import chromosome_sort_key, parse_peak_names
+
+#: Columns of a window index: group number, first region (in the group's arrays), length.
+WINDOW_COLUMNS = ("group", "start", "length")
+
+
+@dataclass(frozen=True)
+class GroupRegions:
+    """The accessible regions of one group, in genome order.
+
+    Attributes
+    ----------
+    name
+        Group name (an ``obs_name`` of the pseudobulk).
+    peaks
+        Indices of the group's accessible peaks into the ATAC ``var`` axis.
+    accessibility
+        The accessibility feature of each region (the score, or 1 in binary mode).
+    targets
+        Expression targets (regions x 2: plus, minus strand), or ``None``.
+    segments
+        One ``(chromosome, first, stop)`` range of region positions per chromosome.
+    """
+
+    name: str
+    peaks: np.ndarray
+    accessibility: np.ndarray
+    targets: np.ndarray | None
+    segments: tuple[tuple[str, int, int], ...]
+
+    def segment_of(self, chromosomes: Sequence[str] | None = None) -> list[tuple[str, int, int]]:
+        """Return the segments on ``chromosomes`` (all when ``None``)."""
+        if chromosomes is None:
+            return list(self.segments)
+        wanted = set(chromosomes)
+        return [seg for seg in self.segments if seg[0] in wanted]
+
+
+@dataclass(frozen=True)
+class RegionInputs:
+    """Model inputs of a pseudobulk: shared motif scores and per-group regions.
+
+    Attributes
+    ----------
+    motifs
+        Motif scores of every peak (peaks x motif clusters, float32), ATAC ``var`` order.
+    chrom, start, end
+        Coordinates of every peak.
+    feature_names
+        Motif cluster names followed by ``"accessibility"``.
+    groups
+        One :class:`GroupRegions` per group.
+    """
+
+    motifs: np.ndarray
+    chrom: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    feature_names: list[str]
+    groups: list[GroupRegions]
+
+    @property
+    def n_features(self) -> int:
+        """Number of model input features."""
+        return len(self.feature_names)
+
+    @property
+    def group_names(self) -> list[str]:
+        """Names of the groups, in order."""
+        return [g.name for g in self.groups]
+
+    def regions_per_chromosome(self, groups: Sequence[str] | None = None) -> pd.Series:
+        """Count accessible regions per chromosome over ``groups`` (all when ``None``)."""
+        counts: dict[str, int] = {}
+        for group in self.groups:
+            if groups is not None and group.name not in groups:
+                continue
+            for chrom, lo, hi in group.segments:
+                counts[chrom] = counts.get(chrom, 0) + hi - lo
+        order = sorted(counts, key=chromosome_sort_key)
+        return pd.Series([counts[c] for c in order], index=order, dtype=np.int64)
+
+
+def motif_feature_names(pb, *, atac: str = ATAC) -> list[str]:
+    """Return the input features of ``pb``: motif cluster names, then accessibility."""
+    scores = pb[atac].varm[MOTIF_KEY]
+    if not isinstance(scores, pd.DataFrame):
+        raise TypeError(
+            f'pb["{atac}"].varm["{MOTIF_KEY}"] must be a DataFrame with motif cluster names as '
+            "columns, as written by scget.pp.scan_motifs."
+        )
+    return [str(c) for c in scores.columns] + [ACCESSIBILITY_FEATURE]
+
+
+def check_inputs(pb, *, with_targets: bool, atac: str = ATAC) -> None:
+    """Raise a clear ``KeyError`` when ``pb`` lacks what the model reads."""
+    if atac not in pb.mod:
+        raise KeyError(f"pb has no modality {atac!r}; modalities are {list(pb.mod)}.")
+    adata = pb[atac]
+    if MOTIF_KEY not in adata.varm:
+        raise KeyError(
+            f'pb["{atac}"].varm["{MOTIF_KEY}"] is missing: run scget.pp.scan_motifs(pb, genome) '
+            "first."
+        )
+    if COUNTS_LAYER not in adata.layers:
+        raise KeyError(
+            f'pb["{atac}"].layers["{COUNTS_LAYER}"] is missing: pb must come from '
+            "scget.pp.pseudobulk, which stores the summed fragment counts there."
+        )
+    if with_targets:
+        missing = [key for key in TARGET_LAYERS if key not in adata.layers]
+        if missing:
+            raise KeyError(
+                f'pb["{atac}"].layers lacks {missing}: run scget.pp.annotate_tss(pb, gtf) to '
+                "compute the expression targets first."
+            )
+
+
+def build_inputs(
+    pb,
+    *,
+    binary: bool = False,
+    with_targets: bool = True,
+    groups: Sequence[str] | None = None,
+    atac: str = ATAC,
+) -> RegionInputs:
+    """Collect the model inputs of ``pb``.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk MuData with motif scores (and targets when ``with_targets``).
+    binary
+        Set the accessibility feature to 1 for every accessible region.
+    with_targets
+        Read ``target_plus``/``target_minus``.
+    groups
+        Groups to include (all when ``None``).
+    atac
+        Name of the ATAC modality.
+
+    Returns
+    -------
+    The shared motif array and one :class:`GroupRegions` per group.
+    """
+    check_inputs(pb, with_targets=with_targets, atac=atac)
+    adata = pb[atac]
+    feature_names = motif_feature_names(pb, atac=atac)
+    motifs = np.ascontiguousarray(adata.varm[MOTIF_KEY].to_numpy(dtype=np.float32))
+    if not np.isfinite(motifs).all():
+        raise ValueError(f'pb["{atac}"].varm["{MOTIF_KEY}"] holds NaN or infinite values.')
+    coords = _coordinates(adata)
+    chrom = coords["chrom"].to_numpy(dtype=str)
+    start = coords["start"].to_numpy(dtype=np.int64)
+    end = coords["end"].to_numpy(dtype=np.int64)
+    chrom_order = {c: i for i, c in enumerate(sorted(np.unique(chrom), key=chromosome_sort_key))}
+    chrom_rank = np.array([chrom_order[c] for c in chrom], dtype=np.int64)
+    genome_order = np.lexsort((start, chrom_rank))
+
+    names = [str(n) for n in adata.obs_names]
+    if groups is None:
+        groups = names
+    unknown = [g for g in groups if g not in names]
+    if unknown:
+        raise KeyError(f"groups {unknown} are not in pb.obs_names ({names}).")
+    counts = _dense(adata.layers[COUNTS_LAYER])
+    scores = _dense(adata.X)
+    targets = (
+        np.stack([_dense(adata.layers[key]) for key in TARGET_LAYERS], axis=-1)
+        if with_targets
+        else None
+    )
+    regions = []
+    for name in groups:
+        row = names.index(name)
+        peaks = genome_order[counts[row, genome_order] > 0]
+        access = np.ones(len(peaks), np.float32) if binary else scores[row, peaks]
+        group_targets = None if targets is None else np.ascontiguousarray(targets[row, peaks])
+        regions.append(
+            GroupRegions(
+                name=name,
+                peaks=peaks,
+                accessibility=np.ascontiguousarray(access, dtype=np.float32),
+                targets=group_targets,
+                segments=_segments(chrom[peaks]),
+            )
+        )
+    return RegionInputs(motifs, chrom, start, end, feature_names, regions)
+
+
+def _coordinates(adata) -> pd.DataFrame:
+    """Peak coordinates from ``var`` columns, or parsed from the peak names."""
+    if {"chrom", "start", "end"}.issubset(adata.var.columns):
+        return adata.var[["chrom", "start", "end"]].astype({"chrom": str})
+    return parse_peak_names(adata.var_names)
+
+
+def _dense(matrix) -> np.ndarray:
+    """Return a dense float32 array of a (possibly sparse) matrix."""
+    if hasattr(matrix, "toarray"):
+        matrix = matrix.toarray()
+    return np.asarray(matrix, dtype=np.float32)
+
+
+def _segments(chrom: np.ndarray) -> tuple[tuple[str, int, int], ...]:
+    """Ranges of equal chromosome in a genome-ordered chromosome array."""
+    if len(chrom) == 0:
+        return ()
+    breaks = np.flatnonzero(chrom[1:] != chrom[:-1]) + 1
+    bounds = np.concatenate([[0], breaks, [len(chrom)]])
+    return tuple((str(chrom[lo]), int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds))
+
+
+def window_starts(lo: int, hi: int, window_size: int, stride: int) -> np.ndarray:
+    """First regions of the windows tiling positions ``lo..hi`` with ``stride``.
+
+    A last window aligned to ``hi`` is added when the stride leaves the end uncovered;
+    a chromosome with fewer than ``window_size`` regions gets one (short) window.
+    """
+    if hi - lo <= window_size:
+        return np.array([lo], dtype=np.int64)
+    starts = np.arange(lo, hi - window_size + 1, stride, dtype=np.int64)
+    if starts[-1] + window_size < hi:
+        starts = np.append(starts, hi - window_size)
+    return starts
+
+
+def make_windows(
+    inputs: RegionInputs,
+    *,
+    window_size: int,
+    stride: int,
+    chromosomes: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+    max_span: int = MAX_WINDOW_SPAN,
+) -> np.ndarray:
+    """Index of the windows of ``groups`` on ``chromosomes``.
+
+    Parameters
+    ----------
+    inputs
+        Model inputs from :func:`build_inputs`.
+    window_size
+        Regions per window.
+    stride
+        Regions between window starts (``window_size`` for non-overlapping windows).
+    chromosomes, groups
+        Restrict to these (all when ``None``).
+    max_span
+        Windows spanning more base pairs than this are dropped.
+
+    Returns
+    -------
+    Integer array (windows x 3) with columns :data:`WINDOW_COLUMNS`.
+    """
+    if window_size < 1 or stride < 1:
+        raise ValueError(f"window_size and stride must be positive, got {window_size}, {stride}.")
+    rows = []
+    for number, group in enumerate(inputs.groups):
+        if groups is not None and group.name not in groups:
+            continue
+        for _, lo, hi in group.segment_of(chromosomes):
+            starts = window_starts(lo, hi, window_size, stride)
+            lengths = np.minimum(window_size, hi - starts)
+            first = group.peaks[starts]
+            last = group.peaks[starts + lengths - 1]
+            keep = inputs.end[last] - inputs.start[first] <= max_span
+            rows.append(np.column_stack([np.full(keep.sum(), number), starts[keep], lengths[keep]]))
+    if not rows:
+        return np.empty((0, len(WINDOW_COLUMNS)), dtype=np.int64)
+    return np.concatenate(rows).astype(np.int64)
+
+
+def centred_windows(
+    group: GroupRegions, positions: np.ndarray, window_size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows centred on region ``positions`` of ``group``, clamped to their chromosome.
+
+    Returns
+    -------
+    First region, length and the offset of the centred region in each window.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    lo = np.empty_like(positions)
+    hi = np.empty_like(positions)
+    for _, first, stop in group.segments:
+        inside = (positions >= first) & (positions < stop)
+        lo[inside], hi[inside] = first, stop
+    starts = np.clip(positions - window_size // 2, lo, np.maximum(lo, hi - window_size))
+    lengths = np.minimum(window_size, hi - starts)
+    return starts, lengths, positions - starts
+
+
+class WindowDataset:
+    """A torch-style dataset of windows: features, targets and padding of each window.
+
+    Items are dicts of tensors: ``x`` (window_size x features), ``padding_mask``
+    (window_size, True = padding), ``target`` (window_size x 2, when the inputs have
+    targets) and ``index`` (the item's number, used to seed per-sample randomness).
+    Windows shorter than ``window_size`` (short chromosomes) are zero-padded.
+
+    Parameters
+    ----------
+    inputs
+        Model inputs from :func:`build_inputs`.
+    windows
+        Window index from :func:`make_windows` (windows x 3).
+    window_size
+        Length every item is padded to.
+    """
+
+    def __init__(self, inputs: RegionInputs, windows: np.ndarray, window_size: int) -> None:
+        self.inputs = inputs
+        self.windows = np.asarray(windows, dtype=np.int64).reshape(-1, len(WINDOW_COLUMNS))
+        self.window_size = int(window_size)
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, item: int) -> dict:
+        import torch
+
+        number, start, length = (int(v) for v in self.windows[item])
+        group = self.inputs.groups[number]
+        stop = start + length
+        n_motifs = self.inputs.motifs.shape[1]
+        x = np.zeros((self.window_size, n_motifs + 1), dtype=np.float32)
+        x[:length, :n_motifs] = self.inputs.motifs[group.peaks[start:stop]]
+        x[:length, n_motifs] = group.accessibility[start:stop]
+        padding = np.arange(self.window_size) >= length
+        sample = {
+            "x": torch.from_numpy(x),
+            "padding_mask": torch.from_numpy(padding),
+            "index": torch.tensor(item),
+        }
+        if group.targets is not None:
+            target = np.zeros((self.window_size, group.targets.shape[1]), dtype=np.float32)
+            target[:length] = group.targets[start:stop]
+            sample["target"] = torch.from_numpy(target)
+        return sample
