@@ -209,3 +209,27 @@ def test_bad_input(gtf):
     )
     with pytest.raises(ValueError, match="shares no chromosome"):
         scget.pp.annotate_tss(make_pb(), other_genome)
+
+
+@pytest.mark.realdata
+def test_pbmc_tss_peaks_agree_with_cell_ranger(pbmc, shared_data):
+    """TSS peaks from the GENCODE gene table are Cell Ranger ARC's promoter peaks."""
+    mdata, _ = pbmc
+    pb = scget.pp.pseudobulk(mdata, "cluster", min_cells=50)
+    scget.pp.annotate_tss(pb, shared_data / "gene_annotation" / "genes.parquet")
+    genes = pb["rna"].var
+    ours = {(g, p) for g, peaks in genes["tss_peaks"].items() for p in peaks.split(";") if p}
+    promoters = mdata["atac"].uns["atac"]["peak_annotation"].query("peak_type == 'promoter'")
+    cell_ranger = set(zip(promoters.index, promoters["peak"], strict=True))
+    assert len(ours) >= 25
+    assert len(ours & cell_ranger) / len(ours) >= 0.9
+    # targets: a TSS peak's gene value where accessible, 0 at peaks without TSS
+    for strand, layer in (("+", "target_plus"), ("-", "target_minus")):
+        targets = pb["atac"].to_df(layer=layer)
+        on_strand = genes[genes["strand"] == strand]
+        expected = pd.DataFrame(0.0, index=pb.obs_names, columns=pb["atac"].var_names)
+        for gene, peaks in on_strand["tss_peaks"].items():
+            for peak in filter(None, peaks.split(";")):
+                expected[peak] += pb["rna"].to_df()[gene]
+        expected = expected.where(pb["atac"].to_df() >= 0.05, 0.0)
+        np.testing.assert_allclose(targets.to_numpy(), expected.to_numpy(), rtol=1e-5)

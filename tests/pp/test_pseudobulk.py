@@ -196,3 +196,21 @@ def test_no_shared_barcode():
     mdata.update()
     with pytest.raises(ValueError, match="No barcode is shared"):
         scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
+
+
+@pytest.mark.realdata
+def test_pbmc_clusters(pbmc):
+    mdata, _ = pbmc
+    pb = scget.pp.pseudobulk(mdata, "cluster", min_cells=50)
+    assert pb.n_obs == 5 and pb.obs["n_cells"].sum() == 1000
+    labels = mdata.obs["cluster"]
+    for mod in ("rna", "atac"):
+        by_hand = mdata[mod].to_df().groupby(labels.to_numpy(), observed=True).sum()
+        np.testing.assert_array_equal(pb[mod].layers["counts"], by_hand.loc[pb.obs_names])
+    expression = pb["rna"].to_df()
+    accessibility = pb["atac"].to_df()
+    monocytes = expression["LYZ"].idxmax()
+    b_cells = expression["MS4A1"].idxmax()
+    assert monocytes.startswith("LYZ") and b_cells.startswith("MS4A1")
+    cd14_promoter = "chr5:140630939-140633835"
+    assert accessibility.loc[monocytes, cd14_promoter] > accessibility.loc[b_cells, cd14_promoter]
