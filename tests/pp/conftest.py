@@ -50,3 +50,19 @@ def pbmc(shared_data):
     names = {k: f"{top[k]}_{k}" for k in means.index}
     mdata.obs["cluster"] = pd.Categorical([names[k] for k in clusters])
     return mdata, folder / "test_rna_atac_fragments.tsv.gz"
+
+
+@pytest.fixture(scope="session")
+def simulated(tmp_path_factory):
+    """A small simulated multiome (3 cell types, 60 genes, 300 peaks) and its files."""
+    import scget
+
+    return scget.datasets.simulate_multiome(
+        n_cells=300,
+        n_cell_types=3,
+        n_genes=60,
+        n_chromosomes=2,
+        n_tfs=4,
+        path=tmp_path_factory.mktemp("simulated"),
+        seed=1,
+    )

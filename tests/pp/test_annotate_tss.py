@@ -233,3 +233,35 @@ def test_pbmc_tss_peaks_agree_with_cell_ranger(pbmc, shared_data):
                 expected[peak] += pb["rna"].to_df()[gene]
         expected = expected.where(pb["atac"].to_df() >= 0.05, 0.0)
         np.testing.assert_allclose(targets.to_numpy(), expected.to_numpy(), rtol=1e-5)
+
+
+def test_simulated_targets_sit_on_tss_of_expressed_genes(simulated):
+    gtf = simulated.uns["simulation"]["gtf"]
+    pb = scget.pp.pseudobulk(simulated, "cell_type", min_cells=10)
+    # without extension, the TSS peaks are exactly the simulator's promoters, each holding
+    # its own gene; the 300 bp extension may also reach a neighbouring peak
+    scget.pp.annotate_tss(pb, gtf, extend=0)
+    var = pb["atac"].var
+    promoters = var["sim_role"] == "promoter"
+    genes_in_peak = var["tss_genes_plus"] + var["tss_genes_minus"]
+    pd.testing.assert_series_equal(genes_in_peak != "", promoters, check_names=False)
+    assert (genes_in_peak[promoters] == var["sim_gene"][promoters]).all()
+
+    scget.pp.annotate_tss(pb, gtf, min_accessibility=0.0)
+    expressed = pb["rna"].to_df(layer="counts") > 0
+    for layer, column in (("target_plus", "tss_genes_plus"), ("target_minus", "tss_genes_minus")):
+        expected = np.zeros((pb.n_obs, pb["atac"].n_vars), dtype=bool)
+        for position, genes in enumerate(pb["atac"].var[column]):
+            if genes:
+                expected[:, position] = expressed[genes.split(";")].any(axis=1).to_numpy()
+        # a target is non-zero exactly where the peak holds the TSS of an expressed gene
+        np.testing.assert_array_equal(pb["atac"].layers[layer] > 0, expected)
+        assert expected.any()
+
+    default = scget.pp.annotate_tss(pb, gtf, copy=True)  # min_accessibility=0.05
+    low = pb["atac"].X < 0.05
+    for layer in ("target_plus", "target_minus"):
+        np.testing.assert_array_equal(default["atac"].layers[layer][low], 0)
+        np.testing.assert_array_equal(
+            default["atac"].layers[layer][~low], pb["atac"].layers[layer][~low]
+        )
