@@ -142,3 +142,22 @@ def test_bad_shapes_raise(network):
         network(torch.rand(2, 5, 11))
     with pytest.raises(ValueError, match="padding_mask must have shape"):
         network(torch.rand(2, 5, 12), padding_mask=torch.zeros(2, 4, dtype=torch.bool))
+
+
+def test_bf16_autocast_with_masks_and_backward(network):
+    # the mixed-precision path used on GPUs, here on the CPU
+    x = torch.rand(2, 8, 12)
+    mask = torch.zeros(2, 8, dtype=torch.bool)
+    mask[:, 3] = True
+    padding_mask = torch.zeros(2, 8, dtype=torch.bool)
+    padding_mask[1, 6:] = True
+    network.train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = network(x, mask=mask, padding_mask=padding_mask)
+    assert torch.isfinite(out.expression.float()).all()
+    out.expression.float().sum().backward()
+    assert torch.isfinite(network.region_embedding.weight.grad).all()
+    network.eval()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = network(x).expression.float()
+    torch.testing.assert_close(low, network(x).expression, atol=0.05, rtol=0.05)
