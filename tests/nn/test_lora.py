@@ -136,7 +136,7 @@ def test_lora_state_dict_restores_the_adapted_network():
 
 
 def test_custom_targets_and_errors():
-    network = add_lora(make_network(), rank=2, targets=["blocks.*.qkv"])
+    network = add_lora(make_network(), rank=2, targets="blocks.*.qkv")
     wrapped = [n for n, m in network.named_modules() if isinstance(m, LoRALinear)]
     assert wrapped == ["blocks.0.qkv", "blocks.1.qkv"]
     assert not network.region_embedding.weight.requires_grad

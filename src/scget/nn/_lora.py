@@ -101,7 +101,7 @@ def add_lora(
     dropout
         Dropout on the adapters' inputs.
     targets
-        Glob patterns (:mod:`fnmatch`) of qualified module names; every
+        Glob pattern(s) (:mod:`fnmatch`) of qualified module names; every
         :class:`~torch.nn.Linear` matching one is wrapped. Heads cannot be targets.
 
     Returns
@@ -118,6 +118,7 @@ def add_lora(
         raise ValueError(f"rank must be a positive integer, got {rank!r}.")
     if any(isinstance(module, LoRALinear) for module in network.modules()):
         raise ValueError("network already has LoRA adapters; call merge_lora first.")
+    targets = [targets] if isinstance(targets, str) else list(targets)
     linears = {
         name: module
         for name, module in network.named_modules()
@@ -139,7 +140,7 @@ def add_lora(
     for head in HEADS:
         if hasattr(network, head):
             getattr(network, head).requires_grad_(True)
-    network.lora = {"rank": rank, "alpha": alpha, "dropout": dropout, "targets": list(targets)}
+    network.lora = {"rank": rank, "alpha": alpha, "dropout": dropout, "targets": targets}
     n_trainable = sum(p.numel() for p in network.parameters() if p.requires_grad)
     n_total = sum(p.numel() for p in network.parameters())
     logger.info(
