@@ -161,3 +161,15 @@ def test_bf16_autocast_with_masks_and_backward(network):
     with torch.autocast("cpu", dtype=torch.bfloat16):
         low = network(x).expression.float()
     torch.testing.assert_close(low, network(x).expression, atol=0.05, rtol=0.05)
+
+
+def test_layer_states_are_the_blocks_outputs(network):
+    x = torch.rand(2, 7, 12)
+    states = network.layer_states(x)
+    assert len(states) == network.config.n_layers
+    assert all(state.shape == (2, 7, 64) for state in states)
+    torch.testing.assert_close(network.norm(states[-1]), network(x).hidden)
+    # the first block sees [CLS] + embeddings: recompute it by hand
+    tokens = torch.cat([network.cls_token.expand(2, -1, -1), network.region_embedding(x)], dim=1)
+    torch.testing.assert_close(states[0], network.blocks[0](tokens)[:, 1:])
+    assert not torch.allclose(states[0], states[1])

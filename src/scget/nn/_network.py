@@ -122,6 +122,44 @@ class GETNetwork(nn.Module):
         ValueError
             If ``x`` or the masks have the wrong shape.
         """
+        embedding, layers = self._encode(x, mask, padding_mask)
+        hidden = self.norm(layers[-1])[:, 1:]
+        return GETOutput(
+            expression=F.softplus(self.expression_head(hidden)),
+            accessibility=F.softplus(self.accessibility_head(hidden)),
+            reconstruction=self.reconstruction_head(hidden),
+            hidden=hidden,
+            region_embedding=embedding,
+        )
+
+    def layer_states(
+        self,
+        x: torch.Tensor,
+        *,
+        mask: torch.Tensor | None = None,
+        padding_mask: torch.Tensor | None = None,
+    ) -> list[torch.Tensor]:
+        """Return the regions' hidden states after each block (the regulatory embedding).
+
+        Parameters
+        ----------
+        x, mask, padding_mask
+            As for :meth:`forward`.
+
+        Returns
+        -------
+        ``n_layers`` tensors (B, L, H), CLS token dropped, before the final LayerNorm.
+        """
+        _, layers = self._encode(x, mask, padding_mask)
+        return [tokens[:, 1:] for tokens in layers]
+
+    def _encode(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None,
+        padding_mask: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Check the inputs; return the region embedding and the tokens after each block."""
         if x.ndim != 3 or x.shape[-1] != self.config.n_features:
             raise ValueError(
                 f"x must have shape (batch, regions, {self.config.n_features}), "
@@ -145,13 +183,8 @@ class GETNetwork(nn.Module):
         if padding_mask is not None:
             keep = torch.ones(batch, 1, dtype=torch.bool, device=x.device)
             attn_mask = torch.cat([keep, ~padding_mask.bool()], dim=1)[:, None, None, :]
+        layers = []
         for block in self.blocks:
             tokens = block(tokens, attn_mask)
-        hidden = self.norm(tokens)[:, 1:]
-        return GETOutput(
-            expression=F.softplus(self.expression_head(hidden)),
-            accessibility=F.softplus(self.accessibility_head(hidden)),
-            reconstruction=self.reconstruction_head(hidden),
-            hidden=hidden,
-            region_embedding=embedding,
-        )
+            layers.append(tokens)
+        return embedding, layers
