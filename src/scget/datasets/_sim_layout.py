@@ -29,7 +29,7 @@ _GENE_LENGTH = (15_000, 1.0, 1_000, 300_000)
 #: Mean number of exons beyond the first, and the most exons of a gene.
 _EXONS = (3.0, 10)
 #: Candidate enhancers and background peaks drawn per peak kept (overlaps are dropped).
-_CANDIDATE_EXCESS = 2.0
+_CANDIDATE_EXCESS = 3.0
 
 
 @dataclass

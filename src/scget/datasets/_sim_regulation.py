@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.special import ndtri
 
 #: Power-law contact decay of the ABC model (exponent), flat below ``_CONTACT_MIN`` bp.
 _CONTACT_GAMMA = 1.024238616787792
@@ -30,13 +31,17 @@ _MIN_INFORMATION = 9.0
 #: Fraction of TFs that repress.
 _REPRESSOR_FRACTION = 0.25
 #: Ranges of per-site effects on activity and on accessibility (pioneer effect).
-_EFFECT = (0.6, 1.2)
-_PIONEER = {"activator": (0.2, 0.6), "repressor": (-0.2, 0.0)}
+_EFFECT = (0.8, 1.5)
+_PIONEER = {"activator": (0.5, 1.0), "repressor": (-0.3, 0.0)}
+#: Largest fold change of accessibility or activity that TFs cause in one element.
+_MAX_FOLD = 20.0
 #: Range of interaction strengths.
 _PAIR_STRENGTH = (0.6, 1.2)
 #: Mean TFs beyond the first per promoter / enhancer, and the most per element.
 _TFS_PER_ELEMENT = {"promoter": 1.2, "enhancer": 0.8}
 _MOST_TFS = 3
+#: Dirichlet concentration of how often each TF is used (lower: more uneven).
+_PREVALENCE_CONCENTRATION = 5.0
 #: Probability of a second site of a TF in an element.
 _SECOND_SITE = 0.3
 #: Fraction of functional elements holding one interacting pair.
@@ -170,10 +175,28 @@ def make_regulation(tfs: pd.DataFrame, peaks: pd.DataFrame, n_cell_types: int, r
     The :class:`Regulation`.
     """
     n_tfs = len(tfs)
-    activity = 1.0 / (1.0 + np.exp(-3.0 * rng.standard_normal((n_cell_types, n_tfs))))
+    activity = _activities(tfs["role"].to_numpy(), n_cell_types, rng)
     pairs = _interacting_pairs(tfs, rng)
     sites = _sites(peaks["role"].to_numpy(), n_tfs, pairs, rng)
     return Regulation(tfs, activity, sites, pairs)
+
+
+def _activities(role: np.ndarray, n_cell_types: int, rng) -> np.ndarray:
+    """TF activities ``(n_cell_types, n_tfs)`` in [0, 1], mostly near 0 or 1.
+
+    Every cell type gets the same set of activity levels, shuffled among its activators
+    and among its repressors, so that cell types differ in *which* TFs are active rather
+    than in how much regulation they receive overall (which would shift every gene's
+    share of the transcriptome, a composition effect no local model can explain).
+    """
+    activity = np.empty((n_cell_types, len(role)))
+    for kind in ("activator", "repressor"):
+        members = np.flatnonzero(role == kind)
+        quantiles = (np.arange(len(members)) + rng.random()) / max(len(members), 1)
+        levels = 1.0 / (1.0 + np.exp(-3.0 * ndtri(quantiles)))
+        for k in range(n_cell_types):
+            activity[k, members] = rng.permutation(levels)
+    return activity
 
 
 def _interacting_pairs(tfs: pd.DataFrame, rng) -> pd.DataFrame:
@@ -199,7 +222,7 @@ def _interacting_pairs(tfs: pd.DataFrame, rng) -> pd.DataFrame:
 def _sites(role: np.ndarray, n_tfs: int, pairs: pd.DataFrame, rng) -> np.ndarray:
     """Sites per peak and TF: a few TFs per functional element, some as interacting pairs."""
     sites = np.zeros((len(role), n_tfs), dtype=np.int8)
-    prevalence = np.log(rng.dirichlet(np.full(n_tfs, 2.0)))
+    prevalence = np.log(rng.dirichlet(np.full(n_tfs, _PREVALENCE_CONCENTRATION)))
     for kind, extra in _TFS_PER_ELEMENT.items():
         rows = np.flatnonzero(role == kind)
         n_distinct = np.minimum(1 + rng.poisson(extra, len(rows)), min(_MOST_TFS, n_tfs))
@@ -292,7 +315,7 @@ def make_rates(
     n_peaks, n_types = len(role), regulation.activity.shape[0]
     log_base = np.array([_BASE_ACCESSIBILITY[r] for r in role]) + rng.normal(0, _BASE_SD, n_peaks)
     acc_noise = rng.normal(0.0, _ACCESSIBILITY_NOISE, (n_peaks, n_types))
-    log_acc = log_base[:, None] + acc_noise + _tf_term(regulation, "pioneer", regulation.activity)
+    log_acc = log_base[:, None] + acc_noise + _pioneer_term(regulation, regulation.activity)
     gene_base = rng.lognormal(0.0, _GENE_BASE_SD, n_genes)
     prom = np.flatnonzero(role == "promoter")
     enh = np.flatnonzero(role == "enhancer")
@@ -312,6 +335,11 @@ def make_rates(
     return rates
 
 
+def _pioneer_term(regulation: Regulation, activity: np.ndarray) -> np.ndarray:
+    """Log fold change of accessibility by the TFs (soft-capped)."""
+    return _saturate(_tf_term(regulation, "pioneer", activity))
+
+
 def _tf_term(regulation: Regulation, column: str, activity: np.ndarray) -> np.ndarray:
     """``sum_t value[t] * S[p, t] * A[k, t]``: ``(n_peaks, n_cell_types)``."""
     per_site = regulation.sites * regulation.tfs[column].to_numpy()[None, :]
@@ -320,13 +348,19 @@ def _tf_term(regulation: Regulation, column: str, activity: np.ndarray) -> np.nd
 
 def _log_activity(regulation: Regulation, log_acc: np.ndarray, activity: np.ndarray) -> np.ndarray:
     """Log regulatory activity of every peak in every cell type, for given TF activities."""
-    log_act = log_acc + _tf_term(regulation, "effect", activity)
+    regulatory = _tf_term(regulation, "effect", activity)
     present = regulation.sites > 0
     for a, b, kind, strength in regulation.pairs.itertuples(index=False):
         sign = 1.0 if kind == "cooperative" else -1.0
         both = np.flatnonzero(present[:, a] & present[:, b])
-        log_act[both] += sign * strength * activity[:, a] * activity[:, b]
-    return log_act
+        regulatory[both] += sign * strength * activity[:, a] * activity[:, b]
+    return log_acc + _saturate(regulatory)
+
+
+def _saturate(log_fold: np.ndarray) -> np.ndarray:
+    """Soft cap of a log fold change at ``±log(_MAX_FOLD)`` (linear for small changes)."""
+    limit = np.log(_MAX_FOLD)
+    return limit * np.tanh(log_fold / limit)
 
 
 def _expression(
@@ -357,7 +391,7 @@ def drivers_table(regulation: Regulation, rates: Rates, gene_names: pd.Index) ->
     """
     tfs = regulation.tfs
     log_base = rates.log_base[:, None]
-    log_acc = log_base + _tf_term(regulation, "pioneer", regulation.activity)
+    log_acc = log_base + _pioneer_term(regulation, regulation.activity)
     reference = np.log(
         _expression(regulation, log_acc, rates.weights, rates.gene_base, regulation.activity)
     )
@@ -370,7 +404,7 @@ def drivers_table(regulation: Regulation, rates: Rates, gene_names: pd.Index) ->
             continue
         knocked = regulation.activity.copy()
         knocked[:, t] = 0.0
-        log_acc_ko = log_base + _tf_term(regulation, "pioneer", knocked)
+        log_acc_ko = log_base + _pioneer_term(regulation, knocked)
         rate_ko = _expression(
             regulation, log_acc_ko, weights[linked], rates.gene_base[linked], knocked
         )
@@ -402,7 +436,7 @@ def links_table(
     ``distance`` (bp, TSS to enhancer centre) and ``contribution`` (mean over cell types
     of the enhancer's share of the gene's noise-free rate).
     """
-    log_acc = rates.log_base[:, None] + _tf_term(regulation, "pioneer", regulation.activity)
+    log_acc = rates.log_base[:, None] + _pioneer_term(regulation, regulation.activity)
     peak_activity = np.exp(_log_activity(regulation, log_acc, regulation.activity))
     total = rates.weights @ peak_activity
     enhancers = rates.enhancers.tocoo()

@@ -47,7 +47,7 @@ _BP_PER_GENE = 7_500
 _MIN_CHROMOSOME = 1_000_000
 #: Default peaks per gene (one promoter, the rest enhancers and background peaks).
 _PEAKS_PER_GENE = 5
-#: Largest default mean UMIs and fragments per cell (defaults: one per gene / peak).
+#: Largest default mean UMIs and fragments per cell (defaults: two per gene, one per peak).
 _MAX_RNA_DEPTH, _MAX_ATAC_DEPTH = 3_000, 5_000
 _COUNT_MODELS = ("nb", "poisson")
 
@@ -122,7 +122,7 @@ def simulate_multiome(
     enhancer_fraction
         Fraction of the non-promoter peaks that are enhancers (the rest are background).
     rna_depth
-        Mean UMIs per cell; ``None``: one per gene, at most 3,000.
+        Mean UMIs per cell; ``None``: two per gene, at most 3,000.
     atac_depth
         Mean fragments per cell; ``None``: one per peak, at most 5,000 (55 % of them
         fall in peaks).
@@ -317,7 +317,7 @@ def _check_arguments(arguments: dict) -> dict:
             f"enhancer_fraction must be in [0, 1], got {arguments['enhancer_fraction']!r}."
         )
     depths = {
-        "rna_depth": min(n_genes, _MAX_RNA_DEPTH),
+        "rna_depth": min(2 * n_genes, _MAX_RNA_DEPTH),
         "atac_depth": min(n_peaks, _MAX_ATAC_DEPTH),
     }
     for name in depths:
