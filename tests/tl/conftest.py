@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import mudata as md
 import pytest
-from _planted import planted_pb
+from _planted import planted_pb, tiny_kwargs
+
+import scget
 
 
 @pytest.fixture
@@ -22,3 +24,11 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def trained(_one_torch_thread):
+    """A tiny model fine-tuned for a few epochs on the planted pseudobulk (chr4 left out)."""
+    return scget.tl.finetune(
+        planted_pb(), leave_out_chromosomes=["chr4"], **tiny_kwargs(max_epochs=4)
+    )

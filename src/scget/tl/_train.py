@@ -132,10 +132,14 @@ def _train(
     merge: bool = False,
 ) -> GETModel:
     """Shared body of :func:`pretrain` and :func:`finetune`."""
-    from ..nn import add_lora, merge_lora
+    from ..nn import PRESETS, add_lora, merge_lora
 
     if model is not None:
         model.check_features(pb, atac=atac)
+    elif network_args["preset"] not in PRESETS:
+        raise ValueError(
+            f"Unknown preset {network_args['preset']!r}; choose one of {sorted(PRESETS)}."
+        )
     device = resolve_device(device)
     inputs = build_inputs(pb, binary=binary, with_targets=with_targets, atac=atac)
     split = make_split(inputs.regions_per_chromosome(), inputs.group_names, **split_args)

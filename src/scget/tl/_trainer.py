@@ -146,11 +146,11 @@ def _to_device(batch: dict, device) -> dict:
     return {key: value.to(device, non_blocking=True) for key, value in batch.items()}
 
 
-def _all_reduce_sum(*values: torch.Tensor) -> list[torch.Tensor]:
+def _all_reduce_sum(*values: torch.Tensor, device) -> list[torch.Tensor]:
     """Sum scalar tensors over all ranks (identity in a single process)."""
     import torch.distributed as dist
 
-    stacked = torch.stack([v.detach().float() for v in values])
+    stacked = torch.stack([v.detach().float().to(device) for v in values])
     if distributed_info()[0]:
         dist.all_reduce(stacked)
     return list(stacked)
@@ -171,7 +171,7 @@ def backward_step(module, batch: dict, objective, *, epoch: int, device) -> tupl
     batch = _to_device(batch, device)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
         loss_sum, count = objective(module, batch, epoch=epoch)
-    (global_count,) = _all_reduce_sum(count.to(loss_sum.device))
+    (global_count,) = _all_reduce_sum(count, device=loss_sum.device)
     (loss_sum * world_size / global_count.clamp(min=1)).backward()
     return float(loss_sum.detach()), float(global_count)
 
@@ -190,7 +190,7 @@ def evaluate_loss(network, loader, objective, *, device) -> float:
         total += loss_sum.float()
         count += n.float()
     network.train(was_training)
-    total, count = _all_reduce_sum(total, count)
+    total, count = _all_reduce_sum(total, count, device=device)
     return float(total / count.clamp(min=1))
 
 
@@ -321,7 +321,7 @@ def fit(
             scheduler.step()
             loss_sum += local_sum
             count += global_count
-        (total,) = _all_reduce_sum(torch.tensor(loss_sum))
+        (total,) = _all_reduce_sum(torch.tensor(loss_sum), device=device)
         train_loss = float(total) / max(count, 1.0)
         valid_loss = evaluate_loss(network, valid_loader, objective, device=device)
         lr = optimizer.param_groups[0]["lr"]
@@ -337,6 +337,10 @@ def fit(
                 if rank == 0:
                     logger.info(f"{desc}: early stop after epoch {epoch} (patience {waited}).")
                 break
+    if best_state is None:
+        raise RuntimeError(
+            f"{desc}: the validation loss was never finite (training diverged); lower lr."
+        )
     network.load_state_dict(best_state)
     if rank == 0:
         logger.info(f"{desc}: best validation loss {best_loss:.4f} at epoch {best_epoch}.")

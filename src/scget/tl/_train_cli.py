@@ -1,0 +1,145 @@
+"""``scget train``: train GET from a saved .h5mu, in one process or under ``torchrun``.
+
+Examples
+--------
+One process::
+
+    scget train pb.h5mu --out ckpt --preset small --leave-out-chromosomes chr11
+
+Several GPUs (or CPU processes) with DistributedDataParallel::
+
+    torchrun --nproc_per_node 4 -m scget.cli train pb.h5mu --out ckpt --config train.json
+
+Options come from the function defaults, then the JSON ``--config`` (keys are the option
+names with underscores, e.g. ``{"max_epochs": 30, "leave_out_groups": ["B"]}``), then
+the command line. With ``--pretrain-epochs N`` the model is first pretrained (masked
+regions) for at most N epochs and saved to ``OUT/pretrain``; the fine-tuned model is
+saved to ``OUT``. Only rank 0 logs and writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+#: Option -> (type, help, used by). ``list`` options take several values; ``bool`` ones
+#: are flags. "both" options go to pretraining and fine-tuning.
+OPTIONS: dict[str, tuple[Any, str, str]] = {
+    "preset": (str, "network size: tiny, small or base", "both"),
+    "dropout": (float, "dropout (overrides the preset's)", "both"),
+    "binary": (bool, "binary accessibility instead of the score", "both"),
+    "window_size": (int, "regions per window", "both"),
+    "leave_out_chromosomes": (list, "test chromosomes (never trained on)", "both"),
+    "leave_out_groups": (list, "test groups (never trained on)", "both"),
+    "valid_chromosomes": (list, "early-stopping chromosomes (default: picked, logged)", "both"),
+    "batch_size": (int, "windows per global batch", "both"),
+    "lr": (float, "peak learning rate", "both"),
+    "weight_decay": (float, "AdamW weight decay", "both"),
+    "warmup_fraction": (float, "share of steps in warm-up", "both"),
+    "patience": (int, "early-stopping patience (epochs)", "both"),
+    "grad_clip": (float, "maximum gradient norm", "both"),
+    "num_workers": (int, "DataLoader workers", "both"),
+    "device": (str, "auto, cpu, cuda, mps", "both"),
+    "seed": (int, "random seed", "both"),
+    "max_epochs": (int, "maximum fine-tuning epochs", "finetune"),
+    "stride": (int, "regions between fine-tuning windows", "finetune"),
+    "loss": (str, "fine-tuning loss: poisson or mse", "finetune"),
+    "lora": (
+        bool,
+        "fine-tune LoRA adapters on the pretrained model (merged at the end)",
+        "finetune",
+    ),
+    "lora_rank": (int, "LoRA rank", "finetune"),
+    "pretrain_epochs": (int, "pretrain (masked regions) for this many epochs first", "pretrain"),
+    "mask_ratio": (float, "pretraining mask ratio", "pretrain"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``scget train`` to ``parser``."""
+    parser.add_argument("data", help="pseudobulk .h5mu with motif scores and targets")
+    parser.add_argument("--out", required=True, help="checkpoint directory to write")
+    parser.add_argument("--config", help="JSON file of options (command line wins)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
+    for name, (kind, help_text, _) in OPTIONS.items():
+        flag = "--" + name.replace("_", "-")
+        if kind is bool:
+            parser.add_argument(flag, action="store_true", default=None, help=help_text)
+        elif kind is list:
+            parser.add_argument(flag, nargs="+", default=None, help=help_text)
+        else:
+            parser.add_argument(flag, type=kind, default=None, help=help_text)
+
+
+def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Options from ``--config`` overridden by those given on the command line."""
+    options: dict[str, Any] = {}
+    if args.config:
+        options = json.loads(Path(args.config).read_text())
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            raise ValueError(
+                f"Unknown keys {unknown} in {args.config}; valid keys: {sorted(OPTIONS)}."
+            )
+    given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+    return {**options, **given}
+
+
+def _init_distributed() -> bool:
+    """Join the process group when launched by ``torchrun``; return whether distributed."""
+    import torch
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
+        return False
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if backend == "nccl":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group(backend)
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train from ``args`` and write the checkpoint(s); returns the exit status."""
+    import mudata
+
+    import scget
+
+    from .._logging import logger
+    from .._utils import is_main_process
+
+    options = resolve_options(args)
+    out = Path(args.out)
+    if (out / "model.pt").exists() and not args.overwrite:
+        raise FileExistsError(f"{out} already holds a checkpoint; pass --overwrite.")
+    distributed = _init_distributed()
+    if not is_main_process():
+        scget.settings.verbosity = min(scget.settings.verbosity, 1)
+    try:
+        pb = mudata.read_h5mu(args.data)
+        pretrain_epochs = options.pop("pretrain_epochs", 0) or 0
+        mask_ratio = options.pop("mask_ratio", None)
+        shared = {k: v for k, v in options.items() if OPTIONS[k][2] == "both"}
+        finetune_only = {k: v for k, v in options.items() if OPTIONS[k][2] == "finetune"}
+        pretrained = None
+        if pretrain_epochs > 0:
+            extra = {} if mask_ratio is None else {"mask_ratio": mask_ratio}
+            pretrained = scget.tl.pretrain(pb, max_epochs=pretrain_epochs, **shared, **extra)
+            if is_main_process():
+                pretrained.save(out / "pretrain", overwrite=args.overwrite)
+        if finetune_only.get("lora"):
+            finetune_only["merge"] = True
+        model = scget.tl.finetune(pb, model=pretrained, **shared, **finetune_only)
+        if is_main_process():
+            model.save(out, overwrite=args.overwrite)
+            logger.info(f"Wrote the checkpoint to {out}.")
+    finally:
+        if distributed:
+            import torch.distributed as dist
+
+            dist.barrier()
+            dist.destroy_process_group()
+    return 0

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from _planted import tiny_kwargs
+
+import scget
+from scget.tl import GETModel
+
+
+def _predictions(pb, model) -> dict[str, np.ndarray]:
+    scget.tl.predict(pb, model, device="cpu")
+    return {
+        "plus": pb["atac"].layers["get_plus"].copy(),
+        "minus": pb["atac"].layers["get_minus"].copy(),
+        "genes": pb["rna"].layers["get_pred"].copy(),
+    }
+
+
+def _assert_same(a: dict, b: dict, **tolerance) -> None:
+    for key in a:
+        if tolerance:
+            np.testing.assert_allclose(a[key], b[key], **tolerance)
+        else:
+            np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_save_load_gives_bit_identical_predictions(pb, trained, tmp_path):
+    trained.save(tmp_path / "ckpt")
+    loaded = GETModel.load(tmp_path / "ckpt")
+    _assert_same(_predictions(pb, trained), _predictions(pb, loaded))
+    assert loaded.feature_names == trained.feature_names
+    assert loaded.split == trained.split
+    assert loaded.params == trained.params
+    np.testing.assert_allclose(loaded.history.to_numpy(float), trained.history.to_numpy(float))
+
+    config = json.loads((tmp_path / "ckpt" / "config.json").read_text())
+    assert config["scget_version"] == scget.__version__
+    assert config["config"] == trained.config.to_dict()
+    assert config["feature_names"][-1] == "accessibility"
+    state = torch.load(tmp_path / "ckpt" / "model.pt", weights_only=True)
+    assert set(state) == set(trained.network.state_dict())
+
+    with pytest.raises(FileExistsError, match="overwrite"):
+        trained.save(tmp_path / "ckpt")
+    trained.save(tmp_path / "ckpt", overwrite=True)
+    with pytest.raises(FileNotFoundError, match="not a scget checkpoint"):
+        GETModel.load(tmp_path)
+
+
+def test_mismatched_motif_features_raise_naming_them(pb, trained):
+    scores = pb["atac"].varm["motif_scores"]
+    renamed = scores.rename(columns={"M3": "NRF1"})
+    pb["atac"].varm["motif_scores"] = renamed
+    with pytest.raises(
+        ValueError, match=r"missing from the data: 'M3'.*unknown to the model: 'NRF1'"
+    ):
+        scget.tl.predict(pb, trained)
+    assert "get_plus" not in pb["atac"].layers
+
+    pb["atac"].varm["motif_scores"] = scores[list(reversed(scores.columns))]
+    with pytest.raises(ValueError, match="another order"):
+        trained.check_features(pb)
+    pb["atac"].varm["motif_scores"] = scores
+    trained.check_features(pb)
+
+
+def test_lora_freezes_the_base_and_merging_reproduces_predictions(pb, trained, tmp_path):
+    adapted = scget.tl.finetune(
+        pb, model=trained, lora=True, lora_rank=2, **tiny_kwargs(max_epochs=2, lr=1e-2)
+    )
+    assert adapted.lora == {"rank": 2, "alpha": 1.0}
+    base = trained.network.state_dict()
+    frozen = 0
+    for name, parameter in adapted.network.named_parameters():
+        if parameter.requires_grad:
+            continue
+        frozen += 1
+        torch.testing.assert_close(parameter, base[name.replace(".base.", ".")], rtol=0, atol=0)
+    assert frozen > 0
+    # the heads and adapters moved
+    assert not torch.equal(
+        adapted.network.expression_head.weight, trained.network.expression_head.weight
+    )
+    adapted_predictions = _predictions(pb, adapted)
+    assert not np.allclose(
+        adapted_predictions["plus"], _predictions(pb, trained)["plus"], equal_nan=True
+    )
+
+    adapted.save(tmp_path / "lora")
+    _assert_same(adapted_predictions, _predictions(pb, GETModel.load(tmp_path / "lora")))
+
+    adapted.merge_lora()
+    assert adapted.lora is None
+    assert not any("lora" in name for name in adapted.network.state_dict())
+    _assert_same(adapted_predictions, _predictions(pb, adapted), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="no LoRA"):
+        adapted.merge_lora()
+
+
+def test_finetune_merge_option_returns_a_plain_network(pb, trained):
+    merged = scget.tl.finetune(
+        pb, model=trained, lora=True, merge=True, **tiny_kwargs(max_epochs=1)
+    )
+    assert merged.lora is None and merged.params["lora_merged"]
+    assert all(p.requires_grad for p in merged.network.parameters())

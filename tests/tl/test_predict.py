@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import mudata as md
+import numpy as np
+import pytest
+import torch
+
+import scget
+from scget.tl._windows import WindowDataset, build_inputs, centred_windows
+
+
+def test_predict_writes_region_and_gene_layers(pb, trained):
+    scget.tl.predict(pb, trained, device="cpu")
+    atac, rna = pb["atac"], pb["rna"]
+    closed = atac.layers["counts"] == 0
+    for key in ("get_plus", "get_minus"):
+        layer = atac.layers[key]
+        assert layer.shape == atac.shape and layer.dtype == np.float32
+        assert np.array_equal(np.isnan(layer), closed)
+        assert (layer[~closed] >= 0).all()
+    genes = rna.layers["get_pred"]
+    assert genes.shape == rna.shape
+    # gene-level = mean over the gene's accessible TSS peaks of its strand's prediction
+    for g in range(pb.n_obs):
+        for gene in range(0, rna.n_vars, 17):
+            peak = atac.var_names.get_loc(rna.var["tss_peaks"].iloc[gene])
+            layer = "get_plus" if rna.var["strand"].iloc[gene] == "+" else "get_minus"
+            if atac.X[g, peak] >= 0.05:
+                assert genes[g, gene] == pytest.approx(atac.layers[layer][g, peak])
+            else:
+                assert np.isnan(genes[g, gene])
+    assert pb.uns["scget"]["predict"]["result"]["n_regions"] == int((~closed).sum())
+
+
+def test_tss_regions_are_predicted_with_their_own_centred_window(pb, trained):
+    scget.tl.predict(pb, trained, device="cpu")
+    inputs = build_inputs(pb, with_targets=False)
+    group = inputs.groups[1]
+    tss_peak = pb["atac"].var_names.get_loc(pb["rna"].var["tss_peaks"].iloc[40])
+    position = int(np.flatnonzero(group.peaks == tss_peak)[0])
+    starts, lengths, offsets = centred_windows(group, np.array([position]), trained.window_size)
+    item = WindowDataset(inputs, np.array([[1, starts[0], lengths[0]]]), trained.window_size)[0]
+    with torch.no_grad():
+        out = trained.network.eval()(item["x"][None], padding_mask=item["padding_mask"][None])
+    expected = out.expression[0, offsets[0]].numpy()
+    np.testing.assert_allclose(pb["atac"].layers["get_plus"][1, tss_peak], expected[0], rtol=1e-5)
+    np.testing.assert_allclose(pb["atac"].layers["get_minus"][1, tss_peak], expected[1], rtol=1e-5)
+
+
+def test_rerun_overwrites_and_results_survive_h5mu(pb, trained, tmp_path):
+    scget.tl.predict(pb, trained, device="cpu")
+    first = pb["rna"].layers["get_pred"].copy()
+    layers = (list(pb["atac"].layers), list(pb["rna"].layers), list(pb.uns["scget"]))
+    scget.tl.predict(pb, trained, device="cpu")
+    assert (list(pb["atac"].layers), list(pb["rna"].layers), list(pb.uns["scget"])) == layers
+    np.testing.assert_array_equal(pb["rna"].layers["get_pred"], first)
+
+    pb.write_h5mu(tmp_path / "pb.h5mu")
+    back = md.read_h5mu(tmp_path / "pb.h5mu")
+    np.testing.assert_array_equal(back["rna"].layers["get_pred"], first)
+    np.testing.assert_array_equal(back["atac"].layers["get_plus"], pb["atac"].layers["get_plus"])
+
+
+def test_copy_leaves_the_input_untouched(pb, trained):
+    result = scget.tl.predict(pb, trained, device="cpu", copy=True)
+    assert "get_plus" not in pb["atac"].layers and "get_pred" not in pb["rna"].layers
+    assert "get_pred" in result["rna"].layers
+
+
+def test_predict_needs_gene_annotation(pb, trained):
+    del pb["rna"].var["strand"]
+    with pytest.raises(KeyError, match="annotate_tss"):
+        scget.tl.predict(pb, trained)

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import mudata as md
+import numpy as np
+import pytest
+import torch
+from _planted import planted_pb, tiny_kwargs
+from scipy.stats import pearsonr
+
+import scget
+from scget.tl import _train
+
+
+@pytest.fixture
+def seen(monkeypatch):
+    """Record the (chromosome, group) pairs of the windows each training run sees."""
+    record = {}
+    real_fit = _train.fit
+
+    def recording_fit(network, objective, train_set, valid_set, **kwargs):
+        for name, dataset in (("train", train_set), ("valid", valid_set)):
+            inputs = dataset.inputs
+            record[name] = {
+                (inputs.chrom[inputs.groups[g].peaks[s]], inputs.groups[g].name)
+                for g, s, _ in dataset.windows
+            }
+        return real_fit(network, objective, train_set, valid_set, **kwargs)
+
+    monkeypatch.setattr(_train, "fit", recording_fit)
+    return record
+
+
+def test_test_data_is_never_trained_or_validated_on(pb, seen, tmp_path):
+    model = scget.tl.finetune(
+        pb, leave_out_chromosomes=["chr4"], leave_out_groups=["B"], **tiny_kwargs(max_epochs=2)
+    )
+    split = model.split
+    assert split["test_chromosomes"] == ["chr4"] and split["leave_out_groups"] == ["B"]
+    (valid,) = split["valid_chromosomes"]
+    assert {c for c, _ in seen["train"]} == set(split["train_chromosomes"])
+    assert {c for c, _ in seen["valid"]} == {valid}
+    assert {g for _, g in seen["train"] | seen["valid"]} == {"A", "C", "D"}
+    assert valid not in split["train_chromosomes"]
+
+    stored = pb.uns["scget"]["finetune"]
+    assert stored["params"]["split"] == split
+    assert list(stored["result"]["valid_loss"]) == list(model.history["valid_loss"])
+    pb.write_h5mu(tmp_path / "pb.h5mu")
+    back = md.read_h5mu(tmp_path / "pb.h5mu").uns["scget"]["finetune"]
+    assert list(back["params"]["split"]["test_chromosomes"]) == ["chr4"]
+    assert back["params"]["loss"] == "poisson"
+
+
+def test_training_is_reproducible_with_a_seed(pb):
+    a = scget.tl.finetune(pb, **tiny_kwargs(max_epochs=2, seed=3))
+    b = scget.tl.finetune(pb, **tiny_kwargs(max_epochs=2, seed=3))
+    c = scget.tl.finetune(pb, **tiny_kwargs(max_epochs=2, seed=4))
+    assert a.history.equals(b.history)
+    for (name, x), y in zip(
+        a.network.state_dict().items(), b.network.state_dict().values(), strict=True
+    ):
+        assert torch.equal(x, y), name
+    assert not a.history.equals(c.history)
+
+
+def test_pretrain_then_finetune_continues_from_the_pretrained_weights(pb):
+    pretrained = scget.tl.pretrain(
+        pb,
+        binary=True,
+        preset="tiny",
+        window_size=32,
+        device="cpu",
+        max_epochs=6,
+        patience=None,
+        lr=3e-3,
+    )
+    history = pretrained.history
+    assert history["train_loss"].iloc[-1] < 0.7 * history["train_loss"].iloc[0]
+    assert pretrained.params["stage"] == "pretrain" and pretrained.binary
+    assert "pretrain" in pb.uns["scget"]
+    before = {k: v.clone() for k, v in pretrained.network.state_dict().items()}
+    model = scget.tl.finetune(pb, model=pretrained, **tiny_kwargs(max_epochs=1))
+    assert model.binary and model.params["pretrained"]
+    for name, value in pretrained.network.state_dict().items():
+        assert torch.equal(value, before[name]), name
+
+
+def test_bad_settings_raise_before_training(pb):
+    with pytest.raises(ValueError, match="pass model"):
+        scget.tl.finetune(pb, lora=True)
+    with pytest.raises(ValueError, match="loss"):
+        scget.tl.finetune(pb, loss="huber")
+    with pytest.raises(ValueError, match="chr9"):
+        scget.tl.finetune(pb, leave_out_chromosomes=["chr9"])
+    with pytest.raises(ValueError, match="preset"):
+        scget.tl.finetune(pb, preset="huge", max_epochs=1)
+    del pb["atac"].layers["target_minus"]
+    with pytest.raises(KeyError, match="annotate_tss"):
+        scget.tl.finetune(pb)
+
+
+@pytest.mark.slow
+def test_held_out_chromosome_predictions_recover_the_planted_rule():
+    pb = planted_pb(n_chromosomes=5, peaks_per_chromosome=200)
+    model = scget.tl.finetune(
+        pb, leave_out_chromosomes=["chr5"], **tiny_kwargs(max_epochs=40, patience=8)
+    )
+    scget.tl.predict(pb, model, device="cpu")
+    observed, predicted = pb["rna"].X, pb["rna"].layers["get_pred"]
+    test = (pb["rna"].var["chrom"] == "chr5").to_numpy()
+    for g in range(pb.n_obs):
+        keep = test & np.isfinite(predicted[g])
+        r = pearsonr(observed[g, keep], predicted[g, keep])[0]
+        tss_access = pb["atac"].X[g, pb["atac"].var_names.get_indexer(pb["rna"].var["tss_peaks"])]
+        baseline = pearsonr(observed[g, keep], tss_access[keep])[0]
+        print(
+            f"group {pb.obs_names[g]}: held-out r = {r:.3f}, TSS accessibility r = {baseline:.3f}"
+        )
+        assert r > 0.5

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+from _planted import planted_pb
+
+from scget.cli import main
+from scget.tl import GETModel
+
+CONFIG = {"preset": "tiny", "window_size": 32, "stride": 16, "device": "cpu", "max_epochs": 5}
+
+
+@pytest.fixture
+def h5mu(tmp_path):
+    path = tmp_path / "pb.h5mu"
+    planted_pb(n_chromosomes=3, peaks_per_chromosome=80).write_h5mu(path)
+    return path
+
+
+def test_train_command_writes_loadable_checkpoints(h5mu, tmp_path):
+    config = tmp_path / "train.json"
+    config.write_text(json.dumps(CONFIG))
+    out = tmp_path / "ckpt"
+    argv = ["-v", "1", "train", str(h5mu), "--out", str(out), "--config", str(config)]
+    argv += ["--max-epochs", "2", "--leave-out-chromosomes", "chr3", "--pretrain-epochs", "1"]
+    assert main(argv) == 0
+    model = GETModel.load(out)
+    assert len(model.history) <= 2  # the command line overrides the config's 5 epochs
+    assert model.split["test_chromosomes"] == ["chr3"]
+    assert model.params["pretrained"] and model.window_size == 32
+    pretrained = GETModel.load(out / "pretrain")
+    assert pretrained.params["stage"] == "pretrain" and len(pretrained.history) == 1
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        main(argv)
+
+
+def test_unknown_config_keys_are_named(h5mu, tmp_path):
+    config = tmp_path / "bad.json"
+    config.write_text(json.dumps({"epochs": 3}))
+    with pytest.raises(ValueError, match="epochs"):
+        main(["train", str(h5mu), "--out", str(tmp_path / "x"), "--config", str(config)])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_torchrun_matches_single_process_training(h5mu, tmp_path):
+    options = ["--preset", "tiny", "--window-size", "32", "--stride", "16", "--device", "cpu"]
+    options += ["--max-epochs", "3", "--dropout", "0", "--batch-size", "8", "--seed", "2"]
+    options += ["--pretrain-epochs", "2"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    single = [sys.executable, "-m", "scget.cli", "-v", "1", "train", str(h5mu)]
+    subprocess.run([*single, "--out", str(tmp_path / "one"), *options], check=True, env=env)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    launcher += ["--master_addr", "127.0.0.1", "--master_port", str(_free_port())]
+    command = [*launcher, "-m", "scget.cli", "-v", "1", "train", str(h5mu)]
+    subprocess.run([*command, "--out", str(tmp_path / "two"), *options], check=True, env=env)
+    one, two = GETModel.load(tmp_path / "one"), GETModel.load(tmp_path / "two")
+    torch.testing.assert_close(
+        torch.tensor(one.history["train_loss"].to_numpy()),
+        torch.tensor(two.history["train_loss"].to_numpy()),
+        rtol=1e-4,
+        atol=1e-6,
+    )
+    for name, value in one.network.state_dict().items():
+        torch.testing.assert_close(two.network.state_dict()[name], value, rtol=1e-3, atol=1e-5)
