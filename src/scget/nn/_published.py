@@ -75,7 +75,8 @@ def published_feature_names() -> list[str]:
     path = resources.files("scget.motifs") / "data" / PUBLISHED_FEATURE_FILE
     if not path.is_file():
         raise FileNotFoundError(
-            f"{PUBLISHED_FEATURE_FILE} is not shipped in scget/motifs/data; reinstall scget."
+            f"The published motif-cluster order ({PUBLISHED_FEATURE_FILE}) is not in "
+            "scget/motifs/data of this installation; pass the feature names explicitly."
         )
     names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
     return [*names, ACCESSIBILITY_FEATURE]
