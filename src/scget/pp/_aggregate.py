@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
 from .._logging import progress
 from .._utils import check_counts
 
-#: Rows read at once from a matrix; bounds the memory of backed (on-disk) runs.
+#: Rows read at once from on-disk or dense matrices; bounds the memory of backed runs.
 DEFAULT_CHUNK_SIZE = 10_000
+_NEGATIVE, _NON_INTEGER = 1, 2
 
 
 def is_in_memory(matrix) -> bool:
@@ -37,9 +39,11 @@ def sum_by_group(
 ) -> np.ndarray:
     """Sum the rows of ``matrix`` that share a group code.
 
-    Works on dense arrays, SciPy sparse matrices (never densified) and on-disk
-    datasets of backed AnnData (h5py datasets, anndata sparse datasets), reading the
-    latter ``chunk_size`` rows at a time so that memory stays bounded.
+    Sparse matrices are summed in one pass over their stored values, without copies or
+    densifying (CSC is converted to CSR first). Dense arrays and on-disk datasets of
+    backed AnnData (h5py datasets, anndata sparse datasets) are read ``chunk_size`` rows
+    at a time, so memory stays bounded. Sums are accumulated in float64. Only the rows
+    of a group are read and checked.
 
     Parameters
     ----------
@@ -61,31 +65,55 @@ def sum_by_group(
     Raises
     ------
     ValueError
-        If the values are not non-negative integer counts. In-memory matrices are
-        checked before summing; on-disk ones chunk by chunk, as they are read.
+        If the values are not non-negative integer counts (checked in the same pass as
+        the sums, chunk by chunk for chunked input).
     """
     n_rows, n_features = matrix.shape
+    codes = np.asarray(codes, dtype=np.int64)
     if len(codes) != n_rows:
         raise ValueError(f"{what} has {n_rows} rows but {len(codes)} group codes were given.")
-    in_memory = is_in_memory(matrix)
-    if in_memory:
-        check_counts(matrix, what)
-        if sp.issparse(matrix) and matrix.format != "csr":
-            # Row slicing of other formats is slow; one product over all rows instead.
-            return np.asarray((indicator(codes, n_groups) @ matrix).todense(), dtype=np.float64)
-    groups = indicator(codes, n_groups)
     sums = np.zeros((n_groups, n_features), dtype=np.float64)
+    if sp.issparse(matrix):
+        _add_sparse(matrix, codes, sums, what)
+        return sums
     starts = range(0, n_rows, chunk_size)
     for start in progress(starts, desc=f"summing {what}", total=len(starts), leave=False):
         stop = min(start + chunk_size, n_rows)
         block = matrix[start:stop]
-        if not in_memory:
-            check_counts(block, f"{what} (rows {start}-{stop})")
-        block = block.astype(np.float64) if sp.issparse(block) else np.asarray(block, np.float64)
-        product = groups[:, start:stop] @ block
-        if sp.issparse(product):
-            product = product.tocoo()  # (group, feature) pairs are unique
-            sums[product.row, product.col] += product.data
+        if sp.issparse(block):
+            _add_sparse(block, codes[start:stop], sums, f"{what} (rows {start}-{stop})")
         else:
-            sums += product
+            check_counts(block, f"{what} (rows {start}-{stop})")
+            sums += indicator(codes[start:stop], n_groups) @ np.asarray(block, dtype=np.float64)
     return sums
+
+
+def _add_sparse(matrix, codes: np.ndarray, sums: np.ndarray, what: str) -> None:
+    csr = matrix.tocsr() if matrix.format != "csr" else matrix
+    # rows visited group by group, so that one row of ``sums`` at a time is in cache
+    order = np.argsort(codes, kind="stable")
+    order = order[codes[order] >= 0]
+    problems = _csr_group_sums(csr.indptr, csr.indices, csr.data, codes, order, sums)
+    if problems & _NEGATIVE:
+        raise ValueError(f"{what} holds negative values; raw counts are expected.")
+    if problems & _NON_INTEGER:
+        raise ValueError(
+            f"{what} holds non-integer values; raw counts are expected. If your counts are "
+            "in a layer (e.g. layers['counts']), pass that layer instead of a normalised X."
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def _csr_group_sums(indptr, indices, data, codes, order, sums):  # pragma: no cover (compiled)
+    """Add the CSR rows ``order`` to their group's row of ``sums``; flag bad values."""
+    problems = 0
+    for row in order:
+        total = sums[codes[row]]
+        for k in range(indptr[row], indptr[row + 1]):
+            value = data[k]
+            if value < 0:
+                problems |= _NEGATIVE
+            elif value != np.floor(value):  # also catches NaN
+                problems |= _NON_INTEGER
+            total[indices[k]] += value
+    return problems
