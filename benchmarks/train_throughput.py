@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import platform
 import time
 
@@ -64,9 +65,14 @@ def train_rate(
     steps: int,
     warmup: int,
     max_seconds: float,
-) -> tuple[float, int]:
-    """Windows per second of training steps, and the number of steps timed."""
+) -> tuple[float, int, float]:
+    """Windows per second of training steps, steps timed, peak GPU memory (GiB; CPU: nan)."""
     torch.manual_seed(0)
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+    if compile_model:
+        torch._dynamo.reset()  # each preset compiles afresh, no recompile limits
     network = GETNetwork(GETConfig.from_preset(preset, N_FEATURES)).to(device).train()
     model = torch.compile(network) if compile_model else network
     optimizer = torch.optim.AdamW(network.parameters(), lr=1e-4, weight_decay=0.05)
@@ -95,7 +101,8 @@ def train_rate(
         if time.perf_counter() - start > max_seconds and timed >= 2:
             break
     elapsed = time.perf_counter() - start
-    return batch_size * timed / elapsed, timed
+    peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else math.nan
+    return batch_size * timed / elapsed, timed, peak
 
 
 def main() -> None:
@@ -134,7 +141,7 @@ def main() -> None:
 
     header = (
         f"{'preset':<7}{'mode':<14}{'params':>12}{'GFLOP/window':>14}{'windows/s':>12}"
-        f"{'GFLOP/s':>10}{'of matmul':>11}{'steps':>7}"
+        f"{'GFLOP/s':>10}{'of matmul':>11}{'steps':>7}{'peak GiB':>10}"
     )
     print(f"\nbatch {args.batch_size} windows x {WINDOW_SIZE} regions x {N_FEATURES} features")
     print(header)
@@ -144,7 +151,7 @@ def main() -> None:
             n_params = sum(p.numel() for p in GETNetwork(config).parameters())
         step_flops = 3 * forward_flops(config, WINDOW_SIZE)
         for label, bf16, compile_model in modes:
-            windows, timed = train_rate(
+            windows, timed, peak = train_rate(
                 preset,
                 device,
                 bf16=bf16,
@@ -156,9 +163,10 @@ def main() -> None:
             )
             achieved = windows * step_flops
             fraction = achieved / rates[torch.bfloat16 if bf16 else torch.float32]
+            peak_text = "-" if math.isnan(peak) else f"{peak:.2f}"
             print(
                 f"{preset:<7}{label:<14}{n_params:>12,}{step_flops / 1e9:>14.2f}{windows:>12.2f}"
-                f"{achieved / 1e9:>10.1f}{fraction:>11.1%}{timed:>7}"
+                f"{achieved / 1e9:>10.1f}{fraction:>11.1%}{timed:>7}{peak_text:>10}"
             )
 
 
