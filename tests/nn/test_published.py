@@ -112,7 +112,11 @@ def test_v1_pretrain_names(source):
         key = key.replace("head_mask.", "encoder.head.").replace("cls_token", "encoder.cls_token")
         key = key.replace("region_embed.embed.", "encoder.region_embed.proj.")
         renamed[key] = value
+    # early checkpoints store the embedding as a kernel-size-1 Conv1d weight
+    embedding = "encoder.region_embed.proj.weight"
+    renamed[embedding] = renamed[embedding].unsqueeze(-1)
     _, state = convert_published_state_dict(renamed)
+    torch.testing.assert_close(state["region_embedding.weight"], source.region_embedding.weight)
     torch.testing.assert_close(
         state["reconstruction_head.weight"], source.reconstruction_head.weight
     )

@@ -214,6 +214,9 @@ def convert_published_state_dict(
             )
         logger.warning(f"Dropping {len(unexpected)} checkpoint keys: {unexpected}.")
     _join_qkv_bias(renamed)
+    embedding = renamed.get("region_embedding.weight")
+    if embedding is not None and embedding.ndim == 3 and embedding.shape[-1] == 1:
+        renamed["region_embedding.weight"] = embedding[..., 0]  # early Conv1d(kernel 1) form
     config = _infer_config(renamed, n_heads)
     with torch.device("meta"):
         expected = GETNetwork(config).state_dict()
