@@ -214,3 +214,11 @@ def test_pbmc_clusters(pbmc):
     assert monocytes.startswith("LYZ") and b_cells.startswith("MS4A1")
     cd14_promoter = "chr5:140630939-140633835"
     assert accessibility.loc[monocytes, cd14_promoter] > accessibility.loc[b_cells, cd14_promoter]
+
+
+def test_empty_categories_are_skipped(scget_log):
+    mdata = small_multiome()
+    mdata.obs["cell_type"] = mdata.obs["cell_type"].cat.add_categories(["unused"])
+    pb = scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
+    assert list(pb.obs_names) == ["x", "y", "z"]
+    assert "categories without cells are skipped: ['unused']" in scget_log.text

@@ -70,6 +70,10 @@ def assign_groups(labels: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     codes[complete] = grouped.ngroup().to_numpy()
     keys = grouped.size().index.to_frame(index=False)
     for column in columns:
+        unused = labelled[column].cat.categories.difference(keys[column].unique())
+        if len(unused):
+            logger.info(f"{column!r} categories without cells are skipped: {list(unused)}.")
+    for column in columns:
         keys[column] = keys[column].astype(
             pd.CategoricalDtype(labelled[column].cat.remove_unused_categories().cat.categories)
         )

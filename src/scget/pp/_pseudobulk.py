@@ -103,7 +103,7 @@ def pseudobulk(
     peaks = parse_peak_names(atac_data.var_names)
     cells = _shared_cells(rna_data.obs_names, atac_data.obs_names, rna=rna, atac=atac)
     labels = pd.DataFrame(
-        {c: find_labels(mdata, c, (rna, atac)).reindex(cells).to_numpy() for c in columns},
+        {c: find_labels(mdata, c, (rna, atac)).reindex(cells) for c in columns},
         index=cells,
     )
     codes, groups = assign_groups(labels)

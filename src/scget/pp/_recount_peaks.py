@@ -115,7 +115,7 @@ def recount_peaks(
     else:
         columns = as_columns(groupby)
         labels = pd.DataFrame(
-            {c: _labels(data, c, atac).reindex(cells.obs_names).to_numpy() for c in columns},
+            {c: _labels(data, c, atac).reindex(cells.obs_names) for c in columns},
             index=cells.obs_names,
         )
         codes, groups = assign_groups(labels)
