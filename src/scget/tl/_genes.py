@@ -40,16 +40,18 @@ def tss_peak_matrix(gene_var: pd.DataFrame, peak_names: pd.Index) -> sp.csr_matr
             f"['rna'].var has no {GENE_PEAKS_COLUMN!r} column; run scget.pp.annotate_tss first."
         )
     peak_index = pd.Index(peak_names)
-    rows, cols = [], []
-    for gene, entry in enumerate(gene_var[GENE_PEAKS_COLUMN].fillna("").astype(str)):
-        if not entry:
-            continue
-        positions = peak_index.get_indexer(entry.split(LIST_SEP))
-        positions = np.unique(positions[positions >= 0])
-        rows.extend([gene] * len(positions))
-        cols.extend(positions.tolist())
-    data = np.ones(len(rows), dtype=np.float32)
-    return sp.csr_matrix((data, (rows, cols)), shape=(len(gene_var), len(peak_index)))
+    entries = pd.Series(gene_var[GENE_PEAKS_COLUMN].fillna("").astype(str).to_numpy())
+    pairs = entries.str.split(LIST_SEP).explode()
+    cols = peak_index.get_indexer(pairs.to_numpy())
+    rows = pairs.index.to_numpy()[cols >= 0]
+    cols = cols[cols >= 0]
+    matrix = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+        shape=(len(gene_var), len(peak_index)),
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
 
 
 def accessible_tss(
