@@ -116,8 +116,9 @@ def test_labels_from_a_modality_and_missing_labels():
     np.testing.assert_array_equal(pb["rna"].layers["counts"][0], [1, 7, 5])
 
 
-def test_backed_matches_in_memory(tmp_path):
-    mdata = small_multiome()
+@pytest.mark.parametrize("sparse", [True, False])
+def test_backed_matches_in_memory(tmp_path, sparse):
+    mdata = small_multiome(sparse=sparse)
     mdata.write_h5mu(tmp_path / "cells.h5mu")
     backed = md.read_h5mu(tmp_path / "cells.h5mu", backed=True)
     assert backed["atac"].isbacked

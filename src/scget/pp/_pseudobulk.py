@@ -38,8 +38,9 @@ def pseudobulk(
 
     Cells of the RNA and ATAC modalities are matched by barcode (``obs_names``); cells
     present in only one modality are left out and counted in a warning. Counts are
-    summed per group without densifying sparse matrices; on-disk (backed) matrices are
-    read ``chunk_size`` cells at a time, so an atlas need not fit in memory.
+    summed per group in one pass over the stored values of sparse matrices (never
+    densified); on-disk (backed) matrices are read ``chunk_size`` cells at a time, so an
+    atlas need not fit in memory.
 
     Parameters
     ----------
@@ -63,16 +64,17 @@ def pseudobulk(
     min_counts
         Groups with fewer RNA counts are dropped (at least 1).
     chunk_size
-        Cells read at once from sparse or on-disk matrices.
+        Cells read at once from dense or on-disk (backed) matrices.
 
     Returns
     -------
     A new :class:`~mudata.MuData` with one observation per kept group:
 
     - ``.obs``: the ``groupby`` columns (categorical), ``n_cells``, ``n_fragments``
-      (summed ATAC counts in peaks, the ATAC library size) and ``n_counts`` (summed RNA
-      counts). The modalities' ``.obs`` hold only the group names (columns there would
-      be pulled into ``.obs`` again, prefixed, by ``read_h5mu``).
+      (summed ATAC counts in peaks, the ATAC library size; Cell Ranger matrices count
+      Tn5 insertions, two per fragment) and ``n_counts`` (summed RNA counts). The
+      modalities' ``.obs`` hold only the group names (columns there would be pulled
+      into ``.obs`` again, prefixed, by ``read_h5mu``).
     - ``[rna].layers["counts"]``, ``[atac].layers["counts"]``: dense summed counts
       (float32, or float64 when a value exceeds 2**24 and float32 would round it).
     - ``[rna].X``: dense float32 ``log10(c / sum(c) * 1e6 + 1)`` (log10 TPM + 1).
