@@ -133,36 +133,35 @@ def sample_fragments(
     centres.append((rng.random(n_anywhere.sum()) * sizes.sum()).astype(np.int64))
     cells.append(np.repeat(np.arange(len(depth)), n_anywhere))
     centre = np.concatenate(centres)
-    cell = np.concatenate(cells).astype(np.int32)
+    cell = np.concatenate(cells).astype(np.int64)
     del centres, cells
 
     length = _fragment_lengths(len(centre), rng)
     offsets = np.concatenate([[0], np.cumsum(sizes)])
-    chrom = (np.searchsorted(offsets, centre, side="right") - 1).astype(np.int16)
-    local = centre - offsets[chrom]
-    start = np.clip(local - length // 2, 0, None)
-    end = np.minimum(start + length, sizes[chrom])
-    del centre, local, length
+    chrom = np.searchsorted(offsets, centre, side="right") - 1
+    start = np.maximum(centre - length // 2, offsets[chrom])
+    length = np.minimum(start + length, offsets[chrom + 1]) - start
+    del centre, chrom
 
-    order = np.lexsort((cell, end, start, chrom))
-    chrom, start, end, cell = chrom[order], start[order], end[order], cell[order]
-    new = np.ones(len(chrom), dtype=bool)
-    new[1:] = (
-        (chrom[1:] != chrom[:-1])
-        | (start[1:] != start[:-1])
-        | (end[1:] != end[:-1])
-        | (cell[1:] != cell[:-1])
-    )
+    # one sortable key per fragment: global start, then length, then cell
+    cell_bits = max(int(len(depth) - 1).bit_length(), 1)
+    length_bits = int(_FRAGMENT_RANGE[1]).bit_length()
+    if int(sizes.sum()).bit_length() + length_bits + cell_bits > 63:
+        raise ValueError("The genome and the number of cells are too large to sort fragments.")
+    key = (start << (length_bits + cell_bits)) | (length << cell_bits) | cell
+    del start, length, cell
+    key.sort()
+    new = np.ones(len(key), dtype=bool)
+    new[1:] = key[1:] != key[:-1]
     first = np.flatnonzero(new)
-    merged = np.diff(np.append(first, len(chrom)))
-    count = merged + rng.poisson(_DUPLICATES, len(first))
-    return Fragments(
-        chrom[first],
-        start[first].astype(np.int64),
-        end[first].astype(np.int64),
-        cell[first],
-        count.astype(np.int32),
-    )
+    count = np.diff(np.append(first, len(key))) + rng.poisson(_DUPLICATES, len(first))
+    key = key[first]
+    cell = (key & ((1 << cell_bits) - 1)).astype(np.int32)
+    length = (key >> cell_bits) & ((1 << length_bits) - 1)
+    start = key >> (length_bits + cell_bits)
+    chrom = np.searchsorted(offsets, start, side="right") - 1
+    start -= offsets[chrom]
+    return Fragments(chrom.astype(np.int16), start, start + length, cell, count.astype(np.int32))
 
 
 def _fragment_lengths(n: int, rng) -> np.ndarray:
