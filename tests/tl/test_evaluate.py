@@ -156,8 +156,8 @@ def test_clear_errors():
         scget.tl.evaluate(pb, split={"train_chromosomes": ["chr1"]})
     with pytest.raises(ValueError, match="Unknown method"):
         scget.tl.evaluate(pb, split=CHR3, methods=["GET", "oracle"])
-    with pytest.raises(ValueError, match="Unknown split key"):
-        scget.tl.evaluate(pb, split={"test_chromosome": ["chr3"]})
+    with pytest.raises(ValueError, match="holds out nothing"):
+        scget.tl.evaluate(pb, split={"test_chromosome": ["chr3"]})  # misspelt key: ignored
     del pb["atac"].varm["motif_scores"]
     with pytest.raises(KeyError, match="motif_scores"):
         scget.tl.evaluate(pb, split=CHR3, methods=["MLP"])

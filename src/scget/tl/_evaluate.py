@@ -35,6 +35,7 @@ from ._baselines import (
     tss_accessibility,
 )
 from ._genes import accessible_tss, tss_peak_matrix
+from ._split import SPLIT_KEYS
 
 #: Every method :func:`evaluate` scores, in table order.
 METHODS = (
@@ -44,13 +45,6 @@ METHODS = (
     "mean training expression",
     "top-correlated training group",
     *FEATURE_METHODS,
-)
-SPLIT_KEYS = (
-    "train_chromosomes",
-    "valid_chromosomes",
-    "test_chromosomes",
-    "train_groups",
-    "leave_out_groups",
 )
 COLUMNS = ["group", "method", "pearson", "spearman", "r2", "n_genes"]
 
@@ -117,8 +111,8 @@ def evaluate(
         A :class:`scget.tl.GETModel` whose ``split`` is used.
     split
         The split as a mapping with ``train_chromosomes``, ``valid_chromosomes``,
-        ``test_chromosomes``, ``leave_out_groups`` and optionally ``train_groups`` (the
-        groups not left out when empty); missing keys are empty. Taken, in
+        ``test_chromosomes`` and ``leave_out_groups`` (missing keys are empty, other keys
+        are ignored with a warning). Taken, in
         order, from ``split``, ``model.split``, then
         ``pb.uns["scget"]["finetune"]["params"]["split"]``.
     methods
@@ -204,12 +198,12 @@ def resolve_split(pb, *, model=None, split: Mapping | None = None) -> dict[str, 
 
     Returns
     -------
-    Dict with the four :data:`SPLIT_KEYS`, each a list of strings (possibly empty).
+    Dict with the :data:`scget.tl._split.SPLIT_KEYS`, each a list of strings (possibly empty).
 
     Raises
     ------
     ValueError
-        If none of the three sources holds a split, or the split has unknown keys.
+        If none of the three sources holds a split.
     """
     if split is None and model is not None:
         split = getattr(model, "split", None)
@@ -222,9 +216,9 @@ def resolve_split(pb, *, model=None, split: Mapping | None = None) -> dict[str, 
             "'leave_out_groups': [...]}, or model=<GETModel>, or run scget.tl.finetune on pb "
             "(it stores the split in pb.uns['scget']['finetune']['params']['split'])."
         )
-    unknown = set(split) - set(SPLIT_KEYS)
+    unknown = sorted(set(split) - set(SPLIT_KEYS))
     if unknown:
-        raise ValueError(f"Unknown split key(s) {sorted(unknown)}; expected {list(SPLIT_KEYS)}.")
+        logger.warning(f"Ignoring split key(s) {unknown}; the split keys are {list(SPLIT_KEYS)}.")
     return {key: _as_str_list(split.get(key)) for key in SPLIT_KEYS}
 
 
@@ -320,10 +314,11 @@ def evaluated_predictions(
             f"pb[{rna!r}] and pb[{atac!r}] must hold the same groups (observations); "
             "use the output of scget.pp.pseudobulk."
         )
-    for key in ("leave_out_groups", "train_groups"):
-        missing = sorted(set(split[key]) - set(groups))
-        if missing:
-            raise ValueError(f"{key} {missing} are not groups of pb; groups: {list(groups)}.")
+    missing = sorted(set(split["leave_out_groups"]) - set(groups))
+    if missing:
+        raise ValueError(
+            f"leave_out_groups {missing} are not groups of pb; groups: {list(groups)}."
+        )
     gene_var = rna_ad.var
     for column in ("chrom", "strand"):
         if column not in gene_var.columns:
@@ -349,8 +344,7 @@ def evaluated_predictions(
     evaluated &= accessible_tss(accessibility, tss, min_accessibility=min_accessibility)
     evaluated &= np.isfinite(observed)
 
-    train_groups = groups.isin(split["train_groups"]) if split["train_groups"] else ~left_out
-    train_groups &= ~left_out
+    train_groups = ~left_out
     predictions: dict[str, np.ndarray] = {}
     if "GET" in methods:
         predictions["GET"] = _dense(rna_ad.layers[layer])
