@@ -4,8 +4,10 @@ One training step = forward, Poisson loss on the expression head, backward and a
 step, on random windows of 200 regions x 283 features. Achieved FLOP/s counts
 ``3 * scget.nn.forward_flops(config)`` per window (forward + backward; the formula is in
 ``scget/nn/_flops.py``) and is compared with the machine's own dense matrix-multiply rate,
-measured in the same run and the same precision. On CUDA each preset runs in fp32, in
-bf16 autocast, and in bf16 autocast with ``torch.compile``; on CPU in fp32.
+measured in the same run and the same precision. On CUDA each preset runs in fp32 (torch's
+default matmul precision, no TF32, for the model and the reference matmul alike), in bf16
+autocast, and in bf16 autocast with ``torch.compile``; on CPU in fp32. On a CPU shared
+with other jobs, ``--threads 1`` avoids thread contention (often several times faster).
 
 Usage::
 
