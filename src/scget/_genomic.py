@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-_PEAK_PATTERN = re.compile(r"^(?P<chrom>[^:\s]+)[:_-](?P<start>\d+)[-_](?P<end>\d+)$")
+_PEAK_PATTERN = re.compile(r"^([^:\s]+)[:_-](\d+)[-_](\d+)$")
 
 
 def parse_peak_names(names: Iterable[str]) -> pd.DataFrame:
@@ -33,20 +33,21 @@ def parse_peak_names(names: Iterable[str]) -> pd.DataFrame:
         If any name cannot be parsed or has ``end <= start``; the message lists
         the first offenders.
     """
-    names = pd.Index([str(n) for n in names])
-    parts = names.str.extract(_PEAK_PATTERN)
-    bad = parts["chrom"].isna().to_numpy()
+    names = pd.Index(names).astype(str)
+    matches = [_PEAK_PATTERN.match(name) for name in names]
+    bad = np.fromiter((m is None for m in matches), dtype=bool, count=len(matches))
     if bad.any():
         examples = ", ".join(repr(n) for n in names[bad][:5])
         raise ValueError(
             f"{bad.sum()} peak name(s) cannot be parsed as 'chrom:start-end', e.g. {examples}. "
             "Rename the peaks (e.g. mdata['atac'].var_names) to the form 'chr1:1000-1500'."
         )
+    fields = np.array([m.groups() for m in matches], dtype=object).reshape(-1, 3)
     table = pd.DataFrame(
         {
-            "chrom": parts["chrom"].to_numpy(dtype=str),
-            "start": parts["start"].astype(np.int64).to_numpy(),
-            "end": parts["end"].astype(np.int64).to_numpy(),
+            "chrom": fields[:, 0].astype(str),
+            "start": fields[:, 1].astype(np.int64),
+            "end": fields[:, 2].astype(np.int64),
         },
         index=names,
     )
