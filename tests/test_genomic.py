@@ -30,5 +30,11 @@ def test_parse_rejects_bad_names(bad):
 def test_chromosomes_sort_naturally():
     chroms = ["chrX", "chr10", "chr2", "chrM", "chr1", "chrUn_xyz", "chrY"]
     assert sorted(chroms, key=chromosome_sort_key) == [
-        "chr1", "chr2", "chr10", "chrX", "chrY", "chrM", "chrUn_xyz"
+        "chr1",
+        "chr2",
+        "chr10",
+        "chrX",
+        "chrY",
+        "chrM",
+        "chrUn_xyz",
     ]

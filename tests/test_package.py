@@ -13,12 +13,11 @@ import scget
 
 def test_import_is_light():
     """``import scget`` loads none of the heavy dependencies."""
-    code = (
-        "import sys, scget; "
-        "heavy = [m for m in ('torch', 'MOODS', 'scanpy', 'muon', 'sklearn', 'pysam') if m in sys.modules]; "
-        "print(','.join(heavy))"
+    heavy = ("torch", "MOODS", "scanpy", "muon", "sklearn", "pysam")
+    code = f"import sys, scget; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
 
 

@@ -9,25 +9,23 @@ from collections.abc import Callable
 
 DOC_FRAGMENTS = {
     "mdata_pb": (
-        "pb\n"
-        "        Pseudobulk :class:`~mudata.MuData` from :func:`scget.pp.pseudobulk`."
+        "pb\n        Pseudobulk :class:`~mudata.MuData` from :func:`scget.pp.pseudobulk`."
     ),
     "rna": "rna\n        Name of the RNA modality.",
     "atac": "atac\n        Name of the ATAC modality.",
     "n_jobs": (
         "n_jobs\n"
-        "        Worker processes; ``None`` uses :attr:`scget.settings.n_jobs` (all cores by default)."
+        "        Worker processes; ``None`` uses :attr:`scget.settings.n_jobs`\n"
+        "        (all cores by default)."
     ),
     "device": (
         "device\n"
-        "        Torch device: ``\"auto\"`` (CUDA, then MPS, then CPU), ``\"cpu\"``, ``\"cuda\"``...\n"
+        '        Torch device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``,\n'
+        '        ``"cuda"``...\n'
         "        ``None`` uses :attr:`scget.settings.device`."
     ),
     "key_added": "key_added\n        Key under which the result is stored.",
-    "copy": (
-        "copy\n"
-        "        Return a modified copy instead of writing into ``pb``."
-    ),
+    "copy": ("copy\n        Return a modified copy instead of writing into ``pb``."),
     "seed": "seed\n        Random seed; the same seed gives the same result.",
 }
 

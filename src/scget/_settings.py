@@ -55,7 +55,9 @@ class ScgetSettings:
     @device.setter
     def device(self, value: str) -> None:
         if str(value).split(":")[0] not in _DEVICES:
-            raise ValueError(f"device must be one of {_DEVICES} (optionally 'cuda:i'), got {value!r}")
+            raise ValueError(
+                f"device must be one of {_DEVICES} (optionally 'cuda:i'), got {value!r}"
+            )
         self._device = str(value)
 
     @property
