@@ -53,3 +53,15 @@ def test_prediction_errors():
         scget.pl.prediction(fresh, method="MLP")
     with pytest.raises(ValueError, match="no 'GET' evaluation"):
         scget.pl.prediction(fresh, group="Z")
+
+
+def test_prediction_after_h5mu_round_trip(pb, tmp_path):
+    import mudata as md
+
+    pb.write_h5mu(tmp_path / "pb.h5mu")
+    back = md.read_h5mu(tmp_path / "pb.h5mu")
+    fig = scget.pl.prediction(back, group="D", method="TSS accessibility", return_fig=True)
+    table = pb.uns["scget"]["evaluation"]["result"]
+    row = table[(table["group"] == "D") & (table["method"] == "TSS accessibility")].iloc[0]
+    assert f"r = {row['pearson']:.3f}" in fig.axes[0].get_title()
+    plt.close(fig)

@@ -62,7 +62,7 @@ def prediction(
     ValueError
         If ``method`` or ``group`` was not evaluated.
     """
-    from ..tl._evaluate import evaluated_predictions, regression_metrics, resolve_split
+    from ..tl._evaluate import regression_metrics, stored_predictions
 
     stored = pb.uns.get(UNS_KEY, {}).get(key)
     if not stored or "params" not in stored:
@@ -77,19 +77,9 @@ def prediction(
         raise ValueError(f"group {group!r} has no {method!r} evaluation; groups: {groups}.")
     if method != "GET":
         logger.info(f"Recomputing the {method!r} predictions of the evaluation.")
-    evaluated = evaluated_predictions(
-        pb,
-        split=resolve_split(pb, split=params["split"]),
-        methods=[m for m in evaluated_methods if m in (method, "GET")],
-        layer=str(params["layer"]),
-        min_accessibility=float(params["min_accessibility"]),
-        gene_activity_upstream=int(params["gene_activity_upstream"]),
-        max_train_rows=int(params["max_train_rows"]),
-        mlp_epochs=int(params["mlp_epochs"]),
-        seed=int(params["seed"]),
-        rna=rna,
-        atac=atac,
-    )
+    # GET's missing predictions shape the evaluated genes: recompute it beside ``method``
+    methods = [m for m in evaluated_methods if m in (method, "GET")]
+    evaluated = stored_predictions(pb, params, methods, rna=rna, atac=atac)
     fig, ax = new_axes(ax, figsize, dpi)
     shown = [group] if group is not None else groups
     observed, predicted = [], []

@@ -112,9 +112,8 @@ def evaluate(
     split
         The split as a mapping with ``train_chromosomes``, ``valid_chromosomes``,
         ``test_chromosomes`` and ``leave_out_groups`` (missing keys are empty, other keys
-        are ignored with a warning). Taken, in
-        order, from ``split``, ``model.split``, then
-        ``pb.uns["scget"]["finetune"]["params"]["split"]``.
+        are ignored with a warning). Taken, in order, from ``split``, ``model.split``,
+        then ``pb.uns["scget"]["finetune"]["params"]["split"]``.
     methods
         Methods to score (see above); ``None`` scores all of them (without ``"GET"``, and
         with a warning, when ``layer`` is absent).
@@ -164,24 +163,41 @@ def evaluate(
         pb,
         split=split,
         methods=methods,
+        layer=layer,
+        min_accessibility=min_accessibility,
+        gene_activity_upstream=gene_activity_upstream,
+        max_train_rows=max_train_rows,
+        mlp_epochs=mlp_epochs,
+        seed=seed,
         n_jobs=n_jobs,
         rna=rna,
         atac=atac,
-        **{k: params[k] for k in _PREDICTION_PARAMS},
     )
     table = _score(evaluated)
     store_result(pb, key_added, table, params)
     return table
 
 
-_PREDICTION_PARAMS = (
-    "layer",
-    "min_accessibility",
-    "gene_activity_upstream",
-    "max_train_rows",
-    "mlp_epochs",
-    "seed",
-)
+def stored_predictions(
+    pb, params: Mapping[str, Any], methods: Sequence[str], *, rna: str = RNA, atac: str = ATAC
+) -> EvaluatedPredictions:
+    """Recompute the predictions of ``methods`` with stored :func:`evaluate` parameters.
+
+    ``params`` is ``pb.uns["scget"][key]["params"]``, possibly read back from h5mu.
+    """
+    return evaluated_predictions(
+        pb,
+        split=resolve_split(pb, split=params["split"]),
+        methods=methods,
+        layer=str(params["layer"]),
+        min_accessibility=float(params["min_accessibility"]),
+        gene_activity_upstream=int(params["gene_activity_upstream"]),
+        max_train_rows=int(params["max_train_rows"]),
+        mlp_epochs=int(params["mlp_epochs"]),
+        seed=int(params["seed"]),
+        rna=rna,
+        atac=atac,
+    )
 
 
 def resolve_split(pb, *, model=None, split: Mapping | None = None) -> dict[str, list[str]]:
