@@ -98,10 +98,10 @@ def simulate_multiome(
     used), so recounting the fragments file reproduces it. The same arguments and seed
     give the same data.
 
-    The defaults (about 2 minutes of the whole demo pipeline on 2 CPU cores) are:
-    2,000 cells, 8 cell types, 1,000 genes, 5,000 peaks, 4 chromosomes, 7.5 Mbp, 16 TFs.
-    A realistic size (10,000 cells, 16 cell types, 20,000 genes, 100,000 peaks, 150
-    Mbp) takes a few minutes and a few GB of memory (see ``benchmarks/simulate.py``).
+    The defaults, sized for the demo pipeline on a laptop, are 2,000 cells, 8 cell
+    types, 1,000 genes, 5,000 peaks, 4 chromosomes, 7.5 Mbp, 16 TFs, 2,000 UMIs and
+    5,000 fragments per cell. ``benchmarks/simulate.py`` times every size up to a
+    realistic one (10,000 cells, 16 cell types, 20,000 genes, 100,000 peaks, 150 Mbp).
 
     Parameters
     ----------
@@ -201,21 +201,7 @@ def simulate_multiome(
     )
     regulation = make_regulation(tfs, peaks, n_cell_types, rngs[2])
 
-    sequence = background_sequence(
-        sizes, layout.offsets[genes["chrom_idx"]] + genes["tss"], rngs[3]
-    )
-    pwms = [motifs.matrices[m] for m in tfs["motif_id"]]
-    starts = site_starts(
-        peak_start,
-        peak_end - peak_start,
-        regulation.sites,
-        np.array([len(p) for p in pwms]),
-        rngs[3],
-    )
-    for pwm, tf_starts in zip(pwms, starts, strict=True):
-        plant_sites(sequence, tf_starts, pwm, rngs[3])
-    genome = write_fasta(folder / "genome.fa", sequence, layout.chroms, layout.offsets, sizes)
-    del sequence
+    genome = _write_genome(folder / "genome.fa", layout, regulation, motifs, rngs[3])
     gtf = write_gtf(folder / "genes.gtf", genes, layout.exons, layout.chroms)
 
     rates = make_rates(
@@ -252,7 +238,7 @@ def simulate_multiome(
         "genome": str(genome),
         "gtf": str(gtf),
         "fragments": str(fragments_path),
-        "params": {**params, "path": str(folder)},
+        "params": {**params, "path": str(folder), "motifs": repr(motifs)},
         "drivers": drivers_table(regulation, rates, gene_names),
         "links": links_table(regulation, rates, gene_names, peak_names, peaks["distance"]),
         "interactions": _interactions(regulation),
@@ -281,6 +267,22 @@ def simulate_multiome(
     mdata.uns[SIMULATION_KEY] = truth
     logger.info(f"Simulated multiome in {time.perf_counter() - started:.1f} s; files in {folder}")
     return mdata
+
+
+def _write_genome(path: Path, layout, regulation, motifs, rng) -> Path:
+    """Write the genome FASTA: background sequence with the TF sites planted in the peaks."""
+    genes = layout.genes
+    sequence = background_sequence(
+        layout.sizes, layout.offsets[genes["chrom_idx"]] + genes["tss"], rng
+    )
+    pwms = [motifs.matrices[m] for m in regulation.tfs["motif_id"]]
+    peak_start, peak_end = layout.peak_global()
+    starts = site_starts(
+        peak_start, peak_end - peak_start, regulation.sites, np.array([len(p) for p in pwms]), rng
+    )
+    for pwm, tf_starts in zip(pwms, starts, strict=True):
+        plant_sites(sequence, tf_starts, pwm, rng)
+    return write_fasta(path, sequence, layout.chroms, layout.offsets, layout.sizes)
 
 
 def _check_arguments(arguments: dict) -> dict:
