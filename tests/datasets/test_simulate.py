@@ -89,6 +89,24 @@ def test_counts_are_sparse_integers(sim):
     assert depth.std() / depth.mean() > 0.2
 
 
+def test_count_models(tmp_path):
+    """Negative binomial counts are overdispersed relative to Poisson ones, same means."""
+    tiny = {"n_cells": 400, "n_cell_types": 1, "n_genes": 40, "n_tfs": 4, "rna_depth": 2000}
+    ratios = {}
+    for model in ("poisson", "nb"):
+        mdata = scget.datasets.simulate_multiome(**tiny, count_model=model, path=tmp_path / model)
+        counts = mdata["rna"].X.toarray()
+        scaled = counts / counts.sum(axis=1, keepdims=True) * 2000
+        ratios[model] = np.median(scaled.var(axis=0) / scaled.mean(axis=0))
+    assert ratios["poisson"] < 2 < ratios["nb"]
+
+
+def test_default_path_is_in_the_cache():
+    mdata = scget.datasets.simulate_multiome(n_cells=50, n_cell_types=2, n_genes=20, n_tfs=2)
+    genome = mdata.uns["simulation"]["genome"]
+    assert genome.startswith(str(scget.settings.cachedir / "simulations"))
+
+
 def test_sizes_and_names(sim):
     assert sim["rna"].shape == (300, 150)
     assert sim["atac"].shape == (300, sim.uns["simulation"]["params"]["n_peaks"]) == (300, 750)
