@@ -333,7 +333,7 @@ def finetune(
     merge
         Fold the trained adapters into the base weights before returning.
     {network_args}
-        Ignored when ``model`` is given.
+        ``preset``, ``dropout`` and ``network_kwargs`` are ignored when ``model`` is given.
     loss
         ``"poisson"`` (the paper's Poisson negative log-likelihood on the log10(TPM + 1)
         targets) or ``"mse"``.
