@@ -1,0 +1,245 @@
+"""MOODS scanning of many sequences into per-cluster motif scores, in parallel processes.
+
+How a sequence is scored (used by :func:`scget.pp.scan_motifs`):
+
+- Each matrix becomes a natural-log odds matrix against the background ``b`` with
+  pseudocount ``ps`` (MOODS ``log_odds``): ``log((p + ps * b) / (1 + ps) / b)``.
+- Hits are the windows whose score reaches the MOODS threshold for ``pvalue``
+  (``threshold_from_p``), on both strands (the reverse-complement matrix is scanned too).
+  A window holding any character other than A, C, G, T (e.g. ``N``) gives no hit.
+- A hit covers ``[pos, pos + length)`` on the forward strand, whatever its strand, and is
+  worth its log-odds score. Within a cluster, hits are taken best first (score, then
+  leftmost, then matrix order) and a hit is kept only if it shares no base pair with a hit
+  already kept; the kept scores are summed. Clusters never affect each other.
+
+MOODS (1.9.4) misses the last window of a sequence when a matrix is shorter than the
+look-ahead window, so matrices are grouped into scanners whose window is
+``min(length, MAX_WINDOW)``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from bisect import bisect_left
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._logging import logger, progress
+from .._utils import resolve_n_jobs
+from ._collection import MotifCollection
+
+#: Largest MOODS look-ahead window; shorter matrices use their length.
+MAX_WINDOW = 8
+#: Pseudocount added to the probabilities (MOODS' own default).
+DEFAULT_PSEUDOCOUNT = 0.01
+#: Sequences per task sent to a worker process.
+CHUNK_SIZE = 500
+
+_WORKER_SCORER: _Scorer | None = None
+
+
+@dataclass(frozen=True)
+class ScanModel:
+    """Everything a worker needs to score sequences: picklable, built once.
+
+    Attributes
+    ----------
+    log_odds
+        MOODS matrices (4 rows A, C, G, T x length), forward then reverse complement of
+        each motif: ``2 * n_motifs`` entries.
+    thresholds
+        Score threshold of each entry of ``log_odds``.
+    cluster_index
+        Column (cluster) of each entry of ``log_odds``.
+    background
+        Background probabilities of A, C, G, T.
+    clusters
+        Cluster names: the columns of the score matrix.
+    """
+
+    log_odds: list
+    thresholds: list[float]
+    cluster_index: list[int]
+    background: list[float]
+    clusters: list[str]
+
+
+def build_scan_model(
+    motifs: MotifCollection,
+    *,
+    pvalue: float,
+    background: Sequence[float] | None = None,
+    pseudocount: float = DEFAULT_PSEUDOCOUNT,
+) -> ScanModel:
+    """Prepare the log-odds matrices and MOODS thresholds of a collection (both strands).
+
+    Parameters
+    ----------
+    motifs
+        Motif collection; its clusters are the score columns.
+    pvalue
+        MOODS p-value threshold of a hit.
+    background
+        Probabilities of A, C, G, T; ``None`` is uniform (0.25 each).
+    pseudocount
+        Added to each probability before taking log odds.
+
+    Returns
+    -------
+    The :class:`ScanModel`.
+
+    Raises
+    ------
+    ValueError
+        If ``pvalue`` is not in (0, 1), ``background`` is not four positive numbers, or
+        ``pseudocount`` is negative.
+    """
+    import MOODS.tools
+
+    if not 0 < pvalue < 1:
+        raise ValueError(f"pvalue must be in (0, 1), got {pvalue!r}.")
+    if pseudocount < 0:
+        raise ValueError(f"pseudocount must be >= 0, got {pseudocount!r}.")
+    bg = [0.25] * 4 if background is None else [float(b) for b in background]
+    if len(bg) != 4 or min(bg) <= 0:
+        raise ValueError(
+            f"background must be four positive probabilities (A, C, G, T), got {background!r}."
+        )
+    bg = [b / sum(bg) for b in bg]
+    symmetric = np.isclose(bg[0], bg[3]) and np.isclose(bg[1], bg[2])
+    column = {name: i for i, name in enumerate(motifs.clusters)}
+    log_odds, thresholds, cluster_index = [], [], []
+    for motif_id in motifs:
+        forward = MOODS.tools.log_odds(motifs[motif_id].T.tolist(), bg, pseudocount)
+        reverse = MOODS.tools.reverse_complement(forward)
+        threshold = MOODS.tools.threshold_from_p(forward, bg, pvalue)
+        log_odds += [forward, reverse]
+        thresholds += [
+            threshold,
+            threshold if symmetric else MOODS.tools.threshold_from_p(reverse, bg, pvalue),
+        ]
+        cluster_index += [column[motifs.info.at[motif_id, "cluster"]]] * 2
+    return ScanModel(log_odds, thresholds, cluster_index, bg, motifs.clusters)
+
+
+class _Scorer:
+    """MOODS scanners of a :class:`ScanModel`, grouped by look-ahead window."""
+
+    def __init__(self, model: ScanModel) -> None:
+        import MOODS.scan
+
+        self.n_clusters = len(model.clusters)
+        self.cluster_index = model.cluster_index
+        self.lengths = [len(matrix[0]) for matrix in model.log_odds]
+        groups: dict[int, list[int]] = {}
+        for k, length in enumerate(self.lengths):
+            groups.setdefault(min(length, MAX_WINDOW), []).append(k)
+        self.scanners = []
+        for window, members in sorted(groups.items()):
+            scanner = MOODS.scan.Scanner(window)
+            scanner.set_motifs(
+                [model.log_odds[k] for k in members],
+                model.background,
+                [model.thresholds[k] for k in members],
+            )
+            self.scanners.append((scanner, members))
+
+    def score(self, sequences: Sequence[str]) -> np.ndarray:
+        """Per-cluster summed scores of non-overlapping best hits, ``(n, n_clusters)`` float64."""
+        scores = np.zeros((len(sequences), self.n_clusters))
+        for row, sequence in enumerate(sequences):
+            for cluster, hits in self.hits(sequence).items():
+                scores[row, cluster] = _best_non_overlapping_sum(hits)
+        return scores
+
+    def hits(self, sequence: str) -> dict[int, list[tuple[float, int, int, int]]]:
+        """Hits of a sequence by cluster: ``(score, start, end, matrix)`` tuples."""
+        by_cluster: dict[int, list] = {}
+        lengths, cluster_index = self.lengths, self.cluster_index
+        for scanner, members in self.scanners:
+            for k, found in zip(members, scanner.scan(sequence), strict=True):
+                if found:
+                    length = lengths[k]
+                    by_cluster.setdefault(cluster_index[k], []).extend(
+                        (hit.score, hit.pos, hit.pos + length, k) for hit in found
+                    )
+        return by_cluster
+
+
+def _best_non_overlapping_sum(hits: list[tuple[float, int, int, int]]) -> float:
+    """Sum of the greedy best-first set of hits sharing no base pair (see module docstring)."""
+    if len(hits) == 1:
+        return hits[0][0]
+    hits.sort(key=lambda hit: (-hit[0], hit[1], hit[3]))
+    starts: list[int] = []
+    ends: list[int] = []
+    total = 0.0
+    for score, start, end, _ in hits:
+        i = bisect_left(starts, start)
+        if (i < len(starts) and starts[i] < end) or (i > 0 and ends[i - 1] > start):
+            continue
+        starts.insert(i, start)
+        ends.insert(i, end)
+        total += score
+    return total
+
+
+def _init_worker(model: ScanModel) -> None:
+    global _WORKER_SCORER
+    _WORKER_SCORER = _Scorer(model)
+
+
+def _score_chunk(task) -> np.ndarray:
+    """Score one task: a list of sequences, or ``(genome, chroms, starts, ends)``."""
+    sequences = task if isinstance(task, list) else task[0].fetch_many(*task[1:])
+    return _WORKER_SCORER.score(sequences)
+
+
+def score_sequences(
+    tasks: list, n_total: int, model: ScanModel, *, n_jobs: int | None = None
+) -> np.ndarray:
+    """Score every sequence of ``tasks`` with ``model``, in worker processes.
+
+    Parameters
+    ----------
+    tasks
+        Chunks of work, in order: each a list of sequences (upper-case strings) or a tuple
+        ``(genome, chroms, starts, ends)`` fetched by the worker.
+    n_total
+        Number of sequences over all tasks (for the progress bar).
+    model
+        From :func:`build_scan_model`.
+    n_jobs
+        Worker processes; 1 scans in this process.
+
+    Returns
+    -------
+    Raw scores ``(n_total, n_clusters)`` float64, rows in task order.
+    """
+    n_jobs = min(resolve_n_jobs(n_jobs), max(len(tasks), 1))
+    results: list[np.ndarray | None] = [None] * len(tasks)
+    with progress(total=n_total, desc="scanning motifs", unit="seq") as bar:
+        if n_jobs == 1:
+            _init_worker(model)
+            for i, task in enumerate(tasks):
+                results[i] = _score_chunk(task)
+                bar.update(len(results[i]))
+        else:
+            logger.info(f"Scanning {n_total} sequences in {n_jobs} processes.")
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context(
+                "forkserver" if "forkserver" in methods else "spawn"
+            )
+            with ProcessPoolExecutor(
+                n_jobs, mp_context=context, initializer=_init_worker, initargs=(model,)
+            ) as pool:
+                futures = {pool.submit(_score_chunk, task): i for i, task in enumerate(tasks)}
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    bar.update(len(results[futures[future]]))
+    if not results:
+        return np.zeros((0, len(model.clusters)))
+    return np.concatenate(results, axis=0)

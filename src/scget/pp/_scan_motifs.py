@@ -1,0 +1,223 @@
+"""GET's motif features: MOODS motif-cluster scores of every peak."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._constants import ATAC, MOTIF_KEY, MOTIF_PVALUE
+from .._docs import inject_docs
+from .._genomic import format_peak_names, parse_peak_names
+from .._logging import logger
+from .._utils import store_result
+
+#: ``.uns["scget"]`` key of the scan parameters and cluster metadata.
+UNS_MOTIFS = "motifs"
+_SEQUENCE = re.compile(r"^[ACGTNacgtn]+$")
+
+
+@inject_docs()
+def scan_motifs(
+    data,
+    genome=None,
+    *,
+    motifs=None,
+    pvalue: float = MOTIF_PVALUE,
+    background: Sequence[float] | None = None,
+    pseudocount: float | None = None,
+    normalize: bool = True,
+    n_jobs: int | None = None,
+    key_added: str = MOTIF_KEY,
+    atac: str = ATAC,
+    copy: bool = False,
+):
+    """Score every peak for every motif cluster, as GET's motif features.
+
+    Each sequence is scanned on both strands with MOODS at ``pvalue``; each hit is worth
+    its log-odds score (natural log, against ``background``). Within a cluster, hits
+    sharing at least one base pair are reduced to the best one (greedy, best first) and
+    the kept scores are summed: one score per cluster. With ``normalize=True`` each
+    cluster column is divided by its maximum over the scanned peaks and clipped to
+    [0, 1] (a property of the peak set, shared by every pseudobulk; the published code
+    took the maximum per cell type). Windows containing ``N`` give no hit.
+
+    Parameters
+    ----------
+    data
+        Pseudobulk or cell-level :class:`~mudata.MuData` (peaks of ``[atac]``), an
+        :class:`~anndata.AnnData` whose var are peaks, or a list of peaks (names
+        ``"chr1:100-600"`` or ``(chrom, start, end)`` tuples), a BED-like DataFrame
+        (``chrom``, ``start``, ``end``), or a list of DNA sequences (scored as they are,
+        e.g. in silico elements).
+    genome
+        :class:`scget.genome.Genome` or FASTA path; not needed for sequences.
+    motifs
+        :class:`scget.motifs.MotifCollection`, ``"jaspar"`` (default,
+        :func:`scget.motifs.load_jaspar`) or ``"vierstra"``
+        (:func:`scget.motifs.vierstra_archetypes`, the 282 features of the published GET
+        checkpoints).
+    pvalue
+        MOODS p-value threshold of a hit.
+    background
+        Probabilities of A, C, G, T for the log odds and the thresholds; ``None`` is
+        uniform (0.25 each).
+    pseudocount
+        Added to each matrix probability before the log odds; ``None`` is MOODS' 0.01.
+    normalize
+        Divide each cluster by its maximum over the peaks and clip to [0, 1]; ``False``
+        keeps the raw summed log-odds scores.
+    {n_jobs}
+    key_added
+        Key of ``[atac].varm`` written.
+    {atac}
+    {copy}
+
+    Returns
+    -------
+    For a MuData or AnnData: ``None``, or a copy when ``copy=True``. Written (re-running
+    overwrites):
+
+    - ``[atac].varm[key_added]``: DataFrame peaks x clusters (float32), columns in the
+      collection's feature order.
+    - ``.uns["scget"]["motifs"]``: ``params`` (the arguments, the collection size) and
+      ``result``, a table per cluster: ``n_motifs``, ``motifs`` and ``tf_names``
+      (``;``-joined) and ``max_score`` (the raw maximum used to normalise, to score new
+      sequences on the same scale).
+
+    For peaks or sequences: the DataFrame (rows in input order, indexed by peak name or
+    ``seq0``, ``seq1``...).
+
+    Raises
+    ------
+    ValueError
+        Before scanning, if peaks cannot be parsed, lie on chromosomes missing from the
+        genome or outside them (all offenders are counted and the first listed), no genome
+        is given for peaks, or a parameter is invalid.
+    """
+    from ..genome import Genome
+    from ..motifs._scan import CHUNK_SIZE, DEFAULT_PSEUDOCOUNT, build_scan_model, score_sequences
+
+    target, peaks, sequences = _resolve_input(data, atac, copy)
+    if peaks is not None:
+        if genome is None:
+            raise ValueError(
+                "Scanning peaks needs a genome: pass genome=Genome('genome.fa') or a FASTA path."
+            )
+        genome = genome if isinstance(genome, Genome) else Genome(genome)
+        genome.check_intervals(peaks["chrom"], peaks["start"], peaks["end"])
+        index = peaks.index
+        bounds = range(0, len(peaks), CHUNK_SIZE)
+        columns = [peaks[c].to_numpy() for c in ("chrom", "start", "end")]
+        tasks = [(genome, *(col[i : i + CHUNK_SIZE] for col in columns)) for i in bounds]
+    else:
+        index = pd.Index([f"seq{i}" for i in range(len(sequences))])
+        tasks = [sequences[i : i + CHUNK_SIZE] for i in range(0, len(sequences), CHUNK_SIZE)]
+    collection = _resolve_motifs(motifs)
+    pseudocount = DEFAULT_PSEUDOCOUNT if pseudocount is None else pseudocount
+    model = build_scan_model(
+        collection, pvalue=pvalue, background=background, pseudocount=pseudocount
+    )
+    logger.info(
+        f"Scanning {len(index)} sequences with {len(collection)} motifs "
+        f"in {len(collection.clusters)} clusters."
+    )
+    raw = score_sequences(tasks, len(index), model, n_jobs=n_jobs)
+    max_score = raw.max(axis=0, initial=0.0)
+    scores = raw
+    if normalize:
+        scale = np.where(max_score > 0, max_score, 1.0)
+        scores = np.clip(raw / scale, 0.0, 1.0)
+    table = pd.DataFrame(
+        scores.astype(np.float32), index=index, columns=pd.Index(collection.clusters)
+    )
+    if target is None:
+        return table
+    adata = target[atac] if hasattr(target, "mod") else target
+    adata.varm[key_added] = table
+    clusters = collection.cluster_table()
+    clusters["max_score"] = max_score.astype(np.float64)
+    params = {
+        "key_added": key_added,
+        "pvalue": pvalue,
+        "background": list(model.background),
+        "pseudocount": pseudocount,
+        "normalize": normalize,
+        "n_motifs": len(collection),
+        "n_clusters": len(collection.clusters),
+        "genome": str(genome.path),
+    }
+    store_result(target, UNS_MOTIFS, clusters, params)
+    return target if copy else None
+
+
+def _resolve_input(data, atac: str, copy: bool):
+    """Return ``(object written into or None, peak table or None, sequences or None)``."""
+    from anndata import AnnData
+
+    if hasattr(data, "mod") or isinstance(data, AnnData):
+        if hasattr(data, "mod") and atac not in data.mod:
+            raise KeyError(
+                f"Modality {atac!r} not in the MuData (it has {list(data.mod)}); set atac=."
+            )
+        target = data.copy() if copy else data
+        adata = target[atac] if hasattr(target, "mod") else target
+        var = adata.var
+        if {"chrom", "start", "end"} <= set(var.columns):
+            peaks = pd.DataFrame(
+                {
+                    "chrom": var["chrom"].astype(str).to_numpy(),
+                    "start": var["start"].astype(np.int64).to_numpy(),
+                    "end": var["end"].astype(np.int64).to_numpy(),
+                },
+                index=var.index,
+            )
+        else:
+            peaks = parse_peak_names(adata.var_names)
+        return target, peaks, None
+    if copy:
+        raise ValueError("copy=True applies to a MuData or AnnData only.")
+    if isinstance(data, pd.DataFrame):
+        missing = {"chrom", "start", "end"} - set(data.columns)
+        if missing:
+            raise ValueError(
+                f"A peak DataFrame needs columns chrom, start, end; missing {sorted(missing)}."
+            )
+        peaks = data[["chrom", "start", "end"]].copy()
+        if isinstance(data.index, pd.RangeIndex):
+            peaks.index = format_peak_names(peaks["chrom"], peaks["start"], peaks["end"])
+        return None, peaks, None
+    items = list(data)
+    if not items:
+        raise ValueError("Nothing to scan: the input is empty.")
+    if all(isinstance(item, str) and _SEQUENCE.match(item) for item in items):
+        return None, None, [item.upper() for item in items]
+    if all(isinstance(item, str) for item in items):
+        return None, parse_peak_names(items), None
+    if all(isinstance(item, tuple | list) and len(item) == 3 for item in items):
+        chrom, start, end = zip(*items, strict=True)
+        return None, parse_peak_names(format_peak_names(chrom, start, end)), None
+    raise ValueError(
+        "data must be a MuData, an AnnData of peaks, a peak DataFrame, a list of peak names "
+        "('chr1:100-600') or (chrom, start, end) tuples, or a list of DNA sequences "
+        "(A, C, G, T, N)."
+    )
+
+
+def _resolve_motifs(motifs):
+    """A MotifCollection from a collection or a name (``"jaspar"``, ``"vierstra"``)."""
+    from ..motifs import MotifCollection, load_jaspar
+
+    if motifs is None or (isinstance(motifs, str) and motifs.lower() == "jaspar"):
+        return load_jaspar()
+    if isinstance(motifs, str) and motifs.lower() == "vierstra":
+        from ..motifs import vierstra_archetypes
+
+        return vierstra_archetypes()
+    if isinstance(motifs, MotifCollection):
+        if len(motifs) == 0:
+            raise ValueError("The motif collection is empty.")
+        return motifs
+    raise ValueError(f"motifs must be a MotifCollection, 'jaspar' or 'vierstra'; got {motifs!r}.")
