@@ -6,6 +6,7 @@ _EXPORTS = {
     "MotifCollection": "._collection",
     "load_jaspar": "._jaspar",
     "cluster_motifs": "._cluster",
+    "read_motifs": "._read",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
