@@ -7,6 +7,7 @@ _EXPORTS = {
     "load_jaspar": "._jaspar",
     "cluster_motifs": "._cluster",
     "read_motifs": "._read",
+    "vierstra_archetypes": "._vierstra",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
