@@ -52,7 +52,7 @@ _BASE_SD = 0.5
 #: Noise (sd, log scale) of accessibility per peak and cell type.
 _ACCESSIBILITY_NOISE = 0.15
 #: Log-sd of gene baseline expression; median and log-sd of enhancer strengths.
-_GENE_BASE_SD = 1.0
+_GENE_BASE_SD = 0.3
 _ENHANCER_STRENGTH = (1.5, 0.4)
 #: Expression of a TF's own gene: rate scaled by ``_TF_GENE_FLOOR + activity``.
 _TF_GENE_FLOOR = 0.05
