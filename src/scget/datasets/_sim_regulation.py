@@ -1,16 +1,20 @@
 """Simulated regulation: TFs from real PWMs, their activities, sites, and the truth.
 
 The generative model, per peak ``p``, cell type ``k`` and TF ``t`` with ``S[p, t]`` planted
-sites and activity ``A[k, t]`` in [0, 1]:
+sites and activity ``A[k, t]`` in [0, 1] (every cell type has the same activity levels,
+shuffled among its activators and among its repressors), with ``cap(x) = L tanh(x / L)``,
+``L = log(20)``, a soft cap on fold changes:
 
-- accessibility ``acc[p, k] = base[p] * exp(sum_t pioneer[t] * S[p, t] * A[k, t] + noise)``;
-- regulatory activity ``act[p, k] = acc[p, k] * exp(sum_t effect[t] * S[p, t] * A[k, t]
-  + sum_pairs ± strength * [S[p, a] > 0] * [S[p, b] > 0] * A[k, a] * A[k, b])``
+- accessibility ``acc[p, k] = base[p] * exp(cap(sum_t pioneer[t] * S[p, t] * A[k, t])
+  + noise)``;
+- regulatory activity ``act[p, k] = acc[p, k] * exp(cap(sum_t effect[t] * S[p, t] *
+  A[k, t] ± sum_pairs strength * [S[p, a] > 0] * [S[p, b] > 0] * A[k, a] * A[k, b]))``
   (repressors have negative ``effect``; cooperative pairs add, competitive pairs subtract,
   so pairs act multiplicatively on the activity);
 - expression rate ``rate[g, k] = base[g] * (act[promoter(g), k] + sum_e weight[g, e] *
   act[e, k]) * exp(noise)`` with ``weight = strength[e] * contact(distance)``, a power-law
-  contact decay (the ABC model's, as used by GET).
+  contact decay (the ABC model's, as used by GET); the gene named after a TF is further
+  scaled by ``0.05 + A[k, t]``.
 """
 
 from __future__ import annotations
