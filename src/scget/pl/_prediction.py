@@ -33,7 +33,7 @@ def prediction(
 
     The genes and predictions are those of the stored evaluation (its split and
     parameters in ``pb.uns["scget"][key]["params"]``); baselines are recomputed with them
-    (the trained ones take seconds). The title gives Pearson's r of the points shown.
+    (the trained ones take seconds to minutes). The title gives Pearson's r of the points shown.
 
     Parameters
     ----------
@@ -96,5 +96,11 @@ def prediction(
     ax.set_xlabel(f"predicted ({method})")
     ax.set_ylabel("observed log10(TPM + 1)")
     if group is None and len(shown) > 1:
-        ax.legend(frameon=False, markerscale=2, fontsize="small")
+        ax.legend(
+            frameon=False,
+            markerscale=2,
+            fontsize="small",
+            loc="center left",
+            bbox_to_anchor=(1, 0.5),
+        )
     return finish(fig, return_fig=return_fig, save=save)
