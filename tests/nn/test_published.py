@@ -1,4 +1,5 @@
 import argparse
+import re
 
 import pytest
 import torch
@@ -230,10 +231,42 @@ def test_unsafe_objects_are_refused(source, tmp_path):
 
 
 def test_published_feature_names(shared_data):
-    try:
-        names = published_feature_names()
-    except FileNotFoundError:
-        pytest.skip("the motif order is not shipped in scget/motifs/data yet")
+    names = published_feature_names()
     order = (shared_data / "vierstra_archetypes_v1" / "get_feature_order_282.txt").read_text()
     assert names == [*order.splitlines(), ACCESSIBILITY_FEATURE]
     assert len(names) == 283
+
+
+def test_published_feature_order_is_the_default(source, tmp_path):
+    torch.manual_seed(0)
+    network = GETNetwork(GETConfig.from_preset("tiny", 283, n_heads=1))
+    path = tmp_path / "published.pth"
+    torch.save({"model": {f"module.{k}": v for k, v in network.state_dict().items()}}, path)
+    # our own names are not the published ones: refused, and named
+    with pytest.raises(ValueError, match="Unexpected keys"):
+        load_published_checkpoint(path)
+    torch.save({"model": published_v2(source)}, path)
+    with pytest.raises(ValueError, match="12 input features, not the published 283"):
+        load_published_checkpoint(path)
+    path = tmp_path / "published283.pth"
+    top = {
+        "region_embedding.": "region_embed.proj.",
+        "norm.": "fc_norm.",
+        "expression_head.": "head.",
+        "reconstruction_head.": "encoder.head.",
+        "accessibility_head.": "head_atac.",
+    }
+    renamed = {}
+    for key, value in network.state_dict().items():
+        for ours, theirs in top.items():
+            if key.startswith(ours):
+                key = theirs + key[len(ours) :]
+        key = re.sub(r"^blocks\.(\d+)\.(qkv|proj)\.", r"blocks.\1.attn.\2.", key)
+        key = re.sub(r"^blocks\.(\d+)\.(fc[12])\.", r"blocks.\1.mlp.\2.", key)
+        renamed[key] = value  # qkv.bias kept whole (timm style)
+    torch.save({"model": renamed}, path)
+    loaded, names = load_published_checkpoint(path)
+    assert names == published_feature_names()
+    x = torch.rand(1, 4, 283)
+    network.eval()
+    torch.testing.assert_close(loaded(x).expression, network(x).expression)

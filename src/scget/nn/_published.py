@@ -23,7 +23,6 @@ import os
 import pickle
 import re
 from collections.abc import Mapping
-from importlib import resources
 
 import torch
 
@@ -32,8 +31,6 @@ from .._logging import logger
 from ._config import PRESETS, GETConfig
 from ._network import INIT_STD, GETNetwork
 
-#: Motif-cluster order of the published checkpoints, shipped by :mod:`scget.motifs`.
-PUBLISHED_FEATURE_FILE = "get_feature_order_282.txt"
 #: Prefixes added by wrappers (DDP, Lightning, torch.compile), stripped from every key.
 WRAPPER_PREFIXES = ("module.", "model.", "_orig_mod.")
 #: Parameters a checkpoint may lack; they are freshly initialised (and logged).
@@ -64,22 +61,12 @@ _COMPILED = [(re.compile(pattern), template) for pattern, template in _RULES]
 def published_feature_names() -> list[str]:
     """Return the 283 input features of the published checkpoints, in their order.
 
-    The 282 Vierstra archetype motif clusters in the published order, then
-    ``"accessibility"``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the order file is not shipped with :mod:`scget.motifs`.
+    The 282 Vierstra archetype motif clusters in the published order (shipped with
+    :mod:`scget.motifs`), then ``"accessibility"``.
     """
-    path = resources.files("scget.motifs") / "data" / PUBLISHED_FEATURE_FILE
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"The published motif-cluster order ({PUBLISHED_FEATURE_FILE}) is not in "
-            "scget/motifs/data of this installation; pass the feature names explicitly."
-        )
-    names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
-    return [*names, ACCESSIBILITY_FEATURE]
+    from ..motifs._vierstra import feature_order_282
+
+    return [*feature_order_282(), ACCESSIBILITY_FEATURE]
 
 
 def _strip_prefixes(key: str) -> str:
