@@ -213,33 +213,41 @@ def score_sequences(
     model
         From :func:`build_scan_model`.
     n_jobs
-        Worker processes; 1 scans in this process.
+        Worker processes; 1 scans in this process. Where ``fork`` exists (Linux), the
+        scanners are built once here and inherited by the workers, which re-import
+        nothing; elsewhere each worker builds them.
 
     Returns
     -------
     Raw scores ``(n_total, n_clusters)`` float64, rows in task order.
     """
+    global _WORKER_SCORER
     n_jobs = min(resolve_n_jobs(n_jobs), max(len(tasks), 1))
     results: list[np.ndarray | None] = [None] * len(tasks)
-    with progress(total=n_total, desc="scanning motifs", unit="seq") as bar:
-        if n_jobs == 1:
-            _init_worker(model)
-            for i, task in enumerate(tasks):
-                results[i] = _score_chunk(task)
-                bar.update(len(results[i]))
-        else:
-            logger.info(f"Scanning {n_total} sequences in {n_jobs} processes.")
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context(
-                "forkserver" if "forkserver" in methods else "spawn"
-            )
-            with ProcessPoolExecutor(
-                n_jobs, mp_context=context, initializer=_init_worker, initargs=(model,)
-            ) as pool:
-                futures = {pool.submit(_score_chunk, task): i for i, task in enumerate(tasks)}
-                for future in as_completed(futures):
-                    results[futures[future]] = future.result()
-                    bar.update(len(results[futures[future]]))
+    forking = n_jobs == 1 or "fork" in multiprocessing.get_all_start_methods()
+    # built once here; forked workers inherit it, others (spawn) build their own
+    _WORKER_SCORER = _Scorer(model) if forking else None
+    try:
+        with progress(total=n_total, desc="scanning motifs", unit="seq") as bar:
+            if n_jobs == 1:
+                for i, task in enumerate(tasks):
+                    results[i] = _score_chunk(task)
+                    bar.update(len(results[i]))
+            else:
+                logger.info(f"Scanning {n_total} sequences in {n_jobs} processes.")
+                if forking:
+                    pool = ProcessPoolExecutor(
+                        n_jobs, mp_context=multiprocessing.get_context("fork")
+                    )
+                else:
+                    pool = ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(model,))
+                with pool:
+                    futures = {pool.submit(_score_chunk, task): i for i, task in enumerate(tasks)}
+                    for future in as_completed(futures):
+                        results[futures[future]] = future.result()
+                        bar.update(len(results[futures[future]]))
+    finally:
+        _WORKER_SCORER = None
     if not results:
         return np.zeros((0, len(model.clusters)))
     return np.concatenate(results, axis=0)
