@@ -11,7 +11,7 @@ archetype PWMs when ``--vierstra`` points to them):
    ``Scanner.scan`` alone is reported beside the total;
 2. scget: the scan of ``scan_motifs`` (``score_sequences``: workers fetch the sequences
    from the FASTA, scan with MOODS, keep the best non-overlapping hits per cluster and
-   sum them) with ``--jobs`` processes, and with 1 process unless ``--skip-serial``.
+   sum them) with ``--jobs`` processes, and with 1 process too with ``--serial``.
 
 Both use the same log-odds matrices and thresholds, whose preparation (``threshold_from_p``)
 is timed separately and excluded; both times include building the MOODS scanners. Mbp/s =
@@ -111,7 +111,7 @@ def run(name, motifs, genome, chroms, starts, ends, args) -> None:
         for i in range(0, len(starts), CHUNK_SIZE)
     ]
     timings = {}
-    for jobs in ([1] if not args.skip_serial else []) + [args.jobs]:
+    for jobs in ([1] if args.serial else []) + [args.jobs]:
         tick, cpu = time.perf_counter(), cpu_seconds()
         scores = score_sequences(tasks, len(starts), model, n_jobs=jobs)
         timings[jobs] = (time.perf_counter() - tick, cpu_seconds() - cpu)
@@ -143,9 +143,7 @@ def main() -> None:
     parser.add_argument(
         "--vierstra", type=Path, default=SHARED, help="folder of the Vierstra v1.0 files"
     )
-    parser.add_argument(
-        "--skip-serial", action="store_true", help="do not time scget with 1 process"
-    )
+    parser.add_argument("--serial", action="store_true", help="also time scget with 1 process")
     parser.add_argument("--collections", default="jaspar,vierstra")
     args = parser.parse_args()
 
