@@ -133,6 +133,8 @@ def predict(
     plus = np.full((n_groups, n_peaks), np.nan, dtype=np.float32)
     minus = np.full((n_groups, n_peaks), np.nan, dtype=np.float32)
     for number, group in enumerate(progress(inputs.groups, desc="predict", unit="group")):
+        if len(group.peaks) == 0:
+            continue
         starts, lengths = _region_windows(group, is_tss, window_size)
         windows, which = np.unique(np.column_stack([starts, lengths]), axis=0, return_inverse=True)
         which = which.ravel()
