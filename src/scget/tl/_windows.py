@@ -94,12 +94,10 @@ class RegionInputs:
         """Names of the groups, in order."""
         return [g.name for g in self.groups]
 
-    def regions_per_chromosome(self, groups: Sequence[str] | None = None) -> pd.Series:
-        """Count accessible regions per chromosome over ``groups`` (all when ``None``)."""
+    def regions_per_chromosome(self) -> pd.Series:
+        """Count accessible regions per chromosome, summed over the groups."""
         counts: dict[str, int] = {}
         for group in self.groups:
-            if groups is not None and group.name not in groups:
-                continue
             for chrom, lo, hi in group.segments:
                 counts[chrom] = counts.get(chrom, 0) + hi - lo
         order = sorted(counts, key=chromosome_sort_key)
@@ -146,7 +144,6 @@ def build_inputs(
     *,
     binary: bool = False,
     with_targets: bool = True,
-    groups: Sequence[str] | None = None,
     atac: str = ATAC,
 ) -> RegionInputs:
     """Collect the model inputs of ``pb``.
@@ -159,8 +156,6 @@ def build_inputs(
         Set the accessibility feature to 1 for every accessible region.
     with_targets
         Read ``target_plus``/``target_minus``.
-    groups
-        Groups to include (all when ``None``).
     atac
         Name of the ATAC modality.
 
@@ -183,11 +178,6 @@ def build_inputs(
     genome_order = np.lexsort((start, chrom_rank))
 
     names = [str(n) for n in adata.obs_names]
-    if groups is None:
-        groups = names
-    unknown = [g for g in groups if g not in names]
-    if unknown:
-        raise KeyError(f"groups {unknown} are not in pb.obs_names ({names}).")
     counts = _dense(adata.layers[COUNTS_LAYER])
     scores = _dense(adata.X)
     targets = (
@@ -196,8 +186,7 @@ def build_inputs(
         else None
     )
     regions = []
-    for name in groups:
-        row = names.index(name)
+    for row, name in enumerate(names):
         peaks = genome_order[counts[row, genome_order] > 0]
         access = np.ones(len(peaks), np.float32) if binary else scores[row, peaks]
         group_targets = None if targets is None else np.ascontiguousarray(targets[row, peaks])
