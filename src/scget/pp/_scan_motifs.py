@@ -42,7 +42,10 @@ def scan_motifs(
     the kept scores are summed: one score per cluster. With ``normalize=True`` each
     cluster column is divided by its maximum over the scanned peaks and clipped to
     [0, 1] (a property of the peak set, shared by every pseudobulk; the published code
-    took the maximum per cell type). Windows containing ``N`` give no hit.
+    took the maximum per cell type). Windows containing ``N`` give no hit. Two hits overlap
+    when they share at least one base pair, whatever their strands; a low-information
+    matrix can have hits with negative log odds, which then lower its cluster's sum. The
+    exact rules are in :mod:`scget.motifs._scan`.
 
     Parameters
     ----------
@@ -63,7 +66,8 @@ def scan_motifs(
         MOODS p-value threshold of a hit.
     background
         Probabilities of A, C, G, T for the log odds and the thresholds; ``None`` is
-        uniform (0.25 each).
+        uniform (0.25 each). The published GET code used the human genome's
+        ``(0.2977, 0.2023, 0.2023, 0.2977)``.
     pseudocount
         Added to each matrix probability before the log odds; ``None`` is MOODS' 0.01.
     normalize
