@@ -69,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if kind is bool:
             parser.add_argument(flag, action="store_true", default=None, help=help_text)
         elif kind is list:
-            parser.add_argument(flag, nargs="+", default=None, help=help_text)
+            parser.add_argument(flag, nargs="+", default=None, metavar="NAME", help=help_text)
         else:
             parser.add_argument(flag, type=kind, default=None, help=help_text)
 
