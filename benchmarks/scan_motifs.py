@@ -16,7 +16,9 @@ archetype PWMs when ``--vierstra`` points to them):
 Both use the same log-odds matrices and thresholds, whose preparation (``threshold_from_p``)
 is timed separately and excluded; both times include building the MOODS scanners. Mbp/s =
 scanned bases / wall time. CPU seconds (this process and its workers) are printed too: on a
-shared machine, wall-clock ratios depend on what else runs (the load average is printed).
+shared machine, wall-clock ratios depend on what else runs (the load average is printed), so
+an estimate for dedicated cores is printed beside them: the main process's CPU time plus the
+workers' CPU time divided by their number, against the baseline's CPU time.
 
 Usage::
 
@@ -88,11 +90,11 @@ def baseline(sequences: list[str], model) -> tuple[float, float, int]:
     return time.perf_counter() - begin, in_scan, n_hits
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and of its finished children."""
+def cpu_seconds() -> np.ndarray:
+    """CPU seconds of this process and of its finished children (workers)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return np.array([own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime])
 
 
 def run(name, motifs, genome, chroms, starts, ends, args) -> None:
@@ -105,7 +107,7 @@ def run(name, motifs, genome, chroms, starts, ends, args) -> None:
     sequences = genome.fetch_many(chroms, starts, ends)
     cpu = cpu_seconds()
     total, in_scan, n_hits = baseline(sequences, model)
-    baseline_cpu = cpu_seconds() - cpu
+    baseline_cpu = (cpu_seconds() - cpu).sum()
     tasks = [
         (genome, chroms[i : i + CHUNK_SIZE], starts[i : i + CHUNK_SIZE], ends[i : i + CHUNK_SIZE])
         for i in range(0, len(starts), CHUNK_SIZE)
@@ -124,12 +126,20 @@ def run(name, motifs, genome, chroms, starts, ends, args) -> None:
     print(f"  baseline MOODS, 1 process: {total:.1f} s = {megabases / total:.3f} Mbp/s ", end="")
     print(f"(Scanner.scan alone {in_scan:.1f} s = {megabases / in_scan:.3f} Mbp/s), ", end="")
     print(f"CPU {baseline_cpu:.1f} s")
-    for jobs, (seconds, cpu) in timings.items():
+    for jobs, (seconds, (own, workers)) in timings.items():
+        # on dedicated cores: this process's serial part, then the workers' share in parallel
+        dedicated = own + workers / jobs
         print(
             f"  scget, {jobs} process(es): {seconds:.1f} s = {megabases / seconds:.3f} Mbp/s; "
             f"x{total / seconds:.2f} the baseline, x{in_scan / seconds:.2f} its Scanner.scan time; "
-            f"CPU {cpu:.1f} s (all processes)"
+            f"CPU {own:.1f} s main + {workers:.1f} s workers"
         )
+        if jobs > 1:
+            print(
+                f"    dedicated-core estimate (main CPU + worker CPU / {jobs}): {dedicated:.1f} s "
+                f"= {megabases / dedicated:.3f} Mbp/s, x{baseline_cpu / dedicated:.2f} the "
+                f"baseline's CPU time"
+            )
 
 
 def main() -> None:

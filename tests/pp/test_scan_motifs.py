@@ -151,7 +151,10 @@ def test_input_forms_agree(genome, motifs):
         adata, genome.path, motifs=motifs, normalize=False, n_jobs=1, copy=True
     )
     assert "motif_scores" not in adata.varm
+    bed = pd.DataFrame({"chrom": ["chr1", "chr2"], "start": [0, 40], "end": [50, 70]})
+    by_bed = scget.pp.scan_motifs(bed, genome, motifs=motifs, normalize=False, n_jobs=1)
     pd.testing.assert_frame_equal(by_name, by_tuple)
+    pd.testing.assert_frame_equal(by_name, by_bed)
     np.testing.assert_array_equal(by_name.to_numpy(), by_seq.to_numpy())
     pd.testing.assert_frame_equal(copied.varm["motif_scores"], by_name)
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from anndata import AnnData
+from mudata import MuData
 
 from .._constants import ATAC, MOTIF_KEY, MOTIF_PVALUE
 from .._docs import inject_docs
@@ -139,7 +141,7 @@ def scan_motifs(
     )
     if target is None:
         return table
-    adata = target[atac] if hasattr(target, "mod") else target
+    adata = target if isinstance(target, AnnData) else target[atac]
     adata.varm[key_added] = table
     clusters = collection.cluster_table()
     clusters["max_score"] = max_score.astype(np.float64)
@@ -159,15 +161,13 @@ def scan_motifs(
 
 def _resolve_input(data, atac: str, copy: bool):
     """Return ``(object written into or None, peak table or None, sequences or None)``."""
-    from anndata import AnnData
-
-    if hasattr(data, "mod") or isinstance(data, AnnData):
-        if hasattr(data, "mod") and atac not in data.mod:
+    if isinstance(data, MuData | AnnData):
+        if isinstance(data, MuData) and atac not in data.mod:
             raise KeyError(
                 f"Modality {atac!r} not in the MuData (it has {list(data.mod)}); set atac=."
             )
         target = data.copy() if copy else data
-        adata = target[atac] if hasattr(target, "mod") else target
+        adata = target if isinstance(target, AnnData) else target[atac]
         var = adata.var
         if {"chrom", "start", "end"} <= set(var.columns):
             peaks = pd.DataFrame(
