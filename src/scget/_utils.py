@@ -98,3 +98,10 @@ def check_counts(matrix, what: str) -> None:
             f"{what} holds non-integer values; raw counts are expected. If your counts are "
             "in a layer (e.g. layers['counts']), pass that layer instead of a normalised X."
         )
+
+
+def to_dense(matrix, dtype=None) -> np.ndarray:
+    """Return ``matrix`` (dense, sparse or backed) as a dense array of ``dtype``."""
+    if sp.issparse(matrix) or hasattr(matrix, "toarray"):
+        matrix = matrix.toarray()
+    return np.asarray(matrix, dtype=dtype)

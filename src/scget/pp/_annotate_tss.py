@@ -21,7 +21,7 @@ from .._constants import (
 from .._docs import inject_docs
 from .._genomic import parse_peak_names
 from .._logging import logger
-from .._utils import store_result
+from .._utils import store_result, to_dense
 from ._intervals import overlap_pairs
 
 _STRANDS = ("+", "-")
@@ -131,8 +131,8 @@ def annotate_tss(
 
     if copy:
         pb = pb.copy()
-    expression = _dense(pb[rna].X)
-    accessible = _dense(pb[atac].X) >= min_accessibility
+    expression = to_dense(pb[rna].X)
+    accessible = to_dense(pb[atac].X) >= min_accessibility
     for strand, layer, column in zip(_STRANDS, TARGET_LAYERS, TSS_GENE_COLUMNS, strict=True):
         on_strand = pairs[pairs["strand"] == strand]
         tss_map = sp.csr_matrix(
@@ -262,10 +262,6 @@ def _unique_loci(tss: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             f"{list(pd.unique(examples)[:3])}); the locus on the first chromosome is used."
         )
     return keep, n_multi
-
-
-def _dense(matrix) -> np.ndarray:
-    return matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
 
 
 def _joined(rows: pd.Series, names, n_rows: int) -> np.ndarray:

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .._constants import (
     ATAC,
@@ -23,7 +22,7 @@ from .._constants import (
 from .._docs import inject_docs
 from .._genomic import parse_peak_names
 from .._logging import logger
-from .._utils import resolve_n_jobs, store_result
+from .._utils import resolve_n_jobs, store_result, to_dense
 from ._baselines import (
     FEATURE_METHODS,
     GENE_ACTIVITY_UPSTREAM,
@@ -276,10 +275,6 @@ def _modality(pb, name: str):
     return pb.mod[name]
 
 
-def _dense(matrix) -> np.ndarray:
-    return np.asarray(matrix.toarray() if sp.issparse(matrix) else matrix, dtype=np.float64)
-
-
 @dataclass
 class EvaluatedPredictions:
     """Observed and predicted gene expression on the evaluated genes.
@@ -353,8 +348,8 @@ def evaluated_predictions(
     if test and not on_test.any():
         logger.warning(f"No gene of pb[{rna!r}] lies on the test chromosomes {test}.")
 
-    observed = _dense(rna_ad.X)
-    accessibility = _dense(atac_ad.X)[atac_rows]
+    observed = to_dense(rna_ad.X, np.float64)
+    accessibility = to_dense(atac_ad.X, np.float64)[atac_rows]
     tss = tss_peak_matrix(gene_var, atac_ad.var_names)
     evaluated = np.where(left_out[:, None] & (not test), True, on_test[None, :])
     evaluated &= accessible_tss(accessibility, tss, min_accessibility=min_accessibility)
@@ -363,12 +358,12 @@ def evaluated_predictions(
     train_groups = ~left_out
     predictions: dict[str, np.ndarray] = {}
     if "GET" in methods:
-        predictions["GET"] = _dense(rna_ad.layers[layer])
+        predictions["GET"] = to_dense(rna_ad.layers[layer], np.float64)
     if "TSS accessibility" in methods:
         predictions["TSS accessibility"] = tss_accessibility(accessibility, tss)
     if "gene activity" in methods:
         overlap = gene_peak_overlap(gene_var, _peak_table(atac_ad), upstream=gene_activity_upstream)
-        counts = _dense(atac_ad.layers[COUNTS_LAYER])[atac_rows]
+        counts = to_dense(atac_ad.layers[COUNTS_LAYER], np.float64)[atac_rows]
         predictions["gene activity"] = gene_activity(counts, overlap)
     if "mean training expression" in methods:
         predictions["mean training expression"] = mean_training_expression(observed, train_groups)
@@ -464,7 +459,7 @@ def _feature_predictions(
         set(peak_chrom) - set(split["valid_chromosomes"]) - set(split["test_chromosomes"])
     )
     if COUNTS_LAYER in atac_ad.layers:
-        regions = _dense(atac_ad.layers[COUNTS_LAYER])[atac_rows] > 0
+        regions = to_dense(atac_ad.layers[COUNTS_LAYER], np.float64)[atac_rows] > 0
     else:
         regions = accessibility > 0
     open_peaks = accessibility >= kwargs["min_accessibility"]
@@ -475,7 +470,7 @@ def _feature_predictions(
         motif_scores=np.asarray(motifs, dtype=np.float32),
         accessibility=accessibility,
         regions=regions,
-        targets=tuple(_dense(atac_ad.layers[t])[atac_rows] for t in TARGET_LAYERS),
+        targets=tuple(to_dense(atac_ad.layers[t], np.float64)[atac_rows] for t in TARGET_LAYERS),
         train_groups=train_groups,
         train_peaks=np.isin(peak_chrom, train_chromosomes),
         predict_peaks=predict_peaks,
