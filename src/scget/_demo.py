@@ -31,13 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 #: Simulation sizes and training budgets of the two demo sizes.
 _SIZES = {
     "tiny": {
-        "simulation": {"n_cells": 400, "n_cell_types": 4, "n_genes": 150},
+        "simulation": {"n_cells": 400, "n_cell_types": 4, "n_genes": 150, "n_chromosomes": 3},
+        "min_cells": 20,
         "pretrain_epochs": 2,
         "finetune_epochs": 4,
         "preset": "tiny",
     },
     "default": {
         "simulation": {},
+        "min_cells": 50,
         "pretrain_epochs": 10,
         "finetune_epochs": 40,
         "preset": "small",
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         )
         files = mdata.uns["simulation"]
     with timer.step("pseudobulk"):
-        pb = scget.pp.pseudobulk(mdata, groupby="cell_type")
+        pb = scget.pp.pseudobulk(mdata, groupby="cell_type", min_cells=size["min_cells"])
     with timer.step("scan motifs"):
         scget.pp.scan_motifs(pb, genome=files["genome"])
     with timer.step("TSS targets"):
