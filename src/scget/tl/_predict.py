@@ -13,13 +13,12 @@ from .._constants import (
 )
 from .._docs import inject_docs
 from .._logging import logger, progress
-from .._utils import resolve_device, store_result
+from .._utils import resolve_device, store_result, to_dense
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel
 from ._windows import (
     GroupRegions,
     WindowDataset,
-    _dense,
     build_inputs,
     centred_windows,
     window_starts,
@@ -159,7 +158,7 @@ def predict(
         minus,
         tss=tss,
         strand=pb[rna].var["strand"].to_numpy(),
-        accessibility=_dense(pb[atac].X),
+        accessibility=to_dense(pb[atac].X),
     ).astype(np.float32)
     pb[atac].layers[PREDICTION_LAYERS[0]] = plus
     pb[atac].layers[PREDICTION_LAYERS[1]] = minus

@@ -24,6 +24,7 @@ from .._constants import (
     TARGET_LAYERS,
 )
 from .._genomic import chromosome_sort_key, parse_peak_names
+from .._utils import to_dense
 
 #: Columns of a window index: group number, first region (in the group's arrays), length.
 WINDOW_COLUMNS = ("group", "start", "length")
@@ -178,10 +179,10 @@ def build_inputs(
     genome_order = np.lexsort((start, chrom_rank))
 
     names = [str(n) for n in adata.obs_names]
-    counts = _dense(adata.layers[COUNTS_LAYER])
-    scores = _dense(adata.X)
+    counts = to_dense(adata.layers[COUNTS_LAYER], np.float32)
+    scores = to_dense(adata.X, np.float32)
     targets = (
-        np.stack([_dense(adata.layers[key]) for key in TARGET_LAYERS], axis=-1)
+        np.stack([to_dense(adata.layers[k], np.float32) for k in TARGET_LAYERS], axis=-1)
         if with_targets
         else None
     )
@@ -207,13 +208,6 @@ def _coordinates(adata) -> pd.DataFrame:
     if {"chrom", "start", "end"}.issubset(adata.var.columns):
         return adata.var[["chrom", "start", "end"]].astype({"chrom": str})
     return parse_peak_names(adata.var_names)
-
-
-def _dense(matrix) -> np.ndarray:
-    """Return a dense float32 array of a (possibly sparse) matrix."""
-    if hasattr(matrix, "toarray"):
-        matrix = matrix.toarray()
-    return np.asarray(matrix, dtype=np.float32)
 
 
 def _segments(chrom: np.ndarray) -> tuple[tuple[str, int, int], ...]:
