@@ -28,17 +28,29 @@ class ExpressionObjective:
     ----------
     loss
         One of :data:`EXPRESSION_LOSSES`.
+    feature_dropout
+        In training only, each motif score of each region is zeroed with this
+        probability (inverted dropout); the accessibility column, the last input
+        feature, is never dropped. A region's motif scores are a fingerprint that a
+        transformer memorises before it learns the regulatory rule; hiding a random
+        part of them at every step prevents that.
     """
 
-    def __init__(self, loss: str = "poisson") -> None:
+    def __init__(self, loss: str = "poisson", feature_dropout: float = 0.0) -> None:
         if loss not in EXPRESSION_LOSSES:
             raise ValueError(f"loss must be one of {EXPRESSION_LOSSES}, got {loss!r}.")
+        if not 0 <= feature_dropout < 1:
+            raise ValueError(f"feature_dropout must be in [0, 1), got {feature_dropout!r}.")
         self.loss = loss
+        self.feature_dropout = float(feature_dropout)
 
     def __call__(self, network, batch: dict, *, epoch: int | None = None):
         """Return the summed loss and the element count of ``batch``."""
         padding = batch["padding_mask"]
-        output = network(batch["x"], padding_mask=padding)
+        x = batch["x"]
+        if network.training and self.feature_dropout > 0:
+            x = drop_motif_features(x, self.feature_dropout)
+        output = network(x, padding_mask=padding)
         pred = output.expression.float()
         target = batch["target"].float()
         if self.loss == "poisson":
@@ -47,6 +59,13 @@ class ExpressionObjective:
             per_element = (pred - target) ** 2
         keep = (~padding).unsqueeze(-1).to(per_element.dtype)
         return (per_element * keep).sum(), keep.sum() * pred.shape[-1]
+
+
+def drop_motif_features(x: torch.Tensor, probability: float) -> torch.Tensor:
+    """Inverted dropout on every input column but the last (accessibility)."""
+    keep = torch.rand_like(x[..., :-1]) >= probability
+    motifs = x[..., :-1] * keep.to(x.dtype) / (1 - probability)
+    return torch.cat([motifs, x[..., -1:]], dim=-1)
 
 
 class MaskedObjective:

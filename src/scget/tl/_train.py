@@ -293,6 +293,7 @@ def finetune(
     dropout: float | None = None,
     network_kwargs: Mapping[str, Any] | None = None,
     loss: str = "poisson",
+    feature_dropout: float = 0.5,
     binary: bool | None = None,
     window_size: int = WINDOW_SIZE,
     stride: int = FINETUNE_STRIDE,
@@ -337,6 +338,11 @@ def finetune(
     loss
         ``"poisson"`` (the paper's Poisson negative log-likelihood on the log10(TPM + 1)
         targets) or ``"mse"``.
+    feature_dropout
+        Probability of hiding each motif score of each region at each training step
+        (accessibility is never hidden). Without it the model memorises regions by
+        their motif fingerprint and generalises poorly to held-out chromosomes; 0
+        turns it off.
     binary
         Binary accessibility (1 for every accessible region) instead of the score;
         ``None`` takes the pretrained model's setting (else quantitative).
@@ -374,7 +380,7 @@ def finetune(
         raise ValueError("model has unmerged LoRA adapters; call model.merge_lora() first.")
     if binary is None:
         binary = model.binary if model is not None else False
-    objective = ExpressionObjective(loss)
+    objective = ExpressionObjective(loss, feature_dropout=feature_dropout)
     training = TrainingParams(
         max_epochs=max_epochs,
         batch_size=batch_size,
@@ -391,7 +397,7 @@ def finetune(
         stage="finetune",
         model=model,
         objective=objective,
-        objective_params={"loss": loss},
+        objective_params={"loss": loss, "feature_dropout": feature_dropout},
         with_targets=True,
         binary=binary,
         stride=stride,

@@ -47,6 +47,7 @@ OPTIONS: dict[str, tuple[Any, str, str]] = {
     "max_epochs": (int, "maximum fine-tuning epochs", "finetune"),
     "stride": (int, "regions between fine-tuning windows", "finetune"),
     "loss": (str, "fine-tuning loss: poisson or mse", "finetune"),
+    "feature_dropout": (float, "share of motif scores hidden per training step", "finetune"),
     "lora": (
         bool,
         "fine-tune LoRA adapters on the pretrained model (merged at the end)",
