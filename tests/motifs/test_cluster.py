@@ -60,7 +60,7 @@ def test_names_unique_and_readable():
         pd.DataFrame({"name": ["Sox2", "SOX2", "Pou5f1::Sox2"]}, index=["a", "b", "c"]),
     )
     clustered = cluster_motifs(motifs)
-    assert sorted(clustered.clusters) == ["POU5F1+SOX2", "SOX2/1", "SOX2/2"]
+    assert sorted(clustered.clusters) == ["POU5F1+SOX2", "SOX2.1", "SOX2.2"]
 
 
 def test_bad_threshold():

@@ -59,3 +59,21 @@ def test_bad_info_and_order():
         MotifCollection({"m": np.eye(4)}, pd.DataFrame({"name": ["A"]}, index=["other"]))
     with pytest.raises(ValueError, match="cluster_order"):
         MotifCollection({"m": np.eye(4)}, cluster_order=["m", "extra"])
+
+
+def test_cluster_names_are_storable_in_h5(tmp_path):
+    import anndata as ad
+    import numpy as np
+    import pandas as pd
+
+    from scget.motifs import MotifCollection
+
+    info = pd.DataFrame({"name": ["A", "B"], "cluster": ["AP1/1", "AP1/2"]}, index=["m1", "m2"])
+    motifs = MotifCollection({"m1": np.eye(4), "m2": np.eye(4)[::-1]}, info)
+    assert motifs.clusters == ["AP1.1", "AP1.2"]
+    adata = ad.AnnData(np.zeros((1, 3), dtype=np.float32))
+    adata.varm["scores"] = pd.DataFrame(
+        np.ones((3, 2), dtype=np.float32), index=adata.var_names, columns=motifs.clusters
+    )
+    adata.write_h5ad(tmp_path / "a.h5ad")
+    assert list(ad.read_h5ad(tmp_path / "a.h5ad").varm["scores"].columns) == motifs.clusters

@@ -72,7 +72,7 @@ def cluster_motifs(
     least ``min_similarity`` similar. Each cluster is named after its members' TF names:
     their common prefix when it has at least three characters (``FOX``, ``SOX``),
     otherwise the TF name of the member most similar to the others; names shared by
-    several clusters get ``/1``, ``/2``... suffixes (largest cluster first), as the
+    several clusters get ``.1``, ``.2``... suffixes (largest cluster first), as the
     Vierstra archetypes do. Members are kept in ``info`` for interpretation.
 
     Parameters
@@ -132,7 +132,7 @@ def _name_clusters(labels: np.ndarray, tf_names: np.ndarray, similarity: np.ndar
     final = {}
     for name, labs in by_name.items():
         for k, label in enumerate(labs, start=1):
-            final[label] = name if len(labs) == 1 else f"{name}/{k}"
+            final[label] = name if len(labs) == 1 else f"{name}.{k}"
     return [final[label] for label in labels]
 
 

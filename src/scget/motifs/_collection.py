@@ -13,6 +13,15 @@ from .._constants import LIST_SEP
 ALPHABET = ("A", "C", "G", "T")
 
 
+def storable_name(name: str) -> str:
+    """A cluster name that can be an HDF5 key: ``"/"`` becomes ``"."``.
+
+    Cluster names become column keys of ``["atac"].varm["motif_scores"]`` in ``.h5mu``
+    files, where ``"/"`` separates groups; Vierstra's ``"AP1/1"`` is stored as ``"AP1.1"``.
+    """
+    return name.replace("/", ".")
+
+
 def as_probability_matrix(matrix, motif_id: str = "motif") -> np.ndarray:
     """Validate a (length, 4) count or probability matrix and normalise its rows to sum to 1.
 
@@ -60,7 +69,8 @@ class MotifCollection:
         probabilities; rows are normalised to sum to 1.
     info
         Table indexed by motif id with at least the columns ``name`` (TF name(s)) and
-        ``cluster`` (cluster name). Missing columns default to the motif id (each motif
+        ``cluster`` (cluster name; ``"/"`` is replaced by ``"."``, see
+        :func:`storable_name`). Missing columns default to the motif id (each motif
         its own cluster); extra columns are kept. ``None`` builds a default table.
     cluster_order
         Cluster names in feature order (the model's column order). ``None`` sorts the
@@ -111,6 +121,7 @@ class MotifCollection:
             if column not in info:
                 info[column] = ids
             info[column] = info[column].astype(str)
+        info["cluster"] = info["cluster"].map(storable_name)
         info.index.name = "motif_id"
         self.info = info[
             ["name", "cluster", *[c for c in info.columns if c not in ("name", "cluster")]]
@@ -119,7 +130,7 @@ class MotifCollection:
         if cluster_order is None:
             self._clusters = sorted(present)
         else:
-            order = [str(c) for c in cluster_order]
+            order = [storable_name(str(c)) for c in cluster_order]
             if len(set(order)) != len(order) or set(order) != set(present):
                 unknown = sorted(set(present) - set(order))[:5]
                 empty = sorted(set(order) - set(present))[:5]

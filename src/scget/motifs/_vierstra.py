@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._logging import logger
 from .._settings import settings
-from ._collection import MotifCollection
+from ._collection import MotifCollection, storable_name
 from ._fetch import fetch
 from ._read import read_motifs
 
@@ -125,9 +125,12 @@ def vierstra_archetypes(path: str | os.PathLike | None = None) -> MotifCollectio
 
 
 def feature_order_282() -> list[str]:
-    """The 282 motif-cluster names in the column order of the published GET checkpoints."""
+    """The 282 motif-cluster names in the column order of the published GET checkpoints.
+
+    Names are as published but for ``"/"``, which becomes ``"."`` (:func:`storable_name`).
+    """
     text = (files("scget.motifs") / "data" / "vierstra_v1_feature_order_282.txt").read_text()
-    return [line for line in text.splitlines() if line]
+    return [storable_name(line) for line in text.splitlines() if line]
 
 
 def _download(folder: Path) -> Path:
