@@ -293,7 +293,7 @@ def finetune(
     dropout: float | None = None,
     network_kwargs: Mapping[str, Any] | None = None,
     loss: str = "poisson",
-    feature_dropout: float = 0.5,
+    feature_dropout: float = 0.8,
     binary: bool | None = None,
     window_size: int = WINDOW_SIZE,
     stride: int = FINETUNE_STRIDE,
@@ -341,8 +341,9 @@ def finetune(
     feature_dropout
         Probability of hiding each motif score of each region at each training step
         (accessibility is never hidden). Without it the model memorises regions by
-        their motif fingerprint and generalises poorly to held-out chromosomes; 0
-        turns it off.
+        their motif fingerprint and generalises poorly to held-out chromosomes (on
+        simulated multiomes, held-out r rose from 0.22 to 0.46 with 1,000 genes and
+        from 0.48 to 0.56 with 3,000 genes); 0 turns it off.
     binary
         Binary accessibility (1 for every accessible region) instead of the score;
         ``None`` takes the pretrained model's setting (else quantitative).
