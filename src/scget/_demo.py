@@ -28,21 +28,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="torch device (auto, cpu, cuda, mps)")
 
 
-#: Simulation sizes and training budgets of the two demo sizes.
+#: Simulation sizes and training budgets of the two demo sizes. The default demo uses
+#: the ``tiny`` preset so that it finishes in minutes on two CPU cores; 3,000 genes give
+#: the model enough distinct windows to generalise to a held-out chromosome.
 _SIZES = {
     "tiny": {
         "simulation": {"n_cells": 400, "n_cell_types": 4, "n_genes": 150, "n_chromosomes": 3},
         "min_cells": 20,
         "pretrain_epochs": 2,
         "finetune_epochs": 4,
+        "patience": 2,
         "preset": "tiny",
     },
     "default": {
-        "simulation": {},
+        "simulation": {"n_genes": 3000},
         "min_cells": 50,
-        "pretrain_epochs": 10,
-        "finetune_epochs": 40,
-        "preset": "small",
+        "pretrain_epochs": 5,
+        "finetune_epochs": 30,
+        "patience": 6,
+        "preset": "tiny",
     },
 }
 
@@ -105,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
             leave_out_chromosomes=[held_out_chromosome],
             leave_out_groups=[held_out_group],
             max_epochs=size["finetune_epochs"],
+            patience=size["patience"],
             device=args.device,
             seed=args.seed,
         )
