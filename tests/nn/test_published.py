@@ -230,14 +230,28 @@ def test_unsafe_objects_are_refused(source, tmp_path):
         load_published_checkpoint(path)
 
 
-def test_published_feature_names(shared_data):
+@pytest.fixture
+def cached_vierstra(shared_data):
+    """The Vierstra archetypes placed in the (temporary) scget cache, as a download would."""
+    import shutil
+
+    import scget
+
+    shutil.copytree(
+        shared_data / "vierstra_archetypes_v1",
+        scget.settings.cachedir / "vierstra_archetypes_v1",
+        dirs_exist_ok=True,
+    )
+
+
+def test_published_feature_names(shared_data, cached_vierstra):
     names = published_feature_names()
     order = (shared_data / "vierstra_archetypes_v1" / "get_feature_order_282.txt").read_text()
     assert names == [*order.replace("/", ".").splitlines(), ACCESSIBILITY_FEATURE]
     assert len(names) == 283
 
 
-def test_published_feature_order_is_the_default(source, tmp_path):
+def test_published_feature_order_is_the_default(source, tmp_path, cached_vierstra):
     torch.manual_seed(0)
     network = GETNetwork(GETConfig.from_preset("tiny", 283, n_heads=1))
     path = tmp_path / "published.pth"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-from importlib.resources import files
 from pathlib import Path
 
 import pandas as pd
 
-from .._logging import logger
 from .._settings import settings
 from ._collection import MotifCollection, storable_name
 from ._fetch import fetch
@@ -58,7 +56,7 @@ def vierstra_archetypes(path: str | os.PathLike | None = None) -> MotifCollectio
     member PWMs (HOCOMOCO v11 human and mouse, JASPAR 2018 CORE vertebrates, Jolma et al.
     2013) in 286 clusters, whose 282 distinct names are the features; clusters sharing a
     name are merged, as GET does. Cluster order is the published checkpoints' column order
-    (names in Python string order, shipped with scget).
+    (the names in Python string order); names are stored with ``"."`` for ``"/"``.
 
     Parameters
     ----------
@@ -115,22 +113,18 @@ def vierstra_archetypes(path: str | os.PathLike | None = None) -> MotifCollectio
         },
         index=ids,
     )
-    order = feature_order_282()
-    if set(order) != set(info["cluster"]):
-        logger.warning(
-            "These archetype names differ from the published GET features; ordering them by name."
-        )
-        order = None
-    return MotifCollection({motif: matrices[motif] for motif in ids}, info, cluster_order=order)
+    return MotifCollection(
+        {motif: matrices[motif] for motif in ids}, info, cluster_order=published_order(clusters)
+    )
 
 
-def feature_order_282() -> list[str]:
-    """The 282 motif-cluster names in the column order of the published GET checkpoints.
+def published_order(clusters: pd.DataFrame) -> list[str]:
+    """Feature order of the published GET checkpoints: distinct archetype names, sorted.
 
-    Names are as published but for ``"/"``, which becomes ``"."`` (:func:`storable_name`).
+    Sorted as published (Python string order of the original names), then made storable
+    (``"/"`` becomes ``"."``, :func:`~scget.motifs._collection.storable_name`).
     """
-    text = (files("scget.motifs") / "data" / "vierstra_v1_feature_order_282.txt").read_text()
-    return [storable_name(line) for line in text.splitlines() if line]
+    return [storable_name(name) for name in sorted(set(clusters["Name"].astype(str)))]
 
 
 def _download(folder: Path) -> Path:

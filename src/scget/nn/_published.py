@@ -58,15 +58,24 @@ _RULES = [
 _COMPILED = [(re.compile(pattern), template) for pattern, template in _RULES]
 
 
-def published_feature_names() -> list[str]:
+def published_feature_names(motifs=None) -> list[str]:
     """Return the 283 input features of the published checkpoints, in their order.
 
-    The 282 Vierstra archetype motif clusters in the published order (shipped with
-    :mod:`scget.motifs`), then ``"accessibility"``.
-    """
-    from ..motifs._vierstra import feature_order_282
+    Parameters
+    ----------
+    motifs
+        The Vierstra archetypes (:func:`scget.motifs.vierstra_archetypes`); ``None``
+        loads them from the cache, downloading them once.
 
-    return [*feature_order_282(), ACCESSIBILITY_FEATURE]
+    Returns
+    -------
+    The 282 archetype motif clusters in the published order, then ``"accessibility"``.
+    """
+    if motifs is None:
+        from ..motifs import vierstra_archetypes
+
+        motifs = vierstra_archetypes()
+    return [*motifs.clusters, ACCESSIBILITY_FEATURE]
 
 
 def _strip_prefixes(key: str) -> str:
@@ -263,8 +272,9 @@ def load_published_checkpoint(
         Checkpoint file (``.pth``/``.ckpt``).
     feature_names
         Names of the input features, in the checkpoint's order; default: the published
-        282 motif clusters + accessibility (:func:`published_feature_names`) when the
-        checkpoint has 283 inputs.
+        282 motif clusters + accessibility (:func:`published_feature_names`, which loads
+        the Vierstra archetypes from the cache or downloads them) when the checkpoint has
+        283 inputs.
     n_heads
         Attention heads, when the width is not 64 per head.
     strict
