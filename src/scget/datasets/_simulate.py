@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from .._constants import ATAC, ATAC_SCALE, RNA, TPM_SCALE
+from .._constants import ATAC, RNA
 from .._docs import inject_docs
 from .._genomic import format_peak_names
 from .._logging import logger
 from .._settings import settings
+from ..pp._normalize import accessibility_score, log_tpm
 from ._sim_counts import (
     assign_cell_types,
     count_overlaps,
@@ -425,18 +426,15 @@ def _assemble(
 
     type_names = obs["cell_type"].cat.categories
     gene_names = pd.Index(genes["gene_name"], dtype=str)
-    expression = rates.expression / rates.expression.sum(axis=0, keepdims=True)
     rna = ad.AnnData(
         counts_rna,
         obs=obs.copy(),
         var=pd.DataFrame({"gene_ids": genes["gene_id"].to_numpy(dtype=str)}, index=gene_names),
     )
     rna.varm["sim_log_tpm"] = pd.DataFrame(
-        np.log10(expression * TPM_SCALE + 1), index=gene_names, columns=type_names
+        log_tpm(rates.expression.T).T, index=gene_names, columns=type_names
     )
     peaks = layout.peaks
-    share = rates.accessibility / rates.accessibility.sum(axis=0, keepdims=True)
-    score = np.log10(share * ATAC_SCALE + 1)
     target = peaks["gene"].to_numpy()
     atac = ad.AnnData(
         counts_atac,
@@ -453,7 +451,7 @@ def _assemble(
         ),
     )
     atac.varm["sim_accessibility"] = pd.DataFrame(
-        score / score.max(axis=0, keepdims=True), index=atac.var_names, columns=type_names
+        accessibility_score(rates.accessibility.T).T, index=atac.var_names, columns=type_names
     )
     atac.varm["sim_sites"] = pd.DataFrame(
         regulation.sites.astype(np.float32),
