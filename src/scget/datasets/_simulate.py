@@ -74,10 +74,11 @@ def simulate_multiome(
 ) -> MuData:
     """Simulate a single-cell multiome whose regulatory truth is known.
 
-    A genome with several chromosomes and realistic GC content (isochores, GC-rich
-    promoters) holds genes on both strands and a peak set of promoters (one on every
-    TSS), distal enhancers (each acting on one gene, at TSS distances spread
-    log-uniformly from 2 kbp to 1 Mbp) and background peaks with no function. ``n_tfs``
+    A genome with several chromosomes and realistic composition (GC isochores, CpGs
+    depleted outside GC-rich promoters, as measured on hg38) holds genes on both strands
+    and a peak set of promoters (one on every TSS), distal enhancers (each acting on one
+    gene, at TSS distances spread log-uniformly from 2 kbp to 1 Mbp) and background
+    peaks with no function. ``n_tfs``
     TFs, one per motif cluster of ``motifs``, have activities in [0, 1] per cell type;
     sequences sampled from their JASPAR PWMs are planted in promoters and enhancers
     (1-3 TFs an element, some as cooperative or competitive pairs). Per cell type,
