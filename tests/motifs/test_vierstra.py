@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 
+import pandas as pd
 import pytest
 
 import scget
@@ -49,13 +50,19 @@ def test_download_into_cache(tmp_path, vierstra_dir, monkeypatch):
         (mirror / repo_path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(vierstra_dir / name, mirror / repo_path)
     monkeypatch.setattr(_vierstra, "REPOSITORY_URL", mirror.as_uri() + "/")
-    cache = scget.settings.cachedir / "vierstra_archetypes_v1"
-    cache.mkdir(parents=True, exist_ok=True)
-    for name in ("archetype_clusters_v1.0.csv", "archetype_motifs_v1.0.csv"):
-        shutil.copy(vierstra_dir / name, cache / name)  # the Excel conversion needs openpyxl
+    # the release's workbook: the cluster table, then the motif table
+    release = tmp_path / "release"
+    release.mkdir()
+    with pd.ExcelWriter(release / "motif_annotations.xlsx") as workbook:
+        for sheet, name in enumerate(("archetype_clusters_v1.0.csv", "archetype_motifs_v1.0.csv")):
+            pd.read_csv(vierstra_dir / name).to_excel(workbook, sheet_name=f"s{sheet}", index=False)
+    monkeypatch.setattr(_vierstra, "RELEASE_URL", release.as_uri() + "/")
     motifs = vierstra_archetypes()
     assert len(motifs.clusters) == 282
+    assert len(motifs) == 2174
+    cache = scget.settings.cachedir / "vierstra_archetypes_v1"
     assert sorted(p.name for p in cache.glob("*.meme")) == sorted(_vierstra.MEME_FILES)
+    assert (cache / "archetype_clusters_v1.0.csv").is_file()
 
 
 def test_fetch_checksum_and_cache(tmp_path):

@@ -65,7 +65,7 @@ def vierstra_archetypes(path: str | os.PathLike | None = None) -> MotifCollectio
         ``archetype_motifs_v1.0.csv`` (``Cluster_ID``, ``Motif``, ``Database``...) and the
         member PWMs as MEME files (``*.meme``). ``None`` downloads them once into
         ``scget.settings.cachedir / "vierstra_archetypes_v1"`` (checksummed; the cluster
-        tables come from the release's ``motif_annotations.xlsx``, read with ``openpyxl``).
+        tables come from the release's ``motif_annotations.xlsx``).
 
     Returns
     -------
@@ -133,12 +133,7 @@ def _download(folder: Path) -> Path:
         fetch(REPOSITORY_URL + repo_path, folder / name, sha256=digest)
     if not (folder / CLUSTERS_CSV).is_file() or not (folder / MOTIFS_CSV).is_file():
         workbook = fetch(RELEASE_URL + "motif_annotations.xlsx", folder / "motif_annotations.xlsx")
-        try:
-            sheets = pd.read_excel(workbook, sheet_name=[0, 1])
-        except ImportError as error:
-            raise ImportError(
-                "Reading the release's Excel tables needs openpyxl: pip install openpyxl"
-            ) from error
+        sheets = pd.read_excel(workbook, sheet_name=[0, 1])
         sheets[0].to_csv(folder / CLUSTERS_CSV, index=False)
         sheets[1].to_csv(folder / MOTIFS_CSV, index=False)
     return folder
