@@ -1,8 +1,8 @@
 import argparse
-import re
 
 import pytest
 import torch
+from _published_format import published_state_dict
 
 from scget._constants import ACCESSIBILITY_FEATURE
 from scget.nn import (
@@ -263,22 +263,7 @@ def test_published_feature_order_is_the_default(source, tmp_path, cached_vierstr
     with pytest.raises(ValueError, match="12 input features, not the published 283"):
         load_published_checkpoint(path)
     path = tmp_path / "published283.pth"
-    top = {
-        "region_embedding.": "region_embed.proj.",
-        "norm.": "fc_norm.",
-        "expression_head.": "head.",
-        "reconstruction_head.": "encoder.head.",
-        "accessibility_head.": "head_atac.",
-    }
-    renamed = {}
-    for key, value in network.state_dict().items():
-        for ours, theirs in top.items():
-            if key.startswith(ours):
-                key = theirs + key[len(ours) :]
-        key = re.sub(r"^blocks\.(\d+)\.(qkv|proj)\.", r"blocks.\1.attn.\2.", key)
-        key = re.sub(r"^blocks\.(\d+)\.(fc[12])\.", r"blocks.\1.mlp.\2.", key)
-        renamed[key] = value  # qkv.bias kept whole (timm style)
-    torch.save({"model": renamed}, path)
+    torch.save({"model": published_state_dict(network)}, path)
     loaded, names = load_published_checkpoint(path)
     assert names == published_feature_names()
     x = torch.rand(1, 4, 283)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from _planted import tiny_kwargs
+from _published_format import published_state_dict
 
 import scget
 from scget.tl import GETModel
@@ -107,3 +108,24 @@ def test_finetune_merge_option_returns_a_plain_network(pb, trained):
     )
     assert merged.lora is None and merged.params["lora_merged"]
     assert all(p.requires_grad for p in merged.network.parameters())
+
+
+def test_from_published_checkpoint_predicts_as_the_original(pb, trained, tmp_path):
+    """A checkpoint in the published code's format imports to the same predictions."""
+    path = tmp_path / "published.pth"
+    torch.save(
+        {"model": {f"module.{k}": v for k, v in published_state_dict(trained.network).items()}},
+        path,
+    )
+    imported = GETModel.from_published(
+        path, feature_names=trained.feature_names, n_heads=trained.config.n_heads
+    )
+    assert imported.feature_names == trained.feature_names
+    assert imported.params["source"] == str(path)
+    assert imported.window_size == 200  # the published models' windows
+    same_windows = GETModel(
+        trained.network, feature_names=trained.feature_names, params={"window_size": 200}
+    )
+    _assert_same(_predictions(pb, same_windows), _predictions(pb, imported))
+    with pytest.raises(ValueError, match="feature_names"):
+        GETModel.from_published(path, feature_names=trained.feature_names[:-1])
