@@ -160,9 +160,7 @@ def test_pbmc_fragments_reproduce_the_10x_matrix(pbmc):
 
 
 def test_simulated_fragments_reproduce_the_matrix(simulated):
-    """The simulator counts fragments overlapping a peak: the "fragments" definition."""
-    counts = scget.pp.recount_peaks(
-        simulated, simulated.uns["simulation"]["fragments"], count="fragments"
-    )
+    """The simulator counts insertions in peaks, as Cell Ranger and recount_peaks do."""
+    counts = scget.pp.recount_peaks(simulated, simulated.uns["simulation"]["fragments"])
     np.testing.assert_array_equal(counts.X.toarray(), simulated["atac"].X.toarray())
     assert list(counts.var_names) == list(simulated["atac"].var_names)

@@ -174,14 +174,18 @@ def _fragment_lengths(n: int, rng) -> np.ndarray:
     return np.clip(np.round(length), *_FRAGMENT_RANGE).astype(np.int64)
 
 
-def count_overlaps(
+def count_insertions(
     fragments: Fragments,
     offsets: np.ndarray,
     peak_start: np.ndarray,
     peak_end: np.ndarray,
     n_cells: int,
 ) -> sp.csr_matrix:
-    """Cells x peaks number of fragments overlapping each peak (peaks sorted, disjoint).
+    """Cells x peaks Tn5 insertions in each peak (peaks sorted, disjoint), as Cell Ranger counts.
+
+    A fragment ``[start, end)`` has insertion sites ``start`` and ``end``; each site in a
+    peak counts once, so a fragment inside a peak counts twice (the default of
+    :func:`scget.pp.recount_peaks`).
 
     Parameters
     ----------
@@ -195,14 +199,12 @@ def count_overlaps(
         Number of cells.
     """
     base = offsets[fragments.chrom]
-    first = np.searchsorted(peak_end, base + fragments.start, side="right")
-    stop = np.searchsorted(peak_start, base + fragments.end, side="left")
-    n = np.maximum(stop - first, 0)
-    rows = np.repeat(fragments.cell, n)
-    within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    columns = np.repeat(first, n) + within
+    sites = np.concatenate([base + fragments.start, base + fragments.end])
+    cells = np.concatenate([fragments.cell, fragments.cell])
+    peak = np.searchsorted(peak_start, sites, side="right") - 1
+    inside = (peak >= 0) & (sites < peak_end[np.maximum(peak, 0)])
     matrix = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, columns)),
+        (np.ones(int(inside.sum()), dtype=np.float32), (cells[inside], peak[inside])),
         shape=(n_cells, len(peak_start)),
     )
     matrix.sum_duplicates()

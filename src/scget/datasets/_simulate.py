@@ -20,7 +20,7 @@ from .._settings import settings
 from ..pp._normalize import accessibility_score, log_tpm
 from ._sim_counts import (
     assign_cell_types,
-    count_overlaps,
+    count_insertions,
     library_sizes,
     rna_counts,
     sample_fragments,
@@ -95,10 +95,10 @@ def simulate_multiome(
     Cells get unequal cell-type proportions and log-normal library sizes; RNA counts are
     negative binomial (or Poisson); ATAC fragments are drawn from peaks in proportion to
     accessibility (55 %) or anywhere in the genome, with nucleosomal fragment lengths.
-    The ATAC matrix is the number of each cell's fragments overlapping each peak (sharing
-    at least one base; the fragments file's count column, the number of reads, is not
-    used), so recounting the fragments file reproduces it. The same arguments and seed
-    give the same data.
+    The ATAC matrix counts each cell's Tn5 insertions (the two ends of each fragment) in
+    each peak, as Cell Ranger ARC does (the fragments file's count column, the number of
+    reads, is not used), so :func:`scget.pp.recount_peaks` with its defaults reproduces
+    it from the fragments file. The same arguments and seed give the same data.
 
     The defaults, sized for the demo pipeline on a laptop, are 2,000 cells, 8 cell
     types, 1,000 genes, 5,000 peaks, 4 chromosomes, 7.5 Mbp, 16 TFs, 2,000 UMIs and
@@ -227,7 +227,7 @@ def simulate_multiome(
         sizes,
         rng,
     )
-    counts_atac = count_overlaps(fragments, layout.offsets, peak_start, peak_end, n_cells)
+    counts_atac = count_insertions(fragments, layout.offsets, peak_start, peak_end, n_cells)
     barcodes = _barcodes(n_cells, rng)
     fragments_path = write_fragments(
         folder / "fragments.tsv.gz", fragments, layout.chroms, barcodes
