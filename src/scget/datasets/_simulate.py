@@ -78,10 +78,10 @@ def simulate_multiome(
     depleted outside GC-rich promoters, as measured on hg38) holds genes on both strands
     and a peak set of promoters (one on every TSS), distal enhancers (each acting on one
     gene, at TSS distances spread log-uniformly from 2 kbp to 1 Mbp) and background
-    peaks with no function. ``n_tfs``
-    TFs, one per motif cluster of ``motifs``, have activities in [0, 1] per cell type;
-    sequences sampled from their JASPAR PWMs are planted in promoters and enhancers
-    (1-3 TFs an element, some as cooperative or competitive pairs). Per cell type,
+    peaks with no function. ``n_tfs`` TFs, one per motif cluster of ``motifs``, have
+    activities in [0, 1] per cell type; sequences sampled from their JASPAR PWMs are
+    planted in promoters and enhancers (1-3 TFs an element, some as cooperative or
+    competitive pairs). Per cell type,
 
     - accessibility of a peak = baseline x exp(sum of pioneer effects x sites x TF
       activity) x noise;
