@@ -199,13 +199,12 @@ def count_insertions(
         Number of cells.
     """
     base = offsets[fragments.chrom]
-    sites = np.concatenate([base + fragments.start, base + fragments.end])
-    cells = np.concatenate([fragments.cell, fragments.cell])
-    peak = np.searchsorted(peak_start, sites, side="right") - 1
-    inside = (peak >= 0) & (sites < peak_end[np.maximum(peak, 0)])
-    matrix = sp.csr_matrix(
-        (np.ones(int(inside.sum()), dtype=np.float32), (cells[inside], peak[inside])),
-        shape=(n_cells, len(peak_start)),
-    )
-    matrix.sum_duplicates()
+    shape = (n_cells, len(peak_start))
+    matrix = sp.csr_matrix(shape, dtype=np.float32)
+    for end in (fragments.start, fragments.end):  # one fragment end at a time: half the memory
+        sites = base + end
+        peak = np.searchsorted(peak_start, sites, side="right") - 1
+        inside = (peak >= 0) & (sites < peak_end[np.maximum(peak, 0)])
+        ones = np.ones(int(inside.sum()), dtype=np.float32)
+        matrix += sp.csr_matrix((ones, (fragments.cell[inside], peak[inside])), shape=shape)
     return matrix
