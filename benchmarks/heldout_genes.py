@@ -49,19 +49,19 @@ def promoter_features(pb) -> dict[str, np.ndarray]:
     """Peak and gene-level inputs of the promoter models.
 
     ``peak_motifs`` (peaks x motifs), ``accessibility`` (groups x peaks), ``tss`` (genes x
-    peaks), ``gene_motifs`` (mean motif scores of each gene's TSS peaks), ``tss_acc`` and
-    ``accessible`` (groups x genes).
+    peaks), ``gene_motifs`` (mean motif scores of each gene's TSS peaks; NaN without one),
+    ``tss_acc`` and ``accessible`` (groups x genes).
     """
     rna, atac = pb["rna"], pb["atac"]
     tss = tss_peak_matrix(rna.var, atac.var_names)
-    n_peaks = np.maximum(np.asarray(tss.sum(axis=1)).ravel(), 1)
     peak_motifs = to_dense(atac.varm["motif_scores"], np.float64)
     accessibility = to_dense(atac.X, np.float64)
     return {
         "peak_motifs": peak_motifs,
         "accessibility": accessibility,
         "tss": tss,
-        "gene_motifs": (tss @ peak_motifs) / n_peaks[:, None],
+        # the mean over each gene's TSS peaks, as for TSS accessibility, per motif column
+        "gene_motifs": tss_accessibility(peak_motifs.T, tss).T,
         "tss_acc": tss_accessibility(accessibility, tss),
         "accessible": accessible_tss(accessibility, tss),
     }
@@ -86,13 +86,10 @@ def promoter_probability(pb, inputs: dict, train_groups, test_chromosomes) -> np
         np.vstack([features(k)[r] for k, r in zip(train_groups, rows, strict=True)]),
         np.concatenate([is_promoter[r] for r in rows]),
     )
-    n_peaks = np.maximum(np.asarray(tss.sum(axis=1)).ravel(), 1)
-    return np.stack(
-        [
-            tss @ classifier.predict_proba(features(k))[:, 1] / n_peaks
-            for k in range(len(accessibility))
-        ]
+    peak_probability = np.stack(
+        [classifier.predict_proba(features(k))[:, 1] for k in range(len(accessibility))]
     )
+    return tss_accessibility(peak_probability, tss)
 
 
 def gene_level_scores(pb, model) -> pd.DataFrame:
@@ -105,20 +102,22 @@ def gene_level_scores(pb, model) -> pd.DataFrame:
     trainable = ~np.isin(chrom, split["test_chromosomes"])
     train_groups = np.flatnonzero(~evaluated.groups.isin(split["leave_out_groups"]))
 
-    def features(k: int) -> np.ndarray:
-        return np.column_stack([inputs["gene_motifs"], inputs["tss_acc"][k]])
+    def features(k: int, genes: np.ndarray) -> np.ndarray:
+        return np.column_stack([inputs["gene_motifs"][genes], inputs["tss_acc"][k][genes]])
 
     rows = [trainable & inputs["accessible"][k] & np.isfinite(observed[k]) for k in train_groups]
-    x = np.vstack([features(k)[r] for k, r in zip(train_groups, rows, strict=True)])
+    x = np.vstack([features(k, r) for k, r in zip(train_groups, rows, strict=True)])
     y = np.concatenate([observed[k][r] for k, r in zip(train_groups, rows, strict=True)])
     ridge = RidgeCV(alphas=np.logspace(-2, 3, 11)).fit(x, y)
     boosting = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05, random_state=0)
     boosting.fit(x, y)
     probability = promoter_probability(pb, inputs, train_groups, split["test_chromosomes"])
     methods = {
-        "promoter ridge (gene level)": lambda k: ridge.predict(features(k)),
-        "promoter boosting (gene level)": lambda k: boosting.predict(features(k)),
-        "promoter boosting x P(promoter)": lambda k: boosting.predict(features(k)) * probability[k],
+        "promoter ridge (gene level)": lambda k, g: ridge.predict(features(k, g)),
+        "promoter boosting (gene level)": lambda k, g: boosting.predict(features(k, g)),
+        "promoter boosting x P(promoter)": lambda k, g: (
+            boosting.predict(features(k, g)) * probability[k][g]
+        ),
     }
     records = []
     for name, predict in methods.items():
@@ -126,7 +125,7 @@ def gene_level_scores(pb, model) -> pd.DataFrame:
             genes = evaluated.evaluated[k]
             if genes.sum() < 3:
                 continue
-            r = np.corrcoef(predict(k)[genes], observed[k][genes])[0, 1]
+            r = np.corrcoef(predict(k, genes), observed[k][genes])[0, 1]
             records.append({"group": group, "method": name, "pearson": r})
     return pd.DataFrame(records)
 
