@@ -40,9 +40,9 @@ from sklearn.linear_model import RidgeCV
 import scget
 from scget import _demo
 from scget._utils import to_dense
-from scget.tl._baselines import tss_accessibility
-from scget.tl._evaluate import evaluated_predictions, resolve_split
-from scget.tl._genes import accessible_tss, tss_peak_matrix
+from scget.tl._core._genes import accessible_tss, tss_peak_matrix
+from scget.tl._evaluation._baselines import tss_accessibility
+from scget.tl._evaluation._evaluate import evaluated_predictions, resolve_split
 
 
 def promoter_features(pb) -> dict[str, np.ndarray]:

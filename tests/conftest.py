@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,14 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     import scget
 
     monkeypatch.setattr(scget.settings, "_cachedir", tmp_path_factory.getbasetemp() / "cache")
+
+
+@pytest.fixture
+def scget_log(caplog):
+    """``caplog`` receiving the records of the ``scget`` logger (which does not propagate)."""
+    from scget._logging import logger
+
+    logger.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, logger="scget")
+    yield caplog
+    logger.removeHandler(caplog.handler)

@@ -9,7 +9,10 @@ import sys
 #: Sub-command -> module providing ``add_arguments(parser)`` and ``run(args)``.
 _COMMANDS = {
     "demo": ("scget._demo", "Run the whole pipeline on a simulated multiome."),
-    "train": ("scget.tl._train_cli", "Train GET from a saved .h5mu (single process or torchrun)."),
+    "train": (
+        "scget.tl._training._cli",
+        "Train GET from a saved .h5mu (single process or torchrun).",
+    ),
 }
 
 

@@ -62,7 +62,7 @@ def prediction(
     ValueError
         If ``method`` or ``group`` was not evaluated.
     """
-    from ..tl._evaluate import regression_metrics, stored_predictions
+    from ..tl._evaluation._evaluate import regression_metrics, stored_predictions
 
     stored = pb.uns.get(UNS_KEY, {}).get(key)
     if not stored or "params" not in stored:

@@ -5,7 +5,7 @@ import logging
 import pandas as pd
 import pytest
 
-from scget.tl._split import make_split
+from scget.tl._core._split import make_split
 
 COUNTS = pd.Series(
     [400, 300, 250, 120, 60, 30], index=["chr1", "chr2", "chr10", "chr3", "chrX", "chr4"]

@@ -5,7 +5,7 @@ import pytest
 from _planted import planted_pb
 from mudata import MuData
 
-from scget.tl._windows import (
+from scget.tl._core._windows import (
     WindowDataset,
     build_inputs,
     centred_windows,

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._constants import ATAC_SCALE, MIN_ACCESSIBILITY
-from .._logging import logger, progress
-from ._genes import peaks_to_genes
+from ..._constants import ATAC_SCALE, MIN_ACCESSIBILITY
+from ..._logging import logger, progress
+from .._core._genes import peaks_to_genes
 
 #: Promoter length (bp) upstream of the gene start added to the gene body for gene activity.
 GENE_ACTIVITY_UPSTREAM = 2_000
@@ -41,7 +41,7 @@ def tss_accessibility(accessibility: np.ndarray, tss: sp.spmatrix) -> np.ndarray
     accessibility
         Accessibility scores, groups x peaks.
     tss
-        Genes x peaks indicator of TSS peaks (:func:`scget.tl._genes.tss_peak_matrix`).
+        Genes x peaks indicator of TSS peaks (:func:`scget.tl._core._genes.tss_peak_matrix`).
 
     Returns
     -------
@@ -209,7 +209,7 @@ def feature_baselines(
     Training rows are the regions of the training groups on the training chromosomes,
     subsampled (seeded) to at most ``max_train_rows``. Predictions of the regions in
     ``predict_peaks`` are turned into gene values with
-    :func:`scget.tl._genes.peaks_to_genes`, as GET's.
+    :func:`scget.tl._core._genes.peaks_to_genes`, as GET's.
 
     Parameters
     ----------

@@ -109,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
 
     import scget
 
-    from .._logging import logger
-    from .._utils import is_main_process
+    from ..._logging import logger
+    from ..._utils import is_main_process
 
     options = resolve_options(args)
     out = Path(args.out)

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from scget.tl._baselines import (
+from scget.tl._evaluation._baselines import (
     feature_baselines,
     gene_activity,
     gene_peak_overlap,

@@ -9,8 +9,9 @@ from _ddp_worker import N_FEATURES, ddp_gradients
 from _ddp_worker import network as _network
 from _planted import planted_pb
 
-from scget.tl._losses import ExpressionObjective, MaskedObjective
-from scget.tl._trainer import (
+from scget.tl._core._windows import WindowDataset, build_inputs, make_windows
+from scget.tl._training._losses import ExpressionObjective, MaskedObjective
+from scget.tl._training._trainer import (
     GlobalBatchSampler,
     TrainingParams,
     _schedule,
@@ -18,7 +19,6 @@ from scget.tl._trainer import (
     evaluate_loss,
     fit,
 )
-from scget.tl._windows import WindowDataset, build_inputs, make_windows
 
 
 def _batch(n: int = 6, length: int = 12) -> dict:

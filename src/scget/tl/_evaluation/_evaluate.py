@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._constants import (
+from ..._constants import (
     ATAC,
     COUNTS_LAYER,
     GENE_PREDICTION_LAYER,
@@ -19,10 +19,12 @@ from .._constants import (
     TARGET_LAYERS,
     UNS_KEY,
 )
-from .._docs import inject_docs
-from .._genomic import parse_peak_names
-from .._logging import logger
-from .._utils import resolve_n_jobs, store_result, to_dense
+from ..._docs import inject_docs
+from ..._genomic import parse_peak_names
+from ..._logging import logger
+from ..._utils import resolve_n_jobs, store_result, to_dense
+from .._core._genes import accessible_tss, tss_peak_matrix
+from .._core._split import SPLIT_KEYS
 from ._baselines import (
     FEATURE_METHODS,
     GENE_ACTIVITY_UPSTREAM,
@@ -33,8 +35,6 @@ from ._baselines import (
     top_correlated_group,
     tss_accessibility,
 )
-from ._genes import accessible_tss, tss_peak_matrix
-from ._split import SPLIT_KEYS
 
 #: Every method :func:`evaluate` scores, in table order.
 METHODS = (
@@ -213,7 +213,7 @@ def resolve_split(pb, *, model=None, split: Mapping | None = None) -> dict[str, 
 
     Returns
     -------
-    Dict with the :data:`scget.tl._split.SPLIT_KEYS`, each a list of strings (possibly empty).
+    Dict with the :data:`scget.tl._core._split.SPLIT_KEYS`, each a list of strings (possibly empty).
 
     Raises
     ------
@@ -453,7 +453,7 @@ def _feature_predictions(
     methods,
     **kwargs: Any,
 ) -> dict[str, np.ndarray]:
-    """Run :func:`scget.tl._baselines.feature_baselines` on the pseudobulk's arrays."""
+    """Run :func:`scget.tl._evaluation._baselines.feature_baselines` on the pseudobulk's arrays."""
     peak_chrom = _peak_table(atac_ad)["chrom"].astype(str).to_numpy()
     train_chromosomes = split["train_chromosomes"] or sorted(
         set(peak_chrom) - set(split["valid_chromosomes"]) - set(split["test_chromosomes"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._constants import (
+from ..._constants import (
     ACCESSIBILITY_FEATURE,
     ATAC,
     COUNTS_LAYER,
@@ -23,8 +23,8 @@ from .._constants import (
     MOTIF_KEY,
     TARGET_LAYERS,
 )
-from .._genomic import chromosome_sort_key, parse_peak_names
-from .._utils import to_dense
+from ..._genomic import chromosome_sort_key, parse_peak_names
+from ..._utils import to_dense
 
 #: Columns of a window index: group number, first region (in the group's arrays), length.
 WINDOW_COLUMNS = ("group", "start", "length")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._constants import (
+from ..._constants import (
     ATAC,
     GENE_PREDICTION_LAYER,
     PREDICTION_LAYERS,
     RNA,
     TSS_GENE_COLUMNS,
 )
-from .._docs import inject_docs
-from .._logging import logger, progress
-from .._utils import resolve_device, store_result, to_dense
+from ..._docs import inject_docs
+from ..._logging import logger, progress
+from ..._utils import resolve_device, store_result, to_dense
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel
 from ._windows import (

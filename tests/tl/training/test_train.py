@@ -8,7 +8,7 @@ from _planted import planted_pb, tiny_kwargs
 from scipy.stats import pearsonr
 
 import scget
-from scget.tl import _train
+from scget.tl._training import _train
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import os
 import torch
 
 from scget.nn import GETConfig, GETNetwork
-from scget.tl._losses import ExpressionObjective
-from scget.tl._trainer import GlobalBatchSampler, backward_step
+from scget.tl._training._losses import ExpressionObjective
+from scget.tl._training._trainer import GlobalBatchSampler, backward_step
 
 N_FEATURES = 9
 

@@ -6,14 +6,14 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._constants import ATAC, FINETUNE_STRIDE, MASK_RATIO, MAX_WINDOW_SPAN, WINDOW_SIZE
-from .._docs import inject_docs
-from .._logging import logger
-from .._utils import resolve_device, store_result
-from ._model import GETModel
-from ._split import make_split
+from ..._constants import ATAC, FINETUNE_STRIDE, MASK_RATIO, MAX_WINDOW_SPAN, WINDOW_SIZE
+from ..._docs import inject_docs
+from ..._logging import logger
+from ..._utils import resolve_device, store_result
+from .._core._model import GETModel
+from .._core._split import make_split
+from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
 from ._trainer import TrainingParams, fit
-from ._windows import RegionInputs, WindowDataset, build_inputs, make_windows
 
 _SHARED_DOCS = {
     "split_args": (
@@ -67,7 +67,7 @@ def _network(model: GETModel | None, n_features: int, preset, dropout, network_k
     """Return a copy of ``model``'s network, or a new seeded network from ``preset``."""
     import torch
 
-    from ..nn import GETConfig, GETNetwork
+    from ...nn import GETConfig, GETNetwork
 
     if model is not None:
         return copy.deepcopy(model.network)
@@ -132,7 +132,7 @@ def _train(
     merge: bool = False,
 ) -> GETModel:
     """Shared body of :func:`pretrain` and :func:`finetune`."""
-    from ..nn import PRESETS, add_lora, merge_lora
+    from ...nn import PRESETS, add_lora, merge_lora
 
     if model is not None:
         model.check_features(pb, atac=atac)

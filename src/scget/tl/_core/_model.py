@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from .._constants import ATAC, WINDOW_SIZE
+from ..._constants import ATAC, WINDOW_SIZE
+from .._training._trainer import HISTORY_COLUMNS
 from ._split import SPLIT_KEYS
-from ._trainer import HISTORY_COLUMNS
 from ._windows import motif_feature_names
 
 #: File names inside a checkpoint directory.
@@ -126,7 +126,7 @@ class GETModel:
 
     def merge_lora(self) -> GETModel:
         """Fold the LoRA adapters into the base weights (in place); returns ``self``."""
-        from ..nn import merge_lora
+        from ...nn import merge_lora
 
         if self.lora is None:
             raise ValueError("This model has no LoRA adapters to merge.")
@@ -152,7 +152,7 @@ class GETModel:
         """
         import torch
 
-        from .. import __version__
+        from ... import __version__
 
         path = Path(path)
         if (path / WEIGHTS_FILE).exists() and not overwrite:
@@ -186,7 +186,7 @@ class GETModel:
         """
         import torch
 
-        from ..nn import GETConfig, GETNetwork, add_lora
+        from ...nn import GETConfig, GETNetwork, add_lora
 
         path = Path(path)
         for name in (WEIGHTS_FILE, CONFIG_FILE):
@@ -238,7 +238,7 @@ class GETModel:
         ValueError
             If the file cannot be loaded safely or does not fit ``feature_names``.
         """
-        from ..nn import load_published_checkpoint
+        from ...nn import load_published_checkpoint
 
         network, names = load_published_checkpoint(
             path, feature_names=feature_names, n_heads=n_heads, strict=strict

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._logging import logger, progress
+from ..._logging import logger, progress
 
 #: Columns of the training history.
 HISTORY_COLUMNS = ("epoch", "train_loss", "valid_loss", "lr")

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scget.tl._genes import accessible_tss, peaks_to_genes, tss_peak_matrix
+from scget.tl._core._genes import accessible_tss, peaks_to_genes, tss_peak_matrix
 
 PEAKS = pd.Index(["chr1:0-100", "chr1:200-300", "chr1:400-500"])
 

@@ -1,4 +1,3 @@
-import logging
 from types import SimpleNamespace
 
 import mudata as md
@@ -8,7 +7,7 @@ import pytest
 from _evaluation_pb import CHROMS, GENES_PER_CHROM, GROUPS, make_evaluation_pb
 
 import scget
-from scget.tl._evaluate import METHODS, evaluated_predictions, regression_metrics
+from scget.tl._evaluation._evaluate import METHODS, evaluated_predictions, regression_metrics
 
 FAST = dict(mlp_epochs=1)
 CHR3 = {"test_chromosomes": ["chr3"], "leave_out_groups": []}
@@ -46,7 +45,7 @@ def _expected_genes(group, test_chroms, left_out):
 )
 def test_evaluated_genes_are_held_out_with_accessible_promoters(test_chroms, left_out):
     pb = make_evaluation_pb()
-    split = scget.tl._evaluate.resolve_split(
+    split = scget.tl._evaluation._evaluate.resolve_split(
         pb, split={"test_chromosomes": test_chroms, "leave_out_groups": left_out}
     )
     result = evaluated_predictions(pb, split=split, methods=["GET", "TSS accessibility"])
@@ -102,13 +101,12 @@ def test_perfect_predictor_scores_one():
     assert table["r2"].to_numpy() == pytest.approx(1.0)
 
 
-def test_missing_get_prediction_drops_the_gene_for_every_method(caplog):
+def test_missing_get_prediction_drops_the_gene_for_every_method(scget_log):
     pb = make_evaluation_pb()
     col = pb["rna"].var_names.get_loc("g3_1")
     pb["rna"].layers["get_pred"][1, col] = np.nan
-    with caplog.at_level(logging.WARNING, logger="scget"):
-        table = scget.tl.evaluate(pb, split=CHR3, methods=["GET", "TSS accessibility"])
-    assert "no 'GET' prediction" in caplog.text
+    table = scget.tl.evaluate(pb, split=CHR3, methods=["GET", "TSS accessibility"])
+    assert "no 'GET' prediction" in scget_log.text
     assert dict(table.groupby("group")["n_genes"].first()) == {"A": 5, "B": 5, "C": 6, "D": 6}
 
 

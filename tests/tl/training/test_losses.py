@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from scget.nn import GETConfig, GETNetwork
-from scget.tl._losses import ExpressionObjective, drop_motif_features
+from scget.tl._training._losses import ExpressionObjective, drop_motif_features
 
 
 def test_feature_dropout_spares_accessibility_and_keeps_the_mean():

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import scget
-from scget.tl._windows import WindowDataset, build_inputs, centred_windows
+from scget.tl._core._windows import WindowDataset, build_inputs, centred_windows
 
 
 def test_predict_writes_region_and_gene_layers(pb, trained):

@@ -1,0 +1,1 @@
+"""Evaluation of predicted expression against the paper's baselines."""

@@ -1,0 +1,1 @@
+"""Training: pretraining and fine-tuning, the loop, its objectives and ``scget train``."""
