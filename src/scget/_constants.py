@@ -48,3 +48,23 @@ GENE_PEAKS_COLUMN = "tss_peaks"
 LIST_SEP = ";"
 #: Name of the accessibility feature (the last model input column).
 ACCESSIBILITY_FEATURE = "accessibility"
+#: ``var`` columns of parsed peak coordinates (0-based, half-open).
+PEAK_COLUMNS = ("chrom", "start", "end")
+#: Columns of a training history (``.uns["scget"][key]["result"]`` of pretrain/finetune).
+HISTORY_COLUMNS = ("epoch", "train_loss", "valid_loss", "lr")
+
+# --- keys of ``.uns["scget"]``: the default ``key_added`` of each writer ---------------
+PSEUDOBULK_KEY = "pseudobulk"
+RECOUNT_KEY = "recount_peaks"
+MOTIFS_KEY = "motifs"
+TSS_KEY = "tss"
+PRETRAIN_KEY = "pretrain"
+FINETUNE_KEY = "finetune"
+PREDICT_KEY = "predict"
+EVALUATION_KEY = "evaluation"
+
+# --- files of a checkpoint directory ------------------------------------------------
+#: The network's state dict.
+WEIGHTS_FILE = "model.pt"
+#: The network's configuration, the features, split, history and parameters (JSON).
+CONFIG_FILE = "config.json"

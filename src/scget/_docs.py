@@ -24,6 +24,10 @@ DOC_FRAGMENTS = {
         '        ``"cuda"``...\n'
         "        ``None`` uses :attr:`scget.settings.device`."
     ),
+    "motif_key": (
+        "motif_key\n        ``[atac].varm`` key of the motif scores (the ``key_added`` of\n"
+        "        :func:`scget.pp.scan_motifs`)."
+    ),
     "key_added": "key_added\n        Key under which the result is stored.",
     "copy": ("copy\n        Return a modified copy instead of writing into ``pb``."),
     "seed": "seed\n        Random seed; the same seed gives the same result.",

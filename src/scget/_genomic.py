@@ -8,6 +8,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ._constants import PEAK_COLUMNS
+
 _PEAK_PATTERN = re.compile(r"^([^:\s]+)[:_-](\d+)[-_](\d+)$")
 
 
@@ -56,6 +58,33 @@ def parse_peak_names(names: Iterable[str]) -> pd.DataFrame:
         examples = ", ".join(repr(n) for n in table.index[empty][:5])
         raise ValueError(f"{empty.sum()} peak(s) have end <= start, e.g. {examples}.")
     return table
+
+
+def peak_coordinates(adata) -> pd.DataFrame:
+    """Coordinates of the peaks of ``adata``: its ``var`` columns, else parsed from the names.
+
+    Parameters
+    ----------
+    adata
+        :class:`~anndata.AnnData` whose ``var`` are peaks.
+
+    Returns
+    -------
+    DataFrame with columns ``chrom`` (str), ``start`` and ``end`` (int64), indexed by peak
+    name, from ``var["chrom", "start", "end"]`` when all three are present (as
+    :func:`scget.pp.pseudobulk` writes them), else from :func:`parse_peak_names`.
+    """
+    if set(PEAK_COLUMNS) <= set(adata.var.columns):
+        var = adata.var
+        return pd.DataFrame(
+            {
+                "chrom": var["chrom"].astype(str).to_numpy(),
+                "start": var["start"].to_numpy(dtype=np.int64),
+                "end": var["end"].to_numpy(dtype=np.int64),
+            },
+            index=var.index,
+        )
+    return parse_peak_names(adata.var_names)
 
 
 def format_peak_names(chrom, start, end) -> pd.Index:

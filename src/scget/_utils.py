@@ -76,6 +76,33 @@ def _h5_safe(params: dict[str, Any]) -> dict[str, Any]:
     return safe
 
 
+def modality(mdata, name: str):
+    """Return the modality ``name`` of ``mdata``.
+
+    Parameters
+    ----------
+    mdata
+        A :class:`~mudata.MuData`.
+    name
+        Name of the modality, as passed to a function's ``rna=`` or ``atac=``.
+
+    Returns
+    -------
+    The modality's :class:`~anndata.AnnData`.
+
+    Raises
+    ------
+    KeyError
+        If ``mdata`` has no such modality; the message lists those it has.
+    """
+    if name not in mdata.mod:
+        raise KeyError(
+            f"The MuData has no modality {name!r} (it has {list(mdata.mod)}); "
+            "pass the modality's name with rna=... or atac=..."
+        )
+    return mdata.mod[name]
+
+
 def check_counts(matrix, what: str) -> None:
     """Raise ``ValueError`` unless ``matrix`` holds non-negative integer counts.
 

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from .._constants import ATAC, RNA, UNS_KEY
+from .._constants import ATAC, EVALUATION_KEY, RNA, UNS_KEY
 from .._docs import inject_docs
 from .._logging import logger
 from ._plotter import PLOT_DOC, finish, new_axes
@@ -18,7 +18,7 @@ def prediction(
     *,
     group: str | None = None,
     method: str = "GET",
-    key: str = "evaluation",
+    key: str = EVALUATION_KEY,
     s: float = 8,
     alpha: float = 0.6,
     rna: str = RNA,

@@ -17,11 +17,12 @@ from .._constants import (
     TARGET_LAYERS,
     TSS_EXTEND,
     TSS_GENE_COLUMNS,
+    TSS_KEY,
 )
 from .._docs import inject_docs
 from .._genomic import parse_peak_names
 from .._logging import logger
-from .._utils import store_result, to_dense
+from .._utils import modality, store_result, to_dense
 from ._intervals import overlap_pairs
 
 _STRANDS = ("+", "-")
@@ -96,8 +97,7 @@ def annotate_tss(
     from ..genome._annotation import read_tss_table
 
     for name in (rna, atac):
-        if name not in pb.mod:
-            raise KeyError(f"Modality {name!r} is not in the MuData (it has {list(pb.mod)}).")
+        modality(pb, name)
     if not isinstance(extend, int | np.integer) or extend < 0:
         raise ValueError(f"extend must be a non-negative integer, got {extend!r}.")
     if not 0 <= min_accessibility <= 1:
@@ -155,7 +155,7 @@ def annotate_tss(
     }
     params = {"extend": extend, "min_accessibility": min_accessibility, "gene_key": gene_key}
     params["annotation"] = gtf if not isinstance(gtf, pd.DataFrame) else "DataFrame"
-    store_result(pb, "tss", summary, params)
+    store_result(pb, TSS_KEY, summary, params)
     logger.info(
         f"{summary['n_genes_with_tss_peak']} of {len(genes)} genes have a TSS in one of "
         f"{summary['n_peaks_with_tss']} peaks (extension {extend} bp)."

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._constants import ATAC, COUNTS_LAYER, RNA
+from .._constants import ATAC, COUNTS_LAYER, PSEUDOBULK_KEY, RNA
 from .._docs import inject_docs
 from .._genomic import parse_peak_names
 from .._logging import logger
-from .._utils import store_result
+from .._utils import modality, store_result
 from ._aggregate import DEFAULT_CHUNK_SIZE, sum_by_group
 from ._groups import as_columns, assign_groups, find_labels
 from ._normalize import accessibility_score, compact_counts, log_tpm
@@ -99,7 +99,7 @@ def pseudobulk(
     _check_thresholds(min_cells=min_cells, min_fragments=min_fragments, min_counts=min_counts)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
-    rna_data, atac_data = (_modality(mdata, name) for name in (rna, atac))
+    rna_data, atac_data = (modality(mdata, name) for name in (rna, atac))
     rna_matrix = _counts_matrix(rna_data, rna_layer, rna)
     atac_matrix = _counts_matrix(atac_data, atac_layer, atac)
     peaks = parse_peak_names(atac_data.var_names)
@@ -167,7 +167,7 @@ def pseudobulk(
         "min_fragments": min_fragments,
         "min_counts": min_counts,
     }
-    store_result(pb, "pseudobulk", summary, params)
+    store_result(pb, PSEUDOBULK_KEY, summary, params)
     logger.info(
         f"{len(obs)} pseudobulk(s) of {int(obs['n_cells'].sum())} cells, "
         f"{rna_data.n_vars} genes and {atac_data.n_vars} peaks."
@@ -180,15 +180,6 @@ def _check_thresholds(**thresholds: int) -> None:
         minimum = 0 if name == "min_cells" else 1
         if not isinstance(value, int | np.integer) or value < minimum:
             raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-
-
-def _modality(mdata, name: str):
-    if name not in mdata.mod:
-        raise KeyError(
-            f"Modality {name!r} is not in the MuData (it has {list(mdata.mod)}); "
-            "pass its name with rna=... / atac=..."
-        )
-    return mdata[name]
 
 
 def _counts_matrix(adata, layer: str | None, mod: str):

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._constants import ATAC, COUNTS_LAYER
+from .._constants import ATAC, COUNTS_LAYER, RECOUNT_KEY
 from .._docs import inject_docs
 from .._genomic import chromosome_sort_key, format_peak_names, parse_peak_names
 from .._logging import logger, progress
-from .._utils import store_result
+from .._utils import modality, store_result
 from ._fragments import DEFAULT_FRAGMENT_CHUNK, check_fragments_file, iter_fragments
 from ._groups import as_columns, assign_groups, find_labels
 from ._intervals import overlap_pairs
@@ -103,9 +103,7 @@ def recount_peaks(
         raise ValueError(f"count must be one of {_COUNT_MODES}, got {count!r}.")
     if width is not None and (not isinstance(width, int | np.integer) or width < 1):
         raise ValueError(f"width must be a positive integer or None, got {width!r}.")
-    cells = data[atac] if hasattr(data, "mod") else data
-    if hasattr(data, "mod") and atac not in data.mod:
-        raise KeyError(f"Modality {atac!r} is not in the MuData (it has {list(data.mod)}).")
+    cells = modality(data, atac) if hasattr(data, "mod") else data
     if cells.obs_names.has_duplicates:
         raise ValueError("The cells' obs_names (barcodes) are duplicated; make them unique.")
     path = check_fragments_file(fragments)
@@ -139,7 +137,7 @@ def recount_peaks(
         counts, obs = counts[~empty], obs[~empty]
         result = ad.AnnData(X=accessibility_score(counts), obs=obs, var=peaks)
         result.layers[COUNTS_LAYER] = compact_counts(counts)
-    store_result(result, "recount_peaks", summary, params)
+    store_result(result, RECOUNT_KEY, summary, params)
     return result
 
 

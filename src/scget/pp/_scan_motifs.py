@@ -10,14 +10,12 @@ import pandas as pd
 from anndata import AnnData
 from mudata import MuData
 
-from .._constants import ATAC, MOTIF_KEY, MOTIF_PVALUE
+from .._constants import ATAC, MOTIF_KEY, MOTIF_PVALUE, MOTIFS_KEY
 from .._docs import inject_docs
-from .._genomic import format_peak_names, parse_peak_names
+from .._genomic import format_peak_names, parse_peak_names, peak_coordinates
 from .._logging import logger
-from .._utils import store_result
+from .._utils import modality, store_result
 
-#: ``.uns["scget"]`` key of the scan parameters and cluster metadata.
-UNS_MOTIFS = "motifs"
 _SEQUENCE = re.compile(r"^[ACGTNacgtn]+$")
 
 
@@ -155,32 +153,18 @@ def scan_motifs(
         "n_clusters": len(collection.clusters),
         "genome": str(genome.path),
     }
-    store_result(target, UNS_MOTIFS, clusters, params)
+    store_result(target, MOTIFS_KEY, clusters, params)
     return target if copy else None
 
 
 def _resolve_input(data, atac: str, copy: bool):
     """Return ``(object written into or None, peak table or None, sequences or None)``."""
     if isinstance(data, MuData | AnnData):
-        if isinstance(data, MuData) and atac not in data.mod:
-            raise KeyError(
-                f"Modality {atac!r} not in the MuData (it has {list(data.mod)}); set atac=."
-            )
+        if isinstance(data, MuData):
+            modality(data, atac)
         target = data.copy() if copy else data
         adata = target if isinstance(target, AnnData) else target[atac]
-        var = adata.var
-        if {"chrom", "start", "end"} <= set(var.columns):
-            peaks = pd.DataFrame(
-                {
-                    "chrom": var["chrom"].astype(str).to_numpy(),
-                    "start": var["start"].astype(np.int64).to_numpy(),
-                    "end": var["end"].astype(np.int64).to_numpy(),
-                },
-                index=var.index,
-            )
-        else:
-            peaks = parse_peak_names(adata.var_names)
-        return target, peaks, None
+        return target, peak_coordinates(adata), None
     if copy:
         raise ValueError("copy=True applies to a MuData or AnnData only.")
     if isinstance(data, pd.DataFrame):

@@ -71,3 +71,14 @@ def test_predict_needs_gene_annotation(pb, trained):
     del pb["rna"].var["strand"]
     with pytest.raises(KeyError, match="annotate_tss"):
         scget.tl.predict(pb, trained)
+
+
+def test_motif_key_reads_scores_stored_under_another_key(pb, trained):
+    scget.tl.predict(pb, trained, device="cpu")
+    expected = pb["rna"].layers["get_pred"].copy()
+    pb["atac"].varm["jaspar"] = pb["atac"].varm["motif_scores"]
+    del pb["atac"].varm["motif_scores"]
+    with pytest.raises(KeyError, match="motif_key="):
+        scget.tl.predict(pb, trained)
+    scget.tl.predict(pb, trained, device="cpu", motif_key="jaspar")
+    np.testing.assert_array_equal(pb["rna"].layers["get_pred"], expected)

@@ -10,14 +10,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..._constants import ATAC, WINDOW_SIZE
-from .._training._trainer import HISTORY_COLUMNS
+from ..._constants import (
+    ATAC,
+    CONFIG_FILE,
+    HISTORY_COLUMNS,
+    MOTIF_KEY,
+    WEIGHTS_FILE,
+    WINDOW_SIZE,
+)
 from ._split import SPLIT_KEYS
 from ._windows import motif_feature_names
-
-#: File names inside a checkpoint directory.
-WEIGHTS_FILE = "model.pt"
-CONFIG_FILE = "config.json"
 
 
 class GETModel:
@@ -84,7 +86,7 @@ class GETModel:
         """LoRA settings (``rank``, ``alpha``) while unmerged adapters are present."""
         return self.params.get("lora")
 
-    def check_features(self, pb, *, atac: str = ATAC) -> None:
+    def check_features(self, pb, *, atac: str = ATAC, motif_key: str = MOTIF_KEY) -> None:
         """Raise ``ValueError`` unless ``pb`` has exactly this model's input features.
 
         Parameters
@@ -93,6 +95,8 @@ class GETModel:
             Pseudobulk MuData with ``[atac].varm["motif_scores"]``.
         atac
             Name of the ATAC modality.
+        motif_key
+            ``[atac].varm`` key of the motif scores.
 
         Raises
         ------
@@ -100,7 +104,7 @@ class GETModel:
             Listing features the data lacks, features the model does not know, or the
             first positions where the order differs.
         """
-        data = motif_feature_names(pb, atac=atac)
+        data = motif_feature_names(pb, atac=atac, motif_key=motif_key)
         if data == self.feature_names:
             return
         missing = [f for f in self.feature_names if f not in set(data)]

@@ -7,13 +7,15 @@ import numpy as np
 from ..._constants import (
     ATAC,
     GENE_PREDICTION_LAYER,
+    MOTIF_KEY,
+    PREDICT_KEY,
     PREDICTION_LAYERS,
     RNA,
     TSS_GENE_COLUMNS,
 )
 from ..._docs import inject_docs
 from ..._logging import logger, progress
-from ..._utils import resolve_device, store_result, to_dense
+from ..._utils import modality, resolve_device, store_result, to_dense
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel
 from ._windows import (
@@ -68,6 +70,7 @@ def predict(
     device: str | None = "auto",
     rna: str = RNA,
     atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
     copy: bool = False,
 ):
     """Predict expression of every accessible region and of every gene with accessible TSS.
@@ -89,6 +92,7 @@ def predict(
     {device}
     {rna}
     {atac}
+    {motif_key}
     {copy}
 
     Returns
@@ -114,9 +118,8 @@ def predict(
     import torch
     from torch.utils.data import DataLoader
 
-    model.check_features(pb, atac=atac)
-    if rna not in pb.mod:
-        raise KeyError(f"pb has no modality {rna!r}; modalities are {list(pb.mod)}.")
+    model.check_features(pb, atac=atac, motif_key=motif_key)
+    modality(pb, rna)
     if "strand" not in pb[rna].var.columns:
         raise KeyError(f'pb["{rna}"].var has no "strand" column; run scget.pp.annotate_tss.')
     if list(pb[rna].obs_names) != list(pb[atac].obs_names):
@@ -125,7 +128,9 @@ def predict(
     if copy:
         pb = pb.copy()
     device = resolve_device(device)
-    inputs = build_inputs(pb, binary=model.binary, with_targets=False, atac=atac)
+    inputs = build_inputs(
+        pb, binary=model.binary, with_targets=False, atac=atac, motif_key=motif_key
+    )
     network = model.network.to(device).eval()
     window_size = model.window_size
     n_groups, n_peaks = pb[atac].shape
@@ -168,7 +173,7 @@ def predict(
     logger.info(f"Predicted {n_regions} regions and {n_genes} genes in {n_groups} groups.")
     store_result(
         pb,
-        "predict",
+        PREDICT_KEY,
         {"n_regions": n_regions, "n_genes": n_genes},
         {"batch_size": batch_size, **{k: model.params.get(k) for k in ("binary", "window_size")}},
     )

@@ -23,8 +23,8 @@ from ..._constants import (
     MOTIF_KEY,
     TARGET_LAYERS,
 )
-from ..._genomic import chromosome_sort_key, parse_peak_names
-from ..._utils import to_dense
+from ..._genomic import chromosome_sort_key, peak_coordinates
+from ..._utils import modality, to_dense
 
 #: Columns of a window index: group number, first region (in the group's arrays), length.
 WINDOW_COLUMNS = ("group", "start", "length")
@@ -105,27 +105,35 @@ class RegionInputs:
         return pd.Series([counts[c] for c in order], index=order, dtype=np.int64)
 
 
-def motif_feature_names(pb, *, atac: str = ATAC) -> list[str]:
-    """Return the input features of ``pb``: motif cluster names, then accessibility."""
-    scores = pb[atac].varm[MOTIF_KEY]
+def motif_feature_names(pb, *, atac: str = ATAC, motif_key: str = MOTIF_KEY) -> list[str]:
+    """Return the input features of ``pb``: motif cluster names, then accessibility.
+
+    Raises
+    ------
+    KeyError
+        If the modality or the motif scores are missing.
+    TypeError
+        If the motif scores are not a DataFrame.
+    """
+    varm = modality(pb, atac).varm
+    if motif_key not in varm:
+        raise KeyError(
+            f'pb["{atac}"].varm["{motif_key}"] is missing: run scget.pp.scan_motifs(pb, genome) '
+            "first (or pass the motif_key= it was written under)."
+        )
+    scores = varm[motif_key]
     if not isinstance(scores, pd.DataFrame):
         raise TypeError(
-            f'pb["{atac}"].varm["{MOTIF_KEY}"] must be a DataFrame with motif cluster names as '
+            f'pb["{atac}"].varm["{motif_key}"] must be a DataFrame with motif cluster names as '
             "columns, as written by scget.pp.scan_motifs."
         )
     return [str(c) for c in scores.columns] + [ACCESSIBILITY_FEATURE]
 
 
-def check_inputs(pb, *, with_targets: bool, atac: str = ATAC) -> None:
+def check_inputs(pb, *, with_targets: bool, atac: str = ATAC, motif_key: str = MOTIF_KEY) -> None:
     """Raise a clear ``KeyError`` when ``pb`` lacks what the model reads."""
-    if atac not in pb.mod:
-        raise KeyError(f"pb has no modality {atac!r}; modalities are {list(pb.mod)}.")
-    adata = pb[atac]
-    if MOTIF_KEY not in adata.varm:
-        raise KeyError(
-            f'pb["{atac}"].varm["{MOTIF_KEY}"] is missing: run scget.pp.scan_motifs(pb, genome) '
-            "first."
-        )
+    motif_feature_names(pb, atac=atac, motif_key=motif_key)
+    adata = pb.mod[atac]
     if COUNTS_LAYER not in adata.layers:
         raise KeyError(
             f'pb["{atac}"].layers["{COUNTS_LAYER}"] is missing: pb must come from '
@@ -146,6 +154,7 @@ def build_inputs(
     binary: bool = False,
     with_targets: bool = True,
     atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
 ) -> RegionInputs:
     """Collect the model inputs of ``pb``.
 
@@ -159,18 +168,20 @@ def build_inputs(
         Read ``target_plus``/``target_minus``.
     atac
         Name of the ATAC modality.
+    motif_key
+        ``[atac].varm`` key of the motif scores.
 
     Returns
     -------
     The shared motif array and one :class:`GroupRegions` per group.
     """
-    check_inputs(pb, with_targets=with_targets, atac=atac)
+    check_inputs(pb, with_targets=with_targets, atac=atac, motif_key=motif_key)
     adata = pb[atac]
-    feature_names = motif_feature_names(pb, atac=atac)
-    motifs = np.ascontiguousarray(adata.varm[MOTIF_KEY].to_numpy(dtype=np.float32))
+    feature_names = motif_feature_names(pb, atac=atac, motif_key=motif_key)
+    motifs = np.ascontiguousarray(adata.varm[motif_key].to_numpy(dtype=np.float32))
     if not np.isfinite(motifs).all():
-        raise ValueError(f'pb["{atac}"].varm["{MOTIF_KEY}"] holds NaN or infinite values.')
-    coords = _coordinates(adata)
+        raise ValueError(f'pb["{atac}"].varm["{motif_key}"] holds NaN or infinite values.')
+    coords = peak_coordinates(adata)
     chrom = coords["chrom"].to_numpy(dtype=str)
     start = coords["start"].to_numpy(dtype=np.int64)
     end = coords["end"].to_numpy(dtype=np.int64)
@@ -201,13 +212,6 @@ def build_inputs(
             )
         )
     return RegionInputs(motifs, chrom, start, end, feature_names, regions)
-
-
-def _coordinates(adata) -> pd.DataFrame:
-    """Peak coordinates from ``var`` columns, or parsed from the peak names."""
-    if {"chrom", "start", "end"}.issubset(adata.var.columns):
-        return adata.var[["chrom", "start", "end"]].astype({"chrom": str})
-    return parse_peak_names(adata.var_names)
 
 
 def _segments(chrom: np.ndarray) -> tuple[tuple[str, int, int], ...]:

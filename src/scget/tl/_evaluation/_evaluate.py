@@ -12,6 +12,8 @@ import pandas as pd
 from ..._constants import (
     ATAC,
     COUNTS_LAYER,
+    EVALUATION_KEY,
+    FINETUNE_KEY,
     GENE_PREDICTION_LAYER,
     MIN_ACCESSIBILITY,
     MOTIF_KEY,
@@ -20,9 +22,9 @@ from ..._constants import (
     UNS_KEY,
 )
 from ..._docs import inject_docs
-from ..._genomic import parse_peak_names
+from ..._genomic import peak_coordinates
 from ..._logging import logger
-from ..._utils import resolve_n_jobs, store_result, to_dense
+from ..._utils import modality, resolve_n_jobs, store_result, to_dense
 from .._core._genes import accessible_tss, tss_peak_matrix
 from .._core._split import SPLIT_KEYS
 from ._baselines import (
@@ -64,7 +66,7 @@ def evaluate(
     n_jobs: int | None = None,
     rna: str = RNA,
     atac: str = ATAC,
-    key_added: str = "evaluation",
+    key_added: str = EVALUATION_KEY,
 ) -> pd.DataFrame:
     """Score predicted against observed expression of held-out genes, beside the paper's baselines.
 
@@ -223,7 +225,7 @@ def resolve_split(pb, *, model=None, split: Mapping | None = None) -> dict[str, 
     if split is None and model is not None:
         split = getattr(model, "split", None)
     if split is None:
-        finetune = pb.uns.get(UNS_KEY, {}).get("finetune", {})
+        finetune = pb.uns.get(UNS_KEY, {}).get(FINETUNE_KEY, {})
         split = finetune.get("params", {}).get("split") if isinstance(finetune, Mapping) else None
     if split is None:
         raise ValueError(
@@ -248,7 +250,7 @@ def _as_str_list(value) -> list[str]:
 
 def _resolve_methods(pb, methods: Sequence[str] | None, *, layer: str, rna: str) -> list[str]:
     """Validate ``methods``; by default all, without GET if its layer is missing."""
-    _modality(pb, rna)
+    modality(pb, rna)
     has_get = layer in pb[rna].layers
     if methods is None:
         if not has_get:
@@ -267,12 +269,6 @@ def _resolve_methods(pb, methods: Sequence[str] | None, *, layer: str, rna: str)
             "or leave 'GET' out of methods."
         )
     return [m for m in METHODS if m in methods]
-
-
-def _modality(pb, name: str):
-    if name not in pb.mod:
-        raise KeyError(f"pb has no modality {name!r} (modalities: {list(pb.mod)}).")
-    return pb.mod[name]
 
 
 @dataclass
@@ -317,7 +313,7 @@ def evaluated_predictions(
 
     Parameters are those of :func:`evaluate`; ``split`` as returned by :func:`resolve_split`.
     """
-    rna_ad, atac_ad = _modality(pb, rna), _modality(pb, atac)
+    rna_ad, atac_ad = modality(pb, rna), modality(pb, atac)
     groups = pd.Index(rna_ad.obs_names.astype(str))
     atac_rows = pd.Index(atac_ad.obs_names.astype(str)).get_indexer(groups)
     if (atac_rows < 0).any() or atac_ad.n_obs != len(groups):
@@ -362,7 +358,9 @@ def evaluated_predictions(
     if "TSS accessibility" in methods:
         predictions["TSS accessibility"] = tss_accessibility(accessibility, tss)
     if "gene activity" in methods:
-        overlap = gene_peak_overlap(gene_var, _peak_table(atac_ad), upstream=gene_activity_upstream)
+        overlap = gene_peak_overlap(
+            gene_var, peak_coordinates(atac_ad), upstream=gene_activity_upstream
+        )
         counts = to_dense(atac_ad.layers[COUNTS_LAYER], np.float64)[atac_rows]
         predictions["gene activity"] = gene_activity(counts, overlap)
     if "mean training expression" in methods:
@@ -434,13 +432,6 @@ def _check_method_inputs(rna_ad, atac_ad, methods, feature_methods, *, rna: str,
             )
 
 
-def _peak_table(atac_ad) -> pd.DataFrame:
-    """``chrom``/``start``/``end`` of the peaks, from ``.var`` or parsed from the names."""
-    if {"chrom", "start", "end"} <= set(atac_ad.var.columns):
-        return atac_ad.var[["chrom", "start", "end"]]
-    return parse_peak_names(atac_ad.var_names)
-
-
 def _feature_predictions(
     atac_ad,
     atac_rows,
@@ -454,7 +445,7 @@ def _feature_predictions(
     **kwargs: Any,
 ) -> dict[str, np.ndarray]:
     """Run :func:`scget.tl._evaluation._baselines.feature_baselines` on the pseudobulk's arrays."""
-    peak_chrom = _peak_table(atac_ad)["chrom"].astype(str).to_numpy()
+    peak_chrom = peak_coordinates(atac_ad)["chrom"].to_numpy()
     train_chromosomes = split["train_chromosomes"] or sorted(
         set(peak_chrom) - set(split["valid_chromosomes"]) - set(split["test_chromosomes"])
     )

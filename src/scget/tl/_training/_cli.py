@@ -109,12 +109,13 @@ def run(args: argparse.Namespace) -> int:
 
     import scget
 
+    from ..._constants import PRETRAIN_KEY, WEIGHTS_FILE
     from ..._logging import logger
     from ..._utils import is_main_process
 
     options = resolve_options(args)
     out = Path(args.out)
-    if (out / "model.pt").exists() and not args.overwrite:
+    if (out / WEIGHTS_FILE).exists() and not args.overwrite:
         raise FileExistsError(f"{out} already holds a checkpoint; pass --overwrite.")
     distributed = _init_distributed()
     if not is_main_process():
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
             extra = {} if mask_ratio is None else {"mask_ratio": mask_ratio}
             pretrained = scget.tl.pretrain(pb, max_epochs=pretrain_epochs, **shared, **extra)
             if is_main_process():
-                pretrained.save(out / "pretrain", overwrite=args.overwrite)
+                pretrained.save(out / PRETRAIN_KEY, overwrite=args.overwrite)
         if finetune_only.get("lora"):
             finetune_only["merge"] = True
         model = scget.tl.finetune(pb, model=pretrained, **shared, **finetune_only)

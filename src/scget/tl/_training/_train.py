@@ -6,7 +6,16 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..._constants import ATAC, FINETUNE_STRIDE, MASK_RATIO, MAX_WINDOW_SPAN, WINDOW_SIZE
+from ..._constants import (
+    ATAC,
+    FINETUNE_KEY,
+    FINETUNE_STRIDE,
+    MASK_RATIO,
+    MAX_WINDOW_SPAN,
+    MOTIF_KEY,
+    PRETRAIN_KEY,
+    WINDOW_SIZE,
+)
 from ..._docs import inject_docs
 from ..._logging import logger
 from ..._utils import resolve_device, store_result
@@ -127,6 +136,7 @@ def _train(
     training: TrainingParams,
     device,
     atac: str,
+    motif_key: str,
     key_added: str,
     lora: Mapping[str, float] | None = None,
     merge: bool = False,
@@ -135,13 +145,15 @@ def _train(
     from ...nn import PRESETS, add_lora, merge_lora
 
     if model is not None:
-        model.check_features(pb, atac=atac)
+        model.check_features(pb, atac=atac, motif_key=motif_key)
     elif network_args["preset"] not in PRESETS:
         raise ValueError(
             f"Unknown preset {network_args['preset']!r}; choose one of {sorted(PRESETS)}."
         )
     device = resolve_device(device)
-    inputs = build_inputs(pb, binary=binary, with_targets=with_targets, atac=atac)
+    inputs = build_inputs(
+        pb, binary=binary, with_targets=with_targets, atac=atac, motif_key=motif_key
+    )
     split = make_split(inputs.regions_per_chromosome(), inputs.group_names, **split_args)
     train_set, valid_set = _datasets(
         inputs, split, window_size=window_size, stride=stride, max_span=max_span
@@ -201,7 +213,8 @@ def pretrain(
     device: str | None = "auto",
     seed: int = 0,
     atac: str = ATAC,
-    key_added: str = "pretrain",
+    motif_key: str = MOTIF_KEY,
+    key_added: str = PRETRAIN_KEY,
 ) -> GETModel:
     """Pretrain GET by reconstructing masked regions (no expression needed).
 
@@ -224,6 +237,7 @@ def pretrain(
     {device}
     {seed}
     {atac}
+    {motif_key}
     {key_added}
 
     Returns
@@ -255,7 +269,7 @@ def pretrain(
     )
     return _train(
         pb,
-        stage="pretrain",
+        stage=PRETRAIN_KEY,
         model=None,
         objective=objective,
         objective_params={"mask_ratio": mask_ratio},
@@ -273,6 +287,7 @@ def pretrain(
         training=training,
         device=device,
         atac=atac,
+        motif_key=motif_key,
         key_added=key_added,
     )
 
@@ -309,7 +324,8 @@ def finetune(
     device: str | None = "auto",
     seed: int = 0,
     atac: str = ATAC,
-    key_added: str = "finetune",
+    motif_key: str = MOTIF_KEY,
+    key_added: str = FINETUNE_KEY,
 ) -> GETModel:
     """Train GET to predict expression per region and strand.
 
@@ -356,6 +372,7 @@ def finetune(
     {device}
     {seed}
     {atac}
+    {motif_key}
     {key_added}
 
     Returns
@@ -397,7 +414,7 @@ def finetune(
     )
     return _train(
         pb,
-        stage="finetune",
+        stage=FINETUNE_KEY,
         model=model,
         objective=objective,
         objective_params={"loss": loss, "feature_dropout": feature_dropout},
@@ -415,6 +432,7 @@ def finetune(
         training=training,
         device=device,
         atac=atac,
+        motif_key=motif_key,
         key_added=key_added,
         lora={"rank": lora_rank, "alpha": lora_alpha} if lora else None,
         merge=merge,

@@ -18,10 +18,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..._constants import HISTORY_COLUMNS
 from ..._logging import logger, progress
-
-#: Columns of the training history.
-HISTORY_COLUMNS = ("epoch", "train_loss", "valid_loss", "lr")
 
 
 @dataclass
@@ -262,7 +260,7 @@ def fit(
 
     Returns
     -------
-    The history (one row per epoch: :data:`HISTORY_COLUMNS`) and the best epoch.
+    The history (one row per epoch: :data:`scget._constants.HISTORY_COLUMNS`) and the best epoch.
     """
     from torch.nn.parallel import DistributedDataParallel
     from torch.utils.data import DataLoader
