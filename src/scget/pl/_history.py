@@ -9,10 +9,10 @@ import pandas as pd
 
 from .._docs import inject_docs
 from .._logging import logger
-from ._plotter import PLOT_DOC, finish, new_axes
+from ._plotter import finish, new_axes
 
 
-@inject_docs(plot=PLOT_DOC)
+@inject_docs()
 def history(
     model_or_history,
     *,

@@ -4,17 +4,6 @@ from __future__ import annotations
 
 import os
 
-PLOT_DOC = """ax
-        Axes to draw on; a new figure is made when ``None``.
-    figsize
-        Size (inches) of a new figure.
-    dpi
-        Resolution of a new figure.
-    return_fig
-        Return the :class:`~matplotlib.figure.Figure` instead of ``None``.
-    save
-        Path to save the figure to (format from the extension)."""
-
 
 def new_axes(ax=None, figsize: tuple[float, float] = (4, 3), dpi: int = 100):
     """Return the figure and axes to draw on: ``ax`` and its figure, or a new pair."""

@@ -9,10 +9,10 @@ import numpy as np
 from .._constants import ATAC, EVALUATION_KEY, RNA, UNS_KEY
 from .._docs import inject_docs
 from .._logging import logger
-from ._plotter import PLOT_DOC, finish, new_axes
+from ._plotter import finish, new_axes
 
 
-@inject_docs(plot=PLOT_DOC)
+@inject_docs()
 def prediction(
     pb,
     *,

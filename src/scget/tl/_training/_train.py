@@ -24,53 +24,6 @@ from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
 from ._trainer import TrainingParams, fit
 
-_SHARED_DOCS = {
-    "split_args": (
-        "leave_out_chromosomes\n"
-        "        Test chromosomes: never trained on, never used for early stopping.\n"
-        "    leave_out_groups\n"
-        "        Test groups (pseudobulks): never trained on.\n"
-        "    valid_chromosomes\n"
-        "        Chromosomes for early stopping; by default the remaining chromosome whose\n"
-        "        share of the regions is closest to 12.5 % (logged)."
-    ),
-    "network_args": (
-        "preset\n"
-        '        Network size, a key of :data:`scget.nn.PRESETS` (``"tiny"``, ``"small"``,\n'
-        '        ``"base"`` = the published 85 M-parameter GET).\n'
-        "    dropout\n"
-        "        Overrides the preset's dropout (``None`` keeps it).\n"
-        "    network_kwargs\n"
-        '        Further :class:`scget.nn.GETConfig` overrides, e.g. ``{"n_layers": 2}``.'
-    ),
-    "window_args": (
-        "window_size\n"
-        "        Regions per window (200 in GET). Chromosomes with fewer accessible regions\n"
-        "        give one padded window.\n"
-        "    max_span\n"
-        "        Training windows spanning more base pairs are dropped."
-    ),
-    "optim_args": (
-        "max_epochs\n"
-        "        Maximum number of epochs.\n"
-        "    batch_size\n"
-        "        Windows per global batch (split between processes under torchrun).\n"
-        "    lr\n"
-        "        Peak learning rate (AdamW; linear warm-up, then cosine decay).\n"
-        "    weight_decay\n"
-        "        AdamW weight decay of the weight matrices.\n"
-        "    warmup_fraction\n"
-        "        Share of the steps used for warm-up.\n"
-        "    patience\n"
-        "        Epochs without a lower validation loss before stopping (the best weights are\n"
-        "        restored); ``None`` trains ``max_epochs``.\n"
-        "    grad_clip\n"
-        "        Maximum gradient norm (``None``: no clipping).\n"
-        "    num_workers\n"
-        "        DataLoader worker processes."
-    ),
-}
-
 
 def _network(model: GETModel | None, n_features: int, preset, dropout, network_kwargs, seed):
     """Return a copy of ``model``'s network, or a new seeded network from ``preset``."""
@@ -188,7 +141,7 @@ def _train(
     return result
 
 
-@inject_docs(**_SHARED_DOCS)
+@inject_docs()
 def pretrain(
     pb,
     *,
@@ -292,7 +245,7 @@ def pretrain(
     )
 
 
-@inject_docs(**_SHARED_DOCS)
+@inject_docs()
 def finetune(
     pb,
     *,
