@@ -73,24 +73,6 @@ window_size
     give one padded window.
 max_span
     Training windows spanning more base pairs are dropped.""",
-    "optim_args": """\
-max_epochs
-    Maximum number of epochs.
-batch_size
-    Windows per global batch (split between processes under torchrun).
-lr
-    Peak learning rate (AdamW; linear warm-up, then cosine decay).
-weight_decay
-    AdamW weight decay of the weight matrices.
-warmup_fraction
-    Share of the steps used for warm-up.
-patience
-    Epochs without a lower validation loss before stopping (the best weights are
-    restored); ``None`` trains ``max_epochs``.
-grad_clip
-    Maximum gradient norm (``None``: no clipping).
-num_workers
-    DataLoader worker processes.""",
     "plot": """\
 ax
     Axes to draw on; a new figure is made when ``None``.

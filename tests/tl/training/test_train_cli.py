@@ -10,6 +10,7 @@ import pytest
 import torch
 from _planted import planted_pb
 
+import scget
 from scget.cli import main
 from scget.tl import GETModel
 
@@ -74,3 +75,23 @@ def test_torchrun_matches_single_process_training(h5mu, tmp_path):
     )
     for name, value in one.network.state_dict().items():
         torch.testing.assert_close(two.network.state_dict()[name], value, rtol=1e-3, atol=1e-5)
+
+
+def test_training_options_have_one_record_for_functions_cli_and_docs():
+    import inspect
+    from dataclasses import fields
+
+    from scget.tl._training._cli import OPTIONS
+    from scget.tl._training._params import TrainingParams
+
+    for option in fields(TrainingParams):
+        for function in (scget.tl.pretrain, scget.tl.finetune):
+            parameter = inspect.signature(function).parameters[option.name]
+            assert parameter.default == option.default
+            assert f"Default: ``{option.default!r}``" in function.__doc__
+        assert OPTIONS[option.name][0] is type(option.default)
+        assert f"Default: {option.default}." in OPTIONS[option.name][1]
+    with pytest.raises(
+        TypeError, match=r"finetune\(\) got unexpected keyword argument\(s\) \['lr_max'\]"
+    ):
+        scget.tl.finetune(planted_pb(), lr_max=1.0)

@@ -11,9 +11,9 @@ from _planted import planted_pb
 
 from scget.tl._core._windows import WindowDataset, build_inputs, make_windows
 from scget.tl._training._losses import ExpressionObjective, MaskedObjective
+from scget.tl._training._params import TrainingParams
 from scget.tl._training._trainer import (
     GlobalBatchSampler,
-    TrainingParams,
     _schedule,
     backward_step,
     evaluate_loss,

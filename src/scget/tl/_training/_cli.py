@@ -22,40 +22,53 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-#: Option -> (type, help, used by). ``list`` options take several values; ``bool`` ones
-#: are flags. "both" options go to pretraining and fine-tuning.
+from ..._constants import FINETUNE_KEY, PRETRAIN_KEY, WEIGHTS_FILE
+from ._params import TrainingParams
+
+#: "Used by" of the options passed to both pretraining and fine-tuning.
+BOTH = "both"
+
+
+def _training_options() -> dict[str, tuple[Any, str, str]]:
+    """The optimisation settings, from their one record (:class:`TrainingParams`).
+
+    ``max_epochs`` bounds fine-tuning; pretraining has ``--pretrain-epochs``.
+    """
+    options = {}
+    for option in fields(TrainingParams):
+        used_by = FINETUNE_KEY if option.name == "max_epochs" else BOTH
+        help_text = f"{option.metadata['doc']} Default: {option.default}."
+        options[option.name] = (type(option.default), help_text.replace("``", ""), used_by)
+    return options
+
+
+#: Option -> (type, help, used by: BOTH, PRETRAIN_KEY or FINETUNE_KEY). ``list`` options
+#: take several values; ``bool`` ones are flags.
 OPTIONS: dict[str, tuple[Any, str, str]] = {
-    "preset": (str, "network size: tiny, small or base", "both"),
-    "dropout": (float, "dropout (overrides the preset's)", "both"),
-    "binary": (bool, "binary accessibility instead of the score", "both"),
-    "window_size": (int, "regions per window", "both"),
-    "leave_out_chromosomes": (list, "test chromosomes (never trained on)", "both"),
-    "leave_out_groups": (list, "test groups (never trained on)", "both"),
-    "valid_chromosomes": (list, "early-stopping chromosomes (default: picked, logged)", "both"),
-    "batch_size": (int, "windows per global batch", "both"),
-    "lr": (float, "peak learning rate", "both"),
-    "weight_decay": (float, "AdamW weight decay", "both"),
-    "warmup_fraction": (float, "share of steps in warm-up", "both"),
-    "patience": (int, "early-stopping patience (epochs)", "both"),
-    "grad_clip": (float, "maximum gradient norm", "both"),
-    "num_workers": (int, "DataLoader workers", "both"),
-    "device": (str, "auto, cpu, cuda, mps", "both"),
-    "seed": (int, "random seed", "both"),
-    "max_epochs": (int, "maximum fine-tuning epochs", "finetune"),
-    "stride": (int, "regions between fine-tuning windows", "finetune"),
-    "loss": (str, "fine-tuning loss: poisson or mse", "finetune"),
-    "feature_dropout": (float, "share of motif scores hidden per training step", "finetune"),
+    "preset": (str, "network size: tiny, small or base", BOTH),
+    "dropout": (float, "dropout (overrides the preset's)", BOTH),
+    "binary": (bool, "binary accessibility instead of the score", BOTH),
+    "window_size": (int, "regions per window", BOTH),
+    "leave_out_chromosomes": (list, "test chromosomes (never trained on)", BOTH),
+    "leave_out_groups": (list, "test groups (never trained on)", BOTH),
+    "valid_chromosomes": (list, "early-stopping chromosomes (default: picked, logged)", BOTH),
+    "device": (str, "auto, cpu, cuda, mps", BOTH),
+    "stride": (int, "regions between fine-tuning windows", FINETUNE_KEY),
+    "loss": (str, "fine-tuning loss: poisson or mse", FINETUNE_KEY),
+    "feature_dropout": (float, "share of motif scores hidden per training step", FINETUNE_KEY),
     "lora": (
         bool,
         "fine-tune LoRA adapters on the pretrained model (merged at the end)",
-        "finetune",
+        FINETUNE_KEY,
     ),
-    "lora_rank": (int, "LoRA rank", "finetune"),
-    "pretrain_epochs": (int, "pretrain (masked regions) for this many epochs first", "pretrain"),
-    "mask_ratio": (float, "pretraining mask ratio", "pretrain"),
+    "lora_rank": (int, "LoRA rank", FINETUNE_KEY),
+    "pretrain_epochs": (int, "pretrain (masked regions) for this many epochs first", PRETRAIN_KEY),
+    "mask_ratio": (float, "pretraining mask ratio", PRETRAIN_KEY),
+    **_training_options(),
 }
 
 
@@ -109,7 +122,6 @@ def run(args: argparse.Namespace) -> int:
 
     import scget
 
-    from ..._constants import PRETRAIN_KEY, WEIGHTS_FILE
     from ..._logging import logger
     from ..._utils import is_main_process
 
@@ -124,8 +136,8 @@ def run(args: argparse.Namespace) -> int:
         pb = mudata.read_h5mu(args.data)
         pretrain_epochs = options.pop("pretrain_epochs", 0) or 0
         mask_ratio = options.pop("mask_ratio", None)
-        shared = {k: v for k, v in options.items() if OPTIONS[k][2] == "both"}
-        finetune_only = {k: v for k, v in options.items() if OPTIONS[k][2] == "finetune"}
+        shared = {k: v for k, v in options.items() if OPTIONS[k][2] == BOTH}
+        finetune_only = {k: v for k, v in options.items() if OPTIONS[k][2] == FINETUNE_KEY}
         pretrained = None
         if pretrain_epochs > 0:
             extra = {} if mask_ratio is None else {"mask_ratio": mask_ratio}

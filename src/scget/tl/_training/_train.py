@@ -16,13 +16,13 @@ from ..._constants import (
     PRETRAIN_KEY,
     WINDOW_SIZE,
 )
-from ..._docs import inject_docs
 from ..._logging import logger
 from ..._utils import resolve_device, store_result
 from .._core._model import GETModel
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
-from ._trainer import TrainingParams, fit
+from ._params import TrainingParams, training_options
+from ._trainer import fit
 
 
 def _network(model: GETModel | None, n_features: int, preset, dropout, network_kwargs, seed):
@@ -80,13 +80,17 @@ def _train(
     objective,
     objective_params: dict,
     with_targets: bool,
-    binary: bool,
     stride: int,
-    split_args: dict,
-    network_args: dict,
+    training: TrainingParams,
+    leave_out_chromosomes: Sequence[str] | None,
+    leave_out_groups: Sequence[str] | None,
+    valid_chromosomes: Sequence[str] | None,
+    preset: str,
+    dropout: float | None,
+    network_kwargs: Mapping[str, Any] | None,
+    binary: bool,
     window_size: int,
     max_span: int,
-    training: TrainingParams,
     device,
     atac: str,
     motif_key: str,
@@ -94,24 +98,32 @@ def _train(
     lora: Mapping[str, float] | None = None,
     merge: bool = False,
 ) -> GETModel:
-    """Shared body of :func:`pretrain` and :func:`finetune`."""
+    """Shared body of :func:`pretrain` and :func:`finetune`.
+
+    The arguments named in :data:`_SHARED` are those of the public functions, passed on
+    unchanged.
+    """
     from ...nn import PRESETS, add_lora, merge_lora
 
     if model is not None:
         model.check_features(pb, atac=atac, motif_key=motif_key)
-    elif network_args["preset"] not in PRESETS:
-        raise ValueError(
-            f"Unknown preset {network_args['preset']!r}; choose one of {sorted(PRESETS)}."
-        )
+    elif preset not in PRESETS:
+        raise ValueError(f"Unknown preset {preset!r}; choose one of {sorted(PRESETS)}.")
     device = resolve_device(device)
     inputs = build_inputs(
         pb, binary=binary, with_targets=with_targets, atac=atac, motif_key=motif_key
     )
-    split = make_split(inputs.regions_per_chromosome(), inputs.group_names, **split_args)
+    split = make_split(
+        inputs.regions_per_chromosome(),
+        inputs.group_names,
+        leave_out_chromosomes=leave_out_chromosomes,
+        leave_out_groups=leave_out_groups,
+        valid_chromosomes=valid_chromosomes,
+    )
     train_set, valid_set = _datasets(
         inputs, split, window_size=window_size, stride=stride, max_span=max_span
     )
-    network = _network(model, inputs.n_features, seed=training.seed, **network_args)
+    network = _network(model, inputs.n_features, preset, dropout, network_kwargs, training.seed)
     if lora is not None:
         add_lora(network, rank=int(lora["rank"]), alpha=float(lora["alpha"]))
     history, best_epoch = fit(
@@ -123,7 +135,7 @@ def _train(
     params: dict[str, Any] = {
         "stage": stage,
         "pretrained": model is not None,
-        "preset": None if model is not None else network_args["preset"],
+        "preset": None if model is not None else preset,
         "binary": binary,
         "window_size": window_size,
         "stride": stride,
@@ -141,7 +153,30 @@ def _train(
     return result
 
 
-@inject_docs()
+#: The arguments of :func:`pretrain` and :func:`finetune` that :func:`_train` takes as they are.
+_SHARED = (
+    "leave_out_chromosomes",
+    "leave_out_groups",
+    "valid_chromosomes",
+    "preset",
+    "dropout",
+    "network_kwargs",
+    "binary",
+    "window_size",
+    "max_span",
+    "device",
+    "atac",
+    "motif_key",
+    "key_added",
+)
+
+
+def _shared(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`_SHARED` entries of a public function's ``locals()``."""
+    return {name: arguments[name] for name in _SHARED}
+
+
+@training_options
 def pretrain(
     pb,
     *,
@@ -155,19 +190,11 @@ def pretrain(
     binary: bool = False,
     window_size: int = WINDOW_SIZE,
     max_span: int = MAX_WINDOW_SPAN,
-    max_epochs: int = 50,
-    batch_size: int = 16,
-    lr: float = 1e-3,
-    weight_decay: float = 0.05,
-    warmup_fraction: float = 0.05,
-    patience: int | None = 10,
-    grad_clip: float | None = 1.0,
-    num_workers: int = 0,
     device: str | None = "auto",
-    seed: int = 0,
     atac: str = ATAC,
     motif_key: str = MOTIF_KEY,
     key_added: str = PRETRAIN_KEY,
+    **training: Any,
 ) -> GETModel:
     """Pretrain GET by reconstructing masked regions (no expression needed).
 
@@ -186,9 +213,8 @@ def pretrain(
     binary
         Binary accessibility (1 for every accessible region) instead of the score.
     {window_args}
-    {optim_args}
     {device}
-    {seed}
+    {training_options}
     {atac}
     {motif_key}
     {key_added}
@@ -208,18 +234,8 @@ def pretrain(
     """
     from ._losses import MaskedObjective
 
-    objective = MaskedObjective(mask_ratio, seed=seed)
-    training = TrainingParams(
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        warmup_fraction=warmup_fraction,
-        patience=patience,
-        grad_clip=grad_clip,
-        seed=seed,
-        num_workers=num_workers,
-    )
+    training = TrainingParams.from_options(pretrain.__name__, training)
+    objective = MaskedObjective(mask_ratio, seed=training.seed)
     return _train(
         pb,
         stage=PRETRAIN_KEY,
@@ -227,25 +243,13 @@ def pretrain(
         objective=objective,
         objective_params={"mask_ratio": mask_ratio},
         with_targets=False,
-        binary=binary,
         stride=window_size,
-        split_args={
-            "leave_out_chromosomes": leave_out_chromosomes,
-            "leave_out_groups": leave_out_groups,
-            "valid_chromosomes": valid_chromosomes,
-        },
-        network_args={"preset": preset, "dropout": dropout, "network_kwargs": network_kwargs},
-        window_size=window_size,
-        max_span=max_span,
         training=training,
-        device=device,
-        atac=atac,
-        motif_key=motif_key,
-        key_added=key_added,
+        **_shared(locals()),
     )
 
 
-@inject_docs()
+@training_options
 def finetune(
     pb,
     *,
@@ -266,19 +270,11 @@ def finetune(
     window_size: int = WINDOW_SIZE,
     stride: int = FINETUNE_STRIDE,
     max_span: int = MAX_WINDOW_SPAN,
-    max_epochs: int = 50,
-    batch_size: int = 16,
-    lr: float = 1e-3,
-    weight_decay: float = 0.05,
-    warmup_fraction: float = 0.05,
-    patience: int | None = 10,
-    grad_clip: float | None = 1.0,
-    num_workers: int = 0,
     device: str | None = "auto",
-    seed: int = 0,
     atac: str = ATAC,
     motif_key: str = MOTIF_KEY,
     key_added: str = FINETUNE_KEY,
+    **training: Any,
 ) -> GETModel:
     """Train GET to predict expression per region and strand.
 
@@ -321,9 +317,8 @@ def finetune(
     {window_args}
     stride
         Regions between the starts of training windows (100 in GET).
-    {optim_args}
     {device}
-    {seed}
+    {training_options}
     {atac}
     {motif_key}
     {key_added}
@@ -354,17 +349,7 @@ def finetune(
     if binary is None:
         binary = model.binary if model is not None else False
     objective = ExpressionObjective(loss, feature_dropout=feature_dropout)
-    training = TrainingParams(
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        warmup_fraction=warmup_fraction,
-        patience=patience,
-        grad_clip=grad_clip,
-        seed=seed,
-        num_workers=num_workers,
-    )
+    training = TrainingParams.from_options(finetune.__name__, training)
     return _train(
         pb,
         stage=FINETUNE_KEY,
@@ -372,21 +357,9 @@ def finetune(
         objective=objective,
         objective_params={"loss": loss, "feature_dropout": feature_dropout},
         with_targets=True,
-        binary=binary,
         stride=stride,
-        split_args={
-            "leave_out_chromosomes": leave_out_chromosomes,
-            "leave_out_groups": leave_out_groups,
-            "valid_chromosomes": valid_chromosomes,
-        },
-        network_args={"preset": preset, "dropout": dropout, "network_kwargs": network_kwargs},
-        window_size=window_size,
-        max_span=max_span,
         training=training,
-        device=device,
-        atac=atac,
-        motif_key=motif_key,
-        key_added=key_added,
+        **_shared(locals()),
         lora={"rank": lora_rank, "alpha": lora_alpha} if lora else None,
         merge=merge,
     )

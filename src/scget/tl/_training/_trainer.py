@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,60 +19,7 @@ import torch
 
 from ..._constants import HISTORY_COLUMNS
 from ..._logging import logger, progress
-
-
-@dataclass
-class TrainingParams:
-    """Optimisation settings shared by pretraining and fine-tuning.
-
-    Attributes
-    ----------
-    max_epochs
-        Upper bound on the number of epochs.
-    batch_size
-        Windows per (global) batch; split between the processes of a distributed run.
-    lr
-        Peak learning rate of AdamW.
-    weight_decay
-        AdamW weight decay (on weight matrices only; biases and norms are not decayed).
-    warmup_fraction
-        Share of all steps spent in the linear warm-up before the cosine decay.
-    min_lr_ratio
-        Final learning rate as a fraction of ``lr``.
-    patience
-        Epochs without a lower validation loss before stopping; ``None`` never stops early.
-    grad_clip
-        Maximum gradient norm; ``None`` disables clipping.
-    seed
-        Seed of the initial weights (where created), shuffling, dropout and masks.
-    num_workers
-        DataLoader worker processes.
-    """
-
-    max_epochs: int = 50
-    batch_size: int = 16
-    lr: float = 1e-3
-    weight_decay: float = 0.05
-    warmup_fraction: float = 0.05
-    min_lr_ratio: float = 0.01
-    patience: int | None = 10
-    grad_clip: float | None = 1.0
-    seed: int = 0
-    num_workers: int = 0
-
-    def __post_init__(self) -> None:
-        if self.max_epochs < 1 or self.batch_size < 1:
-            raise ValueError("max_epochs and batch_size must be positive integers.")
-        if self.lr <= 0 or self.weight_decay < 0:
-            raise ValueError("lr must be positive and weight_decay non-negative.")
-        if not 0 <= self.warmup_fraction < 1:
-            raise ValueError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}.")
-        if self.patience is not None and self.patience < 1:
-            raise ValueError(f"patience must be a positive integer or None, got {self.patience}.")
-
-    def to_dict(self) -> dict:
-        """Return the settings as a JSON-ready dict."""
-        return asdict(self)
+from ._params import TrainingParams
 
 
 def distributed_info() -> tuple[bool, int, int]:
