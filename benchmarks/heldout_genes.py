@@ -42,7 +42,11 @@ from scget import _demo
 from scget._utils import to_dense
 from scget.tl._core._genes import accessible_tss, tss_peak_matrix
 from scget.tl._evaluation._baselines import tss_accessibility
-from scget.tl._evaluation._evaluate import evaluated_predictions, resolve_split
+from scget.tl._evaluation._evaluate import (
+    EvaluationParams,
+    evaluated_predictions,
+    resolve_split,
+)
 
 
 def promoter_features(pb) -> dict[str, np.ndarray]:
@@ -95,7 +99,7 @@ def promoter_probability(pb, inputs: dict, train_groups, test_chromosomes) -> np
 def gene_level_scores(pb, model) -> pd.DataFrame:
     """Pearson r per group of the gene-level promoter models on the evaluated genes."""
     split = resolve_split(pb, model=model)
-    evaluated = evaluated_predictions(pb, split=split, methods=["GET"])
+    evaluated = evaluated_predictions(pb, EvaluationParams(split=split, methods=["GET"]))
     inputs = promoter_features(pb)
     observed = evaluated.observed
     chrom = pb["rna"].var["chrom"].astype(str).to_numpy()
@@ -155,7 +159,7 @@ def main() -> None:
         )
     pb.uns["simulation"] = truth.uns["simulation"]
 
-    table = pb.uns["scget"]["evaluation"]["result"]
+    table = scget.get.evaluation(pb)
     wanted = ["GET", "TSS accessibility", "linear regression"]
     scores = pd.concat(
         [

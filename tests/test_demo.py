@@ -5,6 +5,7 @@ from __future__ import annotations
 import mudata
 import pytest
 
+import scget
 from scget.cli import main
 
 
@@ -16,5 +17,5 @@ def test_tiny_demo_writes_its_outputs(tmp_path):
         assert f"| {method}" in report
     pb = mudata.read_h5mu(tmp_path / "pseudobulk.h5mu")
     assert "get_pred" in pb["rna"].layers
-    assert set(pb.uns["scget"]["evaluation"]["result"]["method"]) >= {"GET", "random forest"}
+    assert set(scget.get.result(pb, "evaluation")["method"]) >= {"GET", "random forest"}
     assert (tmp_path / "model" / "config.json").is_file()

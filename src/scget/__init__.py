@@ -15,10 +15,10 @@ from ._settings import settings
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("pp", "tl", "pl", "datasets", "motifs", "genome", "nn")
+_SUBMODULES = ("pp", "tl", "get", "pl", "datasets", "motifs", "genome", "nn")
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import datasets, genome, motifs, nn, pl, pp, tl
+    from . import datasets, genome, get, motifs, nn, pl, pp, tl
 
 
 def __getattr__(name: str):
@@ -31,4 +31,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_SUBMODULES])
 
 
-__all__ = ["__version__", "datasets", "genome", "motifs", "nn", "pl", "pp", "settings", "tl"]
+__all__ = ["__version__", "datasets", "genome", "get", "motifs", "nn", "pl", "pp", "settings", "tl"]

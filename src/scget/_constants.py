@@ -68,3 +68,12 @@ EVALUATION_KEY = "evaluation"
 WEIGHTS_FILE = "model.pt"
 #: The network's configuration, the features, split, history and parameters (JSON).
 CONFIG_FILE = "config.json"
+
+# --- layers of an evaluation ----------------------------------------------------------
+#: Name (in :func:`evaluation_layer`) of the mask of the genes an evaluation scored.
+EVALUATED_GENES = "evaluated"
+
+
+def evaluation_layer(key: str, name: str) -> str:
+    """``["rna"].layers`` key of evaluation ``key``'s method ``name`` (or EVALUATED_GENES)."""
+    return f"{key}:{name}"

@@ -1,15 +1,12 @@
-"""Small helpers shared across namespaces: devices, workers, the ``.uns`` store, checks."""
+"""Small helpers shared across namespaces: devices, workers, modalities, checks."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._constants import UNS_KEY
 from ._settings import settings
 
 
@@ -44,36 +41,6 @@ def resolve_device(device: str | None = None):
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available; use 'auto'.")
     return resolved
-
-
-def store_result(container, key: str, value: Any, params: Mapping[str, Any] | None = None) -> None:
-    """Write ``value`` to ``container.uns["scget"][key]``, replacing any earlier result.
-
-    ``params`` are stored beside it under ``[key]["params"]`` when given, so that a
-    rerun overwrites both rather than appending.
-    """
-    store = container.uns.setdefault(UNS_KEY, {})
-    if params is None:
-        store[key] = value
-    else:
-        store[key] = {"result": value, "params": _h5_safe(dict(params))}
-
-
-def _h5_safe(params: dict[str, Any]) -> dict[str, Any]:
-    """Make parameter values storable in HDF5 (no ``None``, no tuples of mixed types)."""
-    safe = {}
-    for name, value in params.items():
-        if value is None:
-            safe[name] = "None"
-        elif isinstance(value, Mapping):
-            safe[name] = _h5_safe(dict(value))
-        elif isinstance(value, list | tuple):
-            safe[name] = [str(v) if not isinstance(v, int | float) else v for v in value]
-        elif isinstance(value, os.PathLike):
-            safe[name] = os.fspath(value)
-        else:
-            safe[name] = value
-    return safe
 
 
 def modality(mdata, name: str):

@@ -22,7 +22,7 @@ def test_prediction_scatter_matches_the_evaluation_table(pb, group, method, tmp_
         pb, group=group, method=method, return_fig=True, save=tmp_path / "p.png"
     )
     ax = fig.axes[0]
-    table = pb.uns["scget"]["evaluation"]["result"]
+    table = scget.get.result(pb, "evaluation")
     row = table[(table["group"] == group) & (table["method"] == method)].iloc[0]
     points = ax.collections[0].get_offsets()
     assert len(points) == row["n_genes"]
@@ -34,7 +34,7 @@ def test_prediction_scatter_matches_the_evaluation_table(pb, group, method, tmp_
 def test_prediction_pools_groups_with_one_colour_each(pb):
     fig, ax = plt.subplots()
     assert scget.pl.prediction(pb, ax=ax) is None
-    table = pb.uns["scget"]["evaluation"]["result"]
+    table = scget.get.result(pb, "evaluation")
     get = table[table["method"] == "GET"]
     assert len(ax.collections) == len(get)
     assert sum(len(c.get_offsets()) for c in ax.collections) == get["n_genes"].sum()
@@ -61,7 +61,7 @@ def test_prediction_after_h5mu_round_trip(pb, tmp_path):
     pb.write_h5mu(tmp_path / "pb.h5mu")
     back = md.read_h5mu(tmp_path / "pb.h5mu")
     fig = scget.pl.prediction(back, group="D", method="TSS accessibility", return_fig=True)
-    table = pb.uns["scget"]["evaluation"]["result"]
+    table = scget.get.result(pb, "evaluation")
     row = table[(table["group"] == "D") & (table["method"] == "TSS accessibility")].iloc[0]
     assert f"r = {row['pearson']:.3f}" in fig.axes[0].get_title()
     plt.close(fig)

@@ -115,7 +115,7 @@ def test_targets_equal_hand_computation(gtf, scget_log):
 
     assert "Renamed 2 annotation chromosome(s)" in scget_log.text  # 1, 2 -> chr1, chr2
     assert "1 gene name(s) belong to several loci" in scget_log.text  # G3 on chr1 and chrY
-    summary = pb.uns["scget"]["tss"]["result"]
+    summary = scget.get.result(pb, "tss")
     assert summary["n_genes_annotated"] == 4
     assert summary["n_annotation_genes_not_in_rna"] == 1  # GX
     assert summary["n_genes_with_several_loci"] == 1
@@ -174,7 +174,7 @@ def test_rerun_overwrites_and_round_trip(gtf, tmp_path):
     np.testing.assert_array_equal(
         back["atac"].layers["target_minus"], pb["atac"].layers["target_minus"]
     )
-    assert back.uns["scget"]["tss"]["params"]["extend"] == 300
+    assert scget.get.params(back, "tss")["extend"] == 300
 
 
 def test_copy_leaves_input_untouched(gtf):

@@ -76,7 +76,7 @@ def test_values_equal_hand_computation(sparse):
     assert pb["atac"].var["chrom"].tolist() == ["chr1", "chr1", "chr2"]
     assert pb["atac"].var["start"].tolist() == [100, 300, 50]
     assert pb["atac"].var["end"].tolist() == [200, 400, 90]
-    table = pb.uns["scget"]["pseudobulk"]["result"]
+    table = scget.get.result(pb, "pseudobulk")
     assert table.loc["z", "kept"] == np.False_ and table.loc["z", "n_cells"] == 1
 
 
@@ -152,9 +152,8 @@ def test_round_trip(tmp_path):
         np.testing.assert_array_equal(back[mod].X, pb[mod].X)
         np.testing.assert_array_equal(back[mod].layers["counts"], pb[mod].layers["counts"])
         pd.testing.assert_frame_equal(back[mod].var, pb[mod].var)
-    stored = back.uns["scget"]["pseudobulk"]
-    assert list(stored["params"]["groupby"]) == ["cell_type", "sample"]
-    assert stored["result"]["kept"].all()
+    assert scget.get.params(back, "pseudobulk")["groupby"] == ["cell_type", "sample"]
+    assert scget.get.result(back, "pseudobulk")["kept"].all()
 
 
 def test_large_sums_stay_exact():

@@ -58,7 +58,7 @@ def test_per_cell_counts_equal_hand_counts(tmp_path, compress):
     np.testing.assert_array_equal(counts.X.toarray(), INSERTIONS)
     overlaps = scget.pp.recount_peaks(atac_cells(), path, count="fragments")
     np.testing.assert_array_equal(overlaps.X.toarray(), OVERLAPPING_FRAGMENTS)
-    summary = counts.uns["scget"]["recount_peaks"]["result"]
+    summary = scget.get.result(counts, "recount_peaks")
     assert summary["n_fragments_read"] == 7 and summary["n_fragments_of_cells"] == 6
 
 
@@ -86,7 +86,7 @@ def test_union_with_reference_peaks(tmp_path):
     resized = scget.pp.recount_peaks(atac_cells(), path, reference=["chr1:150-155"], width=20)
     assert list(resized.var_names) == ["chr1:150-155", "chr1:340-360", "chr2:15-35"]
     np.testing.assert_array_equal(resized.X.toarray(), [[1, 0, 0], [1, 1, 0], [0, 0, 1]])
-    assert resized.uns["scget"]["recount_peaks"]["result"]["n_replaced"] == 1
+    assert scget.get.result(resized, "recount_peaks")["n_replaced"] == 1
 
 
 def test_rerun_and_round_trip(tmp_path):

@@ -120,10 +120,10 @@ def test_mudata_written_and_round_trip(genome, motifs, tmp_path):
     scores = mdata["atac"].varm["motif_scores"]
     assert list(scores.index) == list(mdata["atac"].var_names)
     np.testing.assert_allclose(scores.to_numpy(), [[8 / 9, 0], [0, 1], [1, 0], [0, 0]], rtol=1e-6)
-    stored = mdata.uns["scget"]["motifs"]
-    assert stored["params"]["pvalue"] == 1e-4
-    np.testing.assert_allclose(stored["result"].loc["X", "max_score"], 9 * MATCH, rtol=1e-6)
-    assert stored["result"].loc["X", "motifs"] == "m1;m2"
+    assert scget.get.params(mdata, "motifs")["pvalue"] == 1e-4
+    clusters = scget.get.result(mdata, "motifs")
+    np.testing.assert_allclose(clusters.loc["X", "max_score"], 9 * MATCH, rtol=1e-6)
+    assert clusters.loc["X", "motifs"] == "m1;m2"
     scget.pp.scan_motifs(mdata, genome, motifs=motifs, n_jobs=1, normalize=False)
     assert list(mdata["atac"].varm) == ["motif_scores"]
     mdata.write_h5mu(tmp_path / "pb.h5mu")
@@ -131,7 +131,7 @@ def test_mudata_written_and_round_trip(genome, motifs, tmp_path):
     pd.testing.assert_frame_equal(
         back["atac"].varm["motif_scores"], mdata["atac"].varm["motif_scores"]
     )
-    assert not back.uns["scget"]["motifs"]["params"]["normalize"]
+    assert not scget.get.params(back, "motifs")["normalize"]
 
 
 def test_input_forms_agree(genome, motifs):

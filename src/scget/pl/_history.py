@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 
-from .._docs import inject_docs
+from .._constants import FINETUNE_KEY
 from .._logging import logger
-from ._plotter import finish, new_axes
+from ._plotter import plot_function
 
 
-@inject_docs()
-def history(
-    model_or_history,
-    *,
-    log: bool = True,
-    ax=None,
-    figsize: tuple[float, float] = (4, 3),
-    dpi: int = 100,
-    return_fig: bool = False,
-    save: str | os.PathLike | None = None,
-):
+@plot_function(figsize=(4, 3))
+def history(data, *, key: str = FINETUNE_KEY, log: bool = True, ax=None) -> None:
     """Plot training and validation loss per epoch, marking the best validation epoch.
 
     Parameters
     ----------
-    model_or_history
-        A :class:`scget.tl.GETModel` (its ``history``) or a DataFrame with the columns
-        ``epoch``, ``train_loss`` and, when validated, ``valid_loss``.
+    data
+        A pseudobulk :class:`~mudata.MuData` trained on (its history is read with
+        :func:`scget.get.history`), a :class:`scget.tl.GETModel` (its ``history``) or a
+        DataFrame with the columns ``epoch``, ``train_loss`` and, when validated,
+        ``valid_loss``.
+    key
+        The training's ``key_added``, when ``data`` is a MuData.
     log
         Logarithmic loss axis; falls back to linear (with a log message) when a loss is
         not positive (the Poisson loss can be negative).
@@ -37,18 +30,27 @@ def history(
 
     Returns
     -------
-    The figure when ``return_fig``, else ``None``.
+    {plot_returns}
 
     Raises
     ------
     ValueError
         If the history is empty or lacks ``epoch``/``train_loss``.
+    KeyError
+        If a MuData holds no training under ``key``.
     """
-    table = getattr(model_or_history, "history", model_or_history)
+    from .. import get
+
+    if isinstance(data, pd.DataFrame):
+        table = data
+    elif hasattr(data, "uns"):
+        table = get.history(data, key=key)
+    else:
+        table = getattr(data, "history", None)
     if not isinstance(table, pd.DataFrame):
         raise ValueError(
-            "model_or_history must be a GETModel or a DataFrame of the training history, "
-            f"got {type(model_or_history).__name__}."
+            "data must be a MuData, a GETModel or a DataFrame of the training history, "
+            f"got {type(data).__name__}."
         )
     missing = {"epoch", "train_loss"} - set(table.columns)
     if missing or table.empty:
@@ -56,7 +58,6 @@ def history(
             f"The history needs rows and the columns epoch and train_loss (missing: "
             f"{sorted(missing)}, rows: {len(table)})."
         )
-    fig, ax = new_axes(ax, figsize, dpi)
     curves = [("train_loss", "train")]
     if "valid_loss" in table.columns and table["valid_loss"].notna().any():
         curves.append(("valid_loss", "valid"))
@@ -80,4 +81,3 @@ def history(
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.legend(frameon=False)
-    return finish(fig, return_fig=return_fig, save=save)

@@ -1,8 +1,80 @@
-"""Figure handling shared by the plots: ``ax``, ``figsize``, ``dpi``, ``return_fig``, ``save``."""
+"""The figure handling every plot shares: ``ax``, ``figsize``, ``dpi``, ``return_fig``, ``save``.
+
+A plot is written as a drawing function that takes its data first, then ``ax`` and its
+own keyword options, and draws on ``ax``; :func:`plot_function` turns it into the public
+plot: it makes the figure (or uses ``ax``), saves and returns it, and gives the public
+signature and docstring the shared options.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
+from collections.abc import Callable
+from typing import Any
+
+from .._docs import fill_docs
+
+
+def plot_function(*, figsize: tuple[float, float]) -> Callable[[Callable], Callable]:
+    """Decorator making a public plot from a drawing function.
+
+    The drawing function's docstring holds ``{plot}`` among its parameters and
+    ``{plot_returns}`` under Returns; its ``ax`` parameter receives the axes to draw on.
+
+    Parameters
+    ----------
+    figsize
+        Default size (inches) of a new figure.
+
+    Returns
+    -------
+    The decorator.
+    """
+
+    def decorator(draw: Callable) -> Callable:
+        @functools.wraps(draw)
+        def plot(
+            *args: Any,
+            ax=None,
+            figsize: tuple[float, float] = figsize,
+            dpi: int = 100,
+            return_fig: bool = False,
+            save: str | os.PathLike | None = None,
+            **kwargs: Any,
+        ):
+            fig, axes = new_axes(ax, figsize, dpi)
+            try:
+                draw(*args, ax=axes, **kwargs)
+            except Exception:
+                if ax is None:
+                    _close(fig)
+                raise
+            return finish(fig, return_fig=return_fig, save=save)
+
+        signature = inspect.signature(draw)
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        kept = [p for name, p in signature.parameters.items() if name != "ax"]
+        shared = [
+            inspect.Parameter("ax", keyword, default=None, annotation="Axes | None"),
+            inspect.Parameter(
+                "figsize", keyword, default=figsize, annotation="tuple[float, float]"
+            ),
+            inspect.Parameter("dpi", keyword, default=100, annotation="int"),
+            inspect.Parameter("return_fig", keyword, default=False, annotation="bool"),
+            inspect.Parameter("save", keyword, default=None, annotation="str | PathLike | None"),
+        ]
+        plot.__signature__ = signature.replace(
+            parameters=kept + shared, return_annotation="Figure | None"
+        )
+        plot.__doc__ = fill_docs(draw.__doc__ or "", plot_returns=_RETURNS)
+        return plot
+
+    return decorator
+
+
+_RETURNS = "The :class:`~matplotlib.figure.Figure` when ``return_fig``, else ``None``."
 
 
 def new_axes(ax=None, figsize: tuple[float, float] = (4, 3), dpi: int = 100):
@@ -24,3 +96,9 @@ def finish(fig, *, return_fig: bool = False, save: str | os.PathLike | None = No
     if save is not None:
         fig.savefig(save, bbox_inches="tight")
     return fig if return_fig else None
+
+
+def _close(fig) -> None:
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

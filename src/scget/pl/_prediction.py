@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from .._constants import ATAC, EVALUATION_KEY, RNA, UNS_KEY
-from .._docs import inject_docs
-from .._logging import logger
-from ._plotter import finish, new_axes
+from .._constants import EVALUATION_KEY
+from ._plotter import plot_function
 
 
-@inject_docs()
+@plot_function(figsize=(4, 4))
 def prediction(
     pb,
     *,
@@ -21,39 +17,30 @@ def prediction(
     key: str = EVALUATION_KEY,
     s: float = 8,
     alpha: float = 0.6,
-    rna: str = RNA,
-    atac: str = ATAC,
     ax=None,
-    figsize: tuple[float, float] = (4, 4),
-    dpi: int = 100,
-    return_fig: bool = False,
-    save: str | os.PathLike | None = None,
-):
+) -> None:
     """Scatter observed against predicted expression of the genes :func:`scget.tl.evaluate` scored.
 
-    The genes and predictions are those of the stored evaluation (its split and
-    parameters in ``pb.uns["scget"][key]["params"]``); baselines are recomputed with them
-    (the trained ones take seconds to minutes). The title gives Pearson's r of the points shown.
+    The genes and predictions are those the evaluation stored (read with
+    :func:`scget.get.evaluated_genes`); nothing is recomputed. The title gives Pearson's
+    r: the evaluation's for one group, that of the pooled points otherwise.
 
     Parameters
     ----------
     {mdata_pb}
     group
-        Group to show; ``None`` pools every evaluated group, coloured by group (r is then
-        computed over the pooled points).
+        Group to show; ``None`` pools every evaluated group, coloured by group.
     method
         A method of the evaluation, e.g. ``"GET"`` or ``"TSS accessibility"``.
     key
-        ``pb.uns["scget"]`` key of the evaluation.
+        The evaluation's ``key_added``.
     s, alpha
         Marker size and opacity.
-    {rna}
-    {atac}
     {plot}
 
     Returns
     -------
-    The figure when ``return_fig``, else ``None``.
+    {plot_returns}
 
     Raises
     ------
@@ -62,37 +49,22 @@ def prediction(
     ValueError
         If ``method`` or ``group`` was not evaluated.
     """
-    from ..tl._evaluation._evaluate import regression_metrics, stored_predictions
+    from .. import get
 
-    stored = pb.uns.get(UNS_KEY, {}).get(key)
-    if not stored or "params" not in stored:
-        raise KeyError(f"pb.uns['{UNS_KEY}'][{key!r}] not found; run scget.tl.evaluate(pb) first.")
-    params = stored["params"]
-    evaluated_methods = [str(m) for m in np.atleast_1d(params["methods"])]
-    if method not in evaluated_methods:
-        raise ValueError(f"method {method!r} was not evaluated; evaluated: {evaluated_methods}.")
-    table = stored["result"]
-    groups = list(dict.fromkeys(table.loc[table["method"] == method, "group"].astype(str)))
-    if group is not None and group not in groups:
-        raise ValueError(f"group {group!r} has no {method!r} evaluation; groups: {groups}.")
-    if method != "GET":
-        logger.info(f"Recomputing the {method!r} predictions of the evaluation.")
-    # GET's missing predictions shape the evaluated genes: recompute it beside ``method``
-    methods = [m for m in evaluated_methods if m in (method, "GET")]
-    evaluated = stored_predictions(pb, params, methods, rna=rna, atac=atac)
-    fig, ax = new_axes(ax, figsize, dpi)
-    shown = [group] if group is not None else groups
-    observed, predicted = [], []
+    points = get.evaluated_genes(pb, method=method, group=group, key=key)
+    shown = list(dict.fromkeys(points["group"]))
     for name in shown:
-        row = evaluated.groups.get_loc(name)
-        genes = evaluated.evaluated[row]
-        observed.append(evaluated.observed[row, genes])
-        predicted.append(evaluated.predictions[method][row, genes])
-        ax.scatter(predicted[-1], observed[-1], s=s, alpha=alpha, label=name, linewidths=0)
-    observed, predicted = np.concatenate(observed), np.concatenate(predicted)
-    pearson = regression_metrics(observed, predicted)[0]
-    where = group if group is not None else f"{len(shown)} groups pooled"
-    ax.set_title(f"{method}, {where}\nr = {pearson:.3f}, n = {len(observed)}")
+        part = points[points["group"] == name]
+        ax.scatter(part["predicted"], part["observed"], s=s, alpha=alpha, label=name, linewidths=0)
+    if group is not None:
+        table = get.evaluation(pb, key=key)
+        pearson = table.loc[(table["group"] == group) & (table["method"] == method), "pearson"]
+        pearson = float(pearson.iloc[0])
+        where = group
+    else:
+        pearson = float(np.corrcoef(points["observed"], points["predicted"])[0, 1])
+        where = f"{len(shown)} groups pooled"
+    ax.set_title(f"{method}, {where}\nr = {pearson:.3f}, n = {len(points)}")
     ax.set_xlabel(f"predicted ({method})")
     ax.set_ylabel("observed log10(TPM + 1)")
     if group is None and len(shown) > 1:
@@ -103,4 +75,3 @@ def prediction(
             loc="center left",
             bbox_to_anchor=(1, 0.5),
         )
-    return finish(fig, return_fig=return_fig, save=save)

@@ -22,7 +22,8 @@ from .._constants import (
 from .._docs import inject_docs
 from .._genomic import parse_peak_names
 from .._logging import logger
-from .._utils import modality, store_result, to_dense
+from .._storage import write_result
+from .._utils import modality, to_dense
 from ._intervals import overlap_pairs
 
 _STRANDS = ("+", "-")
@@ -155,7 +156,7 @@ def annotate_tss(
     }
     params = {"extend": extend, "min_accessibility": min_accessibility, "gene_key": gene_key}
     params["annotation"] = gtf if not isinstance(gtf, pd.DataFrame) else "DataFrame"
-    store_result(pb, TSS_KEY, summary, params)
+    write_result(pb, TSS_KEY, summary, params)
     logger.info(
         f"{summary['n_genes_with_tss_peak']} of {len(genes)} genes have a TSS in one of "
         f"{summary['n_peaks_with_tss']} peaks (extension {extend} bp)."

@@ -11,7 +11,8 @@ from .._constants import ATAC, COUNTS_LAYER, PSEUDOBULK_KEY, RNA
 from .._docs import inject_docs
 from .._genomic import parse_peak_names
 from .._logging import logger
-from .._utils import modality, store_result
+from .._storage import write_result
+from .._utils import modality
 from ._aggregate import DEFAULT_CHUNK_SIZE, sum_by_group
 from ._groups import as_columns, assign_groups, find_labels
 from ._normalize import accessibility_score, compact_counts, log_tpm
@@ -167,7 +168,7 @@ def pseudobulk(
         "min_fragments": min_fragments,
         "min_counts": min_counts,
     }
-    store_result(pb, PSEUDOBULK_KEY, summary, params)
+    write_result(pb, PSEUDOBULK_KEY, summary, params)
     logger.info(
         f"{len(obs)} pseudobulk(s) of {int(obs['n_cells'].sum())} cells, "
         f"{rna_data.n_vars} genes and {atac_data.n_vars} peaks."

@@ -15,7 +15,8 @@ from .._constants import ATAC, COUNTS_LAYER, RECOUNT_KEY
 from .._docs import inject_docs
 from .._genomic import chromosome_sort_key, format_peak_names, parse_peak_names
 from .._logging import logger, progress
-from .._utils import modality, store_result
+from .._storage import write_result
+from .._utils import modality
 from ._fragments import DEFAULT_FRAGMENT_CHUNK, check_fragments_file, iter_fragments
 from ._groups import as_columns, assign_groups, find_labels
 from ._intervals import overlap_pairs
@@ -137,7 +138,7 @@ def recount_peaks(
         counts, obs = counts[~empty], obs[~empty]
         result = ad.AnnData(X=accessibility_score(counts), obs=obs, var=peaks)
         result.layers[COUNTS_LAYER] = compact_counts(counts)
-    store_result(result, RECOUNT_KEY, summary, params)
+    write_result(result, RECOUNT_KEY, summary, params)
     return result
 
 

@@ -14,7 +14,8 @@ from .._constants import ATAC, MOTIF_KEY, MOTIF_PVALUE, MOTIFS_KEY
 from .._docs import inject_docs
 from .._genomic import format_peak_names, parse_peak_names, peak_coordinates
 from .._logging import logger
-from .._utils import modality, store_result
+from .._storage import write_result
+from .._utils import modality
 
 _SEQUENCE = re.compile(r"^[ACGTNacgtn]+$")
 
@@ -153,7 +154,7 @@ def scan_motifs(
         "n_clusters": len(collection.clusters),
         "genome": str(genome.path),
     }
-    store_result(target, MOTIFS_KEY, clusters, params)
+    write_result(target, MOTIFS_KEY, clusters, params)
     return target if copy else None
 
 

@@ -29,7 +29,7 @@ def test_predict_writes_region_and_gene_layers(pb, trained):
                 assert genes[g, gene] == pytest.approx(atac.layers[layer][g, peak])
             else:
                 assert np.isnan(genes[g, gene])
-    assert pb.uns["scget"]["predict"]["result"]["n_regions"] == int((~closed).sum())
+    assert scget.get.result(pb, "predict")["n_regions"] == int((~closed).sum())
 
 
 def test_tss_regions_are_predicted_with_their_own_centred_window(pb, trained):

@@ -7,7 +7,8 @@ import pytest
 from _evaluation_pb import CHROMS, GENES_PER_CHROM, GROUPS, make_evaluation_pb
 
 import scget
-from scget.tl._evaluation._evaluate import METHODS, evaluated_predictions, regression_metrics
+from scget._storage import write_result
+from scget.tl._evaluation._evaluate import METHODS, regression_metrics
 
 FAST = dict(mlp_epochs=1)
 CHR3 = {"test_chromosomes": ["chr3"], "leave_out_groups": []}
@@ -45,12 +46,11 @@ def _expected_genes(group, test_chroms, left_out):
 )
 def test_evaluated_genes_are_held_out_with_accessible_promoters(test_chroms, left_out):
     pb = make_evaluation_pb()
-    split = scget.tl._evaluation._evaluate.resolve_split(
-        pb, split={"test_chromosomes": test_chroms, "leave_out_groups": left_out}
-    )
-    result = evaluated_predictions(pb, split=split, methods=["GET", "TSS accessibility"])
-    for row, group in enumerate(GROUPS):
-        genes = set(result.genes[result.evaluated[row]])
+    split = {"test_chromosomes": test_chroms, "leave_out_groups": left_out}
+    scget.tl.evaluate(pb, split=split, methods=["GET", "TSS accessibility"])
+    points = scget.get.evaluated_genes(pb, method="TSS accessibility")
+    for group in GROUPS:
+        genes = set(points.loc[points["group"] == group, "gene"])
         expected = _expected_genes(group, test_chroms, left_out)
         if not test_chroms and group not in left_out:
             expected = set()
@@ -66,9 +66,8 @@ def test_table_columns_methods_and_same_genes(pb_evaluated):
     assert table.groupby("group").size().eq(len(METHODS)).all()
     get = table[table["method"] == "GET"].set_index("group")
     assert (get["pearson"] > 0.99).all()
-    stored = pb.uns["scget"]["evaluation"]
-    pd.testing.assert_frame_equal(stored["result"], table)
-    assert list(stored["params"]["split"]["test_chromosomes"]) == ["chr3"]
+    pd.testing.assert_frame_equal(scget.get.evaluation(pb), table)
+    assert scget.get.params(pb, "evaluation")["split"]["test_chromosomes"] == ["chr3"]
 
 
 def test_get_metrics_match_a_direct_computation(pb_evaluated):
@@ -124,22 +123,26 @@ def test_rerun_overwrites_and_round_trips(tmp_path):
     pb = make_evaluation_pb()
     scget.tl.evaluate(pb, split=CHR3, methods=["GET", "TSS accessibility"])
     table = scget.tl.evaluate(pb, split=CHR3, methods=["GET"], seed=3)
-    stored = pb.uns["scget"]["evaluation"]
-    assert set(stored) == {"result", "params"}
-    pd.testing.assert_frame_equal(stored["result"], table)
-    assert stored["params"]["seed"] == 3
+    pd.testing.assert_frame_equal(scget.get.evaluation(pb), table)
+    assert scget.get.params(pb, "evaluation")["seed"] == 3
+    # the first run's TSS accessibility layer is stale: removed, nothing appended
+    assert [k for k in pb["rna"].layers if k.startswith("evaluation:")] == [
+        "evaluation:GET",
+        "evaluation:evaluated",
+    ]
     path = tmp_path / "pb.h5mu"
     pb.write_h5mu(path)
-    back = md.read_h5mu(path).uns["scget"]["evaluation"]
-    pd.testing.assert_frame_equal(back["result"], table)
-    assert list(back["params"]["methods"]) == ["GET"]
-    assert list(back["params"]["split"]["test_chromosomes"]) == ["chr3"]
+    back = md.read_h5mu(path)
+    pd.testing.assert_frame_equal(scget.get.evaluation(back), table)
+    assert scget.get.params(back, "evaluation") == scget.get.params(pb, "evaluation")
+    assert scget.get.params(back, "evaluation")["methods"] == ["GET"]
+    pd.testing.assert_frame_equal(scget.get.evaluated_genes(back), scget.get.evaluated_genes(pb))
 
 
 def test_split_sources_model_and_finetune_params():
     pb = make_evaluation_pb()
     by_model = scget.tl.evaluate(pb, model=SimpleNamespace(split=CHR3), methods=["GET"])
-    pb.uns["scget"] = {"finetune": {"params": {"split": {**CHR3, "valid_chromosomes": "None"}}}}
+    write_result(pb, "finetune", None, {"split": {**CHR3, "valid_chromosomes": None}})
     by_params = scget.tl.evaluate(pb, methods=["GET"])
     pd.testing.assert_frame_equal(by_model, by_params)
 

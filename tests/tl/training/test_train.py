@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import mudata as md
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from _planted import planted_pb, tiny_kwargs
@@ -42,13 +43,14 @@ def test_test_data_is_never_trained_or_validated_on(pb, seen, tmp_path):
     assert {g for _, g in seen["train"] | seen["valid"]} == {"A", "C", "D"}
     assert valid not in split["train_chromosomes"]
 
-    stored = pb.uns["scget"]["finetune"]
-    assert stored["params"]["split"] == split
-    assert list(stored["result"]["valid_loss"]) == list(model.history["valid_loss"])
+    assert scget.get.params(pb, "finetune")["split"] == split
+    pd.testing.assert_frame_equal(scget.get.history(pb), model.history)
     pb.write_h5mu(tmp_path / "pb.h5mu")
-    back = md.read_h5mu(tmp_path / "pb.h5mu").uns["scget"]["finetune"]
-    assert list(back["params"]["split"]["test_chromosomes"]) == ["chr4"]
-    assert back["params"]["loss"] == "poisson"
+    back = md.read_h5mu(tmp_path / "pb.h5mu")
+    params = scget.get.params(back, "finetune")
+    assert params["split"] == split
+    assert params["loss"] == "poisson" and params["preset"] == "tiny" and params["lora"] is None
+    assert params["training"] == scget.get.params(pb, "finetune")["training"]
 
 
 def test_training_is_reproducible_with_a_seed(pb):

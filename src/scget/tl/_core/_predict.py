@@ -15,7 +15,8 @@ from ..._constants import (
 )
 from ..._docs import inject_docs
 from ..._logging import logger, progress
-from ..._utils import modality, resolve_device, store_result, to_dense
+from ..._storage import write_result
+from ..._utils import modality, resolve_device, to_dense
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel
 from ._windows import (
@@ -171,10 +172,13 @@ def predict(
     n_regions = int(np.isfinite(plus).sum())
     n_genes = int(np.isfinite(genes).any(axis=0).sum())
     logger.info(f"Predicted {n_regions} regions and {n_genes} genes in {n_groups} groups.")
-    store_result(
+    params = {k: model.params.get(k) for k in ("binary", "window_size")}
+    write_result(
         pb,
         PREDICT_KEY,
         {"n_regions": n_regions, "n_genes": n_genes},
-        {"batch_size": batch_size, **{k: model.params.get(k) for k in ("binary", "window_size")}},
+        {"batch_size": batch_size, **params, "rna": rna, "atac": atac, "motif_key": motif_key},
+        slots=[(atac, "layers", name) for name in PREDICTION_LAYERS]
+        + [(rna, "layers", GENE_PREDICTION_LAYER)],
     )
     return pb if copy else None

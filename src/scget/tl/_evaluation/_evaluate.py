@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ import pandas as pd
 from ..._constants import (
     ATAC,
     COUNTS_LAYER,
+    EVALUATED_GENES,
     EVALUATION_KEY,
     FINETUNE_KEY,
     GENE_PREDICTION_LAYER,
@@ -20,11 +21,13 @@ from ..._constants import (
     RNA,
     TARGET_LAYERS,
     UNS_KEY,
+    evaluation_layer,
 )
 from ..._docs import inject_docs
 from ..._genomic import peak_coordinates
 from ..._logging import logger
-from ..._utils import modality, resolve_n_jobs, store_result, to_dense
+from ..._storage import read_params, write_result
+from ..._utils import modality, resolve_n_jobs, to_dense
 from .._core._genes import accessible_tss, tss_peak_matrix
 from .._core._split import SPLIT_KEYS
 from ._baselines import (
@@ -66,6 +69,7 @@ def evaluate(
     n_jobs: int | None = None,
     rna: str = RNA,
     atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
     key_added: str = EVALUATION_KEY,
 ) -> pd.DataFrame:
     """Score predicted against observed expression of held-out genes, beside the paper's baselines.
@@ -132,13 +136,21 @@ def evaluate(
     {n_jobs}
     {rna}
     {atac}
+    {motif_key}
     {key_added}
 
     Returns
     -------
     The table (columns ``group``, ``method``, ``pearson``, ``spearman``, ``r2``,
-    ``n_genes``), also written to ``pb.uns["scget"][key_added]["result"]`` with the
-    parameters (the split included) in ``pb.uns["scget"][key_added]["params"]``.
+    ``n_genes``). Written, replacing an earlier evaluation under ``key_added`` (read
+    them with :func:`scget.get.evaluation` and :func:`scget.get.evaluated_genes`):
+
+    - ``pb.uns["scget"][key_added]``: the table (``["result"]``) and the parameters,
+      the split included (``["params"]``);
+    - ``pb["rna"].layers[f"{key_added}:{method}"]``: float64 groups x genes, each scored
+      method's predictions;
+    - ``pb["rna"].layers[f"{key_added}:evaluated"]``: bool groups x genes, the genes each
+      group is scored on.
 
     Raises
     ------
@@ -150,55 +162,46 @@ def evaluate(
     """
     split = resolve_split(pb, model=model, split=split)
     methods = _resolve_methods(pb, methods, layer=layer, rna=rna)
-    params = {
-        "split": split,
-        "methods": list(methods),
-        "layer": layer,
-        "min_accessibility": min_accessibility,
-        "gene_activity_upstream": gene_activity_upstream,
-        "max_train_rows": max_train_rows,
-        "mlp_epochs": mlp_epochs,
-        "seed": seed,
-    }
-    evaluated = evaluated_predictions(
-        pb,
+    params = EvaluationParams(
         split=split,
-        methods=methods,
+        methods=list(methods),
         layer=layer,
         min_accessibility=min_accessibility,
         gene_activity_upstream=gene_activity_upstream,
         max_train_rows=max_train_rows,
         mlp_epochs=mlp_epochs,
         seed=seed,
-        n_jobs=n_jobs,
         rna=rna,
         atac=atac,
+        motif_key=motif_key,
     )
+    evaluated = evaluated_predictions(pb, params, n_jobs=n_jobs)
     table = _score(evaluated)
-    store_result(pb, key_added, table, params)
+    layers = {evaluation_layer(key_added, m): v for m, v in evaluated.predictions.items()}
+    layers[evaluation_layer(key_added, EVALUATED_GENES)] = evaluated.evaluated
+    for name, values in layers.items():
+        pb[rna].layers[name] = values
+    write_result(
+        pb, key_added, table, asdict(params), slots=[(rna, "layers", name) for name in layers]
+    )
     return table
 
 
-def stored_predictions(
-    pb, params: Mapping[str, Any], methods: Sequence[str], *, rna: str = RNA, atac: str = ATAC
-) -> EvaluatedPredictions:
-    """Recompute the predictions of ``methods`` with stored :func:`evaluate` parameters.
+@dataclass
+class EvaluationParams:
+    """The settings of one evaluation, as :func:`evaluate` stores them (see there)."""
 
-    ``params`` is ``pb.uns["scget"][key]["params"]``, possibly read back from h5mu.
-    """
-    return evaluated_predictions(
-        pb,
-        split=resolve_split(pb, split=params["split"]),
-        methods=methods,
-        layer=str(params["layer"]),
-        min_accessibility=float(params["min_accessibility"]),
-        gene_activity_upstream=int(params["gene_activity_upstream"]),
-        max_train_rows=int(params["max_train_rows"]),
-        mlp_epochs=int(params["mlp_epochs"]),
-        seed=int(params["seed"]),
-        rna=rna,
-        atac=atac,
-    )
+    split: dict[str, list[str]]
+    methods: list[str]
+    layer: str = GENE_PREDICTION_LAYER
+    min_accessibility: float = MIN_ACCESSIBILITY
+    gene_activity_upstream: int = GENE_ACTIVITY_UPSTREAM
+    max_train_rows: int = 20_000
+    mlp_epochs: int = 10
+    seed: int = 0
+    rna: str = RNA
+    atac: str = ATAC
+    motif_key: str = MOTIF_KEY
 
 
 def resolve_split(pb, *, model=None, split: Mapping | None = None) -> dict[str, list[str]]:
@@ -224,9 +227,8 @@ def resolve_split(pb, *, model=None, split: Mapping | None = None) -> dict[str, 
     """
     if split is None and model is not None:
         split = getattr(model, "split", None)
-    if split is None:
-        finetune = pb.uns.get(UNS_KEY, {}).get(FINETUNE_KEY, {})
-        split = finetune.get("params", {}).get("split") if isinstance(finetune, Mapping) else None
+    if split is None and FINETUNE_KEY in pb.uns.get(UNS_KEY, {}):
+        split = read_params(pb, FINETUNE_KEY).get("split")
     if split is None:
         raise ValueError(
             "No split to evaluate: pass split={'test_chromosomes': [...], "
@@ -240,8 +242,8 @@ def resolve_split(pb, *, model=None, split: Mapping | None = None) -> dict[str, 
 
 
 def _as_str_list(value) -> list[str]:
-    """Return a list of strings from a list, array, single string or stored ``"None"``."""
-    if value is None or (isinstance(value, str) and value in ("", "None")):
+    """Return a list of strings from a list, array, single string or ``None``."""
+    if value is None or (isinstance(value, str) and not value):
         return []
     if isinstance(value, str):
         return [value]
@@ -295,24 +297,24 @@ class EvaluatedPredictions:
 
 
 def evaluated_predictions(
-    pb,
-    *,
-    split: dict[str, list[str]],
-    methods: Sequence[str],
-    layer: str = GENE_PREDICTION_LAYER,
-    min_accessibility: float = MIN_ACCESSIBILITY,
-    gene_activity_upstream: int = GENE_ACTIVITY_UPSTREAM,
-    max_train_rows: int = 20_000,
-    mlp_epochs: int = 10,
-    seed: int = 0,
-    n_jobs: int | None = None,
-    rna: str = RNA,
-    atac: str = ATAC,
+    pb, params: EvaluationParams, *, n_jobs: int | None = None
 ) -> EvaluatedPredictions:
     """Compute the evaluated genes and every method's predictions (see :func:`evaluate`).
 
-    Parameters are those of :func:`evaluate`; ``split`` as returned by :func:`resolve_split`.
+    Parameters
+    ----------
+    pb
+        Pseudobulk MuData.
+    params
+        The settings; ``split`` as returned by :func:`resolve_split`.
+    n_jobs
+        Workers of the random forest.
+
+    Returns
+    -------
+    Observed values, evaluated genes and predictions.
     """
+    split, methods, rna, atac = params.split, params.methods, params.rna, params.atac
     rna_ad, atac_ad = modality(pb, rna), modality(pb, atac)
     groups = pd.Index(rna_ad.obs_names.astype(str))
     atac_rows = pd.Index(atac_ad.obs_names.astype(str)).get_indexer(groups)
@@ -331,7 +333,9 @@ def evaluated_predictions(
         if column not in gene_var.columns:
             raise KeyError(f"pb[{rna!r}].var has no {column!r}; run scget.pp.annotate_tss first.")
     feature_methods = [m for m in methods if m in FEATURE_METHODS]
-    _check_method_inputs(rna_ad, atac_ad, methods, feature_methods, rna=rna, atac=atac)
+    _check_method_inputs(
+        rna_ad, atac_ad, methods, feature_methods, rna=rna, atac=atac, motif_key=params.motif_key
+    )
 
     test = split["test_chromosomes"]
     left_out = groups.isin(split["leave_out_groups"])
@@ -348,18 +352,18 @@ def evaluated_predictions(
     accessibility = to_dense(atac_ad.X, np.float64)[atac_rows]
     tss = tss_peak_matrix(gene_var, atac_ad.var_names)
     evaluated = np.where(left_out[:, None] & (not test), True, on_test[None, :])
-    evaluated &= accessible_tss(accessibility, tss, min_accessibility=min_accessibility)
+    evaluated &= accessible_tss(accessibility, tss, min_accessibility=params.min_accessibility)
     evaluated &= np.isfinite(observed)
 
     train_groups = ~left_out
     predictions: dict[str, np.ndarray] = {}
     if "GET" in methods:
-        predictions["GET"] = to_dense(rna_ad.layers[layer], np.float64)
+        predictions["GET"] = to_dense(rna_ad.layers[params.layer], np.float64)
     if "TSS accessibility" in methods:
         predictions["TSS accessibility"] = tss_accessibility(accessibility, tss)
     if "gene activity" in methods:
         overlap = gene_peak_overlap(
-            gene_var, peak_coordinates(atac_ad), upstream=gene_activity_upstream
+            gene_var, peak_coordinates(atac_ad), upstream=params.gene_activity_upstream
         )
         counts = to_dense(atac_ad.layers[COUNTS_LAYER], np.float64)[atac_rows]
         predictions["gene activity"] = gene_activity(counts, overlap)
@@ -374,18 +378,19 @@ def evaluated_predictions(
         predictions.update(
             _feature_predictions(
                 atac_ad,
-                atac_rows,
-                accessibility,
-                evaluated,
-                tss,
-                gene_var,
-                split,
-                train_groups,
-                feature_methods,
-                min_accessibility=min_accessibility,
-                max_train_rows=max_train_rows,
-                mlp_epochs=mlp_epochs,
-                seed=seed,
+                atac_rows=atac_rows,
+                accessibility=accessibility,
+                evaluated=evaluated,
+                tss=tss,
+                gene_var=gene_var,
+                split=split,
+                train_groups=train_groups,
+                methods=feature_methods,
+                motif_key=params.motif_key,
+                min_accessibility=params.min_accessibility,
+                max_train_rows=params.max_train_rows,
+                mlp_epochs=params.mlp_epochs,
+                seed=params.seed,
                 n_jobs=resolve_n_jobs(n_jobs),
             )
         )
@@ -399,7 +404,9 @@ def evaluated_predictions(
     )
 
 
-def _check_method_inputs(rna_ad, atac_ad, methods, feature_methods, *, rna: str, atac: str):
+def _check_method_inputs(
+    rna_ad, atac_ad, methods, feature_methods, *, rna: str, atac: str, motif_key: str
+):
     """Raise ``KeyError`` naming the first missing input of a requested method."""
     needs = []
     if "gene activity" in methods:
@@ -417,7 +424,7 @@ def _check_method_inputs(rna_ad, atac_ad, methods, feature_methods, *, rna: str,
         ]
     if feature_methods:
         needs += [
-            (f"pb[{atac!r}].varm[{MOTIF_KEY!r}]", MOTIF_KEY in atac_ad.varm, feature_methods[0]),
+            (f"pb[{atac!r}].varm[{motif_key!r}]", motif_key in atac_ad.varm, feature_methods[0]),
             (
                 f"pb[{atac!r}].layers[{TARGET_LAYERS}]",
                 all(t in atac_ad.layers for t in TARGET_LAYERS),
@@ -434,14 +441,16 @@ def _check_method_inputs(rna_ad, atac_ad, methods, feature_methods, *, rna: str,
 
 def _feature_predictions(
     atac_ad,
-    atac_rows,
-    accessibility,
-    evaluated,
+    *,
+    atac_rows: np.ndarray,
+    accessibility: np.ndarray,
+    evaluated: np.ndarray,
     tss,
-    gene_var,
-    split,
-    train_groups,
-    methods,
+    gene_var: pd.DataFrame,
+    split: Mapping[str, list[str]],
+    train_groups: np.ndarray,
+    methods: Sequence[str],
+    motif_key: str,
     **kwargs: Any,
 ) -> dict[str, np.ndarray]:
     """Run :func:`scget.tl._evaluation._baselines.feature_baselines` on the pseudobulk's arrays."""
@@ -455,7 +464,7 @@ def _feature_predictions(
         regions = accessibility > 0
     open_peaks = accessibility >= kwargs["min_accessibility"]
     predict_peaks = (np.asarray(tss.T @ evaluated.T.astype(np.float32)).T > 0) & open_peaks
-    motifs = atac_ad.varm[MOTIF_KEY]
+    motifs = atac_ad.varm[motif_key]
     return feature_baselines(
         methods,
         motif_scores=np.asarray(motifs, dtype=np.float32),

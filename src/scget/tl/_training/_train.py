@@ -17,7 +17,8 @@ from ..._constants import (
     WINDOW_SIZE,
 )
 from ..._logging import logger
-from ..._utils import resolve_device, store_result
+from ..._storage import write_result
+from ..._utils import resolve_device
 from .._core._model import GETModel
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
@@ -149,7 +150,7 @@ def _train(
     result = GETModel(
         network, feature_names=inputs.feature_names, split=split, history=history, params=params
     )
-    store_result(pb, key_added, history, {**params, "split": result.split})
+    write_result(pb, key_added, history, {**params, "split": result.split})
     return result
 
 

@@ -1,0 +1,222 @@
+"""Readers of the results that :mod:`scget.pp` and :mod:`scget.tl` store."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._constants import (
+    ATAC,
+    EVALUATED_GENES,
+    EVALUATION_KEY,
+    FINETUNE_KEY,
+    GENE_PREDICTION_LAYER,
+    PREDICT_KEY,
+    PREDICTION_LAYERS,
+    RNA,
+    evaluation_layer,
+)
+from .._storage import read_params, read_result, read_slots
+from .._utils import modality, to_dense
+
+
+def params(data, key: str) -> dict[str, Any]:
+    """Return the parameters of a stored result, as they were given.
+
+    Parameters
+    ----------
+    data
+        The :class:`~mudata.MuData` (or :class:`~anndata.AnnData`) written into.
+    key
+        The result's key in ``.uns["scget"]`` (a function's ``key_added``).
+
+    Returns
+    -------
+    A new dict; ``None``, lists and nested mappings read back as written, also after
+    ``write_h5mu``/``read_h5mu``.
+
+    Raises
+    ------
+    KeyError
+        If nothing is stored under ``key``.
+    """
+    return read_params(data, key)
+
+
+def result(data, key: str) -> Any:
+    """Return a stored result (e.g. the summary table of :func:`scget.pp.pseudobulk`).
+
+    Parameters
+    ----------
+    data
+        The :class:`~mudata.MuData` (or :class:`~anndata.AnnData`) written into.
+    key
+        The result's key in ``.uns["scget"]``.
+
+    Returns
+    -------
+    The stored object (a copy when it is a DataFrame).
+
+    Raises
+    ------
+    KeyError
+        If nothing is stored under ``key``.
+    """
+    value = read_result(data, key)
+    return value.copy() if isinstance(value, pd.DataFrame) else value
+
+
+def history(pb, *, key: str = FINETUNE_KEY) -> pd.DataFrame:
+    """Return the training history that :func:`scget.tl.finetune` (or ``pretrain``) stored.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` trained on.
+    key
+        The training's ``key_added`` (``"pretrain"`` for pretraining).
+
+    Returns
+    -------
+    One row per epoch: ``epoch``, ``train_loss``, ``valid_loss``, ``lr``.
+
+    Raises
+    ------
+    KeyError
+        If no training is stored under ``key``.
+    """
+    return read_result(pb, key, writer="scget.tl.finetune").copy()
+
+
+def predictions(
+    pb, *, level: Literal["gene", "plus", "minus"] = "gene", key: str = PREDICT_KEY
+) -> pd.DataFrame:
+    """Return the predictions of :func:`scget.tl.predict` as a groups x genes (or peaks) table.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` predicted on.
+    level
+        ``"gene"``: predicted log10(TPM + 1) per group and gene (``["rna"]`` layer);
+        ``"plus"``/``"minus"``: per group and peak, for that strand (``["atac"]`` layers).
+    key
+        ``.uns["scget"]`` key of the prediction record.
+
+    Returns
+    -------
+    DataFrame indexed by group, with genes (or peaks) as columns; NaN where nothing
+    was predicted.
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.predict` has not run.
+    ValueError
+        If ``level`` is unknown.
+    """
+    levels = {"gene": GENE_PREDICTION_LAYER, "plus": PREDICTION_LAYERS[0]}
+    levels["minus"] = PREDICTION_LAYERS[1]
+    if level not in levels:
+        raise ValueError(f"level must be one of {list(levels)}, got {level!r}.")
+    stored = read_params(pb, key, writer="scget.tl.predict")
+    adata = modality(pb, stored.get("rna", RNA) if level == "gene" else stored.get("atac", ATAC))
+    return pd.DataFrame(
+        to_dense(adata.layers[levels[level]]),
+        index=adata.obs_names.copy(),
+        columns=adata.var_names.copy(),
+    )
+
+
+def evaluation(pb, *, key: str = EVALUATION_KEY) -> pd.DataFrame:
+    """Return the metrics table of :func:`scget.tl.evaluate`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` evaluated on.
+    key
+        The evaluation's ``key_added``.
+
+    Returns
+    -------
+    One row per group and method: ``group``, ``method``, ``pearson``, ``spearman``,
+    ``r2``, ``n_genes``.
+
+    Raises
+    ------
+    KeyError
+        If no evaluation is stored under ``key``.
+    """
+    return read_result(pb, key, writer="scget.tl.evaluate").copy()
+
+
+def evaluated_genes(
+    pb, *, method: str = "GET", group: str | None = None, key: str = EVALUATION_KEY
+) -> pd.DataFrame:
+    """Return the observed and predicted expression of the genes an evaluation scored.
+
+    These are the points behind each row of :func:`evaluation`: a group's genes, as
+    :func:`scget.tl.evaluate` chose them, with the method's prediction stored then.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` evaluated on.
+    method
+        A method of the evaluation, e.g. ``"GET"`` or ``"TSS accessibility"``.
+    group
+        Only this group; ``None`` gives every group the method scored.
+    key
+        The evaluation's ``key_added``.
+
+    Returns
+    -------
+    Long table with columns ``group``, ``gene``, ``observed`` and ``predicted``, groups in
+    the order of :func:`evaluation`.
+
+    Raises
+    ------
+    KeyError
+        If no evaluation is stored under ``key``.
+    ValueError
+        If ``method`` was not evaluated or scored no group ``group``.
+    """
+    stored = read_params(pb, key, writer="scget.tl.evaluate")
+    table = evaluation(pb, key=key)
+    if method not in stored["methods"]:
+        raise ValueError(f"method {method!r} was not evaluated; evaluated: {stored['methods']}.")
+    groups = list(dict.fromkeys(table.loc[table["method"] == method, "group"].astype(str)))
+    if group is not None and group not in groups:
+        raise ValueError(f"group {group!r} has no {method!r} evaluation; groups: {groups}.")
+    layers = {name for _, _, name in read_slots(pb, key)}
+    rna = modality(pb, stored["rna"])
+    mask = rna.layers[_layer(key, EVALUATED_GENES, layers)]
+    predicted = to_dense(rna.layers[_layer(key, method, layers)], np.float64)
+    observed = to_dense(rna.X, np.float64)
+    rows = pd.Index(rna.obs_names.astype(str))
+    parts = []
+    for name in [group] if group is not None else groups:
+        row = rows.get_loc(name)
+        genes = np.asarray(mask[row], dtype=bool)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "group": name,
+                    "gene": rna.var_names[genes].astype(str),
+                    "observed": observed[row, genes],
+                    "predicted": predicted[row, genes],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _layer(key: str, name: str, stored: set[str]) -> str:
+    """The evaluation layer of ``name``, checked against those the record lists."""
+    layer = evaluation_layer(key, name)
+    if layer not in stored:
+        raise KeyError(f"Evaluation {key!r} stored no layer {layer!r}; rerun scget.tl.evaluate.")
+    return layer
