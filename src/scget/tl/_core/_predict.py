@@ -17,15 +17,10 @@ from ..._docs import inject_docs
 from ..._logging import logger, progress
 from ..._storage import write_result
 from ..._utils import modality, resolve_device, to_dense
+from ._engine import forward, on_device
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel
-from ._windows import (
-    GroupRegions,
-    WindowDataset,
-    build_inputs,
-    centred_windows,
-    window_starts,
-)
+from ._windows import GroupRegions, build_inputs, centred_windows, window_starts
 
 
 def _tss_peaks(pb, *, rna: str, atac: str):
@@ -116,9 +111,6 @@ def predict(
     KeyError
         If an input is missing.
     """
-    import torch
-    from torch.utils.data import DataLoader
-
     model.check_features(pb, atac=atac, motif_key=motif_key)
     modality(pb, rna)
     if "strand" not in pb[rna].var.columns:
@@ -132,33 +124,30 @@ def predict(
     inputs = build_inputs(
         pb, binary=model.binary, with_targets=False, atac=atac, motif_key=motif_key
     )
-    network = model.network.to(device).eval()
     window_size = model.window_size
     n_groups, n_peaks = pb[atac].shape
     plus = np.full((n_groups, n_peaks), np.nan, dtype=np.float32)
     minus = np.full((n_groups, n_peaks), np.nan, dtype=np.float32)
-    for number, group in enumerate(progress(inputs.groups, desc="predict", unit="group")):
-        if len(group.peaks) == 0:
-            continue
-        starts, lengths = _region_windows(group, is_tss, window_size)
-        windows, which = np.unique(np.column_stack([starts, lengths]), axis=0, return_inverse=True)
-        which = which.ravel()
-        index = np.column_stack([np.full(len(windows), number), windows])
-        loader = DataLoader(WindowDataset(inputs, index, window_size), batch_size=batch_size)
-        outputs = []
-        with torch.no_grad():
-            for batch in loader:
-                with torch.autocast(
-                    device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"
-                ):
-                    out = network(
-                        batch["x"].to(device), padding_mask=batch["padding_mask"].to(device)
-                    )
-                outputs.append(out.expression.float().cpu().numpy())
-        predicted = np.concatenate(outputs)[which, np.arange(len(group.peaks)) - starts]
-        plus[number, group.peaks] = predicted[:, 0]
-        minus[number, group.peaks] = predicted[:, 1]
-    network.to("cpu")
+    with on_device(model.network, device) as network:
+        for number, group in enumerate(progress(inputs.groups, desc="predict", unit="group")):
+            if len(group.peaks) == 0:
+                continue
+            starts, lengths = _region_windows(group, is_tss, window_size)
+            windows, which = np.unique(
+                np.column_stack([starts, lengths]), axis=0, return_inverse=True
+            )
+            index = np.column_stack([np.full(len(windows), number), windows])
+            outputs = forward(
+                network,
+                inputs,
+                index,
+                window_size=window_size,
+                batch_size=batch_size,
+                device=device,
+            )
+            predicted = outputs[which.ravel(), np.arange(len(group.peaks)) - starts]
+            plus[number, group.peaks] = predicted[:, 0]
+            minus[number, group.peaks] = predicted[:, 1]
     genes = peaks_to_genes(
         plus,
         minus,
