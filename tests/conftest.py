@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,9 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     import scget
 
     monkeypatch.setattr(scget.settings, "_cachedir", tmp_path_factory.getbasetemp() / "cache")
+
+
+@pytest.fixture(autouse=True)
+def _scget_logs_reach_caplog(monkeypatch):
+    """Let pytest's caplog see the "scget" logger, which does not propagate by default."""
+    monkeypatch.setattr(logging.getLogger("scget"), "propagate", True)

@@ -21,6 +21,7 @@ from ._windows import (
     WindowDataset,
     build_inputs,
     centred_windows,
+    region_context,
     window_starts,
 )
 
@@ -126,6 +127,7 @@ def predict(
         pb = pb.copy()
     device = resolve_device(device)
     inputs = build_inputs(pb, binary=model.binary, with_targets=False, atac=atac)
+    inputs.check_network(model.network.config)
     network = model.network.to(device).eval()
     window_size = model.window_size
     n_groups, n_peaks = pb[atac].shape
@@ -145,9 +147,8 @@ def predict(
                 with torch.autocast(
                     device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"
                 ):
-                    out = network(
-                        batch["x"].to(device), padding_mask=batch["padding_mask"].to(device)
-                    )
+                    batch = {key: value.to(device) for key, value in batch.items()}
+                    out = network(batch["x"], **region_context(batch))
                 outputs.append(out.expression.float().cpu().numpy())
         predicted = np.concatenate(outputs)[which, np.arange(len(group.peaks)) - starts]
         plus[number, group.peaks] = predicted[:, 0]

@@ -26,7 +26,13 @@ _SHARED_DOCS = {
         "        share of the regions is closest to 12.5 % (logged)."
     ),
     "network_args": (
-        "preset\n"
+        "architecture\n"
+        '        A key of :data:`scget.nn.ARCHITECTURES`: ``"published"`` is GET as published;\n'
+        '        ``"tss"`` adds strand-specific TSS indicators to the input, ``"distance"`` a\n'
+        "        learned attention bias of the genomic distance between regions, and\n"
+        '        ``"tss+distance"`` both. Extensions a pretrained ``model`` lacks are added at\n'
+        "        zero (its predictions are unchanged until trained).\n"
+        "    preset\n"
         '        Network size, a key of :data:`scget.nn.PRESETS` (``"tiny"``, ``"small"``,\n'
         '        ``"base"`` = the published 85 M-parameter GET).\n'
         "    dropout\n"
@@ -63,15 +69,17 @@ _SHARED_DOCS = {
 }
 
 
-def _network(model: GETModel | None, n_features: int, preset, dropout, network_kwargs, seed):
+def _network(
+    model: GETModel | None, n_features: int, architecture, preset, dropout, network_kwargs, seed
+):
     """Return a copy of ``model``'s network, or a new seeded network from ``preset``."""
     import torch
 
-    from ..nn import GETConfig, GETNetwork
+    from ..nn import ARCHITECTURES, GETConfig, GETNetwork
 
     if model is not None:
-        return copy.deepcopy(model.network)
-    overrides = dict(network_kwargs or {})
+        return copy.deepcopy(model.network).extend(**ARCHITECTURES[architecture])
+    overrides = {**ARCHITECTURES[architecture], **(network_kwargs or {})}
     if dropout is not None:
         overrides["dropout"] = dropout
     config = GETConfig.from_preset(preset, n_features, **overrides)
@@ -132,8 +140,13 @@ def _train(
     merge: bool = False,
 ) -> GETModel:
     """Shared body of :func:`pretrain` and :func:`finetune`."""
-    from ..nn import PRESETS, add_lora, merge_lora
+    from ..nn import ARCHITECTURES, PRESETS, add_lora, merge_lora
 
+    if network_args["architecture"] not in ARCHITECTURES:
+        raise ValueError(
+            f"Unknown architecture {network_args['architecture']!r}; choose one of "
+            f"{sorted(ARCHITECTURES)}."
+        )
     if model is not None:
         model.check_features(pb, atac=atac)
     elif network_args["preset"] not in PRESETS:
@@ -147,6 +160,7 @@ def _train(
         inputs, split, window_size=window_size, stride=stride, max_span=max_span
     )
     network = _network(model, inputs.n_features, seed=training.seed, **network_args)
+    inputs.check_network(network.config)
     if lora is not None:
         add_lora(network, rank=int(lora["rank"]), alpha=float(lora["alpha"]))
     history, best_epoch = fit(
@@ -159,6 +173,7 @@ def _train(
         "stage": stage,
         "pretrained": model is not None,
         "preset": None if model is not None else network_args["preset"],
+        "architecture": network_args["architecture"],
         "binary": binary,
         "window_size": window_size,
         "stride": stride,
@@ -183,6 +198,7 @@ def pretrain(
     leave_out_chromosomes: Sequence[str] | None = None,
     leave_out_groups: Sequence[str] | None = None,
     valid_chromosomes: Sequence[str] | None = None,
+    architecture: str = "published",
     preset: str = "small",
     dropout: float | None = None,
     network_kwargs: Mapping[str, Any] | None = None,
@@ -267,7 +283,12 @@ def pretrain(
             "leave_out_groups": leave_out_groups,
             "valid_chromosomes": valid_chromosomes,
         },
-        network_args={"preset": preset, "dropout": dropout, "network_kwargs": network_kwargs},
+        network_args={
+            "architecture": architecture,
+            "preset": preset,
+            "dropout": dropout,
+            "network_kwargs": network_kwargs,
+        },
         window_size=window_size,
         max_span=max_span,
         training=training,
@@ -289,6 +310,7 @@ def finetune(
     lora_rank: int = 8,
     lora_alpha: float = 1.0,
     merge: bool = False,
+    architecture: str = "published",
     preset: str = "small",
     dropout: float | None = None,
     network_kwargs: Mapping[str, Any] | None = None,
@@ -409,7 +431,12 @@ def finetune(
             "leave_out_groups": leave_out_groups,
             "valid_chromosomes": valid_chromosomes,
         },
-        network_args={"preset": preset, "dropout": dropout, "network_kwargs": network_kwargs},
+        network_args={
+            "architecture": architecture,
+            "preset": preset,
+            "dropout": dropout,
+            "network_kwargs": network_kwargs,
+        },
         window_size=window_size,
         max_span=max_span,
         training=training,
