@@ -72,6 +72,9 @@ CONFIG_FILE = "config.json"
 # --- layers of an evaluation ----------------------------------------------------------
 #: Name (in :func:`evaluation_layer`) of the mask of the genes an evaluation scored.
 EVALUATED_GENES = "evaluated"
+#: Settings of :func:`scget.tl.evaluate`: held-out groups on training-chromosome genes,
+#: training groups on test-chromosome genes, held-out groups on test-chromosome genes.
+SETTINGS = ("held-out group", "held-out chromosome", "held-out both")
 
 
 def evaluation_layer(key: str, name: str) -> str:

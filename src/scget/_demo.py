@@ -131,9 +131,10 @@ def _report(pb, model, table, timer: _Timer, args: argparse.Namespace) -> str:
     """The markdown report: data, split, evaluation table, timings."""
     split = model.split
     summary = (
-        table.groupby("method")[["pearson", "spearman", "r2"]]
+        table.groupby(["setting", "method"])[["pearson", "spearman", "r2", "slope", "intercept"]]
         .mean()
-        .sort_values("pearson", ascending=False)
+        .reset_index()
+        .sort_values(["setting", "pearson"], ascending=[True, False])
     )
     lines = [
         "# scget demo report",
@@ -148,9 +149,13 @@ def _report(pb, model, table, timer: _Timer, args: argparse.Namespace) -> str:
         f"- validation chromosomes: {', '.join(split['valid_chromosomes']) or '-'}",
         f"- held-out groups: {', '.join(split['leave_out_groups']) or '-'}",
         "",
-        "## Held-out genes: mean over groups",
+        "## Held-out genes: mean over groups, per setting",
         "",
-        summary.to_markdown(floatfmt=".3f"),
+        "- held-out group: the held-out groups' genes on the training chromosomes;",
+        "- held-out chromosome: the training groups' genes on the test chromosomes;",
+        "- held-out both: the held-out groups' genes on the test chromosomes.",
+        "",
+        summary.to_markdown(index=False, floatfmt=".3f"),
         "",
         "## Per group",
         "",

@@ -60,6 +60,12 @@ valid_chromosomes
     Chromosomes for early stopping; by default the remaining chromosome whose
     share of the regions is closest to 12.5 % (logged).""",
     "network_args": """\
+architecture
+    A key of :data:`scget.nn.ARCHITECTURES`: ``"published"`` is GET as published;
+    ``"tss"`` adds strand-specific TSS indicators of the regions to the input,
+    ``"distance"`` a learned attention bias of the genomic distance between
+    regions, ``"tss+distance"`` both. Extensions that a pretrained ``model`` lacks
+    are added at zero (its predictions are unchanged until trained).
 preset
     Network size, a key of :data:`scget.nn.PRESETS` (``"tiny"``, ``"small"``,
     ``"base"`` = the published 85 M-parameter GET).

@@ -33,9 +33,10 @@ def test_prediction_scatter_matches_the_evaluation_table(pb, group, method, tmp_
 
 def test_prediction_pools_groups_with_one_colour_each(pb):
     fig, ax = plt.subplots()
-    assert scget.pl.prediction(pb, ax=ax) is None
+    assert scget.pl.prediction(pb, setting="held-out chromosome", ax=ax) is None
     table = scget.get.result(pb, "evaluation")
-    get = table[table["method"] == "GET"]
+    get = table[(table["method"] == "GET") & (table["setting"] == "held-out chromosome")]
+    assert len(get) == 3
     assert len(ax.collections) == len(get)
     assert sum(len(c.get_offsets()) for c in ax.collections) == get["n_genes"].sum()
     observed = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections])

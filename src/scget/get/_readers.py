@@ -142,8 +142,8 @@ def evaluation(pb, *, key: str = EVALUATION_KEY) -> pd.DataFrame:
 
     Returns
     -------
-    One row per group and method: ``group``, ``method``, ``pearson``, ``spearman``,
-    ``r2``, ``n_genes``.
+    One row per group, setting and method: ``group``, ``setting``, ``method``,
+    ``pearson``, ``spearman``, ``r2``, ``slope``, ``intercept``, ``n_genes``.
 
     Raises
     ------
@@ -154,7 +154,12 @@ def evaluation(pb, *, key: str = EVALUATION_KEY) -> pd.DataFrame:
 
 
 def evaluated_genes(
-    pb, *, method: str = "GET", group: str | None = None, key: str = EVALUATION_KEY
+    pb,
+    *,
+    method: str = "GET",
+    group: str | None = None,
+    setting: str | None = None,
+    key: str = EVALUATION_KEY,
 ) -> pd.DataFrame:
     """Return the observed and predicted expression of the genes an evaluation scored.
 
@@ -169,13 +174,16 @@ def evaluated_genes(
         A method of the evaluation, e.g. ``"GET"`` or ``"TSS accessibility"``.
     group
         Only this group; ``None`` gives every group the method scored.
+    setting
+        Only this setting (``"held-out group"``, ``"held-out chromosome"`` or
+        ``"held-out both"``); ``None`` gives every setting the method was scored in.
     key
         The evaluation's ``key_added``.
 
     Returns
     -------
-    Long table with columns ``group``, ``gene``, ``observed`` and ``predicted``, groups in
-    the order of :func:`evaluation`.
+    Long table with columns ``setting``, ``group``, ``gene``, ``observed`` and
+    ``predicted``, in the order of :func:`evaluation`.
 
     Raises
     ------
@@ -188,23 +196,34 @@ def evaluated_genes(
     table = evaluation(pb, key=key)
     if method not in stored["methods"]:
         raise ValueError(f"method {method!r} was not evaluated; evaluated: {stored['methods']}.")
-    groups = list(dict.fromkeys(table.loc[table["method"] == method, "group"].astype(str)))
-    if group is not None and group not in groups:
-        raise ValueError(f"group {group!r} has no {method!r} evaluation; groups: {groups}.")
+    scored = table.loc[table["method"] == method, ["setting", "group"]].astype(str)
+    settings = list(dict.fromkeys(scored["setting"]))
+    if setting is not None:
+        if setting not in settings:
+            raise ValueError(
+                f"setting {setting!r} has no {method!r} evaluation; settings: {settings}."
+            )
+        scored = scored[scored["setting"] == setting]
+    if group is not None:
+        if group not in set(scored["group"]):
+            groups = list(dict.fromkeys(scored["group"]))
+            raise ValueError(f"group {group!r} has no {method!r} evaluation; groups: {groups}.")
+        scored = scored[scored["group"] == group]
     layers = {name for _, _, name in read_slots(pb, key)}
     rna = modality(pb, stored["rna"])
-    mask = rna.layers[_layer(key, EVALUATED_GENES, layers)]
     predicted = to_dense(rna.layers[_layer(key, method, layers)], np.float64)
     observed = to_dense(rna.X, np.float64)
     rows = pd.Index(rna.obs_names.astype(str))
     parts = []
-    for name in [group] if group is not None else groups:
-        row = rows.get_loc(name)
+    for name, name_group in scored.itertuples(index=False):
+        mask = rna.layers[_layer(key, f"{EVALUATED_GENES}:{name}", layers)]
+        row = rows.get_loc(name_group)
         genes = np.asarray(mask[row], dtype=bool)
         parts.append(
             pd.DataFrame(
                 {
-                    "group": name,
+                    "setting": name,
+                    "group": name_group,
                     "gene": rna.var_names[genes].astype(str),
                     "observed": observed[row, genes],
                     "predicted": predicted[row, genes],

@@ -5,6 +5,8 @@ from .._lazy import lazy_namespace
 _EXPORTS = {
     "GETConfig": "._config",
     "PRESETS": "._config",
+    "ARCHITECTURES": "._config",
+    "DistanceBias": "._distance",
     "GETNetwork": "._network",
     "GETOutput": "._network",
     "LoRALinear": "._lora",

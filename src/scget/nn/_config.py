@@ -66,6 +66,15 @@ class GETConfig:
         Stochastic-depth rate of the last block; it rises linearly from 0 over the blocks.
     n_outputs
         Outputs of the expression head (2: plus and minus strand).
+    tss_input
+        Add a learned embedding of strand-specific TSS indicators (does the region hold
+        an annotated TSS on the + / - strand) to the region embedding, so that the model
+        knows which regions are promoters. Not in the published GET.
+    distance_bias
+        Add to every attention logit a learned per-layer, per-head bias of the signed
+        log genomic distance between the two regions' midpoints, so that the model can
+        weigh regions by their distance. The published GET has no positional
+        information.
     """
 
     n_features: int
@@ -77,6 +86,8 @@ class GETConfig:
     attention_dropout: float = 0.1
     drop_path: float = 0.1
     n_outputs: int = 2
+    tss_input: bool = False
+    distance_bias: bool = False
 
     def __post_init__(self) -> None:
         for name in ("n_features", "hidden_dim", "n_layers", "n_heads", "ffn_dim", "n_outputs"):
@@ -88,6 +99,9 @@ class GETConfig:
                 f"hidden_dim={self.hidden_dim} is not divisible by n_heads={self.n_heads}; "
                 "pick a number of heads that divides the width."
             )
+        for name in ("tss_input", "distance_bias"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"GETConfig.{name} must be True or False.")
         for name in ("dropout", "attention_dropout", "drop_path"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
@@ -133,3 +147,13 @@ class GETConfig:
         if unknown:
             raise ValueError(f"Unknown GETConfig fields {unknown}; valid fields: {sorted(fields)}.")
         return cls(**values)
+
+
+#: Named architectures: which of scget's extensions (see :class:`GETConfig`) a network
+#: has. ``"published"`` is GET as published (no positional information, no TSS input).
+ARCHITECTURES: dict[str, dict[str, bool]] = {
+    "published": {"tss_input": False, "distance_bias": False},
+    "tss": {"tss_input": True, "distance_bias": False},
+    "distance": {"tss_input": False, "distance_bias": True},
+    "tss+distance": {"tss_input": True, "distance_bias": True},
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import torch
@@ -9,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._config import GETConfig
+from ._distance import DistanceBias
 from ._layers import LAYER_NORM_EPS, EncoderBlock
 
 #: Standard deviation of the truncated-normal initialisation (as ViT and BERT).
@@ -29,7 +31,8 @@ class GETOutput(NamedTuple):
     hidden
         (B, L, H) final LayerNorm-ed hidden states, CLS token dropped.
     region_embedding
-        (B, L, H) output of the region embedding, before masking (for Jacobians).
+        (B, L, H) output of the region embedding, before masking (for Jacobians); the
+        TSS embedding, when the network has one, is not part of it.
     """
 
     expression: torch.Tensor
@@ -48,6 +51,12 @@ class GETNetwork(nn.Module):
     final LayerNorm, and three heads: expression (Softplus), accessibility (Softplus)
     and masked-region reconstruction. Masked regions (pretraining) have their
     embedding replaced by a learned [MASK] embedding.
+
+    Two extensions, off in the published GET, are switched on by the configuration:
+    ``tss_input`` adds a linear embedding of the regions' strand-specific TSS indicators
+    to their embedding, and ``distance_bias`` adds a learned bias of the log genomic
+    distance to the attention logits (:class:`~scget.nn.DistanceBias`). Both start at
+    zero, so that :meth:`extend` leaves a trained network's outputs unchanged.
 
     Parameters
     ----------
@@ -79,6 +88,12 @@ class GETNetwork(nn.Module):
         self.expression_head = nn.Linear(hidden, config.n_outputs)
         self.accessibility_head = nn.Linear(hidden, 1)
         self.reconstruction_head = nn.Linear(hidden, config.n_features)
+        self.tss_embedding = (
+            nn.Linear(config.n_outputs, hidden, bias=False) if config.tss_input else None
+        )
+        self.distance_bias = (
+            DistanceBias(config.n_layers, config.n_heads) if config.distance_bias else None
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -93,6 +108,41 @@ class GETNetwork(nn.Module):
                 nn.init.zeros_(module.bias)
         for token in (self.cls_token, self.mask_token):
             nn.init.trunc_normal_(token, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
+        for extension in (self.tss_embedding, self.distance_bias):
+            if extension is not None:
+                nn.init.zeros_(next(extension.parameters()))
+
+    def extend(self, *, tss_input: bool = False, distance_bias: bool = False) -> GETNetwork:
+        """Add the extensions asked for that the network lacks, initialised at zero.
+
+        The outputs are unchanged until the new parameters are trained (a published
+        checkpoint, for example, predicts as before). Extensions already present are kept.
+
+        Parameters
+        ----------
+        tss_input, distance_bias
+            The extensions to add (see :class:`GETConfig`).
+
+        Returns
+        -------
+        The network itself, with ``config`` updated.
+        """
+        reference = self.region_embedding.weight
+        if tss_input and self.tss_embedding is None:
+            self.tss_embedding = nn.Linear(
+                self.config.n_outputs, self.config.hidden_dim, bias=False
+            )
+            nn.init.zeros_(self.tss_embedding.weight)
+            self.tss_embedding.to(reference.device, reference.dtype)
+        if distance_bias and self.distance_bias is None:
+            self.distance_bias = DistanceBias(self.config.n_layers, self.config.n_heads)
+            self.distance_bias.to(reference.device, reference.dtype)
+        self.config = dataclasses.replace(
+            self.config,
+            tss_input=self.tss_embedding is not None,
+            distance_bias=self.distance_bias is not None,
+        )
+        return self
 
     def forward(
         self,
@@ -100,6 +150,8 @@ class GETNetwork(nn.Module):
         *,
         mask: torch.Tensor | None = None,
         padding_mask: torch.Tensor | None = None,
+        tss: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
     ) -> GETOutput:
         """Predict expression, accessibility and features for windows of regions.
 
@@ -112,6 +164,10 @@ class GETNetwork(nn.Module):
         padding_mask
             (B, L) bool, True = padding: excluded from every position's attention keys,
             so real regions' outputs do not depend on it.
+        tss
+            (B, L, 2) TSS indicators (+, - strand); needed when ``config.tss_input``.
+        positions
+            (B, L) region midpoints (bp); needed when ``config.distance_bias``.
 
         Returns
         -------
@@ -122,7 +178,7 @@ class GETNetwork(nn.Module):
         ValueError
             If ``x`` or the masks have the wrong shape.
         """
-        embedding, layers = self._encode(x, mask, padding_mask)
+        embedding, layers = self._encode(x, mask, padding_mask, tss, positions)
         hidden = self.norm(layers[-1])[:, 1:]
         return GETOutput(
             expression=F.softplus(self.expression_head(hidden)),
@@ -138,19 +194,21 @@ class GETNetwork(nn.Module):
         *,
         mask: torch.Tensor | None = None,
         padding_mask: torch.Tensor | None = None,
+        tss: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
     ) -> list[torch.Tensor]:
         """Return the regions' hidden states after each block (the regulatory embedding).
 
         Parameters
         ----------
-        x, mask, padding_mask
+        x, mask, padding_mask, tss, positions
             As for :meth:`forward`.
 
         Returns
         -------
         ``n_layers`` tensors (B, L, H), CLS token dropped, before the final LayerNorm.
         """
-        _, layers = self._encode(x, mask, padding_mask)
+        _, layers = self._encode(x, mask, padding_mask, tss, positions)
         return [tokens[:, 1:] for tokens in layers]
 
     def _encode(
@@ -158,6 +216,8 @@ class GETNetwork(nn.Module):
         x: torch.Tensor,
         mask: torch.Tensor | None,
         padding_mask: torch.Tensor | None,
+        tss: torch.Tensor | None,
+        positions: torch.Tensor | None,
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Check the inputs; return the region embedding and the tokens after each block."""
         if x.ndim != 3 or x.shape[-1] != self.config.n_features:
@@ -171,8 +231,26 @@ class GETNetwork(nn.Module):
                     f"{name} must have shape {tuple(x.shape[:2])} (batch, regions), "
                     f"got {tuple(value.shape)}."
                 )
+        if self.tss_embedding is not None and (
+            tss is None or tuple(tss.shape) != (*x.shape[:2], self.config.n_outputs)
+        ):
+            raise ValueError(
+                f"This network reads TSS indicators: pass tss of shape "
+                f"{(*x.shape[:2], self.config.n_outputs)}, got "
+                f"{None if tss is None else tuple(tss.shape)}."
+            )
+        if self.distance_bias is not None and (
+            positions is None or tuple(positions.shape) != tuple(x.shape[:2])
+        ):
+            raise ValueError(
+                f"This network has a distance bias: pass positions (region midpoints) of "
+                f"shape {tuple(x.shape[:2])}, got "
+                f"{None if positions is None else tuple(positions.shape)}."
+            )
         embedding = self.region_embedding(x)
         tokens = embedding
+        if self.tss_embedding is not None:
+            tokens = tokens + self.tss_embedding(tss.to(tokens.dtype))
         if mask is not None:
             tokens = torch.where(
                 mask.bool().unsqueeze(-1), self.mask_token.to(tokens.dtype), tokens
@@ -183,8 +261,20 @@ class GETNetwork(nn.Module):
         if padding_mask is not None:
             keep = torch.ones(batch, 1, dtype=torch.bool, device=x.device)
             attn_mask = torch.cat([keep, ~padding_mask.bool()], dim=1)[:, None, None, :]
+        biases = None
+        if self.distance_bias is not None:
+            # the CLS token (row and column 0) gets no distance bias
+            biases = F.pad(self.distance_bias(positions, tokens.dtype), (1, 0, 1, 0))
+            if attn_mask is not None:
+                attn_mask = torch.zeros(
+                    attn_mask.shape, dtype=tokens.dtype, device=x.device
+                ).masked_fill(~attn_mask, float("-inf"))
         layers = []
-        for block in self.blocks:
-            tokens = block(tokens, attn_mask)
+        for number, block in enumerate(self.blocks):
+            mask_of_block = attn_mask
+            if biases is not None:
+                bias = biases[number]
+                mask_of_block = bias if attn_mask is None else bias + attn_mask
+            tokens = block(tokens, mask_of_block)
             layers.append(tokens)
         return embedding, layers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._constants import EVALUATION_KEY
+from .._constants import EVALUATION_KEY, SETTINGS
 from ._plotter import plot_function
 
 
@@ -13,6 +13,7 @@ def prediction(
     pb,
     *,
     group: str | None = None,
+    setting: str | None = None,
     method: str = "GET",
     key: str = EVALUATION_KEY,
     s: float = 8,
@@ -30,6 +31,10 @@ def prediction(
     {mdata_pb}
     group
         Group to show; ``None`` pools every evaluated group, coloured by group.
+    setting
+        The evaluation setting (``"held-out group"``, ``"held-out chromosome"``,
+        ``"held-out both"``); ``None`` takes the first, in that order, in which the
+        method scored ``group``.
     method
         A method of the evaluation, e.g. ``"GET"`` or ``"TSS accessibility"``.
     key
@@ -51,20 +56,25 @@ def prediction(
     """
     from .. import get
 
-    points = get.evaluated_genes(pb, method=method, group=group, key=key)
+    table = get.evaluation(pb, key=key)
+    if setting is None:
+        scored = table["method"] == method
+        if group is not None:
+            scored &= table["group"] == group
+        setting = next((s for s in SETTINGS if s in set(table.loc[scored, "setting"])), None)
+    points = get.evaluated_genes(pb, method=method, group=group, setting=setting, key=key)
     shown = list(dict.fromkeys(points["group"]))
     for name in shown:
         part = points[points["group"] == name]
         ax.scatter(part["predicted"], part["observed"], s=s, alpha=alpha, label=name, linewidths=0)
     if group is not None:
-        table = get.evaluation(pb, key=key)
-        pearson = table.loc[(table["group"] == group) & (table["method"] == method), "pearson"]
-        pearson = float(pearson.iloc[0])
+        row = (table["group"] == group) & (table["method"] == method)
+        pearson = float(table.loc[row & (table["setting"] == setting), "pearson"].iloc[0])
         where = group
     else:
         pearson = float(np.corrcoef(points["observed"], points["predicted"])[0, 1])
         where = f"{len(shown)} groups pooled"
-    ax.set_title(f"{method}, {where}\nr = {pearson:.3f}, n = {len(points)}")
+    ax.set_title(f"{method}, {setting}, {where}\nr = {pearson:.3f}, n = {len(points)}")
     ax.set_xlabel(f"predicted ({method})")
     ax.set_ylabel("observed log10(TPM + 1)")
     if group is None and len(shown) > 1:

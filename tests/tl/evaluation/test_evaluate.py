@@ -8,7 +8,15 @@ from _evaluation_pb import CHROMS, GENES_PER_CHROM, GROUPS, make_evaluation_pb
 
 import scget
 from scget._storage import write_result
-from scget.tl._evaluation._evaluate import METHODS, regression_metrics
+from scget.tl._evaluation._evaluate import (
+    COLUMNS,
+    METHODS,
+    SETTING_METHODS,
+    EvaluationParams,
+    evaluated_predictions,
+    regression_metrics,
+    resolve_split,
+)
 
 FAST = dict(mlp_epochs=1)
 CHR3 = {"test_chromosomes": ["chr3"], "leave_out_groups": []}
@@ -23,17 +31,21 @@ def pb_evaluated():
 
 
 def test_regression_metrics_hand_computed():
-    pearson, spearman, r2 = regression_metrics([1, 2, 3, 4], [1, 3, 2, 4])
+    pearson, spearman, r2, slope, intercept = regression_metrics([1, 2, 3, 4], [1, 3, 2, 4])
     assert pearson == pytest.approx(0.8)
     assert spearman == pytest.approx(0.8)
     assert r2 == pytest.approx(1 - 2 / 5)
+    # observed ~ a + b * predicted: b = sum(dp * do) / sum(dp^2) = 4 / 5, a = 2.5 - b * 2.5
+    assert slope == pytest.approx(0.8)
+    assert intercept == pytest.approx(0.5)
     assert np.isnan(regression_metrics([1.0], [1.0])).all()
     constant = regression_metrics([1, 2, 3], [2, 2, 2])
     assert np.isnan(constant[:2]).all() and constant[2] == pytest.approx(0.0)
+    assert np.isnan(constant[3:]).all()
 
 
 def _expected_genes(group, test_chroms, left_out):
-    chroms = test_chroms if (test_chroms or group not in left_out) else CHROMS
+    chroms = CHROMS if group in left_out else test_chroms
     genes = {f"g{CHROMS.index(c) + 1}_{i}" for c in chroms for i in range(GENES_PER_CHROM)}
     if group == "A" and "chr3" in chroms:
         genes.discard("g3_0")  # its TSS peak has no counts in A
@@ -52,20 +64,57 @@ def test_evaluated_genes_are_held_out_with_accessible_promoters(test_chroms, lef
     for group in GROUPS:
         genes = set(points.loc[points["group"] == group, "gene"])
         expected = _expected_genes(group, test_chroms, left_out)
-        if not test_chroms and group not in left_out:
-            expected = set()
         assert genes == expected, group
+
+
+def _genes_on(*chroms):
+    return {f"g{CHROMS.index(c) + 1}_{i}" for c in chroms for i in range(GENES_PER_CHROM)}
+
+
+def test_each_setting_scores_its_groups_and_genes():
+    pb = make_evaluation_pb()
+    split = resolve_split(
+        pb,
+        split={
+            "test_chromosomes": ["chr3"],
+            "valid_chromosomes": ["chr2"],
+            "leave_out_groups": ["D"],
+        },
+    )
+    result = evaluated_predictions(pb, EvaluationParams(split=split, methods=["GET"]))
+    expected = {
+        "held-out group": {"D": _genes_on("chr1")},  # training chromosomes only, not chr2
+        "held-out chromosome": {g: _genes_on("chr3") for g in "ABC"},
+        "held-out both": {"D": _genes_on("chr3")},
+    }
+    expected["held-out chromosome"]["A"].discard("g3_0")  # its TSS peak has no counts in A
+    assert set(result.settings) == set(expected)
+    for setting, mask in result.settings.items():
+        got = {g: set(result.genes[mask[row]]) for row, g in enumerate(GROUPS) if mask[row].any()}
+        assert got == expected[setting], setting
+    only_groups = resolve_split(pb, split={"leave_out_groups": ["D"]})
+    params = EvaluationParams(split=only_groups, methods=["GET"])
+    assert set(evaluated_predictions(pb, params).settings) == {"held-out group"}
 
 
 def test_table_columns_methods_and_same_genes(pb_evaluated):
     pb, table = pb_evaluated
-    assert list(table.columns) == ["group", "method", "pearson", "spearman", "r2", "n_genes"]
+    assert list(table.columns) == COLUMNS
     assert set(table["method"]) == set(METHODS)
-    assert table.groupby("group")["n_genes"].nunique().eq(1).all()
-    assert dict(table.groupby("group")["n_genes"].first()) == {"A": 5, "B": 6, "C": 6, "D": 6}
-    assert table.groupby("group").size().eq(len(METHODS)).all()
+    for setting, rows in table.groupby("setting"):
+        assert set(rows["method"]) == set(SETTING_METHODS[setting]), setting
+    assert table.groupby(["group", "setting"])["n_genes"].nunique().eq(1).all()
+    n_genes = table.groupby(["setting", "group"])["n_genes"].first().to_dict()
+    assert n_genes == {
+        ("held-out chromosome", "A"): 5,
+        ("held-out chromosome", "B"): 6,
+        ("held-out chromosome", "C"): 6,
+        ("held-out both", "D"): 6,
+        ("held-out group", "D"): 12,
+    }
     get = table[table["method"] == "GET"].set_index("group")
     assert (get["pearson"] > 0.99).all()
+    assert get["slope"].to_numpy() == pytest.approx(1, abs=0.1)
     pd.testing.assert_frame_equal(scget.get.evaluation(pb), table)
     assert scget.get.params(pb, "evaluation")["split"]["test_chromosomes"] == ["chr3"]
 
@@ -78,7 +127,8 @@ def test_get_metrics_match_a_direct_computation(pb_evaluated):
     idx = pb["rna"].var_names.get_indexer(genes)
     expected = regression_metrics(observed[idx], predicted[idx])
     row = table[(table["group"] == "B") & (table["method"] == "GET")].iloc[0]
-    np.testing.assert_allclose(row[["pearson", "spearman", "r2"]].astype(float), expected)
+    metrics = ["pearson", "spearman", "r2", "slope", "intercept"]
+    np.testing.assert_allclose(row[metrics].astype(float), expected)
 
 
 def test_mean_training_expression_of_left_out_group_matches_hand_value(pb_evaluated):
@@ -86,8 +136,13 @@ def test_mean_training_expression_of_left_out_group_matches_hand_value(pb_evalua
     idx = pb["rna"].var_names.get_indexer([f"g3_{i}" for i in range(GENES_PER_CHROM)])
     observed = pb["rna"].X[:, idx].astype(float)
     expected = regression_metrics(observed[3], observed[:3].mean(axis=0))
-    row = table[(table["group"] == "D") & (table["method"] == "mean training expression")]
-    np.testing.assert_allclose(row[["pearson", "spearman", "r2"]].to_numpy(float)[0], expected)
+    row = table[
+        (table["group"] == "D")
+        & (table["setting"] == "held-out both")
+        & (table["method"] == "mean training expression")
+    ]
+    metrics = ["pearson", "spearman", "r2", "slope", "intercept"]
+    np.testing.assert_allclose(row[metrics].to_numpy(float)[0], expected)
 
 
 def test_perfect_predictor_scores_one():
@@ -98,6 +153,8 @@ def test_perfect_predictor_scores_one():
     assert table["pearson"].to_numpy() == pytest.approx(1.0)
     assert table["spearman"].to_numpy() == pytest.approx(1.0)
     assert table["r2"].to_numpy() == pytest.approx(1.0)
+    assert table["slope"].to_numpy() == pytest.approx(1.0)
+    assert table["intercept"].to_numpy() == pytest.approx(0.0, abs=1e-9)
 
 
 def test_missing_get_prediction_drops_the_gene_for_every_method(scget_log):
@@ -113,8 +170,10 @@ def test_baselines_only_without_get_layer(caplog):
     pb = make_evaluation_pb()
     del pb["rna"].layers["get_pred"]
     methods = ["TSS accessibility", "mean training expression"]
-    table = scget.tl.evaluate(pb, split=CHR3, methods=methods)
+    table = scget.tl.evaluate(pb, split={**CHR3, "leave_out_groups": ["D"]}, methods=methods)
     assert set(table["method"]) == set(methods)
+    chromosome = table[table["setting"] == "held-out chromosome"]
+    assert set(chromosome["method"]) == {"TSS accessibility"}  # as the paper scores it
     with pytest.raises(KeyError, match=r"scget\.tl\.predict"):
         scget.tl.evaluate(pb, split=CHR3, methods=["GET"])
 
@@ -128,7 +187,7 @@ def test_rerun_overwrites_and_round_trips(tmp_path):
     # the first run's TSS accessibility layer is stale: removed, nothing appended
     assert [k for k in pb["rna"].layers if k.startswith("evaluation:")] == [
         "evaluation:GET",
-        "evaluation:evaluated",
+        "evaluation:evaluated:held-out chromosome",
     ]
     path = tmp_path / "pb.h5mu"
     pb.write_h5mu(path)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..._constants import MIN_ACCESSIBILITY
 from ._genes import tss_peak_matrix
-from ._windows import RegionInputs, WindowDataset, centred_windows
+from ._windows import RegionInputs, WindowDataset, centred_windows, region_context
 
 #: Columns of :func:`promoter_windows` (``group``: row of the inputs' groups; ``peak``:
 #: index into the ATAC ``var``; ``gene``: index into the RNA ``var``; ``strand``: 0 for
@@ -153,7 +153,7 @@ def forward(
         x = _inputs(batch, rows, device, transform)
         with torch.no_grad():
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                out = network(x, padding_mask=batch["padding_mask"].to(device))
+                out = network(x, **_context(batch, device))
             return out.expression.float().cpu().numpy()
 
     return _map_batches(run, inputs, windows, window_size, batch_size, (window_size, 2))
@@ -208,7 +208,7 @@ def gradient_x_input(
 
     def run(batch, rows):
         x = _inputs(batch, rows, device, transform).detach().requires_grad_(True)
-        out = network(x, padding_mask=batch["padding_mask"].to(device)).expression
+        out = network(x, **_context(batch, device)).expression
         gradient = torch.zeros_like(x)
         for strand in (0, 1):
             chosen = np.flatnonzero(strands[rows] == strand)
@@ -227,6 +227,11 @@ def _inputs(batch, rows: np.ndarray, device, transform: Transform | None):
     """The batch's input tensor on ``device``, transformed."""
     x = batch["x"].to(device)
     return x if transform is None else transform(x, rows)
+
+
+def _context(batch, device) -> dict:
+    """The batch's padding mask, TSS indicators and region positions on ``device``."""
+    return {key: value.to(device) for key, value in region_context(batch).items()}
 
 
 def _map_batches(run, inputs, windows, window_size, batch_size, shape) -> np.ndarray:

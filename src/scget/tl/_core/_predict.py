@@ -124,6 +124,7 @@ def predict(
     inputs = build_inputs(
         pb, binary=model.binary, with_targets=False, atac=atac, motif_key=motif_key
     )
+    inputs.check_network(model.network.config)
     window_size = model.window_size
     n_groups, n_peaks = pb[atac].shape
     plus = np.full((n_groups, n_peaks), np.nan, dtype=np.float32)

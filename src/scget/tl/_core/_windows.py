@@ -22,6 +22,7 @@ from ..._constants import (
     MAX_WINDOW_SPAN,
     MOTIF_KEY,
     TARGET_LAYERS,
+    TSS_GENE_COLUMNS,
 )
 from ..._genomic import chromosome_sort_key, peak_coordinates
 from ..._utils import modality, to_dense
@@ -76,6 +77,9 @@ class RegionInputs:
         Motif cluster names followed by ``"accessibility"``.
     groups
         One :class:`GroupRegions` per group.
+    tss
+        TSS indicators of every peak (peaks x 2: + and - strand, float32), or ``None``
+        when the peaks carry no TSS annotation.
     """
 
     motifs: np.ndarray
@@ -84,6 +88,15 @@ class RegionInputs:
     end: np.ndarray
     feature_names: list[str]
     groups: list[GroupRegions]
+    tss: np.ndarray | None = None
+
+    def check_network(self, config) -> None:
+        """Raise a clear ``KeyError`` when a network reads TSS indicators that are missing."""
+        if config.tss_input and self.tss is None:
+            raise KeyError(
+                f"This model reads TSS indicators but the peaks have no "
+                f"{list(TSS_GENE_COLUMNS)} columns: run scget.pp.annotate_tss(pb, gtf) first."
+            )
 
     @property
     def n_features(self) -> int:
@@ -211,7 +224,15 @@ def build_inputs(
                 segments=_segments(chrom[peaks]),
             )
         )
-    return RegionInputs(motifs, chrom, start, end, feature_names, regions)
+    return RegionInputs(motifs, chrom, start, end, feature_names, regions, _tss_indicators(adata))
+
+
+def _tss_indicators(adata) -> np.ndarray | None:
+    """Peaks x 2 (+, - strand): 1 where the peak holds an annotated TSS on that strand."""
+    if not set(TSS_GENE_COLUMNS) <= set(adata.var.columns):
+        return None
+    columns = [adata.var[c].fillna("").astype(str).to_numpy() != "" for c in TSS_GENE_COLUMNS]
+    return np.column_stack(columns).astype(np.float32)
 
 
 def _segments(chrom: np.ndarray) -> tuple[tuple[str, int, int], ...]:
@@ -303,12 +324,19 @@ def centred_windows(
     return starts, lengths, positions - starts
 
 
+def region_context(batch: dict) -> dict:
+    """Network keyword arguments of a batch besides the features: padding, TSSs, positions."""
+    return {key: batch[key] for key in ("padding_mask", "tss", "positions") if key in batch}
+
+
 class WindowDataset:
     """A torch-style dataset of windows: features, targets and padding of each window.
 
     Items are dicts of tensors: ``x`` (window_size x features), ``padding_mask``
-    (window_size, True = padding), ``target`` (window_size x 2, when the inputs have
-    targets) and ``index`` (the item's number, used to seed per-sample randomness).
+    (window_size, True = padding), ``tss`` (window_size x 2 TSS indicators, zero when
+    the inputs have none), ``positions`` (window_size region midpoints in bp),
+    ``target`` (window_size x 2, when the inputs have targets) and ``index`` (the
+    item's number, used to seed per-sample randomness).
     Windows shorter than ``window_size`` (short chromosomes) are zero-padded.
 
     Parameters
@@ -340,9 +368,17 @@ class WindowDataset:
         x[:length, :n_motifs] = self.inputs.motifs[group.peaks[start:stop]]
         x[:length, n_motifs] = group.accessibility[start:stop]
         padding = np.arange(self.window_size) >= length
+        peaks = group.peaks[start:stop]
+        tss = np.zeros((self.window_size, 2), dtype=np.float32)
+        if self.inputs.tss is not None:
+            tss[:length] = self.inputs.tss[peaks]
+        positions = np.zeros(self.window_size, dtype=np.int64)
+        positions[:length] = (self.inputs.start[peaks] + self.inputs.end[peaks]) // 2
         sample = {
             "x": torch.from_numpy(x),
             "padding_mask": torch.from_numpy(padding),
+            "tss": torch.from_numpy(tss),
+            "positions": torch.from_numpy(positions),
             "index": torch.tensor(item),
         }
         if group.targets is not None:

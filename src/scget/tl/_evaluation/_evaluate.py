@@ -19,6 +19,7 @@ from ..._constants import (
     MIN_ACCESSIBILITY,
     MOTIF_KEY,
     RNA,
+    SETTINGS,
     TARGET_LAYERS,
     UNS_KEY,
     evaluation_layer,
@@ -50,7 +51,28 @@ METHODS = (
     "top-correlated training group",
     *FEATURE_METHODS,
 )
-COLUMNS = ["group", "method", "pearson", "spearman", "r2", "n_genes"]
+#: Methods scored in each setting, as the paper uses its baselines: the training groups'
+#: expression in the held-out groups (it is unknown to no one there), the models of
+#: region features on held-out chromosomes, and every method where both are held out.
+SETTING_METHODS = dict(
+    zip(
+        SETTINGS,
+        (
+            (
+                "GET",
+                "TSS accessibility",
+                "gene activity",
+                "mean training expression",
+                "top-correlated training group",
+            ),
+            ("GET", "TSS accessibility", "gene activity", *FEATURE_METHODS),
+            METHODS,
+        ),
+        strict=True,
+    )
+)
+METRICS = ("pearson", "spearman", "r2", "slope", "intercept")
+COLUMNS = ["group", "setting", "method", *METRICS, "n_genes"]
 
 
 @inject_docs()
@@ -74,13 +96,20 @@ def evaluate(
 ) -> pd.DataFrame:
     """Score predicted against observed expression of held-out genes, beside the paper's baselines.
 
-    **Evaluated genes.** With test chromosomes ``T`` and left-out groups ``L`` from the
-    split: for a group in ``L``, its genes on ``T`` (all its genes when ``T`` is empty); for
-    any other group, its genes on ``T``. In every case only genes with at least one
-    accessible TSS peak in that group (accessibility score ``>= min_accessibility`` at a peak
-    of ``["rna"].var["tss_peaks"]``) and a finite observed value count, and a gene is dropped
-    (with a warning) where any scored method has no prediction for it, so that all methods
-    of a group are scored on exactly the same genes.
+    **Settings and evaluated genes.** With test chromosomes ``T`` and left-out groups ``L``
+    from the split, each setting is scored separately (column ``setting``):
+
+    - ``"held-out group"`` (the paper's headline): the groups in ``L``, their genes on the
+      training chromosomes (neither test nor validation), which the model has seen in
+      other groups;
+    - ``"held-out chromosome"``: the training groups, their genes on ``T``;
+    - ``"held-out both"``: the groups in ``L``, their genes on ``T``.
+
+    In every case only genes with at least one accessible TSS peak in that group
+    (accessibility score ``>= min_accessibility`` at a peak of ``["rna"].var["tss_peaks"]``)
+    and a finite observed value count, and a gene is dropped (with a warning) where any
+    method scored in the setting has no prediction for it, so that all methods of a group
+    and setting are scored on exactly the same genes.
 
     **Methods** (rows of the table):
 
@@ -105,9 +134,13 @@ def evaluate(
       subsampled to ``max_train_rows``; gene values are the mean over the gene's accessible
       TSS peaks on its strand, as GET's.
 
-    Pearson and Spearman correlations and ``R^2 = 1 - SS_res / SS_tot`` (of the observed
-    values) are computed per group and method; they are NaN below two genes or for a
-    constant prediction.
+    Each setting scores the methods of :data:`SETTING_METHODS`: the training groups'
+    expression in the held-out groups, the models of region features on the held-out
+    chromosomes, and every method where both are held out. Pearson and Spearman
+    correlations, ``R^2 = 1 - SS_res / SS_tot`` (of the observed values) and the
+    calibration line (``observed ~ intercept + slope * predicted``, least squares; 1 and 0
+    when calibrated) are computed per group, setting and method; they are NaN below two
+    genes or for a constant prediction.
 
     Parameters
     ----------
@@ -141,16 +174,17 @@ def evaluate(
 
     Returns
     -------
-    The table (columns ``group``, ``method``, ``pearson``, ``spearman``, ``r2``,
-    ``n_genes``). Written, replacing an earlier evaluation under ``key_added`` (read
-    them with :func:`scget.get.evaluation` and :func:`scget.get.evaluated_genes`):
+    The table (columns ``group``, ``setting``, ``method``, ``pearson``, ``spearman``,
+    ``r2``, ``slope``, ``intercept``, ``n_genes``). Written, replacing an earlier
+    evaluation under ``key_added`` (read them with :func:`scget.get.evaluation` and
+    :func:`scget.get.evaluated_genes`):
 
     - ``pb.uns["scget"][key_added]``: the table (``["result"]``) and the parameters,
       the split included (``["params"]``);
     - ``pb["rna"].layers[f"{key_added}:{method}"]``: float64 groups x genes, each scored
       method's predictions;
-    - ``pb["rna"].layers[f"{key_added}:evaluated"]``: bool groups x genes, the genes each
-      group is scored on.
+    - ``pb["rna"].layers[f"{key_added}:evaluated:{setting}"]``: bool groups x genes, the
+      genes each group is scored on in each setting.
 
     Raises
     ------
@@ -178,7 +212,8 @@ def evaluate(
     evaluated = evaluated_predictions(pb, params, n_jobs=n_jobs)
     table = _score(evaluated)
     layers = {evaluation_layer(key_added, m): v for m, v in evaluated.predictions.items()}
-    layers[evaluation_layer(key_added, EVALUATED_GENES)] = evaluated.evaluated
+    for setting, mask in evaluated.settings.items():
+        layers[evaluation_layer(key_added, f"{EVALUATED_GENES}:{setting}")] = mask
     for name, values in layers.items():
         pb[rna].layers[name] = values
     write_result(
@@ -283,8 +318,9 @@ class EvaluatedPredictions:
         Group and gene names.
     observed
         Observed log10(TPM + 1), groups x genes.
-    evaluated
-        Boolean groups x genes: the genes each group is scored on.
+    settings
+        Setting -> boolean groups x genes: the genes each group is scored on in that
+        setting (only the settings the split holds).
     predictions
         Method -> groups x genes predictions (all NaN for a group the method cannot score).
     """
@@ -292,8 +328,17 @@ class EvaluatedPredictions:
     groups: pd.Index
     genes: pd.Index
     observed: np.ndarray
-    evaluated: np.ndarray
+    settings: dict[str, np.ndarray]
     predictions: dict[str, np.ndarray]
+
+    @property
+    def evaluated(self) -> np.ndarray:
+        """Boolean groups x genes: the genes each group is scored on in any setting."""
+        return np.logical_or.reduce(list(self.settings.values()))
+
+    def methods_of(self, setting: str) -> list[str]:
+        """The methods scored in ``setting``."""
+        return [m for m in self.predictions if m in SETTING_METHODS[setting]]
 
 
 def evaluated_predictions(
@@ -347,13 +392,21 @@ def evaluated_predictions(
     on_test = np.isin(gene_chrom, test)
     if test and not on_test.any():
         logger.warning(f"No gene of pb[{rna!r}] lies on the test chromosomes {test}.")
+    on_train = ~np.isin(gene_chrom, [*test, *split["valid_chromosomes"]]) & (gene_chrom != "")
 
     observed = to_dense(rna_ad.X, np.float64)
     accessibility = to_dense(atac_ad.X, np.float64)[atac_rows]
     tss = tss_peak_matrix(gene_var, atac_ad.var_names)
-    evaluated = np.where(left_out[:, None] & (not test), True, on_test[None, :])
-    evaluated &= accessible_tss(accessibility, tss, min_accessibility=params.min_accessibility)
-    evaluated &= np.isfinite(observed)
+    scorable = accessible_tss(accessibility, tss, min_accessibility=params.min_accessibility)
+    scorable &= np.isfinite(observed)
+    masks = (
+        left_out[:, None] & on_train[None, :],
+        ~left_out[:, None] & on_test[None, :],
+        left_out[:, None] & on_test[None, :],
+    )
+    settings = {name: mask & scorable for name, mask in zip(SETTINGS, masks, strict=True)}
+    settings = {name: mask for name, mask in settings.items() if mask.any()}
+    evaluated = np.logical_or.reduce(list(settings.values()))
 
     train_groups = ~left_out
     predictions: dict[str, np.ndarray] = {}
@@ -394,12 +447,17 @@ def evaluated_predictions(
                 n_jobs=resolve_n_jobs(n_jobs),
             )
         )
-    evaluated = _common_genes(evaluated, predictions, groups)
+    settings = {
+        name: _common_genes(
+            mask, {m: v for m, v in predictions.items() if m in SETTING_METHODS[name]}, groups
+        )
+        for name, mask in settings.items()
+    }
     return EvaluatedPredictions(
         groups=groups,
         genes=pd.Index(rna_ad.var_names.astype(str)),
         observed=observed,
-        evaluated=evaluated,
+        settings=settings,
         predictions={m: predictions[m] for m in methods},
     )
 
@@ -498,45 +556,58 @@ def _common_genes(evaluated: np.ndarray, predictions: dict, groups: pd.Index) ->
 
 
 def _score(evaluated: EvaluatedPredictions) -> pd.DataFrame:
-    """Build the tidy metrics table, one row per group and method able to score it."""
+    """Build the tidy metrics table, one row per group, setting and method able to score it."""
     rows = []
-    for row, group in enumerate(evaluated.groups):
-        genes = evaluated.evaluated[row]
-        if not genes.any():
-            continue
-        observed = evaluated.observed[row, genes]
-        for method, values in evaluated.predictions.items():
-            predicted = values[row, genes]
-            if not np.isfinite(predicted).all():
-                logger.info(f"{method!r} cannot score group {group!r} (no other training group)")
+    for setting, mask in evaluated.settings.items():
+        methods = evaluated.methods_of(setting)
+        for row, group in enumerate(evaluated.groups):
+            genes = mask[row]
+            if not genes.any():
                 continue
-            rows.append([group, method, *regression_metrics(observed, predicted), int(genes.sum())])
+            observed = evaluated.observed[row, genes]
+            for method in methods:
+                predicted = evaluated.predictions[method][row, genes]
+                if not np.isfinite(predicted).all():
+                    logger.info(f"{method!r} cannot score group {group!r} (no training group)")
+                    continue
+                metrics = regression_metrics(observed, predicted)
+                rows.append([group, setting, method, *metrics, int(genes.sum())])
     if not rows:
         raise ValueError(
             "No group has evaluated genes: no gene with an accessible TSS peak on the test "
             "chromosomes (or in the left-out groups)."
         )
     table = pd.DataFrame(rows, columns=COLUMNS)
-    table[["pearson", "spearman", "r2"]] = table[["pearson", "spearman", "r2"]].astype(np.float64)
+    table[list(METRICS)] = table[list(METRICS)].astype(np.float64)
     table["n_genes"] = table["n_genes"].astype(np.int64)
     return table
 
 
-def regression_metrics(observed: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
-    """Pearson r, Spearman rho and ``R^2 = 1 - SS_res / SS_tot`` of ``predicted``.
+def regression_metrics(
+    observed: np.ndarray, predicted: np.ndarray
+) -> tuple[float, float, float, float, float]:
+    """Pearson r, Spearman rho, ``R^2 = 1 - SS_res / SS_tot`` and the calibration line.
 
-    Correlations are NaN with fewer than two values or a constant input; ``R^2`` is NaN
-    when the observed values are constant.
+    The calibration line is the least-squares fit ``observed ~ intercept + slope *
+    predicted``. Correlations and the line are NaN with fewer than two values or a
+    constant input; ``R^2`` is NaN when the observed values are constant.
+
+    Returns
+    -------
+    ``(pearson, spearman, r2, slope, intercept)``.
     """
     from scipy.stats import pearsonr, spearmanr
 
     observed = np.asarray(observed, dtype=np.float64)
     predicted = np.asarray(predicted, dtype=np.float64)
-    pearson = spearman = r2 = np.nan
+    pearson = spearman = r2 = slope = intercept = np.nan
     if len(observed) >= 2 and np.ptp(observed) > 0 and np.ptp(predicted) > 0:
         pearson = float(pearsonr(observed, predicted)[0])
         spearman = float(spearmanr(observed, predicted)[0])
+        centred = predicted - predicted.mean()
+        slope = float(centred @ (observed - observed.mean()) / (centred @ centred))
+        intercept = float(observed.mean() - slope * predicted.mean())
     total = float(((observed - observed.mean()) ** 2).sum()) if len(observed) else 0.0
     if total > 0:
         r2 = 1.0 - float(((observed - predicted) ** 2).sum()) / total
-    return pearson, spearman, r2
+    return pearson, spearman, r2, slope, intercept

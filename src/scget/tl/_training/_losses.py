@@ -12,6 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._core._windows import region_context
+
 #: Expression losses offered by :class:`ExpressionObjective`.
 EXPRESSION_LOSSES = ("poisson", "mse")
 
@@ -50,7 +52,7 @@ class ExpressionObjective:
         x = batch["x"]
         if network.training and self.feature_dropout > 0:
             x = drop_motif_features(x, self.feature_dropout)
-        output = network(x, padding_mask=padding)
+        output = network(x, **region_context(batch))
         pred = output.expression.float()
         target = batch["target"].float()
         if self.loss == "poisson":
@@ -105,7 +107,7 @@ class MaskedObjective:
     def __call__(self, network, batch: dict, *, epoch: int | None = None):
         """Return the summed loss and the number of masked regions of ``batch``."""
         mask = self.masks(batch, epoch)
-        output = network(batch["x"], mask=mask, padding_mask=batch["padding_mask"])
+        output = network(batch["x"], mask=mask, **region_context(batch))
         error = ((output.reconstruction.float() - batch["x"].float()) ** 2).mean(dim=-1)
         keep = mask.to(error.dtype)
         return (error * keep).sum(), keep.sum()

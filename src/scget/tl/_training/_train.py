@@ -26,15 +26,17 @@ from ._params import TrainingParams, training_options
 from ._trainer import fit
 
 
-def _network(model: GETModel | None, n_features: int, preset, dropout, network_kwargs, seed):
+def _network(
+    model: GETModel | None, n_features: int, architecture, preset, dropout, network_kwargs, seed
+):
     """Return a copy of ``model``'s network, or a new seeded network from ``preset``."""
     import torch
 
-    from ...nn import GETConfig, GETNetwork
+    from ...nn import ARCHITECTURES, GETConfig, GETNetwork
 
     if model is not None:
-        return copy.deepcopy(model.network)
-    overrides = dict(network_kwargs or {})
+        return copy.deepcopy(model.network).extend(**ARCHITECTURES[architecture])
+    overrides = {**ARCHITECTURES[architecture], **(network_kwargs or {})}
     if dropout is not None:
         overrides["dropout"] = dropout
     config = GETConfig.from_preset(preset, n_features, **overrides)
@@ -86,6 +88,7 @@ def _train(
     leave_out_chromosomes: Sequence[str] | None,
     leave_out_groups: Sequence[str] | None,
     valid_chromosomes: Sequence[str] | None,
+    architecture: str,
     preset: str,
     dropout: float | None,
     network_kwargs: Mapping[str, Any] | None,
@@ -104,8 +107,12 @@ def _train(
     The arguments named in :data:`_SHARED` are those of the public functions, passed on
     unchanged.
     """
-    from ...nn import PRESETS, add_lora, merge_lora
+    from ...nn import ARCHITECTURES, PRESETS, add_lora, merge_lora
 
+    if architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"Unknown architecture {architecture!r}; choose one of {sorted(ARCHITECTURES)}."
+        )
     if model is not None:
         model.check_features(pb, atac=atac, motif_key=motif_key)
     elif preset not in PRESETS:
@@ -124,7 +131,10 @@ def _train(
     train_set, valid_set = _datasets(
         inputs, split, window_size=window_size, stride=stride, max_span=max_span
     )
-    network = _network(model, inputs.n_features, preset, dropout, network_kwargs, training.seed)
+    network = _network(
+        model, inputs.n_features, architecture, preset, dropout, network_kwargs, training.seed
+    )
+    inputs.check_network(network.config)
     if lora is not None:
         add_lora(network, rank=int(lora["rank"]), alpha=float(lora["alpha"]))
     history, best_epoch = fit(
@@ -137,6 +147,7 @@ def _train(
         "stage": stage,
         "pretrained": model is not None,
         "preset": None if model is not None else preset,
+        "architecture": architecture,
         "binary": binary,
         "window_size": window_size,
         "stride": stride,
@@ -159,6 +170,7 @@ _SHARED = (
     "leave_out_chromosomes",
     "leave_out_groups",
     "valid_chromosomes",
+    "architecture",
     "preset",
     "dropout",
     "network_kwargs",
@@ -184,6 +196,7 @@ def pretrain(
     leave_out_chromosomes: Sequence[str] | None = None,
     leave_out_groups: Sequence[str] | None = None,
     valid_chromosomes: Sequence[str] | None = None,
+    architecture: str = "published",
     preset: str = "small",
     dropout: float | None = None,
     network_kwargs: Mapping[str, Any] | None = None,
@@ -262,6 +275,7 @@ def finetune(
     lora_rank: int = 8,
     lora_alpha: float = 1.0,
     merge: bool = False,
+    architecture: str = "published",
     preset: str = "small",
     dropout: float | None = None,
     network_kwargs: Mapping[str, Any] | None = None,

@@ -1,0 +1,141 @@
+"""Ablation of GET's architecture and training on simulated multiomes, in three settings.
+
+For each simulation seed, the ``scget demo`` data (3,000 genes; the last chromosome and
+the last cell type held out) are simulated, pseudobulked, scanned and annotated once
+(cached under ``--cache``); then each variant is fine-tuned (after pretraining, where the
+variant says so), predicts, and is evaluated by :func:`scget.tl.evaluate`. The table
+gives, per seed, setting and variant, GET's mean Pearson r and R^2 over the groups, with
+the baselines of the setting beside it.
+
+Usage::
+
+    python benchmarks/model_quality.py                          # every variant, seeds 0 1 2
+    python benchmarks/model_quality.py --seeds 0 --variants published tss+distance
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import mudata
+import pandas as pd
+
+import scget
+from scget import _demo
+from scget._genomic import chromosome_sort_key
+
+#: Variant name -> (pretrain first, fine-tuning keyword arguments).
+VARIANTS: dict[str, tuple[bool, dict]] = {
+    "published": (False, {"architecture": "published"}),
+    "published, pretrained": (True, {"architecture": "published"}),
+    "tss": (False, {"architecture": "tss"}),
+    "distance": (False, {"architecture": "distance"}),
+    "tss+distance": (False, {"architecture": "tss+distance"}),
+    "tss+distance, pretrained": (True, {"architecture": "tss+distance"}),
+    "tss, fd0.8": (False, {"architecture": "tss", "feature_dropout": 0.8}),
+    "tss+distance, fd0.8": (False, {"architecture": "tss+distance", "feature_dropout": 0.8}),
+    "tss+distance, fd0.5": (False, {"architecture": "tss+distance", "feature_dropout": 0.5}),
+}
+
+
+def simulated_pseudobulk(seed: int, cache: Path):
+    """The demo pseudobulk of simulation ``seed`` (cached), its held-out chromosome and group."""
+    path = cache / f"demo_seed{seed}.h5mu"
+    if not path.exists():
+        size = _demo._SIZES["default"]
+        mdata = scget.datasets.simulate_multiome(
+            **size["simulation"], seed=seed, path=cache / f"simulation_seed{seed}"
+        )
+        files = mdata.uns["simulation"]
+        pb = scget.pp.pseudobulk(mdata, groupby="cell_type", min_cells=size["min_cells"])
+        scget.pp.scan_motifs(pb, genome=files["genome"])
+        scget.pp.annotate_tss(pb, gtf=files["gtf"])
+        pb.write_h5mu(path)
+    pb = mudata.read_h5mu(path)
+    chromosomes = sorted(set(pb["atac"].var["chrom"]), key=chromosome_sort_key)
+    return pb, chromosomes[-1], list(pb.obs_names)[-1]
+
+
+def run_variant(pb, chromosome: str, group: str, pretrain: bool, kwargs: dict, seed: int):
+    """Fine-tune (after pretraining when asked), predict and score GET; return table and model."""
+    split = {"leave_out_chromosomes": [chromosome], "leave_out_groups": [group]}
+    model = None
+    if pretrain:
+        model = scget.tl.pretrain(
+            pb,
+            leave_out_chromosomes=[chromosome],
+            seed=seed,
+            **{k: v for k, v in kwargs.items() if k in ("architecture", "preset")},
+        )
+    model = scget.tl.finetune(pb, model=model, seed=seed, **split, **kwargs)
+    scget.tl.predict(pb, model)
+    return scget.tl.evaluate(pb, model=model, methods=["GET"]), model
+
+
+def summarise(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean metrics over groups per setting and method."""
+    return table.groupby(["setting", "method"])[["pearson", "r2", "slope"]].mean()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/scget_model_quality"))
+    parser.add_argument(
+        "--extra", type=json.loads, default={}, help="JSON fine-tuning overrides for every variant"
+    )
+    args = parser.parse_args()
+    logging.getLogger("scget").setLevel(logging.WARNING)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for seed in args.seeds:
+        pb, chromosome, group = simulated_pseudobulk(seed, args.cache)
+        baselines = None
+        for name in args.variants:
+            pretrain, kwargs = VARIANTS[name]
+            start = time.perf_counter()
+            table, model = run_variant(
+                pb, chromosome, group, pretrain, {**kwargs, **args.extra}, seed
+            )
+            seconds = time.perf_counter() - start
+            if baselines is None:  # the baselines depend on the split only
+                methods = [m for m in scget.tl._evaluate.METHODS if m != "GET"]
+                baselines = summarise(scget.tl.evaluate(pb, split=model.split, methods=methods))
+                rows += [
+                    {"seed": seed, "variant": "-", "setting": s, "method": m, **v.to_dict()}
+                    for (s, m), v in baselines.iterrows()
+                ]
+            summary = summarise(table)
+            for (setting, method), values in summary.iterrows():
+                rows.append(
+                    {
+                        "seed": seed,
+                        "variant": name,
+                        "setting": setting,
+                        "method": method,
+                        **values.to_dict(),
+                        "best_epoch": model.params["best_epoch"],
+                        "seconds": seconds,
+                    }
+                )
+            print(f"seed {seed} {name} ({seconds:.0f} s, best epoch {model.params['best_epoch']}):")
+            print(pd.concat([summary, baselines]).round(3).to_string(), flush=True)
+    result = pd.DataFrame(rows)
+    out = args.cache / "model_quality.csv"
+    result.to_csv(out, index=False)
+    for metric in ("pearson", "r2"):
+        wide = result.pivot_table(
+            index=["setting", "method", "variant"], columns="seed", values=metric
+        )
+        wide["mean"] = wide.mean(axis=1)
+        print(f"\n{metric}, mean over groups:")
+        print(wide.round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""A learned attention bias of the genomic distance between regions."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+#: Distances are read on ``log10(1 + |d| / DISTANCE_UNIT)``.
+DISTANCE_UNIT = 100.0
+#: Distance (bp) of the outermost knots; longer distances share their bias.
+MAX_DISTANCE = 5_000_000.0
+#: Knots per direction (upstream, downstream): one every ~0.8 decades of distance.
+N_KNOTS = 6
+#: The bias is this multiple of the learned table: Adam moves every parameter by about
+#: the learning rate per step, and attention logits need larger steps than that.
+BIAS_SCALE = 10.0
+
+
+class DistanceBias(nn.Module):
+    """Per-layer, per-head attention bias, piecewise linear in the signed log distance.
+
+    The distance ``d`` (bp) from a query region's midpoint to a key region's midpoint is
+    mapped to ``u = K + sign(d) * K * log10(1 + |d| / 100) / log10(1 + 5e6 / 100)``,
+    clipped to ``[0, 2 K]`` (``K`` = :data:`N_KNOTS`), and the bias is the linear
+    interpolation at ``u`` of a learned table of ``2 K + 1`` knots (times
+    :data:`BIAS_SCALE`), so it varies smoothly with distance and direction. The
+    interpolation is a product with hat functions, computed once for all layers. The
+    table starts at zero: a new bias leaves the network's outputs unchanged.
+
+    Parameters
+    ----------
+    n_layers, n_heads
+        One bias curve per block and head.
+    """
+
+    def __init__(self, n_layers: int, n_heads: int) -> None:
+        super().__init__()
+        self.n_layers, self.n_heads = n_layers, n_heads
+        self.table = nn.Parameter(torch.zeros(n_layers, n_heads, 2 * N_KNOTS + 1))
+
+    @staticmethod
+    def knot_coordinates(positions: torch.Tensor) -> torch.Tensor:
+        """Return ``u`` (B, L, L) of every (query, key) pair of region ``positions`` (B, L)."""
+        distance = (positions[:, None, :] - positions[:, :, None]).float()
+        scale = N_KNOTS / math.log10(1 + MAX_DISTANCE / DISTANCE_UNIT)
+        u = torch.sign(distance) * torch.log10(1 + distance.abs() / DISTANCE_UNIT) * scale
+        return u.clamp(-N_KNOTS, N_KNOTS) + N_KNOTS
+
+    def forward(self, positions: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """Return the (n_layers, B, n_heads, L, L) bias of every block.
+
+        Parameters
+        ----------
+        positions
+            (B, L) region midpoints in bp.
+        dtype
+            Floating type of the result.
+        """
+        u = self.knot_coordinates(positions)
+        lower = u.floor().clamp(max=2 * N_KNOTS - 1)
+        weight = (u - lower).unsqueeze(-1)
+        lower = lower.long().unsqueeze(-1)
+        # the two non-zero hat functions of each pair: 1 - w at the knot below, w above
+        hats = torch.zeros(*u.shape, 2 * N_KNOTS + 1, device=u.device)
+        hats = hats.scatter_(-1, lower, 1 - weight).scatter_add_(-1, lower + 1, weight)
+        hats = hats.to(dtype)
+        table = self.table.to(dtype).reshape(self.n_layers * self.n_heads, -1)
+        bias = BIAS_SCALE * (hats @ table.T)
+        batch, length = positions.shape
+        bias = bias.view(batch, length, length, self.n_layers, self.n_heads)
+        return bias.permute(3, 0, 4, 1, 2)

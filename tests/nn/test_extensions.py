@@ -1,0 +1,118 @@
+import math
+
+import pytest
+import torch
+
+from scget.nn import ARCHITECTURES, DistanceBias, GETConfig, GETNetwork
+from scget.nn._distance import BIAS_SCALE, DISTANCE_UNIT, MAX_DISTANCE, N_KNOTS
+
+
+def _inputs(batch=2, length=9, n_features=12, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.rand(batch, length, n_features, generator=generator)
+    tss = (torch.rand(batch, length, 2, generator=generator) < 0.3).float()
+    positions = torch.sort(torch.randint(0, 3_000_000, (batch, length), generator=generator))[0]
+    return x, tss, positions
+
+
+def _trained_like(network):
+    """Perturb every parameter, as training would, so that zeros are not special."""
+    generator = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.add_(0.05 * torch.randn(parameter.shape, generator=generator))
+    return network
+
+
+def test_extending_a_trained_network_leaves_its_outputs_unchanged():
+    torch.manual_seed(0)
+    network = _trained_like(GETNetwork(GETConfig.from_preset("tiny", 12))).eval()
+    x, tss, positions = _inputs()
+    padding = torch.zeros(x.shape[:2], dtype=torch.bool)
+    padding[1, 6:] = True
+    before = network(x, padding_mask=padding)
+    network.extend(**ARCHITECTURES["tss+distance"])
+    assert network.config.tss_input and network.config.distance_bias
+    after = network(x, padding_mask=padding, tss=tss, positions=positions)
+    for name in ("expression", "accessibility", "reconstruction", "hidden"):
+        torch.testing.assert_close(getattr(after, name), getattr(before, name))
+    # once trained, the extensions do change the outputs
+    with torch.no_grad():
+        network.tss_embedding.weight.fill_(0.1)
+        network.distance_bias.table.normal_()
+    changed = network(x, padding_mask=padding, tss=tss, positions=positions)
+    assert not torch.allclose(changed.expression, before.expression, atol=1e-4)
+
+
+def test_new_networks_start_their_extensions_at_zero():
+    network = GETNetwork(GETConfig.from_preset("tiny", 12, tss_input=True, distance_bias=True))
+    assert (network.tss_embedding.weight == 0).all()
+    assert (network.distance_bias.table == 0).all()
+    published = GETNetwork(GETConfig.from_preset("tiny", 12))
+    assert published.tss_embedding is None and published.distance_bias is None
+    names = set(published.state_dict())
+    assert not any("tss" in n or "distance" in n for n in names)
+
+
+def test_distance_coordinates_match_the_formula():
+    positions = torch.tensor([[1_000, 1_000, 21_000, 9_000_000]])
+    u = DistanceBias.knot_coordinates(positions)
+    scale = N_KNOTS / math.log10(1 + MAX_DISTANCE / DISTANCE_UNIT)
+    # query 0 -> key 2: 20 kb downstream
+    assert u[0, 0, 2].item() == pytest.approx(N_KNOTS + scale * math.log10(1 + 200), rel=1e-6)
+    # key 2 -> query 0 is the same distance upstream
+    assert u[0, 2, 0].item() == pytest.approx(N_KNOTS - scale * math.log10(1 + 200), rel=1e-6)
+    assert u[0, 0, 1].item() == pytest.approx(N_KNOTS)  # same midpoint
+    assert u[0, 0, 3].item() == pytest.approx(2 * N_KNOTS)  # beyond 5 Mb: the last knot
+    assert u[0, 3, 0].item() == pytest.approx(0)
+
+
+def test_distance_bias_interpolates_its_table():
+    bias = DistanceBias(n_layers=2, n_heads=3)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        bias.table.copy_(torch.randn(bias.table.shape, generator=generator))
+    positions = torch.tensor([[0, 20_000, 3_000]])
+    values = bias(positions)
+    assert values.shape == (2, 1, 3, 3, 3)
+    u = DistanceBias.knot_coordinates(positions)
+    for layer in range(2):
+        for head in range(3):
+            curve = bias.table[layer, head].detach().numpy()
+            for query in range(3):
+                for key in range(3):
+                    point = u[0, query, key].item()
+                    lower = min(int(point), 2 * N_KNOTS - 1)
+                    expected = curve[lower] + (curve[lower + 1] - curve[lower]) * (point - lower)
+                    got = values[layer, 0, head, query, key].item()
+                    assert got == pytest.approx(BIAS_SCALE * expected, rel=1e-5, abs=1e-6)
+
+
+def test_padding_stays_invisible_with_a_distance_bias():
+    torch.manual_seed(0)
+    config = GETConfig.from_preset("tiny", 12, tss_input=True, distance_bias=True)
+    network = _trained_like(GETNetwork(config)).eval()
+    x, tss, positions = _inputs(batch=1, length=6)
+    reference = network(x, tss=tss, positions=positions)
+    padded = torch.cat([x, torch.rand(1, 3, 12)], dim=1)
+    padding = torch.zeros(1, 9, dtype=torch.bool)
+    padding[:, 6:] = True
+    out = network(
+        padded,
+        padding_mask=padding,
+        tss=torch.cat([tss, torch.ones(1, 3, 2)], dim=1),
+        positions=torch.cat([positions, torch.zeros(1, 3, dtype=positions.dtype)], dim=1),
+    )
+    torch.testing.assert_close(out.expression[:, :6], reference.expression, atol=1e-6, rtol=1e-5)
+
+
+def test_missing_context_is_a_clear_error():
+    config = GETConfig.from_preset("tiny", 12, tss_input=True, distance_bias=True)
+    network = GETNetwork(config)
+    x, tss, positions = _inputs()
+    with pytest.raises(ValueError, match="TSS indicators"):
+        network(x, positions=positions)
+    with pytest.raises(ValueError, match="positions"):
+        network(x, tss=tss)
+    with pytest.raises(ValueError, match="True or False"):
+        GETConfig.from_preset("tiny", 12, tss_input=1)
