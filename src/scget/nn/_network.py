@@ -178,7 +178,9 @@ class GETNetwork(nn.Module):
         ValueError
             If ``x`` or the masks have the wrong shape.
         """
-        embedding, layers = self._encode(x, mask, padding_mask, tss, positions)
+        embedding, layers = self._encode(
+            x, mask=mask, padding_mask=padding_mask, tss=tss, positions=positions
+        )
         hidden = self.norm(layers[-1])[:, 1:]
         return GETOutput(
             expression=F.softplus(self.expression_head(hidden)),
@@ -188,7 +190,22 @@ class GETNetwork(nn.Module):
             region_embedding=embedding,
         )
 
-    def layer_states(
+    def layer_states(self, x: torch.Tensor, **context: torch.Tensor | None) -> list[torch.Tensor]:
+        """Return the regions' hidden states after each block (the regulatory embedding).
+
+        Parameters
+        ----------
+        x, **context
+            As for :meth:`forward` (``mask``, ``padding_mask``, ``tss``, ``positions``).
+
+        Returns
+        -------
+        ``n_layers`` tensors (B, L, H), CLS token dropped, before the final LayerNorm.
+        """
+        _, layers = self._encode(x, **context)
+        return [tokens[:, 1:] for tokens in layers]
+
+    def _encode(
         self,
         x: torch.Tensor,
         *,
@@ -196,28 +213,6 @@ class GETNetwork(nn.Module):
         padding_mask: torch.Tensor | None = None,
         tss: torch.Tensor | None = None,
         positions: torch.Tensor | None = None,
-    ) -> list[torch.Tensor]:
-        """Return the regions' hidden states after each block (the regulatory embedding).
-
-        Parameters
-        ----------
-        x, mask, padding_mask, tss, positions
-            As for :meth:`forward`.
-
-        Returns
-        -------
-        ``n_layers`` tensors (B, L, H), CLS token dropped, before the final LayerNorm.
-        """
-        _, layers = self._encode(x, mask, padding_mask, tss, positions)
-        return [tokens[:, 1:] for tokens in layers]
-
-    def _encode(
-        self,
-        x: torch.Tensor,
-        mask: torch.Tensor | None,
-        padding_mask: torch.Tensor | None,
-        tss: torch.Tensor | None,
-        positions: torch.Tensor | None,
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Check the inputs; return the region embedding and the tokens after each block."""
         if x.ndim != 3 or x.shape[-1] != self.config.n_features:

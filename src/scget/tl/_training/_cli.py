@@ -49,6 +49,7 @@ def _training_options() -> dict[str, tuple[Any, str, str]]:
 #: Option -> (type, help, used by: BOTH, PRETRAIN_KEY or FINETUNE_KEY). ``list`` options
 #: take several values; ``bool`` ones are flags.
 OPTIONS: dict[str, tuple[Any, str, str]] = {
+    "architecture": (str, "published, tss, distance or tss+distance", BOTH),
     "preset": (str, "network size: tiny, small or base", BOTH),
     "dropout": (float, "dropout (overrides the preset's)", BOTH),
     "binary": (bool, "binary accessibility instead of the score", BOTH),
