@@ -25,6 +25,14 @@ MOTIF_PVALUE = 1e-4
 #: Fraction of regions masked in pretraining.
 MASK_RATIO = 0.5
 
+# --- scget's training defaults, chosen by measurement (docs/model.md) ------------------
+#: Network extensions of :data:`scget.nn.ARCHITECTURES`: TSS indicators in the input.
+DEFAULT_ARCHITECTURE = "tss"
+#: Network size: trains in minutes on a laptop CPU; take "small" or "base" on a GPU.
+DEFAULT_PRESET = "tiny"
+#: Share of motif scores hidden at each fine-tuning step.
+FEATURE_DROPOUT = 0.5
+
 # --- the MuData contract -------------------------------------------------------------
 RNA = "rna"
 ATAC = "atac"
@@ -62,6 +70,11 @@ PRETRAIN_KEY = "pretrain"
 FINETUNE_KEY = "finetune"
 PREDICT_KEY = "predict"
 EVALUATION_KEY = "evaluation"
+GENE_BY_MOTIF_KEY = "gene_by_motif"
+REGION_IMPORTANCE_KEY = "region_importance"
+REGULATORY_EMBEDDING_KEY = "regulatory_embedding"
+#: :func:`group_slot` name of the regulatory embedding's predicted-expression layer.
+EMBEDDING_PREDICTED = "predicted"
 
 # --- files of a checkpoint directory ------------------------------------------------
 #: The network's state dict.
@@ -80,3 +93,8 @@ SETTINGS = ("held-out group", "held-out chromosome", "held-out both")
 def evaluation_layer(key: str, name: str) -> str:
     """``["rna"].layers`` key of evaluation ``key``'s method ``name`` (or EVALUATED_GENES)."""
     return f"{key}:{name}"
+
+
+def group_slot(key: str, group: str) -> str:
+    """``["rna"].varm`` key of result ``key``'s values for ``group`` (gene-by-motif...)."""
+    return f"{key}:{group}"

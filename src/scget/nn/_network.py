@@ -13,6 +13,8 @@ from ._config import GETConfig
 from ._distance import DistanceBias
 from ._layers import LAYER_NORM_EPS, EncoderBlock
 
+#: Keyword inputs of :meth:`GETNetwork.forward` besides the features, in order.
+CONTEXT = ("mask", "padding_mask", "tss", "positions")
 #: Standard deviation of the truncated-normal initialisation (as ViT and BERT).
 INIT_STD = 0.02
 
@@ -206,15 +208,16 @@ class GETNetwork(nn.Module):
         return [tokens[:, 1:] for tokens in layers]
 
     def _encode(
-        self,
-        x: torch.Tensor,
-        *,
-        mask: torch.Tensor | None = None,
-        padding_mask: torch.Tensor | None = None,
-        tss: torch.Tensor | None = None,
-        positions: torch.Tensor | None = None,
+        self, x: torch.Tensor, **context: torch.Tensor | None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Check the inputs; return the region embedding and the tokens after each block."""
+        """Check the inputs; return the region embedding and the tokens after each block.
+
+        ``context`` holds the keyword inputs of :meth:`forward` besides ``x``.
+        """
+        unknown = sorted(set(context) - set(CONTEXT))
+        if unknown:
+            raise TypeError(f"Unexpected network input(s) {unknown}; the inputs are {CONTEXT}.")
+        mask, padding_mask, tss, positions = (context.get(name) for name in CONTEXT)
         if x.ndim != 3 or x.shape[-1] != self.config.n_features:
             raise ValueError(
                 f"x must have shape (batch, regions, {self.config.n_features}), "

@@ -14,9 +14,14 @@ from scget.tl._core._engine import (
     promoter_windows,
 )
 from scget.tl._core._predict import _region_windows, _tss_peaks
-from scget.tl._core._windows import WindowDataset, build_inputs, make_windows
+from scget.tl._core._windows import WindowDataset, build_inputs, make_windows, region_context
 
 CPU = torch.device("cpu")
+
+
+def _context(item: dict) -> dict:
+    """The network's keyword inputs of one dataset item, as a batch of one."""
+    return {key: value[None] for key, value in region_context(item).items()}
 
 
 def _single_window_outputs(network, inputs, windows, window_size):
@@ -25,9 +30,7 @@ def _single_window_outputs(network, inputs, windows, window_size):
     with torch.no_grad():
         return np.stack(
             [
-                network(item["x"][None], padding_mask=item["padding_mask"][None])
-                .expression[0]
-                .numpy()
+                network(item["x"][None], **_context(item)).expression[0].numpy()
                 for item in (dataset[i] for i in range(len(dataset)))
             ]
         )
@@ -135,7 +138,7 @@ def test_gradient_x_input_equals_each_windows_own_gradient(pb, trained):
     for i in range(6):
         item = dataset[i]
         x = item["x"][None].clone().requires_grad_(True)
-        out = network(x, padding_mask=item["padding_mask"][None]).expression
+        out = network(x, **_context(item)).expression
         out[0, offsets[i], strands[i]].backward()
         expected = (x.grad * x).detach()[0].numpy()
         np.testing.assert_allclose(attributions[i], expected, rtol=1e-4, atol=1e-7)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -110,11 +111,24 @@ def test_finetune_merge_option_returns_a_plain_network(pb, trained):
     assert all(p.requires_grad for p in merged.network.parameters())
 
 
+def _published_architecture(network):
+    """The network without scget's extensions (what a published checkpoint holds)."""
+    from scget.nn import GETNetwork
+
+    config = dataclasses.replace(network.config, tss_input=False, distance_bias=False)
+    published = GETNetwork(config)
+    state = network.state_dict()
+    published.load_state_dict({k: state[k] for k in published.state_dict()})
+    return published.eval()
+
+
 def test_from_published_checkpoint_predicts_as_the_original(pb, trained, tmp_path):
-    """A checkpoint in the published code's format imports to the same predictions."""
+    """A checkpoint in the published code's format imports to the same predictions, and
+    keeps them when scget's extensions are added (they start at zero)."""
+    original = _published_architecture(trained.network)
     path = tmp_path / "published.pth"
     torch.save(
-        {"model": {f"module.{k}": v for k, v in published_state_dict(trained.network).items()}},
+        {"model": {f"module.{k}": v for k, v in published_state_dict(original).items()}},
         path,
     )
     imported = GETModel.from_published(
@@ -124,8 +138,12 @@ def test_from_published_checkpoint_predicts_as_the_original(pb, trained, tmp_pat
     assert imported.params["source"] == str(path)
     assert imported.window_size == 200  # the published models' windows
     same_windows = GETModel(
-        trained.network, feature_names=trained.feature_names, params={"window_size": 200}
+        original, feature_names=trained.feature_names, params={"window_size": 200}
     )
-    _assert_same(_predictions(pb, same_windows), _predictions(pb, imported))
+    expected = _predictions(pb, same_windows)
+    _assert_same(expected, _predictions(pb, imported))
+    imported.network.extend(tss_input=True, distance_bias=True)
+    assert imported.config.tss_input and imported.config.distance_bias
+    _assert_same(expected, _predictions(pb, imported))
     with pytest.raises(ValueError, match="feature_names"):
         GETModel.from_published(path, feature_names=trained.feature_names[:-1])

@@ -6,7 +6,17 @@ import pytest
 import torch
 
 import scget
-from scget.tl._core._windows import WindowDataset, build_inputs, centred_windows
+from scget.tl._core._windows import (
+    WindowDataset,
+    build_inputs,
+    centred_windows,
+    region_context,
+)
+
+
+def _context(item: dict) -> dict:
+    """The network's keyword inputs of one dataset item, as a batch of one."""
+    return {key: value[None] for key, value in region_context(item).items()}
 
 
 def test_predict_writes_region_and_gene_layers(pb, trained):
@@ -41,7 +51,7 @@ def test_tss_regions_are_predicted_with_their_own_centred_window(pb, trained):
     starts, lengths, offsets = centred_windows(group, np.array([position]), trained.window_size)
     item = WindowDataset(inputs, np.array([[1, starts[0], lengths[0]]]), trained.window_size)[0]
     with torch.no_grad():
-        out = trained.network.eval()(item["x"][None], padding_mask=item["padding_mask"][None])
+        out = trained.network.eval()(item["x"][None], **_context(item))
     expected = out.expression[0, offsets[0]].numpy()
     np.testing.assert_allclose(pb["atac"].layers["get_plus"][1, tss_peak], expected[0], rtol=1e-5)
     np.testing.assert_allclose(pb["atac"].layers["get_minus"][1, tss_peak], expected[1], rtol=1e-5)
