@@ -5,9 +5,13 @@
 - :func:`promoter_windows`: one row per (group, accessible TSS peak, strand, gene), with
   the window centred on the peak and the peak's offset in it;
 - :func:`forward`: batched forward passes, with an optional transform of the input;
-- :func:`gradient_x_input`: batched gradient x input of one output (position, strand)
-  per window, one backward pass per batch and strand (the windows of a batch are
-  independent in eval mode, so the gradient of the sum is each window's gradient);
+- :func:`attribute`: one output (position, strand) per window, with its gradients with
+  respect to the input and the region embedding and the hidden state at that position
+  after a chosen block, all from one forward and at most one backward pass per batch
+  (the windows of a batch are independent in eval mode, so the gradient of the summed
+  outputs is each window's own), reduced per batch by the caller: nothing of a batch
+  but the reduction outlives it, so memory does not grow with the windows;
+- :func:`gradient_x_input`: gradient x input of one output per window, in full;
 - :func:`on_device`: moves the network and restores its device and mode, on errors too;
 - sharding: under ``torchrun`` (:mod:`torch.distributed` initialised) each rank runs a
   contiguous slice of the windows and every rank receives all results.
@@ -17,13 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..._constants import MIN_ACCESSIBILITY
+from ..._logging import progress
 from ._genes import tss_peak_matrix
 from ._windows import RegionInputs, WindowDataset, centred_windows, region_context
+
+if TYPE_CHECKING:
+    import torch
 
 #: Columns of :func:`promoter_windows` (``group``: row of the inputs' groups; ``peak``:
 #: index into the ATAC ``var``; ``gene``: index into the RNA ``var``; ``strand``: 0 for
@@ -33,7 +43,7 @@ PROMOTER_COLUMNS = ("group", "peak", "strand", "gene", "start", "length", "offse
 
 #: ``transform(x, windows)``: the input batch (windows x positions x features) and the
 #: numbers of its windows; returns the batch to run (e.g. with motifs knocked out).
-Transform = Callable[["torch.Tensor", np.ndarray], "torch.Tensor"]  # noqa: F821
+Transform = Callable[["torch.Tensor", np.ndarray], "torch.Tensor"]
 
 
 def promoter_windows(
@@ -159,7 +169,47 @@ def forward(
     return _map_batches(run, inputs, windows, window_size, batch_size, (window_size, 2))
 
 
-def gradient_x_input(
+@dataclass(frozen=True)
+class Attribution:
+    """One batch of :func:`attribute`, handed to its reduction (tensors on the device).
+
+    Attributes
+    ----------
+    rows
+        Numbers of the batch's windows.
+    x
+        The input batch, windows x positions x features (after the transform).
+    padding_mask
+        True at padding, windows x positions.
+    output
+        The chosen output of each window (its position and strand), float32.
+    input_gradient
+        Gradient of ``output`` with respect to ``x``, or ``None`` when not asked for.
+    embedding_gradient
+        Gradient of ``output`` with respect to the region embedding (windows x
+        positions x hidden), or ``None``.
+    state
+        Hidden state at the chosen position after block ``layer`` (windows x hidden),
+        or ``None``.
+    """
+
+    rows: np.ndarray
+    x: torch.Tensor
+    padding_mask: torch.Tensor
+    output: torch.Tensor
+    input_gradient: torch.Tensor | None
+    embedding_gradient: torch.Tensor | None
+    state: torch.Tensor | None
+
+
+#: ``reduce(attribution)``: an array, one row per window of the batch, of ``shape``.
+Reduce = Callable[[Attribution], np.ndarray]
+
+#: Gradients :func:`attribute` can take: with respect to the input, the region embedding.
+GRADIENTS = ("input", "embedding")
+
+
+def attribute(
     network,
     inputs: RegionInputs,
     windows: np.ndarray,
@@ -169,17 +219,25 @@ def gradient_x_input(
     window_size: int,
     batch_size: int,
     device,
+    reduce: Reduce,
+    shape: tuple[int, ...],
+    gradients: tuple[str, ...] = ("input",),
+    layer: int | None = None,
     transform: Transform | None = None,
+    desc: str | None = None,
 ) -> np.ndarray:
-    """Gradient x input of one output of each window: position ``offsets``, strand ``strands``.
+    """Reduced gradients and hidden states of one output of each window, in one pass.
 
-    One backward pass per batch and strand, in float32: the windows of a batch do not
-    interact in eval mode, so the gradient of the summed outputs is each window's own.
+    Per batch: one float32 forward pass (no autocast), and one backward pass of the
+    sum of the chosen outputs when ``gradients`` are asked for; ``reduce`` turns the
+    batch's :class:`Attribution` into one small row per window at once.
 
     Parameters
     ----------
     network
-        The network, on ``device`` and in eval mode (:func:`on_device`).
+        The network, on ``device`` and in eval mode (:func:`on_device`): called as
+        :class:`scget.nn.GETNetwork` is, with ``expression`` (windows x positions x
+        strands) and ``region_embedding`` outputs and, for ``layer``, ``blocks``.
     inputs
         Model inputs.
     windows
@@ -194,33 +252,113 @@ def gradient_x_input(
         Windows per pass.
     device
         The network's :class:`torch.device`.
+    reduce
+        Turns a batch into an array of one row of ``shape`` per window.
+    shape
+        Shape of a window's row of ``reduce``.
+    gradients
+        A subset of :data:`GRADIENTS`; empty for a forward pass only.
+    layer
+        Block whose output at the chosen position is ``state`` (``-1``: the last);
+        ``None`` for none.
     transform
-        Applied to each input batch first; the gradient is with respect to its output.
+        Applied to each input batch first; gradients are with respect to its output.
+    desc
+        Label of a progress bar over the batches (none when ``None``).
+
+    Returns
+    -------
+    The rows of every window, windows x ``shape`` (float32, gathered over ranks).
+    """
+    import torch
+
+    unknown = set(gradients) - set(GRADIENTS)
+    if unknown:
+        raise ValueError(f"Unknown gradients {sorted(unknown)}; choose from {list(GRADIENTS)}.")
+    offsets = np.asarray(offsets, dtype=np.int64)
+    strands = np.asarray(strands, dtype=np.int64)
+
+    def run(batch, rows):
+        x = _inputs(batch, rows, device, transform).detach().float()
+        x.requires_grad_("input" in gradients)
+        states: list = []
+        hook = None
+        if layer is not None:
+            hook = network.blocks[layer].register_forward_hook(
+                lambda module, args, result: states.append(result)
+            )
+        try:
+            with torch.set_grad_enabled(bool(gradients)):
+                out = network(x, **_context(batch, device))
+        finally:
+            if hook is not None:
+                hook.remove()
+        chosen = np.arange(len(rows))
+        positions = torch.as_tensor(offsets[rows], device=device)
+        output = out.expression[chosen, positions, torch.as_tensor(strands[rows], device=device)]
+        wrt = {"input": x, "embedding": out.region_embedding}
+        grads = dict.fromkeys(GRADIENTS)
+        if gradients:
+            names = [name for name in GRADIENTS if name in gradients]
+            values = torch.autograd.grad(output.sum(), [wrt[name] for name in names])
+            grads.update(zip(names, values, strict=True))
+        state = None
+        if states:  # the last positions are the regions (a CLS token may come first)
+            state = states[0][:, -x.shape[1] :][chosen, positions].detach()
+        attribution = Attribution(
+            rows=rows,
+            x=x.detach(),
+            padding_mask=batch["padding_mask"].to(device),
+            output=output.detach().float(),
+            input_gradient=grads["input"],
+            embedding_gradient=grads["embedding"],
+            state=state,
+        )
+        return np.asarray(reduce(attribution), dtype=np.float32)
+
+    return _map_batches(run, inputs, windows, window_size, batch_size, shape, desc=desc)
+
+
+def gradient_x_input(
+    network,
+    inputs: RegionInputs,
+    windows: np.ndarray,
+    *,
+    offsets: np.ndarray,
+    strands: np.ndarray,
+    window_size: int,
+    batch_size: int,
+    device,
+    transform: Transform | None = None,
+) -> np.ndarray:
+    """Gradient x input of one output of each window, in full (:func:`attribute`).
+
+    Parameters
+    ----------
+    network, inputs, windows, offsets, strands, window_size, batch_size, device, transform
+        As for :func:`attribute`.
 
     Returns
     -------
     float32 array, windows x ``window_size`` x features (zero at padding).
     """
-    import torch
 
-    offsets = np.asarray(offsets, dtype=np.int64)
-    strands = np.asarray(strands, dtype=np.int64)
+    def full(attribution: Attribution) -> np.ndarray:
+        return (attribution.input_gradient * attribution.x).cpu().numpy()
 
-    def run(batch, rows):
-        x = _inputs(batch, rows, device, transform).detach().requires_grad_(True)
-        out = network(x, **_context(batch, device)).expression
-        gradient = torch.zeros_like(x)
-        for strand in (0, 1):
-            chosen = np.flatnonzero(strands[rows] == strand)
-            if chosen.size == 0:
-                continue
-            target = out[chosen, offsets[rows][chosen], strand].sum()
-            (grad,) = torch.autograd.grad(target, x, retain_graph=True)
-            gradient[chosen] = grad[chosen]
-        return (gradient * x).detach().cpu().numpy()
-
-    shape = (window_size, inputs.n_features)
-    return _map_batches(run, inputs, windows, window_size, batch_size, shape)
+    return attribute(
+        network,
+        inputs,
+        windows,
+        offsets=offsets,
+        strands=strands,
+        window_size=window_size,
+        batch_size=batch_size,
+        device=device,
+        reduce=full,
+        shape=(window_size, inputs.n_features),
+        transform=transform,
+    )
 
 
 def _inputs(batch, rows: np.ndarray, device, transform: Transform | None):
@@ -234,14 +372,17 @@ def _context(batch, device) -> dict:
     return {key: value.to(device) for key, value in region_context(batch).items()}
 
 
-def _map_batches(run, inputs, windows, window_size, batch_size, shape) -> np.ndarray:
+def _map_batches(
+    run, inputs, windows, window_size, batch_size, shape, desc: str | None = None
+) -> np.ndarray:
     """``run(batch, window numbers)`` over this rank's windows; all ranks' results gathered."""
     from torch.utils.data import DataLoader
 
     windows = np.asarray(windows, dtype=np.int64).reshape(-1, 3)
     mine = _shard(len(windows))
     loader = DataLoader(WindowDataset(inputs, windows[mine], window_size), batch_size=batch_size)
-    parts = [run(batch, mine[batch["index"].numpy()]) for batch in loader]
+    batches = loader if desc is None else progress(loader, desc=desc, unit="batch")
+    parts = [run(batch, mine[batch["index"].numpy()]) for batch in batches]
     local = np.concatenate(parts) if parts else np.empty((0, *shape), dtype=np.float32)
     return _gather(local, len(windows))
 
