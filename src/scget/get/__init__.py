@@ -13,6 +13,9 @@ _EXPORTS = {
     "predictions": "._readers",
     "evaluation": "._readers",
     "evaluated_genes": "._readers",
+    "gene_by_motif": "._readers",
+    "region_importance": "._readers",
+    "regulatory_embedding": "._readers",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

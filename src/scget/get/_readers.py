@@ -9,14 +9,19 @@ import pandas as pd
 
 from .._constants import (
     ATAC,
+    EMBEDDING_PREDICTED,
     EVALUATED_GENES,
     EVALUATION_KEY,
     FINETUNE_KEY,
+    GENE_BY_MOTIF_KEY,
     GENE_PREDICTION_LAYER,
     PREDICT_KEY,
     PREDICTION_LAYERS,
+    REGION_IMPORTANCE_KEY,
+    REGULATORY_EMBEDDING_KEY,
     RNA,
     evaluation_layer,
+    group_slot,
 )
 from .._storage import read_params, read_result, read_slots
 from .._utils import modality, to_dense
@@ -231,6 +236,139 @@ def evaluated_genes(
             )
         )
     return pd.concat(parts, ignore_index=True)
+
+
+def gene_by_motif(pb, *, group: str | None = None, key: str = GENE_BY_MOTIF_KEY) -> pd.DataFrame:
+    """Return the gene-by-motif matrices of :func:`scget.tl.gene_by_motif`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` interpreted.
+    group
+        One group's matrix; ``None`` stacks every group's.
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    Genes x features (motif clusters, then ``"accessibility"``) for ``group``, indexed
+    by gene; without ``group``, every group's rows stacked under a (``group``,
+    ``gene``) index. Only genes with values in the group are listed.
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.gene_by_motif` has not run under ``key``.
+    ValueError
+        If ``group`` was not interpreted.
+    """
+    stored = read_params(pb, key, writer="scget.tl.gene_by_motif")
+    varm = modality(pb, stored["rna"]).varm
+    frames = {}
+    for name in _groups(pb, key, group):
+        frame = varm[group_slot(key, name)]
+        frames[name] = frame[frame.notna().all(axis=1)].rename_axis("gene").copy()
+    if group is not None:
+        return frames[group]
+    return pd.concat(frames, names=["group", "gene"])
+
+
+def region_importance(
+    pb, *, group: str | None = None, gene: str | None = None, key: str = REGION_IMPORTANCE_KEY
+) -> pd.DataFrame:
+    """Return the region-importance table of :func:`scget.tl.region_importance`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` interpreted.
+    group
+        Only this group's rows (``None``: all).
+    gene
+        Only this gene's rows (``None``: all).
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    Long table (decoupler's columns): ``group``, ``source`` (peak), ``target`` (gene),
+    ``weight`` (importance in [0, 1], 1 for the gene's most important region in the
+    group), ``distance`` (bp from the TSS, positive downstream) and ``accessibility``.
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.region_importance` has not run under ``key``.
+    """
+    table = read_result(pb, key, writer="scget.tl.region_importance")
+    keep = np.ones(len(table), dtype=bool)
+    if group is not None:
+        keep &= (table["group"] == group).to_numpy()
+    if gene is not None:
+        keep &= (table["target"] == gene).to_numpy()
+    return table[keep].reset_index(drop=True)
+
+
+def regulatory_embedding(pb, *, key: str = REGULATORY_EMBEDDING_KEY):
+    """Return the regulatory embedding of :func:`scget.tl.embed_regulatory` as AnnData.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` embedded.
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    :class:`~anndata.AnnData`, one observation ``"<group>:<gene>"`` per embedded
+    (group, gene), the hidden states as ``X``; ``obs``: ``group``, ``gene``,
+    ``observed`` (``["rna"].X``) and ``predicted`` log10(TPM + 1). Ready for
+    :func:`scanpy.pp.neighbors`, :func:`scanpy.tl.umap` and :func:`scanpy.tl.leiden`.
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.embed_regulatory` has not run under ``key``.
+    """
+    import anndata as ad
+
+    stored = read_params(pb, key, writer="scget.tl.embed_regulatory")
+    rna = modality(pb, stored["rna"])
+    observed = to_dense(rna.X, np.float32)
+    predicted = to_dense(rna.layers[group_slot(key, EMBEDDING_PREDICTED)], np.float32)
+    rows = pd.Index(rna.obs_names.astype(str))
+    states, parts = [], []
+    for name in _groups(pb, key, None):
+        values = np.asarray(rna.varm[group_slot(key, name)], dtype=np.float32)
+        row = rows.get_loc(name)
+        genes = np.isfinite(predicted[row])
+        states.append(values[genes])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "group": name,
+                    "gene": rna.var_names[genes].astype(str),
+                    "observed": observed[row, genes],
+                    "predicted": predicted[row, genes],
+                }
+            )
+        )
+    obs = pd.concat(parts, ignore_index=True)
+    obs.index = (obs["group"] + ":" + obs["gene"]).to_numpy()
+    obs["group"] = pd.Categorical(obs["group"], categories=list(dict.fromkeys(obs["group"])))
+    return ad.AnnData(X=np.concatenate(states), obs=obs)
+
+
+def _groups(pb, key: str, group: str | None) -> list[str]:
+    """Groups a per-group result ``key`` stored (only ``group`` when given, checked)."""
+    names = [str(name) for name in read_result(pb, key)["group"]]
+    if group is None:
+        return names
+    if group not in names:
+        raise ValueError(f"group {group!r} is not in result {key!r}; groups: {names}.")
+    return [group]
 
 
 def _layer(key: str, name: str, stored: set[str]) -> str:

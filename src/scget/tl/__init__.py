@@ -8,6 +8,9 @@ _EXPORTS = {
     "finetune": "._training._train",
     "predict": "._core._predict",
     "evaluate": "._evaluation._evaluate",
+    "gene_by_motif": "._interpret._gene_by_motif",
+    "region_importance": "._interpret._region_importance",
+    "embed_regulatory": "._interpret._embed",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

@@ -1,0 +1,101 @@
+"""The regulatory embedding: the promoter token's hidden state, per group and gene."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..._constants import (
+    ATAC,
+    EMBEDDING_PREDICTED,
+    MOTIF_KEY,
+    REGULATORY_EMBEDDING_KEY,
+    RNA,
+    group_slot,
+)
+from ..._docs import inject_docs
+from ..._logging import logger
+from .._core._model import GETModel
+from ._pass import DOCS, per_gene, promoters, run, store_groups
+
+
+@inject_docs(**DOCS)
+def embed_regulatory(
+    pb,
+    model: GETModel,
+    *,
+    layer: int = -1,
+    genes: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+    batch_size: int = 32,
+    device: str | None = "auto",
+    rna: str = RNA,
+    atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
+    key_added: str = REGULATORY_EMBEDDING_KEY,
+):
+    """The regulatory embedding: each gene's promoter token after a block, per group.
+
+    The hidden state of the gene's TSS peak (before the final LayerNorm) after block
+    ``layer``, averaged over the gene's accessible TSS peaks (Fu et al. 2025). Its
+    neighbourhoods group genes regulated alike. {windows}
+
+    Parameters
+    ----------
+    {mdata_pb} Needs ``["atac"].varm["motif_scores"]``, ``["atac"].layers["counts"]``
+        and ``["rna"].var["tss_peaks"|"strand"]``.
+    {model}
+    layer
+        Block whose output is read, counted from 0; negative counts from the last.
+    {genes_groups}
+    {batch_size}
+    {device}
+    {rna}
+    {atac}
+    {motif_key}
+    {key_added}
+
+    Returns
+    -------
+    The embedding as an :class:`~anndata.AnnData`, one observation per (group, gene)
+    with an accessible TSS peak (``obs``: ``group``, ``gene``, ``observed`` and
+    ``predicted`` log10(TPM + 1)), ready for :func:`scanpy.pp.neighbors`,
+    :func:`scanpy.tl.umap` and :func:`scanpy.tl.leiden`
+    (:func:`scget.get.regulatory_embedding` gives it back). Writes, replacing an
+    earlier run under ``key_added``:
+
+    - ``pb["rna"].varm["<key_added>:<group>"]``: per chosen group, genes x hidden
+      float32 states (NaN for genes not embedded);
+    - ``pb["rna"].layers["<key_added>:predicted"]``: groups x genes, the network's
+      output at the genes' TSS peaks averaged as ``get_pred`` (NaN where not embedded);
+    - ``pb.uns["scget"][key_added]``: ``"result"``, one row per group (``group``,
+      ``varm_key``, ``n_genes``), and the parameters.
+
+    Raises
+    ------
+    {errors}
+    IndexError
+        If the network has no block ``layer``.
+    """
+    n_layers = model.network.config.n_layers
+    if not -n_layers <= layer < n_layers:
+        raise IndexError(f"layer {layer} is out of range for a network of {n_layers} blocks.")
+    chosen = promoters(
+        pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key
+    )
+    parts = run(
+        chosen, model, layer=layer, batch_size=batch_size, device=device, desc="embed_regulatory"
+    )
+    shape = pb[rna].shape
+    predicted = per_gene(parts["output"], chosen, shape).astype(np.float32)
+    layer_name = group_slot(key_added, EMBEDDING_PREDICTED)
+    pb[rna].layers[layer_name] = predicted
+    params = {**chosen.params, "layer": layer % n_layers, "batch_size": batch_size}
+    states = per_gene(parts["state"], chosen, shape)
+    slots = [(rna, "layers", layer_name)]
+    rows = store_groups(pb, states, chosen, params, key=key_added, slots=slots)
+    logger.info(f"embed_regulatory: {rows} (group, gene) states of block {layer}.")
+    from ...get import regulatory_embedding
+
+    return regulatory_embedding(pb, key=key_added)

@@ -1,0 +1,296 @@
+"""The interpretation pass shared by the public functions.
+
+:func:`promoters` checks the input and chooses the promoter windows (one per group,
+accessible TSS peak and gene, centred on the peak) before any work; :func:`run` sends
+them through :func:`scget.tl._core._engine.attribute` once, reducing each batch at once
+to one small row per window (the output at the TSS peak on the gene's strand, the mean
+gradient x input over the window's regions, the L2 norm of the region-embedding
+gradient per region, the promoter token's hidden state), whichever are asked for;
+:func:`per_gene` averages window rows over each gene's TSS peaks, as ``get_pred`` does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..._constants import MIN_ACCESSIBILITY, group_slot
+from ..._storage import write_result
+from ..._utils import modality, resolve_device, to_dense
+from .._core._engine import attribute, on_device, promoter_windows
+from .._core._model import GETModel
+from .._core._windows import RegionInputs, build_inputs
+
+#: Docstring fragments of the interpretation functions (zero indent).
+DOCS = {
+    "model": """\
+model
+    A trained :class:`scget.tl.GETModel` with the data's motif features.""",
+    "genes_groups": """\
+genes
+    Genes (``["rna"].var_names``) to interpret; ``None``: every gene with an accessible
+    TSS peak.
+groups
+    Groups (``obs_names``) to interpret; ``None``: all.""",
+    "batch_size": """\
+batch_size
+    Windows per forward and backward pass; memory grows with it, not with the genes.""",
+    "windows": """\
+Each gene is read in the windows of ``model.window_size`` regions centred on its
+accessible TSS peaks (accessibility score >= 0.05: the peaks whose predictions
+``get_pred`` averages), at the output of the TSS peak on the gene's strand. Gradients
+are float32 (no autocast); the batches are shared across ranks under ``torchrun``.""",
+    "errors": """\
+ValueError
+    If the data's motif features differ from the model's, the modalities hold
+    different groups, a chosen group's name holds ``/``, or no chosen gene has an
+    accessible TSS peak in a chosen group.
+KeyError
+    If a gene or group is unknown, or an input is missing.""",
+}
+
+
+@dataclass(frozen=True)
+class Promoters:
+    """The promoter windows of an interpretation and what they are read from.
+
+    Attributes
+    ----------
+    inputs
+        Model inputs of the pseudobulk.
+    table
+        :func:`scget.tl._core._engine.promoter_windows` rows of the chosen genes and
+        groups.
+    groups
+        Numbers of the chosen groups.
+    genes
+        Numbers of the chosen genes.
+    scores
+        Accessibility scores, groups x peaks (``["atac"].X``).
+    params
+        The choices and the model's settings, as the results record them.
+    """
+
+    inputs: RegionInputs
+    table: pd.DataFrame
+    groups: np.ndarray
+    genes: np.ndarray
+    scores: np.ndarray
+    params: dict
+
+
+def promoters(
+    pb,
+    model: GETModel,
+    *,
+    genes: Sequence[str] | None,
+    groups: Sequence[str] | None,
+    rna: str,
+    atac: str,
+    motif_key: str,
+) -> Promoters:
+    """Check the input and choose the promoter windows of ``genes`` in ``groups``.
+
+    Raises
+    ------
+    ValueError, KeyError
+        As listed in :data:`DOCS` ``["errors"]``.
+    """
+    model.check_features(pb, atac=atac, motif_key=motif_key)
+    var = modality(pb, rna).var
+    if "strand" not in var.columns:
+        raise KeyError(f'pb["{rna}"].var has no "strand" column; run scget.pp.annotate_tss.')
+    group_names = pd.Index(modality(pb, atac).obs_names.astype(str))
+    if list(pb[rna].obs_names) != list(group_names):
+        raise ValueError(f"pb[{rna!r}] and pb[{atac!r}] must hold the same groups in order.")
+    gene_numbers = _numbers(genes, pd.Index(pb[rna].var_names.astype(str)), "gene", rna)
+    group_numbers = _numbers(groups, group_names, "group", rna)
+    slashed = [name for name in group_names[group_numbers] if "/" in name]
+    if slashed:
+        raise ValueError(f"Group names {slashed[:5]} hold '/', which HDF5 keys cannot: rename.")
+    inputs = build_inputs(
+        pb, binary=model.binary, with_targets=False, atac=atac, motif_key=motif_key
+    )
+    inputs.check_network(model.network.config)
+    scores = to_dense(pb[atac].X, np.float32)
+    table = promoter_windows(
+        inputs, var, pb[atac].var_names, accessibility=scores, window_size=model.window_size
+    )
+    keep = table["gene"].isin(gene_numbers) & table["group"].isin(group_numbers)
+    table = table[keep].reset_index(drop=True)
+    if table.empty:
+        raise ValueError(
+            f"No chosen gene has an accessible TSS peak (accessibility score >= "
+            f"{MIN_ACCESSIBILITY}) in a chosen group: nothing to interpret."
+        )
+    params = {"genes": genes, "groups": groups, "binary": model.binary}
+    params |= {"window_size": model.window_size, "rna": rna, "atac": atac, "motif_key": motif_key}
+    return Promoters(inputs, table, group_numbers, gene_numbers, scores, params)
+
+
+def _numbers(chosen: Sequence[str] | None, names: pd.Index, what: str, rna: str) -> np.ndarray:
+    """Positions of ``chosen`` in ``names`` (all when ``None``); unknown ones raise."""
+    if chosen is None:
+        return np.arange(len(names))
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    chosen = [str(name) for name in chosen]
+    unknown = [name for name in chosen if name not in names]
+    if unknown or not chosen:
+        where = f'pb["{rna}"].var_names' if what == "gene" else "pb.obs_names"
+        raise KeyError(f"Unknown {what}s {unknown[:10]} (not in {where}); give at least one.")
+    return np.unique(names.get_indexer(chosen))
+
+
+def run(
+    promoters: Promoters,
+    model: GETModel,
+    *,
+    motifs: bool = False,
+    regions: bool = False,
+    layer: int | None = None,
+    quantitative: bool = True,
+    batch_size: int,
+    device: str | None,
+    desc: str,
+) -> dict[str, np.ndarray]:
+    """One engine pass over the promoter windows; per window, what is asked for.
+
+    Parameters
+    ----------
+    promoters
+        From :func:`promoters`.
+    model
+        The model.
+    motifs
+        Mean over the window's regions of gradient x input (windows x features).
+    regions
+        L2 norm of the region-embedding gradient per region (windows x window size;
+        zero at padding).
+    layer
+        The promoter token's hidden state after this block (windows x hidden).
+    quantitative
+        With a binary-accessibility model, multiply the accessibility gradient by the
+        accessibility score instead of the binary input.
+    batch_size, device, desc
+        Windows per pass, torch device, progress label.
+
+    Returns
+    -------
+    ``"output"`` (the output at the TSS peak), and ``"motifs"``, ``"regions"``,
+    ``"state"`` as asked for, one row per row of ``promoters.table``.
+    """
+    import torch
+
+    inputs, table = promoters.inputs, promoters.table
+    window_size = model.window_size
+    widths = {"output": 1}
+    if motifs:
+        widths["motifs"] = inputs.n_features
+    if regions:
+        widths["regions"] = window_size
+    if layer is not None:
+        widths["state"] = model.network.config.hidden_dim
+    scored = motifs and quantitative and model.binary
+    windows = table[["group", "start", "length"]].to_numpy()
+    device = resolve_device(device)
+
+    def reduce(attribution) -> np.ndarray:
+        real = (~attribution.padding_mask).float()
+        columns = [attribution.output[:, None]]
+        if motifs:
+            multiplier = attribution.x
+            if scored:
+                multiplier = multiplier.clone()
+                score = _window_scores(promoters, windows[attribution.rows], window_size)
+                multiplier[..., -1] = torch.from_numpy(score).to(multiplier.device)
+            gradient_x_input = attribution.input_gradient * multiplier
+            columns.append(gradient_x_input.sum(1) / real.sum(1, keepdim=True))
+        if regions:
+            columns.append(attribution.embedding_gradient.norm(dim=-1) * real)
+        if layer is not None:
+            columns.append(attribution.state.float())
+        return torch.cat(columns, dim=1).cpu().numpy()
+
+    gradients = (("input",) if motifs else ()) + (("embedding",) if regions else ())
+    with on_device(model.network, device) as network:
+        values = attribute(
+            network,
+            inputs,
+            windows,
+            offsets=table["offset"].to_numpy(),
+            strands=table["strand"].to_numpy(),
+            window_size=window_size,
+            batch_size=batch_size,
+            device=device,
+            reduce=reduce,
+            shape=(sum(widths.values()),),
+            gradients=gradients,
+            layer=layer,
+            desc=desc,
+        )
+    bounds = np.cumsum([0, *widths.values()])
+    parts = {
+        name: values[:, lo:hi]
+        for name, (lo, hi) in zip(widths, itertools.pairwise(bounds), strict=True)
+    }
+    parts["output"] = parts["output"][:, 0]
+    return parts
+
+
+def _window_scores(promoters: Promoters, windows: np.ndarray, window_size: int) -> np.ndarray:
+    """Accessibility scores of the windows' regions (windows x window size, zero padding)."""
+    scores = np.zeros((len(windows), window_size), dtype=np.float32)
+    for row, (group, start, length) in enumerate(windows):
+        peaks = promoters.inputs.groups[group].peaks[start : start + length]
+        scores[row, :length] = promoters.scores[group, peaks]
+    return scores
+
+
+def per_gene(values: np.ndarray, promoters: Promoters, shape: tuple[int, int]) -> np.ndarray:
+    """Mean of window rows over each (group, gene)'s TSS peaks: groups x genes x ... (NaN)."""
+    n_genes = shape[1]
+    flat = promoters.table["group"].to_numpy() * n_genes + promoters.table["gene"].to_numpy()
+    sums = np.zeros((shape[0] * n_genes, *values.shape[1:]))
+    np.add.at(sums, flat, values)
+    counts = np.bincount(flat, minlength=len(sums)).reshape(-1, *([1] * (values.ndim - 1)))
+    with np.errstate(invalid="ignore"):
+        means = sums / counts
+    return means.reshape(*shape, *values.shape[1:])
+
+
+def store_groups(
+    pb,
+    values: np.ndarray,
+    promoters: Promoters,
+    params: dict,
+    *,
+    key: str,
+    columns: Sequence[str] | None = None,
+    slots: Sequence[tuple[str, str, str]] = (),
+) -> int:
+    """Write each chosen group's genes x k values to ``["rna"].varm`` and the record ``key``.
+
+    ``values`` is groups x genes x k (from :func:`per_gene`); a group's varm entry is a
+    DataFrame with ``columns`` (an array when ``None``), float32, NaN for genes without
+    values. The record's ``"result"`` has one row per group: ``group``, ``varm_key``,
+    ``n_genes``; ``slots`` are further places the run filled. Returns the rows written.
+    """
+    rna = promoters.params["rna"]
+    adata = pb[rna]
+    names = [str(name) for name in adata.obs_names[promoters.groups]]
+    keys = [group_slot(key, name) for name in names]
+    for number, name in zip(promoters.groups, keys, strict=True):
+        block = values[number].astype(np.float32)
+        if columns is not None:
+            block = pd.DataFrame(block, index=adata.var_names.copy(), columns=list(columns))
+        adata.varm[name] = block
+    counts = np.isfinite(values[promoters.groups, :, 0]).sum(axis=1)
+    summary = pd.DataFrame({"group": names, "varm_key": keys, "n_genes": counts})
+    filled = [(rna, "varm", name) for name in keys] + list(slots)
+    write_result(pb, key, summary, params, slots=filled)
+    return int(counts.sum())

@@ -1,0 +1,159 @@
+"""Region importance: how much each region of a gene's window matters to its output."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..._constants import ATAC, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
+from ..._docs import inject_docs
+from ..._logging import logger
+from ..._storage import write_result
+from .._core._model import GETModel
+from ._pass import DOCS, Promoters, promoters, run
+
+#: Columns of the region-importance table (decoupler's source, target, weight).
+COLUMNS = ("group", "source", "target", "weight", "distance", "accessibility")
+
+
+@inject_docs(**DOCS)
+def region_importance(
+    pb,
+    model: GETModel,
+    *,
+    genes: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+    batch_size: int = 32,
+    device: str | None = "auto",
+    rna: str = RNA,
+    atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
+    key_added: str = REGION_IMPORTANCE_KEY,
+    copy: bool = False,
+):
+    """Importance of each region of a gene's window for the gene, per group.
+
+    A region's importance is the L2 norm of the gradient of the gene's output with
+    respect to the region's embedding (Fu et al. 2025), averaged over the gene's
+    windows that hold the region, divided by the gene's maximum in the group (so that
+    genes compare). {windows}
+    :func:`scget.tl.gene_by_motif` computes it in its own pass with ``with_regions``.
+
+    Parameters
+    ----------
+    {mdata_pb} Needs ``["atac"].varm["motif_scores"]``, ``["atac"].layers["counts"]``
+        and ``["rna"].var["tss_peaks"|"strand"|"tss"]``.
+    {model}
+    {genes_groups}
+    {batch_size}
+    {device}
+    {rna}
+    {atac}
+    {motif_key}
+    {key_added}
+    {copy}
+
+    Returns
+    -------
+    ``None`` (or the modified copy when ``copy``); writes, replacing an earlier run under
+    ``key_added``, ``pb.uns["scget"][key_added]``: the parameters and as ``"result"`` a
+    long table, one row per (group, gene, region in the gene's windows): ``group``,
+    ``source`` (the region's peak), ``target`` (the gene), ``weight`` (the importance,
+    in [0, 1]), ``distance`` (bp from the gene's TSS to the region's midpoint, positive
+    downstream on the gene's strand) and ``accessibility`` (the region's score in the
+    group). Read it with :func:`scget.get.region_importance`.
+
+    Raises
+    ------
+    {errors}
+    """
+    check_tss(pb, rna)
+    chosen = promoters(
+        pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key
+    )
+    parts = run(
+        chosen, model, regions=True, batch_size=batch_size, device=device, desc="region_importance"
+    )
+    if copy:
+        pb = pb.copy()
+    params = {**chosen.params, "batch_size": batch_size}
+    store_importance(pb, parts["regions"], chosen, params, rna=rna, atac=atac, key=key_added)
+    return pb if copy else None
+
+
+def check_tss(pb, rna: str) -> None:
+    """Raise ``KeyError`` unless the genes' TSS positions (for the distances) are known."""
+    if "tss" not in pb[rna].var.columns:
+        raise KeyError(f'pb["{rna}"].var has no "tss" column; run scget.pp.annotate_tss.')
+
+
+def store_importance(
+    pb,
+    norms: np.ndarray,
+    promoters: Promoters,
+    params: Mapping[str, Any],
+    *,
+    rna: str,
+    atac: str,
+    key: str,
+) -> None:
+    """Write the region-importance table of per-window gradient norms under ``key``."""
+    table = importance_table(pb, norms, promoters, rna=rna, atac=atac)
+    write_result(pb, key, table, params)
+    logger.info(f"region_importance: {len(table)} (group, gene, region) rows.")
+
+
+def importance_table(
+    pb, norms: np.ndarray, promoters: Promoters, *, rna: str, atac: str
+) -> pd.DataFrame:
+    """The long table of :func:`region_importance` from per-window gradient norms.
+
+    Parameters
+    ----------
+    pb
+        The pseudobulk.
+    norms
+        Windows x window size: the region-embedding gradient norm of each window's
+        output at each of its positions.
+    promoters
+        The windows (:func:`scget.tl._interpret._pass.promoters`).
+    rna, atac
+        Modality names.
+
+    Returns
+    -------
+    DataFrame with columns :data:`COLUMNS`, ordered by group, gene and position.
+    """
+    table, inputs = promoters.table, promoters.inputs
+    lengths = table["length"].to_numpy()
+    window = np.repeat(np.arange(len(table)), lengths)
+    position = np.arange(len(window)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    group = table["group"].to_numpy()[window]
+    gene = table["gene"].to_numpy()[window]
+    first = np.cumsum([0] + [len(g.peaks) for g in inputs.groups])
+    all_peaks = np.concatenate([g.peaks for g in inputs.groups])
+    peak = all_peaks[first[group] + table["start"].to_numpy()[window] + position]
+    frame = pd.DataFrame(
+        {"group": group, "gene": gene, "peak": peak, "weight": norms[window, position]}
+    )
+    frame = frame.groupby(["group", "gene", "peak"], sort=False)["weight"].mean().reset_index()
+    top = frame.groupby(["group", "gene"], sort=False)["weight"].transform("max")
+    frame["weight"] = np.where(top > 0, frame["weight"] / top.where(top > 0, 1.0), 0.0)
+    var = pb[rna].var
+    minus = var["strand"].astype(str).to_numpy()[frame["gene"]] == "-"
+    midpoint = (inputs.start[frame["peak"]] + inputs.end[frame["peak"]]) // 2
+    distance = midpoint - var["tss"].to_numpy(dtype=np.int64)[frame["gene"]]
+    group_names = pb[atac].obs_names.astype(str)
+    return pd.DataFrame(
+        {
+            "group": pd.Categorical(group_names[frame["group"]], categories=list(group_names)),
+            "source": pd.Categorical(pb[atac].var_names[frame["peak"]].astype(str)),
+            "target": pd.Categorical(pb[rna].var_names[frame["gene"]].astype(str)),
+            "weight": frame["weight"].to_numpy(np.float32),
+            "distance": np.where(minus, -distance, distance).astype(np.int64),
+            "accessibility": promoters.scores[frame["group"], frame["peak"]],
+        }
+    )
