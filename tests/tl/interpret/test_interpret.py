@@ -280,3 +280,16 @@ def test_sharded_over_ranks_equals_one_process(pb, trained, tmp_path):
         pd.testing.assert_frame_equal(motifs, scget.get.gene_by_motif(pb), rtol=1e-5)
         regions = pd.read_pickle(tmp_path / f"regions{rank}.pkl")
         pd.testing.assert_frame_equal(regions, scget.get.region_importance(pb), rtol=1e-5)
+
+
+def test_region_importance_of_a_frozen_network(pb, trained):
+    scget.tl.region_importance(pb, trained, groups=["A"], device="cpu")
+    expected = scget.get.region_importance(pb)
+    for parameter in trained.network.parameters():
+        parameter.requires_grad_(False)
+    try:
+        scget.tl.region_importance(pb, trained, groups=["A"], device="cpu")
+    finally:
+        for parameter in trained.network.parameters():
+            parameter.requires_grad_(True)
+    pd.testing.assert_frame_equal(scget.get.region_importance(pb), expected)

@@ -280,7 +280,7 @@ def attribute(
 
     def run(batch, rows):
         x = _inputs(batch, rows, device, transform).detach().float()
-        x.requires_grad_("input" in gradients)
+        x.requires_grad_(bool(gradients))  # also when parameters are frozen
         states: list = []
         hook = None
         if layer is not None:
@@ -293,7 +293,7 @@ def attribute(
         finally:
             if hook is not None:
                 hook.remove()
-        chosen = np.arange(len(rows))
+        chosen = torch.arange(len(rows), device=device)
         positions = torch.as_tensor(offsets[rows], device=device)
         output = out.expression[chosen, positions, torch.as_tensor(strands[rows], device=device)]
         wrt = {"input": x, "embedding": out.region_embedding}
