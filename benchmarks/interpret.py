@@ -1,0 +1,321 @@
+"""Interpretation on the demo simulation: speed, memory and recovery of the planted truth.
+
+Part 1 (speed, one group): windows/s of :func:`scget.tl.gene_by_motif` against the
+engine's forward pass that :func:`scget.tl.predict` runs, on the same promoter windows,
+and against a per-window ``torch.autograd`` loop; the peak memory of ``gene_by_motif``
+at 1x, 2x and 4x the genes (each in a fresh process).
+
+Part 2 (recovery): the ``scget demo`` simulation (3,000 genes, seed 0), fine-tuned with
+the defaults named in the issue (last chromosome and last group held out); against the
+simulation's ``drivers``, ``links`` and ``tfs``, separately for the held-out chromosome's
+genes and the training chromosomes' genes:
+
+- AUROC of |gene-by-motif| (mean over groups, and per group) for planted driver
+  (gene, motif) pairs;
+- sign agreement with the planted role for drivers with |effect| above the median;
+- AUPRC of region importance (mean over groups) for planted enhancer links, against
+  closeness to the TSS alone, over each gene's non-TSS regions (also both times the
+  accessibility, as the paper's "GET Jacobian" enhancer score);
+- AUROC of regulatory-embedding closeness (mean state over groups) for gene pairs
+  sharing their main driver, against pairs that do not.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/interpret.py [--cache /tmp/scget_interpret]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import pickle
+import resource
+import threading
+import time
+from pathlib import Path
+
+import mudata
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+import scget
+from scget._genomic import chromosome_sort_key
+from scget.tl._core._engine import forward, on_device
+from scget.tl._core._windows import WindowDataset
+from scget.tl._interpret._pass import promoters
+
+PSEUDOBULK = Path("/tmp/scget_model_quality/demo_seed0.h5mu")
+CPU = torch.device("cpu")
+
+
+def load(cache: Path):
+    """The demo pseudobulk, the simulation's truth tables and the fine-tuned model (cached)."""
+    truth_path = cache / "truth_seed0.pkl"
+    if not truth_path.exists() or not PSEUDOBULK.exists():
+        mdata = scget.datasets.simulate_multiome(
+            n_genes=3000, seed=0, path=cache / "simulation_seed0"
+        )
+        files = mdata.uns["simulation"]
+        with open(truth_path, "wb") as handle:
+            pickle.dump({k: files[k] for k in ("drivers", "links", "tfs")}, handle)
+        if not PSEUDOBULK.exists():
+            pb = scget.pp.pseudobulk(mdata, groupby="cell_type", min_cells=50)
+            scget.pp.scan_motifs(pb, genome=files["genome"])
+            scget.pp.annotate_tss(pb, gtf=files["gtf"])
+            PSEUDOBULK.parent.mkdir(parents=True, exist_ok=True)
+            pb.write_h5mu(PSEUDOBULK)
+    with open(truth_path, "rb") as handle:
+        truth = pickle.load(handle)
+    pb = mudata.read_h5mu(PSEUDOBULK)
+    chromosomes = sorted(set(pb["atac"].var["chrom"]), key=chromosome_sort_key)
+    if (cache / "model").exists():
+        model = scget.tl.GETModel.load(cache / "model")
+    else:
+        model = scget.tl.finetune(
+            pb,
+            leave_out_chromosomes=[chromosomes[-1]],
+            leave_out_groups=[list(pb.obs_names)[-1]],
+            preset="tiny",
+            architecture="tss",
+            feature_dropout=0.5,
+            seed=0,
+        )
+        model.save(cache / "model")
+    return pb, truth, model, chromosomes[-1]
+
+
+def _genes(pb, model, group: str, n: int) -> list[str]:
+    """``n`` genes with an accessible TSS peak in ``group`` (fixed random draw)."""
+    chosen = promoters(
+        pb, model, genes=None, groups=[group], rna="rna", atac="atac", motif_key="motif_scores"
+    )
+    names = pb["rna"].var_names[np.unique(chosen.table["gene"])]
+    return list(np.random.default_rng(0).permutation(names)[:n])
+
+
+def speed(pb, model, group: str, n_genes: int, batch_size: int) -> None:
+    """Windows/s of gene_by_motif, the forward pass and a per-window backward loop."""
+    genes = _genes(pb, model, group, n_genes)
+    chosen = promoters(
+        pb, model, genes=genes, groups=[group], rna="rna", atac="atac", motif_key="motif_scores"
+    )
+    windows = chosen.table[["group", "start", "length"]].to_numpy()
+    size = model.window_size
+    with on_device(model.network, CPU) as network:
+        start = time.perf_counter()
+        forward(
+            network, chosen.inputs, windows, window_size=size, batch_size=batch_size, device=CPU
+        )
+        predict_rate = len(windows) / (time.perf_counter() - start)
+        dataset = WindowDataset(chosen.inputs, windows, size)
+        n_loop = min(100, len(windows))
+        start = time.perf_counter()
+        for i in range(n_loop):
+            item = dataset[i]
+            x = item["x"][None].clone().requires_grad_(True)
+            context = {k: item[k][None] for k in ("padding_mask", "tss", "positions")}
+            out = network(x, **context).expression
+            row = chosen.table.iloc[i]
+            (grad,) = torch.autograd.grad(out[0, row["offset"], row["strand"]], x)
+            (grad * x).sum(1).detach().numpy()
+        loop_rate = n_loop / (time.perf_counter() - start)
+    start = time.perf_counter()
+    scget.tl.gene_by_motif(
+        pb, model, genes=genes, groups=[group], device="cpu", batch_size=batch_size
+    )
+    gbm_rate = len(windows) / (time.perf_counter() - start)
+    print(
+        f"\n== speed: {len(genes)} genes, {len(windows)} promoter windows of {size} regions, "
+        f"group {group}, batch {batch_size}, CPU, {torch.get_num_threads()} torch thread(s)"
+    )
+    print(f"forward (predict's engine pass): {predict_rate:8.1f} windows/s")
+    print(
+        f"gene_by_motif (whole function):  {gbm_rate:8.1f} windows/s "
+        f"({predict_rate / gbm_rate:.2f}x predict's time per window; goal < 3x)"
+    )
+    print(
+        f"per-window autograd loop:        {loop_rate:8.1f} windows/s "
+        f"(gene_by_motif {gbm_rate / loop_rate:.1f}x faster; goal >= 5x)"
+    )
+
+
+def _rss() -> int:
+    """Resident memory of this process now (bytes, Linux)."""
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize()
+
+
+def _peak_memory(cache: str, group: str, genes: list[str], queue) -> None:
+    """In a fresh process: peak RSS (MiB) above the RSS before one gene_by_motif call."""
+    logging.getLogger("scget").setLevel(logging.WARNING)
+    scget.settings.verbosity = 1
+    torch.set_num_threads(1)
+    pb = mudata.read_h5mu(PSEUDOBULK)
+    model = scget.tl.GETModel.load(Path(cache) / "model")
+    before = _rss()
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], _rss())
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    scget.tl.gene_by_motif(pb, model, genes=genes, groups=[group], device="cpu")
+    done.set()
+    sampler.join()
+    queue.put(((max(peak[0], _rss()) - before) / 2**20, before / 2**20))
+
+
+def memory(pb, model, group: str, n_genes: int, cache: Path) -> None:
+    """Peak-RSS growth of gene_by_motif at 1x, 2x and 4x ``n_genes``, one process each."""
+    print("\n== memory: peak RSS above the RSS before gene_by_motif (fresh process each)")
+    context = multiprocessing.get_context("spawn")
+    everything = _genes(pb, model, group, 4 * n_genes)
+    for factor in (1, 2, 4):
+        queue = context.Queue()
+        process = context.Process(
+            target=_peak_memory, args=(str(cache), group, everything[: factor * n_genes], queue)
+        )
+        process.start()
+        growth, base = queue.get()
+        process.join()
+        print(f"{factor}x ({factor * n_genes} genes): +{growth:7.1f} MiB over {base:.0f} MiB")
+
+
+def _split(genes: pd.Index, pb, chromosome: str) -> dict[str, np.ndarray]:
+    held = pb["rna"].var.loc[genes, "chrom"].astype(str).to_numpy() == chromosome
+    return {f"held-out chromosome {chromosome}": held, "training chromosomes": ~held}
+
+
+def _group_pairs(motifs: pd.DataFrame, drivers: pd.MultiIndex, genes: set):
+    """Per group: (gene, motif) pairs of ``genes`` with their value and driver label."""
+    for group, frame in motifs.groupby(level="group"):
+        frame = frame.droplevel("group")
+        frame = frame[frame.index.isin(list(genes))]
+        pairs = frame.stack().rename("value").reset_index()
+        pairs.columns = ["gene", "motif", "value"]
+        pairs["driver"] = pd.MultiIndex.from_frame(pairs[["gene", "motif"]]).isin(drivers)
+        yield group, pairs[["gene", "value", "driver"]]
+
+
+def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
+    """Planted-truth recovery of gene-by-motif, region importance and the embedding."""
+    start = time.perf_counter()
+    scget.tl.gene_by_motif(pb, model, device="cpu", with_regions=True, batch_size=batch_size)
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    embedding = scget.tl.embed_regulatory(pb, model, device="cpu", batch_size=batch_size)
+    embed_seconds = time.perf_counter() - start
+    print(
+        f"\n== recovery on {pb.n_obs} groups x {pb['rna'].n_vars} genes: gene_by_motif with "
+        f"region importance {seconds:.0f} s, embed_regulatory {embed_seconds:.0f} s"
+    )
+    motifs = scget.get.gene_by_motif(pb).drop(columns="accessibility")
+    mean = motifs.groupby(level="gene").mean()
+    drivers = truth["drivers"]
+    driver = drivers.set_index(["gene", "motif"])
+    pairs = mean.stack().rename("value").reset_index().rename(columns={"level_1": "motif"})
+    pairs["driver"] = pd.MultiIndex.from_frame(pairs[["gene", "motif"]]).isin(driver.index)
+    tf_pairs = pairs[pairs["motif"].isin(truth["tfs"]["motif"])]
+    importance = scget.get.region_importance(pb)
+    importance = importance[importance["distance"] != 0]  # the TSS peak itself
+    regions = (
+        importance.groupby(["target", "source"], observed=True)
+        .agg(
+            weight=("weight", "mean"),
+            distance=("distance", "first"),
+            accessibility=("accessibility", "mean"),
+        )
+        .reset_index()
+    )
+    links = pd.MultiIndex.from_frame(truth["links"][["gene", "peak"]])
+    regions["link"] = pd.MultiIndex.from_frame(regions[["target", "source"]]).isin(links)
+    cells = embedding.to_df().groupby(embedding.obs["gene"].to_numpy()).mean()
+    main = drivers.loc[drivers["effect"].abs().groupby(drivers["gene"]).idxmax()]
+    main = main.set_index("gene")["motif"]
+    rng = np.random.default_rng(0)
+    for name, genes in _split(mean.index, pb, chromosome).items():
+        chosen = set(mean.index[genes])
+        print(f"\n-- {name}: {len(chosen)} genes")
+        part = pairs[pairs["gene"].isin(chosen)]
+        tf_part = tf_pairs[tf_pairs["gene"].isin(chosen)]
+        print(
+            f"gene-by-motif AUROC |value|, drivers vs all other pairs: "
+            f"{roc_auc_score(part['driver'], part['value'].abs()):.3f} "
+            f"({part['driver'].sum()} drivers / {len(part)} pairs); "
+            f"within the {truth['tfs'].shape[0]} TF motifs: "
+            f"{roc_auc_score(tf_part['driver'], tf_part['value'].abs()):.3f}"
+        )
+        known = drivers[drivers["gene"].isin(chosen)].copy()
+        known = known[known["effect"].abs() > known["effect"].abs().median()]
+        values = mean.stack().reindex(pd.MultiIndex.from_frame(known[["gene", "motif"]]))
+        expected = np.where(known["role"].to_numpy() == "activator", 1, -1)
+        found = np.isfinite(values.to_numpy())
+        agree = np.sign(values.to_numpy()[found]) == expected[found]
+        print(
+            f"sign agreement, drivers with |effect| above the median: {agree.mean():.3f} "
+            f"({found.sum()} drivers)"
+        )
+        by_group = [
+            roc_auc_score(frame["driver"], frame["value"].abs())
+            for _, frame in _group_pairs(motifs, driver.index, chosen)
+        ]
+        print(
+            f"gene-by-motif AUROC per group: median {np.median(by_group):.3f} "
+            f"(range {min(by_group):.3f}-{max(by_group):.3f})"
+        )
+        part = regions[regions["target"].isin(chosen)]
+        closeness = -part["distance"].abs()
+        learned = average_precision_score(part["link"], part["weight"])
+        jacobian = average_precision_score(part["link"], part["weight"] * part["accessibility"])
+        near = part["accessibility"] / part["distance"].abs()
+        print(
+            f"region importance AUPRC for planted links: {learned:.3f}"
+            f" vs distance alone {average_precision_score(part['link'], closeness):.3f}"
+            f"; x accessibility {jacobian:.3f}"
+            f" vs accessibility / distance {average_precision_score(part['link'], near):.3f}"
+            f" (base rate {part['link'].mean():.3f}, {part['link'].sum()} links)"
+        )
+        names = [g for g in cells.index if g in chosen and g in main.index]
+        states = cells.loc[names].to_numpy()
+        a, b = rng.integers(0, len(names), (2, 50_000))
+        a, b = a[a != b], b[a != b]
+        same = main.loc[names].to_numpy()
+        distance = np.linalg.norm(states[a] - states[b], axis=1)
+        label = same[a] == same[b]
+        print(
+            f"embedding AUROC, pairs sharing the main driver nearer: "
+            f"{roc_auc_score(label, -distance):.3f} ({label.sum()} of {len(label)} pairs)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/scget_interpret"))
+    parser.add_argument("--genes", type=int, default=250, help="genes of the speed test (1x)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--parts", nargs="+", default=["speed", "memory", "recovery"], help="parts to run"
+    )
+    args = parser.parse_args()
+    logging.getLogger("scget").setLevel(logging.WARNING)
+    scget.settings.verbosity = 1  # no progress bars
+    torch.set_num_threads(1)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    pb, truth, model, chromosome = load(args.cache)
+    group = str(pb.obs_names[0])
+    if "speed" in args.parts:
+        speed(pb, model, group, args.genes, args.batch_size)
+    if "memory" in args.parts:
+        memory(pb, model, group, args.genes, args.cache)
+    if "recovery" in args.parts:
+        recovery(pb, truth, model, chromosome, args.batch_size)
+
+
+if __name__ == "__main__":
+    main()
