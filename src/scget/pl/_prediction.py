@@ -73,7 +73,7 @@ def prediction(
         where = group
     else:
         pearson = float(np.corrcoef(points["observed"], points["predicted"])[0, 1])
-        where = f"{len(shown)} groups pooled"
+        where = shown[0] if len(shown) == 1 else f"{len(shown)} groups pooled"
     ax.set_title(f"{method}, {setting}, {where}\nr = {pearson:.3f}, n = {len(points)}")
     ax.set_xlabel(f"predicted ({method})")
     ax.set_ylabel("observed log10(TPM + 1)")
