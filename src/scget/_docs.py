@@ -3,8 +3,9 @@
 A fragment is numpydoc text written at zero indent (a parameter name, then its
 description indented by four spaces). In a docstring, ``{name}`` at the start of a line
 (after its indentation) is replaced by the fragment, every line of it indented as the
-placeholder was; text after the placeholder stays at the end of the fragment. Nothing
-else is touched, so literal braces (``{"n_layers": 2}``, ``{}``) are safe.
+placeholder was; text after the placeholder stays at the end of the fragment. A fragment
+may itself hold placeholders. Nothing else is touched, so literal braces
+(``{"n_layers": 2}``, ``{}``) are safe.
 """
 
 from __future__ import annotations
@@ -51,37 +52,6 @@ copy
     "seed": """\
 seed
     Random seed; the same seed gives the same result.""",
-    "split_args": """\
-leave_out_chromosomes
-    Test chromosomes: never trained on, never used for early stopping.
-leave_out_groups
-    Test groups (pseudobulks): never trained on.
-valid_chromosomes
-    Chromosomes for early stopping; by default the remaining chromosome whose
-    share of the regions is closest to 12.5 % (logged).""",
-    "network_args": """\
-architecture
-    A key of :data:`scget.nn.ARCHITECTURES`: ``"published"`` is GET as published;
-    ``"tss"`` adds strand-specific TSS indicators of the regions to the input,
-    ``"distance"`` a learned attention bias of the genomic distance between
-    regions, ``"tss+distance"`` both. Extensions that a pretrained ``model`` lacks
-    are added at zero (its predictions are unchanged until trained). The default
-    ``"tss"`` fixed the calibration of gene predictions on simulated multiomes (R^2
-    from about -4 to +0.3..+0.6); the distance bias did not help there.
-preset
-    Network size, a key of :data:`scget.nn.PRESETS` (``"tiny"``, ``"small"``,
-    ``"base"`` = the published 85 M-parameter GET). The default ``"tiny"`` trains in
-    minutes on a laptop CPU; on a GPU, ``"small"`` or ``"base"``.
-dropout
-    Overrides the preset's dropout (``None`` keeps it).
-network_kwargs
-    Further :class:`scget.nn.GETConfig` overrides, e.g. ``{"n_layers": 2}``.""",
-    "window_args": """\
-window_size
-    Regions per window (200 in GET). Chromosomes with fewer accessible regions
-    give one padded window.
-max_span
-    Training windows spanning more base pairs are dropped.""",
     "plot": """\
 ax
     Axes to draw on; a new figure is made when ``None``.
@@ -121,7 +91,7 @@ def fill_docs(text: str, **extra: str) -> str:
         name, indent = match["name"], match["indent"]
         if name not in fragments:
             raise KeyError(f"No docstring fragment {name!r}; known: {sorted(fragments)}.")
-        return textwrap.indent(fragments[name], indent)
+        return textwrap.indent(_PLACEHOLDER.sub(replace, fragments[name]), indent)
 
     return _PLACEHOLDER.sub(replace, text)
 

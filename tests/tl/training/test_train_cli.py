@@ -77,6 +77,25 @@ def test_torchrun_matches_single_process_training(h5mu, tmp_path):
         torch.testing.assert_close(two.network.state_dict()[name], value, rtol=1e-3, atol=1e-5)
 
 
+def test_setup_options_have_one_record_for_functions_cli_and_docs():
+    import inspect
+    from dataclasses import fields
+
+    from scget.tl._training._cli import BOTH, OPTIONS
+    from scget.tl._training._params import SetupParams
+
+    for option in fields(SetupParams):
+        for function in (scget.tl.pretrain, scget.tl.finetune):
+            parameter = inspect.signature(function).parameters[option.name]
+            assert parameter.kind is parameter.KEYWORD_ONLY
+            assert (parameter.default, parameter.annotation) == (option.default, option.type)
+            assert f"\n    {option.name}\n" in function.__doc__
+        if option.metadata["cli"] is not None:
+            assert OPTIONS[option.name] == (*option.metadata["cli"], BOTH)
+    with pytest.raises(TypeError, match=r"pretrain\(\) got unexpected keyword argument"):
+        scget.tl.pretrain(planted_pb(), stride=10)
+
+
 def test_training_options_have_one_record_for_functions_cli_and_docs():
     import inspect
     from dataclasses import fields

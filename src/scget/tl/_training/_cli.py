@@ -27,10 +27,22 @@ from pathlib import Path
 from typing import Any
 
 from ..._constants import FINETUNE_KEY, PRETRAIN_KEY, WEIGHTS_FILE
-from ._params import TrainingParams
+from ._params import SetupParams, TrainingParams
 
 #: "Used by" of the options passed to both pretraining and fine-tuning.
 BOTH = "both"
+
+
+def _setup_options() -> dict[str, tuple[Any, str, str]]:
+    """The data, split, network and device settings, from their one record.
+
+    The fields of :class:`SetupParams` that give their option's type and help (``cli``).
+    """
+    return {
+        option.name: (*option.metadata["cli"], BOTH)
+        for option in fields(SetupParams)
+        if option.metadata["cli"] is not None
+    }
 
 
 def _training_options() -> dict[str, tuple[Any, str, str]]:
@@ -49,15 +61,8 @@ def _training_options() -> dict[str, tuple[Any, str, str]]:
 #: Option -> (type, help, used by: BOTH, PRETRAIN_KEY or FINETUNE_KEY). ``list`` options
 #: take several values; ``bool`` ones are flags.
 OPTIONS: dict[str, tuple[Any, str, str]] = {
-    "architecture": (str, "published, tss, distance or tss+distance", BOTH),
-    "preset": (str, "network size: tiny, small or base", BOTH),
-    "dropout": (float, "dropout (overrides the preset's)", BOTH),
+    **_setup_options(),
     "binary": (bool, "binary accessibility instead of the score", BOTH),
-    "window_size": (int, "regions per window", BOTH),
-    "leave_out_chromosomes": (list, "test chromosomes (never trained on)", BOTH),
-    "leave_out_groups": (list, "test groups (never trained on)", BOTH),
-    "valid_chromosomes": (list, "early-stopping chromosomes (default: picked, logged)", BOTH),
-    "device": (str, "auto, cpu, cuda, mps", BOTH),
     "stride": (int, "regions between fine-tuning windows", FINETUNE_KEY),
     "loss": (str, "fine-tuning loss: poisson or mse", FINETUNE_KEY),
     "feature_dropout": (float, "share of motif scores hidden per training step", FINETUNE_KEY),

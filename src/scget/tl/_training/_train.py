@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from ..._constants import (
-    ATAC,
-    DEFAULT_ARCHITECTURE,
-    DEFAULT_PRESET,
-    FEATURE_DROPOUT,
-    FINETUNE_KEY,
-    FINETUNE_STRIDE,
-    MASK_RATIO,
-    MAX_WINDOW_SPAN,
-    MOTIF_KEY,
-    PRETRAIN_KEY,
-    WINDOW_SIZE,
-)
+from ..._constants import FEATURE_DROPOUT, FINETUNE_KEY, FINETUNE_STRIDE, MASK_RATIO, PRETRAIN_KEY
 from ..._logging import logger
 from ..._storage import write_result
 from ..._utils import resolve_device
 from .._core._model import GETModel
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
-from ._params import TrainingParams, training_options
+from ._params import SetupParams, TrainingParams, from_options, keyword_options
 from ._trainer import fit
 
 
@@ -87,55 +75,47 @@ def _train(
     objective_params: dict,
     with_targets: bool,
     stride: int,
-    training: TrainingParams,
-    leave_out_chromosomes: Sequence[str] | None,
-    leave_out_groups: Sequence[str] | None,
-    valid_chromosomes: Sequence[str] | None,
-    architecture: str,
-    preset: str,
-    dropout: float | None,
-    network_kwargs: Mapping[str, Any] | None,
     binary: bool,
-    window_size: int,
-    max_span: int,
-    device,
-    atac: str,
-    motif_key: str,
     key_added: str,
+    setup: SetupParams,
+    training: TrainingParams,
     lora: Mapping[str, float] | None = None,
     merge: bool = False,
 ) -> GETModel:
-    """Shared body of :func:`pretrain` and :func:`finetune`.
-
-    The arguments named in :data:`_SHARED` are those of the public functions, passed on
-    unchanged.
-    """
+    """Shared body of :func:`pretrain` and :func:`finetune` (their options as records)."""
     from ...nn import ARCHITECTURES, PRESETS, add_lora, merge_lora
 
+    architecture, preset, window_size = setup.architecture, setup.preset, setup.window_size
     if architecture not in ARCHITECTURES:
         raise ValueError(
             f"Unknown architecture {architecture!r}; choose one of {sorted(ARCHITECTURES)}."
         )
     if model is not None:
-        model.check_features(pb, atac=atac, motif_key=motif_key)
+        model.check_features(pb, atac=setup.atac, motif_key=setup.motif_key)
     elif preset not in PRESETS:
         raise ValueError(f"Unknown preset {preset!r}; choose one of {sorted(PRESETS)}.")
-    device = resolve_device(device)
+    device = resolve_device(setup.device)
     inputs = build_inputs(
-        pb, binary=binary, with_targets=with_targets, atac=atac, motif_key=motif_key
+        pb, binary=binary, with_targets=with_targets, atac=setup.atac, motif_key=setup.motif_key
     )
     split = make_split(
         inputs.regions_per_chromosome(),
         inputs.group_names,
-        leave_out_chromosomes=leave_out_chromosomes,
-        leave_out_groups=leave_out_groups,
-        valid_chromosomes=valid_chromosomes,
+        leave_out_chromosomes=setup.leave_out_chromosomes,
+        leave_out_groups=setup.leave_out_groups,
+        valid_chromosomes=setup.valid_chromosomes,
     )
     train_set, valid_set = _datasets(
-        inputs, split, window_size=window_size, stride=stride, max_span=max_span
+        inputs, split, window_size=window_size, stride=stride, max_span=setup.max_span
     )
     network = _network(
-        model, inputs.n_features, architecture, preset, dropout, network_kwargs, training.seed
+        model,
+        inputs.n_features,
+        architecture,
+        preset,
+        setup.dropout,
+        setup.network_kwargs,
+        training.seed,
     )
     inputs.check_network(network.config)
     if lora is not None:
@@ -154,7 +134,7 @@ def _train(
         "binary": binary,
         "window_size": window_size,
         "stride": stride,
-        "max_span": max_span,
+        "max_span": setup.max_span,
         "lora": dict(lora) if lora is not None and not merge else None,
         "lora_merged": bool(lora is not None and merge),
         "best_epoch": best_epoch,
@@ -168,50 +148,23 @@ def _train(
     return result
 
 
-#: The arguments of :func:`pretrain` and :func:`finetune` that :func:`_train` takes as they are.
-_SHARED = (
-    "leave_out_chromosomes",
-    "leave_out_groups",
-    "valid_chromosomes",
-    "architecture",
-    "preset",
-    "dropout",
-    "network_kwargs",
-    "binary",
-    "window_size",
-    "max_span",
-    "device",
-    "atac",
-    "motif_key",
-    "key_added",
+#: The options both stages document last (before ``key_added``), in their order.
+_LAST_DOCS = {"run_args": "{device}\n{training_options}\n{atac}\n{motif_key}"}
+
+
+@keyword_options(
+    SetupParams,
+    TrainingParams,
+    after={"leave_out_chromosomes": "pb", "window_size": "binary"},
+    docs=_LAST_DOCS,
 )
-
-
-def _shared(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """The :data:`_SHARED` entries of a public function's ``locals()``."""
-    return {name: arguments[name] for name in _SHARED}
-
-
-@training_options
 def pretrain(
     pb,
     *,
-    leave_out_chromosomes: Sequence[str] | None = None,
-    leave_out_groups: Sequence[str] | None = None,
-    valid_chromosomes: Sequence[str] | None = None,
-    architecture: str = DEFAULT_ARCHITECTURE,
-    preset: str = DEFAULT_PRESET,
-    dropout: float | None = None,
-    network_kwargs: Mapping[str, Any] | None = None,
     mask_ratio: float = MASK_RATIO,
     binary: bool = False,
-    window_size: int = WINDOW_SIZE,
-    max_span: int = MAX_WINDOW_SPAN,
-    device: str | None = "auto",
-    atac: str = ATAC,
-    motif_key: str = MOTIF_KEY,
     key_added: str = PRETRAIN_KEY,
-    **training: Any,
+    **options: Any,
 ) -> GETModel:
     """Pretrain GET by reconstructing masked regions (no expression needed).
 
@@ -230,10 +183,7 @@ def pretrain(
     binary
         Binary accessibility (1 for every accessible region) instead of the score.
     {window_args}
-    {device}
-    {training_options}
-    {atac}
-    {motif_key}
+    {run_args}
     {key_added}
 
     Returns
@@ -251,7 +201,7 @@ def pretrain(
     """
     from ._losses import MaskedObjective
 
-    training = TrainingParams.from_options(pretrain.__name__, training)
+    setup, training = from_options(pretrain.__name__, options, SetupParams, TrainingParams)
     objective = MaskedObjective(mask_ratio, seed=training.seed)
     return _train(
         pb,
@@ -260,39 +210,39 @@ def pretrain(
         objective=objective,
         objective_params={"mask_ratio": mask_ratio},
         with_targets=False,
-        stride=window_size,
+        stride=setup.window_size,
+        binary=binary,
+        key_added=key_added,
+        setup=setup,
         training=training,
-        **_shared(locals()),
     )
 
 
-@training_options
+@keyword_options(
+    SetupParams,
+    TrainingParams,
+    after={
+        "leave_out_chromosomes": "model",
+        "architecture": "merge",
+        "window_size": "binary",
+        "max_span": "stride",
+    },
+    docs=_LAST_DOCS,
+)
 def finetune(
     pb,
     *,
     model: GETModel | None = None,
-    leave_out_chromosomes: Sequence[str] | None = None,
-    leave_out_groups: Sequence[str] | None = None,
-    valid_chromosomes: Sequence[str] | None = None,
     lora: bool = False,
     lora_rank: int = 8,
     lora_alpha: float = 1.0,
     merge: bool = False,
-    architecture: str = DEFAULT_ARCHITECTURE,
-    preset: str = DEFAULT_PRESET,
-    dropout: float | None = None,
-    network_kwargs: Mapping[str, Any] | None = None,
     loss: str = "poisson",
     feature_dropout: float = FEATURE_DROPOUT,
     binary: bool | None = None,
-    window_size: int = WINDOW_SIZE,
     stride: int = FINETUNE_STRIDE,
-    max_span: int = MAX_WINDOW_SPAN,
-    device: str | None = "auto",
-    atac: str = ATAC,
-    motif_key: str = MOTIF_KEY,
     key_added: str = FINETUNE_KEY,
-    **training: Any,
+    **options: Any,
 ) -> GETModel:
     """Train GET to predict expression per region and strand.
 
@@ -336,10 +286,7 @@ def finetune(
     {window_args}
     stride
         Regions between the starts of training windows (100 in GET).
-    {device}
-    {training_options}
-    {atac}
-    {motif_key}
+    {run_args}
     {key_added}
 
     Returns
@@ -368,7 +315,7 @@ def finetune(
     if binary is None:
         binary = model.binary if model is not None else False
     objective = ExpressionObjective(loss, feature_dropout=feature_dropout)
-    training = TrainingParams.from_options(finetune.__name__, training)
+    setup, training = from_options(finetune.__name__, options, SetupParams, TrainingParams)
     return _train(
         pb,
         stage=FINETUNE_KEY,
@@ -377,8 +324,10 @@ def finetune(
         objective_params={"loss": loss, "feature_dropout": feature_dropout},
         with_targets=True,
         stride=stride,
+        binary=binary,
+        key_added=key_added,
+        setup=setup,
         training=training,
-        **_shared(locals()),
         lora={"rank": lora_rank, "alpha": lora_alpha} if lora else None,
         merge=merge,
     )
