@@ -276,10 +276,10 @@ def finetune(
         (accessibility is never hidden); 0 (the published method) turns it off. It
         keeps the model from memorising regions by their motif fingerprint, which
         helps on held-out chromosomes and hurts in held-out groups (where memorised
-        gene levels help): on the demo simulation (TSS input, seeds 0-2) 0 gave
-        held-out-group r 0.77 and held-out-chromosome r 0.51, 0.8 gave 0.64-0.67 and
-        0.58-0.61, and the default 0.5 gave 0.71-0.74 and 0.55-0.61 with the best R^2
-        in every setting (see the docs' "The model and its defaults").
+        gene levels help): on the demo simulation (TSS input) 0 gave held-out-group r
+        0.77 and held-out-chromosome r 0.51 (seed 0), 0.8 gave 0.64-0.69 and 0.58-0.61,
+        and the default 0.5 gave 0.71-0.74 and 0.55-0.61 (seeds 0-2; see the docs'
+        "The model and its defaults").
     binary
         Binary accessibility (1 for every accessible region) instead of the score;
         ``None`` takes the pretrained model's setting (else quantitative).
