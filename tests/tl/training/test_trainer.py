@@ -102,7 +102,7 @@ def test_small_model_overfits_a_tiny_dataset():
     pb = planted_pb(n_chromosomes=2, peaks_per_chromosome=70, plus_fraction=1.0)
     inputs = build_inputs(pb)
     dataset = WindowDataset(inputs, make_windows(inputs, window_size=32, stride=32)[:4], 32)
-    params = TrainingParams(max_epochs=150, batch_size=4, lr=1e-2, weight_decay=0.0, patience=None)
+    params = TrainingParams(max_epochs=300, batch_size=4, lr=1e-2, weight_decay=0.0, patience=None)
     history, _ = fit(
         _network(), ExpressionObjective("mse"), dataset, dataset, params=params, device="cpu"
     )
