@@ -28,6 +28,7 @@ import pandas as pd
 import scget
 from scget import _demo
 from scget._genomic import chromosome_sort_key
+from scget.tl._evaluation._evaluate import METHODS
 
 #: Variant name -> (pretrain first, fine-tuning options beside the defaults). The
 #: published GET is the published architecture trained as published (no feature
@@ -105,7 +106,7 @@ def main() -> None:
             )
             seconds = time.perf_counter() - start
             if baselines is None:  # the baselines depend on the split only
-                methods = [m for m in scget.tl._evaluate.METHODS if m != "GET"]
+                methods = [m for m in METHODS if m != "GET"]
                 baselines = summarise(scget.tl.evaluate(pb, split=model.split, methods=methods))
                 rows += [
                     {"seed": seed, "variant": "-", "setting": s, "method": m, **v.to_dict()}
