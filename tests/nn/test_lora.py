@@ -148,3 +148,18 @@ def test_custom_targets_and_errors():
         add_lora(make_network(), rank=0)
     with pytest.raises(ValueError, match="no LoRA adapters to merge"):
         merge_lora(make_network())
+
+
+def test_extensions_added_to_a_trained_network_are_trained_in_full():
+    torch.manual_seed(0)
+    network = GETNetwork(GETConfig.from_preset("tiny", 12)).extend(
+        tss_input=True, distance_bias=True
+    )
+    add_lora(network, rank=2)
+    trainable = {name for name, p in network.named_parameters() if p.requires_grad}
+    assert {"tss_embedding.weight", "distance_bias.table"} <= trainable
+    assert "region_embedding.base.weight" not in trainable
+    assert not any(
+        name.startswith(("tss_embedding", "distance_bias")) and "lora" in name for name in trainable
+    )
+    assert {"tss_embedding.weight", "distance_bias.table"} <= set(lora_state_dict(network))

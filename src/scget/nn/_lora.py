@@ -15,6 +15,8 @@ from .._logging import logger
 DEFAULT_TARGETS = ("region_embedding", "blocks.*")
 #: Modules that stay fully trainable under LoRA ("full training of the head").
 HEADS = ("expression_head", "accessibility_head", "reconstruction_head")
+#: scget's network extensions: new parameters (zero at first), so trained in full too.
+EXTENSIONS = ("tss_embedding", "distance_bias")
 
 
 class LoRALinear(nn.Module):
@@ -86,9 +88,10 @@ def add_lora(
     """Wrap Linear layers in LoRA adapters and freeze every base weight, in place.
 
     The GET LoRA recipe (code: rank 8, alpha 1): adapters on the region embedding and
-    the encoder, full training of the heads. Every parameter that is neither an adapter
-    nor in a head gets ``requires_grad=False``, so optimisers (AdamW weight decay
-    included) never touch it.
+    the encoder, full training of the heads, and of scget's extensions (TSS embedding,
+    distance bias), which a published checkpoint does not have. Every other parameter
+    that is not an adapter gets ``requires_grad=False``, so optimisers (AdamW weight
+    decay included) never touch it.
 
     Parameters
     ----------
@@ -102,7 +105,8 @@ def add_lora(
         Dropout on the adapters' inputs.
     targets
         Glob pattern(s) (:mod:`fnmatch`) of qualified module names; every
-        :class:`~torch.nn.Linear` matching one is wrapped. Heads cannot be targets.
+        :class:`~torch.nn.Linear` matching one is wrapped. Heads and extensions cannot
+        be targets.
 
     Returns
     -------
@@ -122,7 +126,7 @@ def add_lora(
     linears = {
         name: module
         for name, module in network.named_modules()
-        if isinstance(module, nn.Linear) and not name.startswith(HEADS)
+        if isinstance(module, nn.Linear) and not name.startswith((*HEADS, *EXTENSIONS))
     }
     selected = {}
     for pattern in targets:
@@ -137,9 +141,10 @@ def add_lora(
         parameter.requires_grad_(False)
     for name, module in selected.items():
         _set_submodule(network, name, LoRALinear(module, rank, alpha, dropout))
-    for head in HEADS:
-        if hasattr(network, head):
-            getattr(network, head).requires_grad_(True)
+    for name in (*HEADS, *EXTENSIONS):
+        module = getattr(network, name, None)
+        if module is not None:
+            module.requires_grad_(True)
     network.lora = {"rank": rank, "alpha": alpha, "dropout": dropout, "targets": targets}
     n_trainable = sum(p.numel() for p in network.parameters() if p.requires_grad)
     n_total = sum(p.numel() for p in network.parameters())
@@ -182,11 +187,12 @@ def merge_lora(network: nn.Module) -> nn.Module:
 
 
 def lora_state_dict(network: nn.Module) -> dict[str, torch.Tensor]:
-    """Return the trainable part of an adapted network: adapters and heads.
+    """Return the trainable part of an adapted network: adapters, heads and extensions.
 
     This is all a fine-tuned adapter needs to store: load it with
     ``network.load_state_dict(state, strict=False)`` into the base network after
-    :func:`add_lora` with the same settings.
+    :meth:`~scget.nn.GETNetwork.extend` (when it has extensions) and :func:`add_lora`
+    with the same settings.
 
     Raises
     ------
@@ -198,5 +204,5 @@ def lora_state_dict(network: nn.Module) -> dict[str, torch.Tensor]:
     return {
         name: parameter.detach().clone()
         for name, parameter in network.named_parameters()
-        if name.startswith(HEADS) or name.endswith((".lora_a", ".lora_b"))
+        if name.startswith((*HEADS, *EXTENSIONS)) or name.endswith((".lora_a", ".lora_b"))
     }
