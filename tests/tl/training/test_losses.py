@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from scget.nn import GETConfig, GETNetwork
-from scget.tl._training._losses import ExpressionObjective, drop_motif_features
+from scget.tl._training._losses import ExpressionObjective, drop_motif_features, sample_draws
 
 
 def test_feature_dropout_spares_accessibility_and_keeps_the_mean():
     torch.manual_seed(0)
     x = torch.rand(8, 50, 21) + 0.5
-    dropped = drop_motif_features(x, 0.5)
+    dropped = drop_motif_features(x, 0.5, sample_draws(torch.arange(8), 0, 1, x.shape[1:]))
     assert torch.equal(dropped[..., -1], x[..., -1])
     motifs, kept = dropped[..., :-1], dropped[..., :-1] != 0
     assert 0.45 < kept.float().mean() < 0.55
@@ -25,6 +25,7 @@ def _batch(n_features=6):
         "x": torch.rand(2, 10, n_features),
         "padding_mask": torch.zeros(2, 10, dtype=torch.bool),
         "target": torch.rand(2, 10, 2),
+        "index": torch.tensor([0, 1]),
     }
 
 
@@ -43,3 +44,19 @@ def test_feature_dropout_acts_in_training_only():
 def test_feature_dropout_is_checked(bad):
     with pytest.raises(ValueError, match="feature_dropout"):
         ExpressionObjective("mse", bad)
+
+
+def test_hidden_scores_depend_on_the_sample_not_the_batch():
+    """A sample's hidden motif scores are the same alone or in a batch (as under DDP)."""
+    batch = {key: value.clone() for key, value in _batch().items()}
+    batch["x"][:, :, -1] = 0.5
+    draws = sample_draws(batch["index"], 3, 4, batch["x"].shape[1:], stream=1)
+    alone = sample_draws(batch["index"][1:], 3, 4, batch["x"].shape[1:], stream=1)
+    torch.testing.assert_close(draws[1:], alone)
+    dropped = drop_motif_features(batch["x"], 0.5, draws)
+    hidden = draws[..., :-1] < 0.5
+    assert (dropped[..., :-1][hidden] == 0).all()
+    torch.testing.assert_close(dropped[..., :-1][~hidden], 2 * batch["x"][..., :-1][~hidden])
+    torch.testing.assert_close(dropped[..., -1], batch["x"][..., -1])  # accessibility kept
+    other_epoch = sample_draws(batch["index"], 3, 5, batch["x"].shape[1:], stream=1)
+    assert not torch.equal(draws, other_epoch)

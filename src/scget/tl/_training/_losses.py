@@ -35,23 +35,29 @@ class ExpressionObjective:
         probability (inverted dropout); the accessibility column, the last input
         feature, is never dropped. A region's motif scores are a fingerprint that a
         transformer memorises before it learns the regulatory rule; hiding a random
-        part of them at every step prevents that.
+        part of them at every step prevents that. The hidden scores of a sample depend
+        only on ``seed``, the epoch and the sample's index, so a distributed run hides
+        the same ones as a single process.
+    seed
+        Seed of the hidden scores.
     """
 
-    def __init__(self, loss: str = "poisson", feature_dropout: float = 0.0) -> None:
+    def __init__(self, loss: str = "poisson", feature_dropout: float = 0.0, seed: int = 0) -> None:
         if loss not in EXPRESSION_LOSSES:
             raise ValueError(f"loss must be one of {EXPRESSION_LOSSES}, got {loss!r}.")
         if not 0 <= feature_dropout < 1:
             raise ValueError(f"feature_dropout must be in [0, 1), got {feature_dropout!r}.")
         self.loss = loss
         self.feature_dropout = float(feature_dropout)
+        self.seed = int(seed)
 
     def __call__(self, network, batch: dict, *, epoch: int | None = None):
         """Return the summed loss and the element count of ``batch``."""
         padding = batch["padding_mask"]
         x = batch["x"]
         if network.training and self.feature_dropout > 0:
-            x = drop_motif_features(x, self.feature_dropout)
+            draws = sample_draws(batch["index"], self.seed, epoch, x.shape[1:], stream=1)
+            x = drop_motif_features(x, self.feature_dropout, draws.to(x.device))
         output = network(x, **region_context(batch))
         pred = output.expression.float()
         target = batch["target"].float()
@@ -63,9 +69,27 @@ class ExpressionObjective:
         return (per_element * keep).sum(), keep.sum() * pred.shape[-1]
 
 
-def drop_motif_features(x: torch.Tensor, probability: float) -> torch.Tensor:
-    """Inverted dropout on every input column but the last (accessibility)."""
-    keep = torch.rand_like(x[..., :-1]) >= probability
+def sample_draws(
+    indices: torch.Tensor, seed: int, epoch: int | None, shape: tuple, *, stream: int = 0
+) -> torch.Tensor:
+    """Uniform draws of ``shape`` per sample, from ``(seed, epoch, sample index, stream)``.
+
+    They do not depend on how samples are batched or split between processes;
+    ``epoch=None`` (validation) has draws of its own.
+    """
+    step = 0 if epoch is None else epoch + 1
+    key = (seed, step) if stream == 0 else (seed, step, stream)
+    draws = [np.random.default_rng((*key, int(i))).random(shape) for i in indices]
+    return torch.from_numpy(np.stack(draws))
+
+
+def drop_motif_features(x: torch.Tensor, probability: float, draws: torch.Tensor) -> torch.Tensor:
+    """Inverted dropout on every input column but the last (accessibility).
+
+    ``draws`` are uniform numbers of ``x``'s shape; a score is hidden where its draw is
+    below ``probability``.
+    """
+    keep = draws[..., :-1] >= probability
     motifs = x[..., :-1] * keep.to(x.dtype) / (1 - probability)
     return torch.cat([motifs, x[..., -1:]], dim=-1)
 
@@ -95,14 +119,8 @@ class MaskedObjective:
     def masks(self, batch: dict, epoch: int | None) -> torch.Tensor:
         """Boolean masks (batch x regions) of the non-padded regions to hide."""
         padding = batch["padding_mask"]
-        step = 0 if epoch is None else epoch + 1
-        draws = np.stack(
-            [
-                np.random.default_rng((self.seed, step, int(i))).random(padding.shape[1])
-                for i in batch["index"]
-            ]
-        )
-        return torch.from_numpy(draws < self.mask_ratio).to(padding.device) & ~padding
+        draws = sample_draws(batch["index"], self.seed, epoch, (padding.shape[1],))
+        return (draws < self.mask_ratio).to(padding.device) & ~padding
 
     def __call__(self, network, batch: dict, *, epoch: int | None = None):
         """Return the summed loss and the number of masked regions of ``batch``."""

@@ -314,8 +314,8 @@ def finetune(
         raise ValueError("model has unmerged LoRA adapters; call model.merge_lora() first.")
     if binary is None:
         binary = model.binary if model is not None else False
-    objective = ExpressionObjective(loss, feature_dropout=feature_dropout)
     setup, training = from_options(finetune.__name__, options, SetupParams, TrainingParams)
+    objective = ExpressionObjective(loss, feature_dropout=feature_dropout, seed=training.seed)
     return _train(
         pb,
         stage=FINETUNE_KEY,
