@@ -222,3 +222,11 @@ def test_clear_errors():
     with pytest.raises(KeyError, match="motif_scores"):
         scget.tl.evaluate(pb, split=CHR3, methods=["MLP"])
     assert "scget" not in pb.uns
+
+
+def test_no_evaluated_gene_is_a_clear_error():
+    pb = make_evaluation_pb()
+    chrom = pb["rna"].var["chrom"].astype(str)
+    pb["rna"].var["chrom"] = chrom.where(chrom != "chr3", "chr1")  # no gene left on chr3
+    with pytest.raises(ValueError, match="No group has evaluated genes"):
+        scget.tl.evaluate(pb, split=CHR3, **FAST)

@@ -334,7 +334,7 @@ class EvaluatedPredictions:
     @property
     def evaluated(self) -> np.ndarray:
         """Boolean groups x genes: the genes each group is scored on in any setting."""
-        return np.logical_or.reduce(list(self.settings.values()))
+        return np.logical_or.reduce([np.zeros(self.observed.shape, bool), *self.settings.values()])
 
     def methods_of(self, setting: str) -> list[str]:
         """The methods scored in ``setting``."""
@@ -405,8 +405,8 @@ def evaluated_predictions(
         left_out[:, None] & on_test[None, :],
     )
     settings = {name: mask & scorable for name, mask in zip(SETTINGS, masks, strict=True)}
-    settings = {name: mask for name, mask in settings.items() if mask.any()}
     evaluated = np.logical_or.reduce(list(settings.values()))
+    settings = {name: mask for name, mask in settings.items() if mask.any()}
 
     train_groups = ~left_out
     predictions: dict[str, np.ndarray] = {}
