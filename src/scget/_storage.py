@@ -61,7 +61,7 @@ def write_result(
             _delete(data, stale)
     store[key] = {
         "result": result,
-        "params": json.dumps(dict(params), default=_jsonable),
+        "params": to_json(dict(params)),
         "slots": json.dumps([list(slot) for slot in slots]),
     }
 
@@ -126,6 +126,17 @@ def _delete(data, slot: Slot) -> None:
     mapping = getattr(container, attribute)
     if name in mapping:
         del mapping[name]
+
+
+def to_json(value: Any, *, indent: int | None = None) -> str:
+    """JSON text of ``value``, with numpy scalars and arrays, tuples and paths converted.
+
+    Raises
+    ------
+    TypeError
+        If a value has no JSON form; the message names it.
+    """
+    return json.dumps(value, indent=indent, default=_jsonable)
 
 
 def _jsonable(value: Any) -> Any:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -99,3 +104,51 @@ def to_dense(matrix, dtype=None) -> np.ndarray:
     if sp.issparse(matrix) or hasattr(matrix, "toarray"):
         matrix = matrix.toarray()
     return np.asarray(matrix, dtype=dtype)
+
+
+@contextmanager
+def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder that replaces the folder ``path`` when the block succeeds.
+
+    Everything is written into the temporary folder, a hidden sibling of ``path``; only
+    when the block finishes without error is it renamed to ``path`` (an existing
+    ``path`` is first renamed aside, then removed). An error or interrupt inside the
+    block leaves ``path`` as it was and removes the temporary folder. Entries of an
+    existing ``path`` that the new content lacks (files kept beside a checkpoint) are
+    moved into the new folder.
+
+    Parameters
+    ----------
+    path
+        The folder to create or replace.
+
+    Raises
+    ------
+    NotADirectoryError
+        If ``path`` exists and is not a folder (raised before the block runs).
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{path} exists and is not a folder; choose another path.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    new, old = work / "new", work / "old"
+    try:
+        new.mkdir()
+        yield new
+        if path.exists():
+            path.rename(old)
+            try:
+                new.rename(path)
+            except BaseException:
+                old.rename(path)
+                raise
+            for entry in old.iterdir():
+                if not (path / entry.name).exists():
+                    entry.rename(path / entry.name)
+            shutil.rmtree(old)
+        else:
+            new.rename(path)
+    finally:
+        if not old.exists():  # else interrupted while moving kept files: leave them there
+            shutil.rmtree(work, ignore_errors=True)

@@ -4,6 +4,7 @@ from .._lazy import lazy_namespace
 
 _EXPORTS = {
     "GETModel": "._core._model",
+    "CheckpointError": "._core._checkpoint",
     "pretrain": "._training._train",
     "finetune": "._training._train",
     "predict": "._core._predict",

@@ -147,3 +147,131 @@ def test_from_published_checkpoint_predicts_as_the_original(pb, trained, tmp_pat
     _assert_same(expected, _predictions(pb, imported))
     with pytest.raises(ValueError, match="feature_names"):
         GETModel.from_published(path, feature_names=trained.feature_names[:-1])
+
+
+def _small_model(**params) -> GETModel:
+    """An untrained tiny network with three motif features (for checkpoint tests)."""
+    from scget.nn import GETConfig, GETNetwork
+
+    network = GETNetwork(GETConfig.from_preset("tiny", 4))
+    return GETModel(network, feature_names=["M1", "M2", "M3", "accessibility"], params=params)
+
+
+def _files(path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+def test_numpy_and_path_params_are_saved_as_plain_values(tmp_path):
+    model = _small_model(
+        max_epochs=np.int64(2),
+        lr=np.float32(0.5),
+        binary=np.bool_(True),
+        shape=(np.int32(3), 4),
+        weights=np.array([1.0, 2.0]),
+        source=tmp_path / "published.pth",
+    )
+    model.save(tmp_path / "ckpt")
+    loaded = GETModel.load(tmp_path / "ckpt")
+    assert loaded.params == {
+        "max_epochs": 2,
+        "lr": 0.5,
+        "binary": True,
+        "shape": [3, 4],
+        "weights": [1.0, 2.0],
+        "source": str(tmp_path / "published.pth"),
+    }
+    assert type(loaded.params["max_epochs"]) is int
+    assert loaded.binary
+
+
+@pytest.mark.parametrize("broken", ["torch.save", "config"])
+def test_failed_save_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch, broken):
+    previous = _small_model(stage="finetune")
+    previous.save(tmp_path / "ckpt")
+    (tmp_path / "ckpt" / "notes.txt").write_text("kept")
+    before = _files(tmp_path / "ckpt")
+
+    def fail_midway(obj, f, *args, **kwargs):
+        open(f, "wb").write(b"partial")
+        raise OSError("disk full")
+
+    replacement = _small_model(stage="other")
+    if broken == "torch.save":
+        monkeypatch.setattr(torch, "save", fail_midway)
+        with pytest.raises(OSError, match="disk full"):
+            replacement.save(tmp_path / "ckpt", overwrite=True)
+    else:
+        replacement.params["unstorable"] = object()
+        with pytest.raises(TypeError, match="not storable"):
+            replacement.save(tmp_path / "ckpt", overwrite=True)
+    assert _files(tmp_path / "ckpt") == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
+    assert GETModel.load(tmp_path / "ckpt").params == {"stage": "finetune"}
+
+    monkeypatch.undo()
+    replacement.params.pop("unstorable", None)
+    replacement.save(tmp_path / "ckpt", overwrite=True)
+    assert GETModel.load(tmp_path / "ckpt").params == {"stage": "other"}
+    assert (tmp_path / "ckpt" / "notes.txt").read_text() == "kept"
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
+
+
+def _edit_config(path, edit) -> None:
+    config = json.loads((path / "config.json").read_text())
+    edit(config)
+    (path / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda p: (p / "model.pt").write_bytes(b""), r"model\.pt is empty \(0 bytes\)"),
+        (
+            lambda p: (p / "model.pt").write_bytes(np.random.default_rng(0).bytes(500)),
+            r"model\.pt cannot be read as network weights",
+        ),
+        (
+            lambda p: (p / "model.pt").write_bytes((p / "model.pt").read_bytes()[:300]),
+            r"model\.pt cannot be read as network weights",
+        ),
+        (
+            lambda p: (p / "config.json").write_text((p / "config.json").read_text()[:100]),
+            r"config\.json is not valid JSON",
+        ),
+        (
+            lambda p: _edit_config(p, lambda c: c["config"].update(n_layers=3)),
+            r"weights in .*model\.pt do not fit the network described in .*config\.json: "
+            r"tensors \d+ missing",
+        ),
+        (
+            lambda p: _edit_config(p, lambda c: c["config"].update(ffn_dim=128)),
+            "of another shape",
+        ),
+        (
+            lambda p: _edit_config(p, lambda c: c["config"].update(width=3)),
+            r"configuration in .*config\.json is invalid \(Unknown GETConfig fields \['width'\]",
+        ),
+        (
+            lambda p: (p / "config.json").write_text('{"model": "other"}'),
+            r"config\.json is not a scget checkpoint configuration .*'scget_version'",
+        ),
+        (lambda p: (p / "config.json").write_text("[1, 2]"), "not a scget checkpoint"),
+    ],
+)
+def test_damaged_checkpoints_raise_naming_the_file(tmp_path, damage, message):
+    _small_model().save(tmp_path / "ckpt")
+    damage(tmp_path / "ckpt")
+    with pytest.raises(scget.tl.CheckpointError, match=message) as error:
+        GETModel.load(tmp_path / "ckpt")
+    assert isinstance(error.value, ValueError)
+    assert "weights_only=False" not in str(error.value)
+    assert "re-save" in str(error.value) or "GETModel.save" in str(error.value)
+
+
+def test_checkpoint_of_another_version_loads_with_a_warning(tmp_path, scget_log):
+    _small_model().save(tmp_path / "ckpt")
+    GETModel.load(tmp_path / "ckpt")
+    assert "saved by scget" not in scget_log.text
+    _edit_config(tmp_path / "ckpt", lambda c: c.update(scget_version="0.0.3"))
+    GETModel.load(tmp_path / "ckpt")
+    assert f"saved by scget 0.0.3, this is scget {scget.__version__}" in scget_log.text

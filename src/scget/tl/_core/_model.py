@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +17,9 @@ from ..._constants import (
     WEIGHTS_FILE,
     WINDOW_SIZE,
 )
+from ..._storage import to_json
+from ..._utils import atomic_directory
+from ._checkpoint import load_weights, read_config
 from ._split import SPLIT_KEYS
 from ._windows import motif_feature_names
 
@@ -142,6 +144,11 @@ class GETModel:
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
         """Write ``model.pt`` (state dict) and ``config.json`` into directory ``path``.
 
+        The checkpoint is written into a temporary sibling folder and renamed into place
+        when complete: an error or interrupt leaves an earlier checkpoint at ``path``
+        intact (or nothing). Parameters held as numpy scalars or arrays, tuples or paths
+        are stored as plain JSON values.
+
         Parameters
         ----------
         path
@@ -153,6 +160,8 @@ class GETModel:
         ------
         FileExistsError
             If ``path`` holds a checkpoint and ``overwrite`` is False.
+        TypeError
+            If a parameter has no JSON form (raised before anything is written).
         """
         import torch
 
@@ -161,9 +170,6 @@ class GETModel:
         path = Path(path)
         if (path / WEIGHTS_FILE).exists() and not overwrite:
             raise FileExistsError(f"{path} already holds a checkpoint; pass overwrite=True.")
-        path.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu() for k, v in self.network.state_dict().items()}
-        torch.save(state, path / WEIGHTS_FILE)
         config = {
             "scget_version": __version__,
             "config": self.config.to_dict(),
@@ -172,11 +178,18 @@ class GETModel:
             "history": self.history.to_dict(orient="records"),
             "params": self.params,
         }
-        (path / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+        text = to_json(config, indent=2)
+        state = {k: v.detach().cpu() for k, v in self.network.state_dict().items()}
+        with atomic_directory(path) as staging:
+            torch.save(state, staging / WEIGHTS_FILE)
+            (staging / CONFIG_FILE).write_text(text)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> GETModel:
         """Load a checkpoint written by :meth:`save` (weights-only unpickling, on CPU).
+
+        A checkpoint written by another scget major.minor version is loaded with a
+        warning.
 
         Parameters
         ----------
@@ -187,22 +200,23 @@ class GETModel:
         ------
         FileNotFoundError
             If ``model.pt`` or ``config.json`` is missing.
+        scget.tl.CheckpointError
+            If a file is damaged (empty, truncated, not readable as written by
+            :meth:`save`) or the two files do not fit each other; the message names the
+            file.
         """
-        import torch
-
-        from ...nn import GETConfig, GETNetwork, add_lora
+        from ...nn import GETNetwork, add_lora
 
         path = Path(path)
         for name in (WEIGHTS_FILE, CONFIG_FILE):
             if not (path / name).is_file():
                 raise FileNotFoundError(f"{path / name} not found: not a scget checkpoint.")
-        config = json.loads((path / CONFIG_FILE).read_text())
-        network = GETNetwork(GETConfig.from_dict(config["config"]))
-        params = config.get("params", {})
+        config = read_config(path / CONFIG_FILE)
+        network = GETNetwork(config["config"])
+        params = config.get("params") or {}
         if params.get("lora"):
             add_lora(network, rank=params["lora"]["rank"], alpha=params["lora"]["alpha"])
-        state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-        network.load_state_dict(state)
+        load_weights(network, path / WEIGHTS_FILE)
         network.eval()
         history = pd.DataFrame.from_records(config.get("history", []), columns=HISTORY_COLUMNS)
         return cls(
