@@ -75,8 +75,40 @@ def modality(mdata, name: str):
     return mdata.mod[name]
 
 
+#: How to fix non-finite counts, for :func:`check_finite`.
+COUNTS_FIX = (
+    "raw counts are finite integers: check how the matrix was made, or pass the layer "
+    "that holds the raw counts"
+)
+
+
+def check_finite(matrix, what: str, fix: str) -> None:
+    """Raise ``ValueError`` if ``matrix`` holds NaN or infinite values.
+
+    Parameters
+    ----------
+    matrix
+        Dense or sparse matrix (integer matrices always pass).
+    what
+        Name used in the message, e.g. ``'pb["rna"].X'``.
+    fix
+        How to fix it, appended to the message.
+    """
+    values = matrix.data if sp.issparse(matrix) else np.asarray(matrix)
+    if not np.issubdtype(values.dtype, np.inexact):
+        return
+    count = values.size - np.count_nonzero(np.isfinite(values))
+    if count:
+        raise non_finite_error(what, count, fix)
+
+
+def non_finite_error(what: str, count: int, fix: str) -> ValueError:
+    """The error of :func:`check_finite` for ``count`` non-finite values in ``what``."""
+    return ValueError(f"{what} holds {count} non-finite value(s) (NaN or infinite); {fix}.")
+
+
 def check_counts(matrix, what: str) -> None:
-    """Raise ``ValueError`` unless ``matrix`` holds non-negative integer counts.
+    """Raise ``ValueError`` unless ``matrix`` holds finite, non-negative integer counts.
 
     Parameters
     ----------
@@ -90,6 +122,7 @@ def check_counts(matrix, what: str) -> None:
         return
     if not np.issubdtype(values.dtype, np.number):
         raise ValueError(f"{what} must be numeric counts, got dtype {values.dtype}.")
+    check_finite(values, what, COUNTS_FIX)
     if values.min() < 0:
         raise ValueError(f"{what} holds negative values; raw counts are expected.")
     if np.issubdtype(values.dtype, np.floating) and not np.all(np.mod(values, 1) == 0):

@@ -222,3 +222,56 @@ def test_empty_categories_are_skipped(scget_log):
     pb = scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
     assert list(pb.obs_names) == ["x", "y", "z"]
     assert "categories without cells are skipped: ['unused']" in scget_log.text
+
+
+def _set_value(mod: str, value: float):
+    """A change writing ``value`` into the first cell of ``mod`` (sparse or dense)."""
+
+    def change(mdata):
+        matrix = mdata[mod].X.copy()  # dense matrices share the module's arrays
+        if sp.issparse(matrix):
+            matrix.data[0] = value
+        else:
+            matrix[0, 0] = value
+        mdata[mod].X = matrix
+
+    return change
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+@pytest.mark.parametrize(("mod", "value"), [("rna", np.inf), ("atac", np.nan), ("atac", -np.inf)])
+def test_non_finite_counts_raise_counting_them(sparse, mod, value):
+    mdata = small_multiome(sparse=sparse)
+    _set_value(mod, value)(mdata)
+    with pytest.raises(ValueError, match=rf'mdata\["{mod}"\]\.X.* holds 1 non-finite value'):
+        scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
+
+
+@pytest.mark.parametrize(
+    ("subset", "message"),
+    [
+        (lambda m: m[:0].copy(), r"mdata\['rna'\] is empty \(0 cells x 3 genes\)"),
+        (lambda m: m[:, ["G1", "G2"]].copy(), r"mdata\[.atac.\] is empty \(5 cells x 0 peaks"),
+    ],
+)
+def test_empty_modalities_raise(subset, message):
+    with pytest.raises(ValueError, match=message):
+        scget.pp.pseudobulk(subset(small_multiome()), "cell_type", min_cells=1)
+
+
+def test_empty_string_labels_raise():
+    mdata = small_multiome()
+    mdata.obs["cell_type"] = ["x", "", "y", " ", "z"]
+    with pytest.raises(ValueError, match="2 cell\\(s\\) have an empty label '' in groupby column"):
+        scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
+
+
+def test_labels_naming_the_same_group_raise_with_the_cause():
+    mdata = small_multiome()
+    mdata.obs["cell_type"] = pd.Series([1, "1", "y", "y", 2], index=CELLS, dtype=object)
+    with pytest.raises(ValueError, match=r"mixes label types \(int, str\).*\[\(1,\), \('1',\)\]"):
+        scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
+    mdata.obs["cell_type"] = ["a_b", "a", "a", "y", "z"]
+    mdata.obs["sample"] = ["c", "b_c", "b_c", "s", "s"]
+    with pytest.raises(ValueError, match=r"with '_' .*\('a', 'b_c'\), \('a_b', 'c'\)"):
+        scget.pp.pseudobulk(mdata, ["cell_type", "sample"], min_cells=1)

@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._logging import progress
-from .._utils import check_counts
+from .._utils import COUNTS_FIX, check_counts, non_finite_error
 
 #: Rows read at once from on-disk or dense matrices; bounds the memory of backed runs.
 DEFAULT_CHUNK_SIZE = 10_000
@@ -65,7 +65,7 @@ def sum_by_group(
     Raises
     ------
     ValueError
-        If the values are not non-negative integer counts (checked in the same pass as
+        If the values are not finite, non-negative integer counts (checked in the same pass as
         the sums, chunk by chunk for chunked input).
     """
     n_rows, n_features = matrix.shape
@@ -93,7 +93,9 @@ def _add_sparse(matrix, codes: np.ndarray, sums: np.ndarray, what: str) -> None:
     # rows visited group by group, so that one row of ``sums`` at a time is in cache
     order = np.argsort(codes, kind="stable")
     order = order[codes[order] >= 0]
-    problems = _csr_group_sums(csr.indptr, csr.indices, csr.data, codes, order, sums)
+    problems, n_non_finite = _csr_group_sums(csr.indptr, csr.indices, csr.data, codes, order, sums)
+    if n_non_finite:
+        raise non_finite_error(what, n_non_finite, COUNTS_FIX)
     if problems & _NEGATIVE:
         raise ValueError(f"{what} holds negative values; raw counts are expected.")
     if problems & _NON_INTEGER:
@@ -105,15 +107,18 @@ def _add_sparse(matrix, codes: np.ndarray, sums: np.ndarray, what: str) -> None:
 
 @numba.njit(cache=True, nogil=True)
 def _csr_group_sums(indptr, indices, data, codes, order, sums):  # pragma: no cover (compiled)
-    """Add the CSR rows ``order`` to their group's row of ``sums``; flag bad values."""
+    """Add the CSR rows ``order`` to their group's row of ``sums``; flag and count bad values."""
     problems = 0
+    n_non_finite = 0
     for row in order:
         total = sums[codes[row]]
         for k in range(indptr[row], indptr[row + 1]):
             value = data[k]
-            if value < 0:
+            if not np.isfinite(value):
+                n_non_finite += 1
+            elif value < 0:
                 problems |= _NEGATIVE
-            elif value != np.floor(value):  # also catches NaN
+            elif value != np.floor(value):
                 problems |= _NON_INTEGER
             total[indices[k]] += value
-    return problems
+    return problems, n_non_finite

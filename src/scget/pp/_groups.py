@@ -56,7 +56,9 @@ def assign_groups(labels: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     Raises
     ------
     ValueError
-        If no cell has a complete label, or two groups would get the same name.
+        If no cell has a complete label, a label is an empty string, or two groups would
+        get the same name (labels of mixed types such as ``1`` and ``"1"``, or labels
+        containing ``"_"``).
     """
     columns = list(labels.columns)
     complete = labels.notna().all(axis=1).to_numpy()
@@ -65,6 +67,8 @@ def assign_groups(labels: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     if not complete.all():
         logger.info(f"{(~complete).sum()} cell(s) with a missing {columns} label are left out.")
     labelled = labels[complete].astype("category")
+    for column in columns:
+        _check_blank_labels(labelled[column], column)
     grouped = labelled.groupby(columns, observed=True, sort=True)
     codes = np.full(len(labels), -1, dtype=np.int64)
     codes[complete] = grouped.ngroup().to_numpy()
@@ -79,9 +83,39 @@ def assign_groups(labels: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
         )
     names = keys.astype(str).agg("_".join, axis=1)
     if names.duplicated().any():
-        raise ValueError(
-            f"Joining the labels of {columns} with '_' gives duplicate group names, e.g. "
-            f"{names[names.duplicated()].iloc[0]!r}; remove '_' from the labels."
-        )
+        _raise_duplicate_names(keys[columns], names)
     keys.index = pd.Index(names.to_numpy(), name=None)
     return codes, keys
+
+
+def _check_blank_labels(labels: pd.Series, column: str) -> None:
+    """Raise ``ValueError`` if a label of ``labels`` (categorical) is an empty string."""
+    blank = [c for c in labels.cat.categories if isinstance(c, str) and not c.strip()]
+    if blank:
+        raise ValueError(
+            f"{int(labels.isin(blank).sum())} cell(s) have an empty label {blank[0]!r} in "
+            f"groupby column {column!r}, which cannot name a group. Set these labels to "
+            "missing (None or NaN) to leave the cells out, or give them a name."
+        )
+
+
+def _raise_duplicate_names(keys: pd.DataFrame, names: pd.Series) -> None:
+    """Raise the ``ValueError`` explaining why groups ``keys`` share the ``names`` given."""
+    name = names[names.duplicated()].iloc[0]
+    clash = [tuple(row) for row in keys[(names == name).to_numpy()].itertuples(index=False)]
+    mixed = {
+        column: sorted({type(v).__name__ for v in keys[column].cat.categories})
+        for column in keys.columns
+    }
+    mixed = {column: kinds for column, kinds in mixed.items() if len(kinds) > 1}
+    if mixed:
+        column, kinds = next(iter(mixed.items()))
+        raise ValueError(
+            f"groupby column {column!r} mixes label types ({', '.join(kinds)}): the labels "
+            f"{clash} would all name the group {name!r}. Convert the column to one type, e.g. "
+            f"mdata.obs[{column!r}] = mdata.obs[{column!r}].astype(str)."
+        )
+    raise ValueError(
+        f"Joining the labels of {list(keys.columns)} with '_' gives duplicate group names: "
+        f"{clash} are all named {name!r}; remove '_' from the labels."
+    )

@@ -91,8 +91,10 @@ def pseudobulk(
     KeyError
         If a modality, a layer or a ``groupby`` column is missing.
     ValueError
-        If peak names cannot be parsed, barcodes are duplicated or shared by no cell,
-        counts are negative or non-integer, or no group has ``min_cells`` cells.
+        If a modality is empty, peak names cannot be parsed, barcodes are duplicated or
+        shared by no cell, a label is an empty string or labels of mixed types name the
+        same group, counts are non-finite, negative or non-integer, or no group has
+        ``min_cells`` cells.
     """
     import mudata as md
 
@@ -101,6 +103,12 @@ def pseudobulk(
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
     rna_data, atac_data = (modality(mdata, name) for name in (rna, atac))
+    for name, data, features in ((rna, rna_data, "genes"), (atac, atac_data, "peaks")):
+        if data.n_obs == 0 or data.n_vars == 0:
+            raise ValueError(
+                f"mdata[{name!r}] is empty ({data.n_obs} cells x {data.n_vars} {features}); "
+                "pseudobulks need cells with counts in both modalities."
+            )
     rna_matrix = _counts_matrix(rna_data, rna_layer, rna)
     atac_matrix = _counts_matrix(atac_data, atac_layer, atac)
     peaks = parse_peak_names(atac_data.var_names)
