@@ -55,6 +55,11 @@ def write_gtf(path, rows=GTF_ROWS) -> str:
 
 def make_pb() -> md.MuData:
     """Pseudobulk of two one-cell groups, made by scget.pp.pseudobulk."""
+    return scget.pp.pseudobulk(cell_level(), "cell_type", min_cells=1)
+
+
+def cell_level() -> md.MuData:
+    """The two cells (one per group) of :func:`make_pb`."""
     obs = pd.DataFrame({"cell_type": ["A", "B"]}, index=["a1", "b1"])
     rna = ad.AnnData(
         np.array([RNA_COUNTS["A"], RNA_COUNTS["B"]], np.float32),
@@ -68,7 +73,7 @@ def make_pb() -> md.MuData:
     )
     mdata = md.MuData({"rna": rna, "atac": atac})
     mdata.obs["cell_type"] = obs["cell_type"]
-    return scget.pp.pseudobulk(mdata, "cell_type", min_cells=1)
+    return mdata
 
 
 def log_tpm(group: str, gene: str) -> float:
@@ -209,6 +214,22 @@ def test_bad_input(gtf):
     )
     with pytest.raises(ValueError, match="shares no chromosome"):
         scget.pp.annotate_tss(make_pb(), other_genome)
+
+
+def test_cell_level_data_is_refused(gtf):
+    mdata = cell_level()
+    with pytest.raises(ValueError, match=r"not a pseudobulk.*scget\.pp\.pseudobulk\(mdata"):
+        scget.pp.annotate_tss(mdata, gtf)
+    assert "target_plus" not in mdata["atac"].layers
+
+
+@pytest.mark.parametrize(("mod", "value"), [("rna", np.nan), ("atac", np.inf)])
+def test_non_finite_values_raise_counting_them(gtf, mod, value):
+    pb = make_pb()
+    pb[mod].X[:, 1] = value
+    with pytest.raises(ValueError, match=rf'pb\["{mod}"\]\.X holds 2 non-finite value'):
+        scget.pp.annotate_tss(pb, gtf)
+    assert "target_plus" not in pb["atac"].layers
 
 
 @pytest.mark.realdata

@@ -13,17 +13,19 @@ from .._constants import (
     GENE_PEAKS_COLUMN,
     LIST_SEP,
     MIN_ACCESSIBILITY,
+    PSEUDOBULK_KEY,
     RNA,
     TARGET_LAYERS,
     TSS_EXTEND,
     TSS_GENE_COLUMNS,
     TSS_KEY,
+    UNS_KEY,
 )
 from .._docs import inject_docs
 from .._genomic import parse_peak_names
 from .._logging import logger
 from .._storage import write_result
-from .._utils import modality, to_dense
+from .._utils import check_finite, modality, to_dense
 from ._intervals import overlap_pairs
 
 _STRANDS = ("+", "-")
@@ -91,14 +93,28 @@ def annotate_tss(
     KeyError
         If a modality or ``gene_key`` is missing.
     ValueError
-        If peak names cannot be parsed, gene identifiers are duplicated, the options
-        are out of range, the annotation has no TSS or shares no chromosome or gene
-        with the data.
+        If ``pb`` was not made by :func:`scget.pp.pseudobulk` (cell-level data), its
+        values hold NaN or infinity, peak names cannot be parsed, gene identifiers are
+        duplicated, the options are out of range, the annotation has no TSS or shares
+        no chromosome or gene with the data.
     """
     from ..genome._annotation import read_tss_table
 
     for name in (rna, atac):
         modality(pb, name)
+    if PSEUDOBULK_KEY not in pb.uns.get(UNS_KEY, {}):
+        raise ValueError(
+            f"pb has no uns[{UNS_KEY!r}][{PSEUDOBULK_KEY!r}] record: it is not a pseudobulk "
+            "(cell-level data?). The targets are built from pseudobulk expression "
+            "(log10 TPM + 1) and accessibility scores: run "
+            "pb = scget.pp.pseudobulk(mdata, groupby=...) first and annotate its result."
+        )
+    for name in (rna, atac):
+        check_finite(
+            pb[name].X,
+            f'pb["{name}"].X',
+            "recompute the pseudobulk values with scget.pp.pseudobulk from raw counts",
+        )
     if not isinstance(extend, int | np.integer) or extend < 0:
         raise ValueError(f"extend must be a non-negative integer, got {extend!r}.")
     if not 0 <= min_accessibility <= 1:

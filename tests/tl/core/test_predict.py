@@ -92,3 +92,14 @@ def test_motif_key_reads_scores_stored_under_another_key(pb, trained):
         scget.tl.predict(pb, trained)
     scget.tl.predict(pb, trained, device="cpu", motif_key="jaspar")
     np.testing.assert_array_equal(pb["rna"].layers["get_pred"], expected)
+
+
+def test_predict_refuses_a_model_that_was_only_pretrained(pb, tmp_path):
+    pretrained = scget.tl.pretrain(
+        pb, preset="tiny", window_size=32, device="cpu", batch_size=16, max_epochs=1
+    )
+    pretrained.save(tmp_path / "pretrained")
+    for model in (pretrained, scget.tl.GETModel.load(tmp_path / "pretrained")):
+        with pytest.raises(ValueError, match=r"only pretrained.*scget\.tl\.finetune"):
+            scget.tl.predict(pb, model, device="cpu")
+    assert "get_plus" not in pb["atac"].layers

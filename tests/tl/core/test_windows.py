@@ -118,3 +118,22 @@ def test_missing_inputs_raise_clear_errors(pb):
     del pb["atac"].varm["motif_scores"]
     with pytest.raises(KeyError, match="scan_motifs"):
         build_inputs(pb, with_targets=False)
+
+
+@pytest.mark.parametrize(
+    ("place", "message"),
+    [
+        ("target_minus", r"pb\[\"atac\"\]\.layers\['target_plus', 'target_minus'\] holds 2 "),
+        ("X", r'pb\["atac"\]\.X holds 2 non-finite'),
+        ("motif_scores", r'pb\["atac"\]\.varm\["motif_scores"\] holds 2 non-finite'),
+    ],
+)
+def test_non_finite_inputs_raise_counting_them(pb, place, message):
+    atac = pb["atac"]
+    if place == "motif_scores":
+        atac.varm[place].iloc[[0, 5], 1] = [np.nan, np.inf]
+    else:
+        values = atac.X if place == "X" else atac.layers[place]
+        values[[0, 1], [3, 7]] = [np.nan, -np.inf]
+    with pytest.raises(ValueError, match=message):
+        build_inputs(pb)

@@ -14,6 +14,7 @@ from ..._constants import (
     CONFIG_FILE,
     HISTORY_COLUMNS,
     MOTIF_KEY,
+    PRETRAIN_KEY,
     WEIGHTS_FILE,
     WINDOW_SIZE,
 )
@@ -129,6 +130,21 @@ class GETModel:
             + "). Scan the data with the motif collection the model was trained on "
             "(scget.pp.scan_motifs), in the same cluster order."
         )
+
+    def check_finetuned(self, caller: str) -> None:
+        """Raise ``ValueError`` if this model was only pretrained (untrained expression head).
+
+        Parameters
+        ----------
+        caller
+            The function needing expression outputs, named in the message.
+        """
+        if self.params.get("stage") == PRETRAIN_KEY:
+            raise ValueError(
+                f"{caller} needs a model trained to predict expression, but this one was only "
+                "pretrained (masked regions): its expression head is untrained. Fine-tune it "
+                "first: model = scget.tl.finetune(pb, model=pretrained)."
+            )
 
     def merge_lora(self) -> GETModel:
         """Fold the LoRA adapters into the base weights (in place); returns ``self``."""

@@ -106,11 +106,12 @@ def predict(
     Raises
     ------
     ValueError
-        If the data's motif features differ from the model's, or the modalities'
-        groups differ.
+        If ``model`` was only pretrained (see :func:`scget.tl.finetune`), the data's
+        motif features differ from the model's, or the modalities' groups differ.
     KeyError
         If an input is missing.
     """
+    model.check_finetuned("scget.tl.predict")
     model.check_features(pb, atac=atac, motif_key=motif_key)
     modality(pb, rna)
     if "strand" not in pb[rna].var.columns:

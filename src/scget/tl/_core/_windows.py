@@ -25,7 +25,7 @@ from ..._constants import (
     TSS_GENE_COLUMNS,
 )
 from ..._genomic import chromosome_sort_key, peak_coordinates
-from ..._utils import modality, to_dense
+from ..._utils import check_finite, modality, to_dense
 
 #: Columns of a window index: group number, first region (in the group's arrays), length.
 WINDOW_COLUMNS = ("group", "start", "length")
@@ -187,13 +187,20 @@ def build_inputs(
     Returns
     -------
     The shared motif array and one :class:`GroupRegions` per group.
+
+    Raises
+    ------
+    KeyError
+        If an input is missing.
+    ValueError
+        If the motif scores, the accessibility scores or the targets hold NaN or
+        infinite values (the message counts them).
     """
     check_inputs(pb, with_targets=with_targets, atac=atac, motif_key=motif_key)
     adata = pb[atac]
     feature_names = motif_feature_names(pb, atac=atac, motif_key=motif_key)
     motifs = np.ascontiguousarray(adata.varm[motif_key].to_numpy(dtype=np.float32))
-    if not np.isfinite(motifs).all():
-        raise ValueError(f'pb["{atac}"].varm["{motif_key}"] holds NaN or infinite values.')
+    check_finite(motifs, f'pb["{atac}"].varm["{motif_key}"]', "rescan with scget.pp.scan_motifs")
     coords = peak_coordinates(adata)
     chrom = coords["chrom"].to_numpy(dtype=str)
     start = coords["start"].to_numpy(dtype=np.int64)
@@ -205,11 +212,16 @@ def build_inputs(
     names = [str(n) for n in adata.obs_names]
     counts = to_dense(adata.layers[COUNTS_LAYER], np.float32)
     scores = to_dense(adata.X, np.float32)
-    targets = (
-        np.stack([to_dense(adata.layers[k], np.float32) for k in TARGET_LAYERS], axis=-1)
-        if with_targets
-        else None
-    )
+    check_finite(scores, f'pb["{atac}"].X', "recompute it with scget.pp.pseudobulk")
+    targets = None
+    if with_targets:
+        targets = np.stack([to_dense(adata.layers[k], np.float32) for k in TARGET_LAYERS], -1)
+        check_finite(
+            targets,
+            f'pb["{atac}"].layers{list(TARGET_LAYERS)}',
+            "recompute the targets with scget.pp.annotate_tss from a pseudobulk with finite "
+            "expression",
+        )
     regions = []
     for row, name in enumerate(names):
         peaks = genome_order[counts[row, genome_order] > 0]
