@@ -214,3 +214,19 @@ def test_agrees_with_direct_moods_on_hg38(shared_data):
                     expected[row, col] += score
     assert (expected > 0).sum() > 20
     np.testing.assert_allclose(ours.to_numpy(), expected, rtol=1e-5)
+
+
+def test_nothing_to_scan_raises_and_keeps_earlier_scores(genome, motifs):
+    mdata = make_mdata(["chr1:0-50", "chr1:90-130"])
+    scget.pp.scan_motifs(mdata, genome, motifs=motifs, n_jobs=1)
+    before = scget.get.result(mdata, "motifs")["max_score"].copy()
+    empty = mdata[:, ["g"]].copy()  # the rna gene only: no peak left
+    with pytest.raises(ValueError, match=r"Nothing to scan: data\['atac'\] has no peaks"):
+        scget.pp.scan_motifs(empty, genome, motifs=motifs)
+    pd.testing.assert_series_equal(scget.get.result(empty, "motifs")["max_score"], before)
+    assert before.gt(0).all()
+    with pytest.raises(ValueError, match="the AnnData has no peaks"):
+        scget.pp.scan_motifs(empty["atac"], genome, motifs=motifs)
+    with pytest.raises(ValueError, match="peak DataFrame has no rows"):
+        bed = pd.DataFrame({"chrom": [], "start": [], "end": []})
+        scget.pp.scan_motifs(bed, genome, motifs=motifs)

@@ -98,8 +98,9 @@ def scan_motifs(
     Raises
     ------
     ValueError
-        Before scanning, if peaks cannot be parsed, lie on chromosomes missing from the
-        genome or outside them (all offenders are counted and the first listed), no genome
+        Before scanning, if there is nothing to scan (no peaks or sequences), peaks
+        cannot be parsed, lie on chromosomes missing from the genome or outside them
+        (all offenders are counted and the first listed), no genome
         is given for peaks, or a parameter is invalid.
     """
     from ..genome import Genome
@@ -161,8 +162,13 @@ def scan_motifs(
 def _resolve_input(data, atac: str, copy: bool):
     """Return ``(object written into or None, peak table or None, sequences or None)``."""
     if isinstance(data, MuData | AnnData):
-        if isinstance(data, MuData):
-            modality(data, atac)
+        scanned = modality(data, atac) if isinstance(data, MuData) else data
+        if scanned.n_vars == 0:
+            where = f"data[{atac!r}]" if isinstance(data, MuData) else "the AnnData"
+            raise ValueError(
+                f"Nothing to scan: {where} has no peaks (0 var). Pass data that holds "
+                "peaks (did a filtering or subsetting step remove them all?)."
+            )
         target = data.copy() if copy else data
         adata = target if isinstance(target, AnnData) else target[atac]
         return target, peak_coordinates(adata), None
@@ -174,6 +180,8 @@ def _resolve_input(data, atac: str, copy: bool):
             raise ValueError(
                 f"A peak DataFrame needs columns chrom, start, end; missing {sorted(missing)}."
             )
+        if data.empty:
+            raise ValueError("Nothing to scan: the peak DataFrame has no rows.")
         peaks = data[["chrom", "start", "end"]].copy()
         if isinstance(data.index, pd.RangeIndex):
             peaks.index = format_peak_names(peaks["chrom"], peaks["start"], peaks["end"])
