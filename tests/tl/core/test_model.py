@@ -200,6 +200,8 @@ def test_failed_save_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch
         monkeypatch.setattr(torch, "save", fail_midway)
         with pytest.raises(OSError, match="disk full"):
             replacement.save(tmp_path / "ckpt", overwrite=True)
+        with pytest.raises(OSError, match="disk full"):
+            replacement.save(tmp_path / "fresh")  # a failed first save leaves nothing
     else:
         replacement.params["unstorable"] = object()
         with pytest.raises(TypeError, match="not storable"):
