@@ -4,6 +4,7 @@ from .._lazy import lazy_namespace
 
 _EXPORTS = {
     "simulate_multiome": "._simulate",
+    "BASE_URLS": ".._download",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
