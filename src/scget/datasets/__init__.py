@@ -4,6 +4,7 @@ from .._lazy import lazy_namespace
 
 _EXPORTS = {
     "simulate_multiome": "._simulate",
+    "read_10x_multiome": "._read",
     "BASE_URLS": ".._download",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
