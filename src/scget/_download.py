@@ -74,6 +74,11 @@ def fetch(url: str, path: str | os.PathLike, *, known_hash: str | None = None) -
         downloader = pooch.FTPDownloader(progressbar=progressbar, timeout=TIMEOUT)
     else:
         raise ValueError(f"Cannot download {url}: only http://, https:// and ftp:// are supported.")
+    if not path.is_file():
+        logger.info(f"Downloading {url} to {path}.")
+    pooch_logger = pooch.get_logger()
+    level = pooch_logger.level
+    pooch_logger.setLevel("WARNING")  # its messages at INFO repeat ours or address developers
     try:
         found = pooch.retrieve(
             url, known_hash, fname=path.name, path=path.parent, downloader=downloader
@@ -90,6 +95,8 @@ def fetch(url: str, path: str | os.PathLike, *, known_hash: str | None = None) -
             f"Could not download {url} ({type(error).__name__}: {error}). Without internet, "
             f"download it elsewhere and place it at {path}; scget then uses it as it is."
         ) from error
+    finally:
+        pooch_logger.setLevel(level)
     return Path(found)
 
 
