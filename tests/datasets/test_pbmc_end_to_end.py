@@ -19,8 +19,8 @@ def test_pbmc_subset_from_cellranger_files_to_targets(cellranger_outs, shared_da
 
     # the fragments file recorded by the reader, counted per cluster, gives Cell Ranger's
     # counts on every peak it covers in full (the subset's fragments are windows)
+    recounted = scget.pp.recount_peaks(mdata, groupby="cluster")
     fragments = mdata["atac"].uns["files"]["fragments"]
-    recounted = scget.pp.recount_peaks(mdata, fragments, groupby="cluster")
     recounted = recounted[pb.obs_names, pb["atac"].var_names]
     covered = covered_peaks(fragments, pb["atac"].var_names)
     assert covered.sum() >= 100

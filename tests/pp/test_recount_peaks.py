@@ -121,6 +121,20 @@ def test_bad_input(tmp_path):
     cells.mod["atac"].var_names = ["a", "b", "c"]
     with pytest.raises(ValueError, match="cannot be parsed"):
         scget.pp.recount_peaks(cells, path)
+    with pytest.raises(ValueError, match=r"none is recorded in the ATAC data's uns\['files'\]"):
+        scget.pp.recount_peaks(atac_cells())
+
+
+def test_fragments_recorded_in_the_data(tmp_path):
+    """Without a path, the fragments file recorded as muon records it is counted."""
+    path = write_fragments(tmp_path / "fragments.tsv.gz")
+    cells = atac_cells()
+    cells["atac"].uns["files"] = {"fragments": path}
+    recorded = scget.pp.recount_peaks(cells)
+    np.testing.assert_array_equal(
+        recorded.X.toarray(), scget.pp.recount_peaks(cells, path).X.toarray()
+    )
+    assert recorded.X.sum() > 0
 
 
 @pytest.mark.realdata

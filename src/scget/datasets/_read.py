@@ -38,7 +38,8 @@ def read_10x_multiome(
         - a pair ``(rna.h5ad, atac.h5ad)``.
     fragments
         The ATAC fragments file (``.tsv.gz``, tabix index beside it); ``None`` looks it
-        up as above. Without one, :func:`scget.pp.recount_peaks` cannot run (warned).
+        up as above. :func:`scget.pp.recount_peaks` reads the recorded one by default;
+        without one it must be given the file (warned).
 
     Returns
     -------
