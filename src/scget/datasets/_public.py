@@ -142,7 +142,7 @@ def pbmc10k_multiome():
     """Download the 10x Genomics PBMC 10k multiome once and read it.
 
     PBMCs of a healthy donor, granulocytes removed by cell sorting (Cell Ranger ARC
-    1.0.0, GRCh38, about 11,900 cells; CC BY 4.0): the filtered feature-barcode matrix
+    1.0.0, GRCh38, about 12,000 cells; CC BY 4.0): the filtered feature-barcode matrix
     (160 MB) and the ATAC fragments file with its tabix index (2 GB), each checked
     against 10x's MD5.
 
@@ -208,9 +208,9 @@ def published_checkpoint(name: str = "pretrain_fetal_adult") -> Path:
     key = PUBLISHED_BUCKET + PUBLISHED_CHECKPOINTS[name]
     raise FileNotFoundError(
         f"The published GET checkpoint {name!r} is not in {path.parent}. scget cannot download "
-        "it: the checkpoints are only in the authors' S3 bucket, which needs AWS credentials "
-        f"(requester pays). With an AWS account: `aws s3 cp {key} {path} --request-payer "
-        "requester` (or `--no-sign-request` if the bucket is public again); then call "
-        "published_checkpoint again, or load any copy with "
-        "scget.tl.GETModel.from_published(path)."
+        "it: the checkpoints are only in the authors' S3 bucket, which is reported to need AWS "
+        "credentials (requester pays). With an AWS account: "
+        f"`aws s3 cp {key} {path} --request-payer requester` (or `--no-sign-request` if "
+        "the bucket is public again); then call published_checkpoint again, or load any copy "
+        "with scget.tl.GETModel.from_published(path)."
     )
