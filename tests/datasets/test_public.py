@@ -55,6 +55,8 @@ def test_genome_is_bgzipped_and_indexed(empty_cache, monkeypatch, http_mirror, o
     fasta = Genome(path)  # the reader of scan_motifs
     assert fasta.chrom_sizes == {c: len(s) for c, s in SEQUENCES.items()}
     assert fasta.fetch("chr2", 690, 700) == SEQUENCES["chr2"][690:700]
+    scores = scget.pp.scan_motifs(["chr1:0-1200", "chr2:0-700"], path, n_jobs=1)
+    assert list(scores.index) == ["chr1:0-1200", "chr2:0-700"]
     monkeypatch.setitem(BASE_URLS, "ucsc", offline_url)
     assert genome("hg38") == path  # offline, from the cache
 
