@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -35,3 +38,37 @@ def scget_log(caplog):
     caplog.set_level(logging.INFO, logger="scget")
     yield caplog
     logger.removeHandler(caplog.handler)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def http_mirror(tmp_path):
+    """A local HTTP server (pooch downloads http://, not file://) serving a fresh folder.
+
+    Yields ``(folder, base_url)``: files written under ``folder`` are served below
+    ``base_url``.
+    """
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def offline_url():
+    """A base URL where nothing answers (a port just closed), as without internet."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"

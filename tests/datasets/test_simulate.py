@@ -141,6 +141,12 @@ def test_fragments_recount_the_atac_matrix(sim):
     assert abs(recount - atac.X).sum() == 0
 
 
+def test_recount_peaks_reads_the_recorded_fragments(sim):
+    assert sim["atac"].uns["files"]["fragments"] == sim.uns["simulation"]["fragments"]
+    recounted = scget.pp.recount_peaks(sim)
+    assert (recounted[:, sim["atac"].var_names].X != sim["atac"].X).nnz == 0
+
+
 def test_fragments_file_format(sim):
     with gzip.open(sim.uns["simulation"]["fragments"], "rt") as handle:
         lines = [handle.readline().rstrip("\n").split("\t") for _ in range(2000)]

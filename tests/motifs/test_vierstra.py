@@ -1,16 +1,15 @@
-"""Vierstra archetypes v1.0 and the cached, checksummed fetch."""
+"""Vierstra archetypes v1.0, and their download."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 
 import pandas as pd
 import pytest
 
 import scget
+from scget._download import BASE_URLS
 from scget.motifs import _vierstra, vierstra_archetypes
-from scget.motifs._fetch import fetch
 
 
 @pytest.fixture
@@ -43,57 +42,38 @@ def test_missing_files(tmp_path, vierstra_dir):
         vierstra_archetypes(tmp_path)
 
 
-def test_download_into_cache(tmp_path, vierstra_dir, monkeypatch):
-    """The download path, served from a local mirror of the repository layout (file://)."""
-    mirror = tmp_path / "mirror"
+def test_download_into_cache(vierstra_dir, monkeypatch, http_mirror, offline_url):
+    """The download path, served from a local mirror of the sources' layout."""
+    mirror, url = http_mirror
     for name, (repo_path, _) in _vierstra.MEME_FILES.items():
-        (mirror / repo_path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(vierstra_dir / name, mirror / repo_path)
-    monkeypatch.setattr(_vierstra, "REPOSITORY_URL", mirror.as_uri() + "/")
+        (mirror / "repository" / repo_path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(vierstra_dir / name, mirror / "repository" / repo_path)
+    monkeypatch.setitem(BASE_URLS, "vierstra_repository", url + "repository/")
     # the release's workbook: the cluster table, then the motif table
-    release = tmp_path / "release"
-    release.mkdir()
-    with pd.ExcelWriter(release / "motif_annotations.xlsx") as workbook:
+    (mirror / "release").mkdir()
+    with pd.ExcelWriter(mirror / "release" / "motif_annotations.xlsx") as workbook:
         for sheet, name in enumerate(("archetype_clusters_v1.0.csv", "archetype_motifs_v1.0.csv")):
             pd.read_csv(vierstra_dir / name).to_excel(workbook, sheet_name=f"s{sheet}", index=False)
-    monkeypatch.setattr(_vierstra, "RELEASE_URL", release.as_uri() + "/")
+    monkeypatch.setitem(BASE_URLS, "vierstra_release", url + "release/")
     motifs = vierstra_archetypes()
     assert len(motifs.clusters) == 282
     assert len(motifs) == 2174
     cache = scget.settings.cachedir / "vierstra_archetypes_v1"
     assert sorted(p.name for p in cache.glob("*.meme")) == sorted(_vierstra.MEME_FILES)
     assert (cache / "archetype_clusters_v1.0.csv").is_file()
+    # offline, the cache is enough
+    monkeypatch.setitem(BASE_URLS, "vierstra_repository", offline_url)
+    monkeypatch.setitem(BASE_URLS, "vierstra_release", offline_url)
+    assert vierstra_archetypes().clusters == motifs.clusters
 
 
-def test_fetch_checksum_and_cache(tmp_path):
-    source = tmp_path / "source.txt"
-    source.write_text("motifs v1\n")
-    digest = hashlib.sha256(b"motifs v1\n").hexdigest()
-    dest = tmp_path / "cache" / "file.txt"
-    assert fetch(source.as_uri(), dest, sha256=digest).read_text() == "motifs v1\n"
-    source.write_text("changed upstream\n")
-    assert fetch(source.as_uri(), dest, sha256=digest).read_text() == "motifs v1\n"  # cached
-    dest.write_text("corrupted\n")
+def test_download_rejects_a_changed_pwm_file(tmp_path, monkeypatch, http_mirror):
+    monkeypatch.setattr(scget.settings, "_cachedir", tmp_path / "cache")  # an empty cache
+    mirror, url = http_mirror
+    name, (repo_path, _) = next(iter(_vierstra.MEME_FILES.items()))
+    (mirror / repo_path).parent.mkdir(parents=True)
+    (mirror / repo_path).write_text("MEME version 4\n")
+    monkeypatch.setitem(BASE_URLS, "vierstra_repository", url)
     with pytest.raises(ValueError, match="Checksum mismatch"):
-        fetch(source.as_uri(), dest, sha256=digest)
-    assert list(dest.parent.iterdir()) == [dest]  # no temporary file left behind
-
-
-def test_fetch_records_unknown_checksum(tmp_path):
-    source = tmp_path / "table.xlsx"
-    source.write_bytes(b"first")
-    dest = tmp_path / "cache" / "table.xlsx"
-    fetch(source.as_uri(), dest)
-    assert (tmp_path / "cache" / "table.xlsx.sha256").read_text().strip() == hashlib.sha256(
-        b"first"
-    ).hexdigest()
-    dest.write_bytes(b"tampered")
-    source.write_bytes(b"second")
-    with pytest.raises(ValueError, match="Checksum mismatch"):
-        fetch(source.as_uri(), dest)
-
-
-def test_fetch_offline_message(tmp_path):
-    with pytest.raises(OSError, match="by hand"):
-        fetch((tmp_path / "absent").as_uri(), tmp_path / "dest")
-    assert not (tmp_path / "dest").exists()
+        vierstra_archetypes()
+    assert not (scget.settings.cachedir / "vierstra_archetypes_v1" / name).exists()

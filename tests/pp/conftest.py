@@ -9,34 +9,19 @@ import pytest
 def pbmc(shared_data):
     """The real 10x PBMC multiome subset, cells labelled by clustering their marker genes.
 
-    Clusters: k-means (k=5) on 10 principal components of the scaled log-normalised
-    45 marker genes; ``.obs["cluster"]`` is named after each cluster's top marker.
+    ``.obs["cluster"]``: :func:`_pbmc.label_cells`.
     """
     import warnings
 
     import mudata as md
-    import pandas as pd
-    import scanpy as sc
-    from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_limits
+    from _pbmc import FRAGMENTS, H5MU, label_cells
 
     folder = shared_data / "pbmc_multiome_subset"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mdata = md.read_h5mu(folder / "test_rna_atac.h5mu")
-    rna = mdata["rna"].copy()
-    sc.pp.normalize_total(rna, target_sum=1e4)
-    sc.pp.log1p(rna)
-    sc.pp.scale(rna)
-    sc.tl.pca(rna, n_comps=10, random_state=0)
-    with threadpool_limits(1):  # many threads on a tiny problem are slow on busy machines
-        clusters = KMeans(5, n_init=10, random_state=0).fit_predict(rna.obsm["X_pca"])
-    means = mdata["rna"].to_df().groupby(clusters).mean()
-    markers = ["MS4A1", "LYZ", "GNLY", "IL7R"]  # B, monocyte, NK, T
-    top = means[markers].idxmax(axis=1)
-    names = {k: f"{top[k]}_{k}" for k in means.index}
-    mdata.obs["cluster"] = pd.Categorical([names[k] for k in clusters])
-    return mdata, folder / "test_rna_atac_fragments.tsv.gz"
+        mdata = md.read_h5mu(folder / H5MU)
+    mdata.obs["cluster"] = label_cells(mdata)
+    return mdata, folder / FRAGMENTS
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from _pbmc import covered_peaks
 
 import scget
-from scget._genomic import parse_peak_names
 
 PEAKS = ["chr1:100-200", "chr1:300-400", "chr2:0-50"]
 FRAGMENTS = [
@@ -121,6 +121,20 @@ def test_bad_input(tmp_path):
     cells.mod["atac"].var_names = ["a", "b", "c"]
     with pytest.raises(ValueError, match="cannot be parsed"):
         scget.pp.recount_peaks(cells, path)
+    with pytest.raises(ValueError, match=r"none is recorded in the ATAC data's uns\['files'\]"):
+        scget.pp.recount_peaks(atac_cells())
+
+
+def test_fragments_recorded_in_the_data(tmp_path):
+    """Without a path, the fragments file recorded as muon records it is counted."""
+    path = write_fragments(tmp_path / "fragments.tsv.gz")
+    cells = atac_cells()
+    cells["atac"].uns["files"] = {"fragments": path}
+    recorded = scget.pp.recount_peaks(cells)
+    np.testing.assert_array_equal(
+        recorded.X.toarray(), scget.pp.recount_peaks(cells, path).X.toarray()
+    )
+    assert recorded.X.sum() > 0
 
 
 @pytest.mark.realdata
@@ -138,18 +152,7 @@ def test_pbmc_fragments_reproduce_the_10x_matrix(pbmc):
     original = mdata["atac"].X.toarray()
     assert (recounted <= original).all()
 
-    table = pd.read_csv(fragments, sep="\t", header=None, comment="#", usecols=[0, 1, 2])
-    table.columns = ["chrom", "start", "end"]
-    peaks = parse_peak_names(mdata["atac"].var_names)
-    covered = np.zeros(len(peaks), dtype=bool)
-    for chrom, rows in peaks.reset_index(drop=True).groupby("chrom").groups.items():
-        ends = np.sort(table.loc[table["chrom"] == chrom, "end"].to_numpy())
-        starts = np.sort(table.loc[table["chrom"] == chrom, "start"].to_numpy())
-        start, end = peaks["start"].to_numpy()[rows], peaks["end"].to_numpy()[rows]
-        # a fragment ending in (start - 2 kb, start] and one starting in [end, end + 2 kb)
-        left = np.searchsorted(ends, start, "right") > np.searchsorted(ends, start - 2000, "right")
-        right = np.searchsorted(starts, end + 2000, "left") > np.searchsorted(starts, end, "left")
-        covered[rows] = left & right
+    covered = covered_peaks(fragments, mdata["atac"].var_names)
     assert covered.sum() >= 100
     np.testing.assert_array_equal(recounted[:, covered], original[:, covered])
     # the other definition (fragments overlapping a peak) does not reproduce the matrix

@@ -4,6 +4,12 @@ from .._lazy import lazy_namespace
 
 _EXPORTS = {
     "simulate_multiome": "._simulate",
+    "read_10x_multiome": "._read",
+    "pbmc10k_multiome": "._public",
+    "genome": "._public",
+    "gene_annotation": "._public",
+    "published_checkpoint": "._public",
+    "BASE_URLS": ".._download",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

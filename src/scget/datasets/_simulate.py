@@ -152,7 +152,9 @@ def simulate_multiome(
       (``"promoter"``, ``"enhancer"``, ``"background"``), ``sim_gene`` (the regulated
       gene, ``""`` for background); ``.varm["sim_accessibility"]`` (DataFrame peaks x
       cell types: expected accessibility score, log10(share x 1e5 + 1) over its max);
-      ``.varm["sim_sites"]`` (DataFrame peaks x motif clusters: planted sites).
+      ``.varm["sim_sites"]`` (DataFrame peaks x motif clusters: planted sites);
+      ``.uns["files"]["fragments"]``: the fragments file, where muon and
+      :func:`scget.pp.recount_peaks` look for it.
     - ``.obs["cell_type"]`` (also in each modality's ``.obs``).
     - ``.uns["simulation"]``: ``genome`` (FASTA path, ``.fai`` beside it), ``gtf``,
       ``fragments`` (bgzipped, ``.tbi`` beside it), ``params``, and the truth:
@@ -267,6 +269,7 @@ def simulate_multiome(
         ),
     )
     mdata.uns[SIMULATION_KEY] = truth
+    mdata[ATAC].uns["files"] = {"fragments": str(fragments_path)}
     logger.info(f"Simulated multiome in {time.perf_counter() - started:.1f} s; files in {folder}")
     return mdata
 

@@ -7,18 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._download import fetch, source_url
 from .._settings import settings
 from ._collection import MotifCollection, storable_name
-from ._fetch import fetch
 from ._read import read_motifs
 
 CLUSTERS_CSV = "archetype_clusters_v1.0.csv"
 MOTIFS_CSV = "archetype_motifs_v1.0.csv"
-#: Release of the clustering (cluster names and members), as an Excel workbook.
-RELEASE_URL = "https://resources.altius.org/~jvierstra/projects/motif-clustering/releases/v1.0/"
-#: The member PWMs in MEME format, from the clustering's repository at the v1.0 commit.
-REPOSITORY_URL = "https://raw.githubusercontent.com/vierstralab/motif-clustering/4b6dbc1010cab364247dec0d888dd12ffcd1c376/"
-#: Local name -> (path in the repository, SHA-256) of the member PWM files.
+#: Local name -> (path in the clustering's repository at the v1.0 commit, SHA-256) of the
+#: member PWM files (MEME format); the release's cluster tables come as an Excel workbook.
 MEME_FILES = {
     "databases_hocomoco_v11_HOCOMOCOv11_core_HUMAN_mono_meme_format.meme": (
         "databases/hocomoco_v11/HOCOMOCOv11_core_HUMAN_mono_meme_format.meme",
@@ -64,8 +61,10 @@ def vierstra_archetypes(path: str | os.PathLike | None = None) -> MotifCollectio
         Folder holding ``archetype_clusters_v1.0.csv`` (``Cluster_ID``, ``Name``, ``DBD``...),
         ``archetype_motifs_v1.0.csv`` (``Cluster_ID``, ``Motif``, ``Database``...) and the
         member PWMs as MEME files (``*.meme``). ``None`` downloads them once into
-        ``scget.settings.cachedir / "vierstra_archetypes_v1"`` (checksummed; the cluster
-        tables come from the release's ``motif_annotations.xlsx``).
+        ``scget.settings.cachedir / "vierstra_archetypes_v1"`` (the PWMs checksummed; the
+        cluster tables come from the release's ``motif_annotations.xlsx``, which has no
+        published checksum), from the sources ``"vierstra_repository"`` and
+        ``"vierstra_release"`` of :data:`scget.datasets.BASE_URLS`.
 
     Returns
     -------
@@ -130,9 +129,12 @@ def published_order(clusters: pd.DataFrame) -> list[str]:
 def _download(folder: Path) -> Path:
     """Fetch the release into ``folder`` (once) and write the two cluster tables."""
     for name, (repo_path, digest) in MEME_FILES.items():
-        fetch(REPOSITORY_URL + repo_path, folder / name, sha256=digest)
+        fetch(source_url("vierstra_repository", repo_path), folder / name, known_hash=digest)
     if not (folder / CLUSTERS_CSV).is_file() or not (folder / MOTIFS_CSV).is_file():
-        workbook = fetch(RELEASE_URL + "motif_annotations.xlsx", folder / "motif_annotations.xlsx")
+        workbook = fetch(
+            source_url("vierstra_release", "motif_annotations.xlsx"),
+            folder / "motif_annotations.xlsx",
+        )
         sheets = pd.read_excel(workbook, sheet_name=[0, 1])
         sheets[0].to_csv(folder / CLUSTERS_CSV, index=False)
         sheets[1].to_csv(folder / MOTIFS_CSV, index=False)

@@ -28,7 +28,7 @@ _COUNT_MODES = ("insertions", "fragments")
 @inject_docs()
 def recount_peaks(
     data,
-    fragments: str | os.PathLike,
+    fragments: str | os.PathLike | None = None,
     *,
     reference: str | os.PathLike | pd.DataFrame | Iterable[str] | None = None,
     width: int | None = None,
@@ -53,7 +53,9 @@ def recount_peaks(
         ``var_names`` (``chrom:start-end``) the data's peaks.
     fragments
         10x fragments file (``chrom, start, end, barcode, count``; ``.tsv`` or
-        ``.tsv.gz``, bgzipped and tabix-indexed or not).
+        ``.tsv.gz``, bgzipped and tabix-indexed or not). ``None`` uses the one recorded
+        in the ATAC data's ``uns["files"]["fragments"]`` (as
+        :func:`scget.read_10x_multiome` and muon record it).
     reference
         Reference peaks to join: a BED file, a DataFrame with ``chrom``, ``start``,
         ``end`` (or ``Chromosome``, ``Start``, ``End``), or peak names. ``None`` keeps
@@ -93,8 +95,9 @@ def recount_peaks(
     FileNotFoundError
         If the fragments or reference file does not exist.
     ValueError
-        If peak names cannot be parsed, the fragments file is malformed, ``count`` or
-        ``width`` is invalid, or no fragment belongs to a cell of ``data``.
+        If no fragments file is given or recorded, peak names cannot be parsed, the
+        fragments file is malformed, ``count`` or ``width`` is invalid, or no fragment
+        belongs to a cell of ``data``.
     KeyError
         If the modality or a ``groupby`` column is missing.
     """
@@ -107,6 +110,13 @@ def recount_peaks(
     cells = modality(data, atac) if hasattr(data, "mod") else data
     if cells.obs_names.has_duplicates:
         raise ValueError("The cells' obs_names (barcodes) are duplicated; make them unique.")
+    if fragments is None:
+        fragments = cells.uns.get("files", {}).get("fragments")
+        if fragments is None:
+            raise ValueError(
+                "Pass the fragments file: none is recorded in the ATAC data's "
+                "uns['files']['fragments'] (scget.read_10x_multiome records it)."
+            )
     path = check_fragments_file(fragments)
     peaks, summary = _union_peaks(parse_peak_names(cells.var_names), reference, width)
     if groupby is None:

@@ -1,0 +1,216 @@
+"""Public data, downloaded once into ``scget.settings.cachedir``: genomes, GENCODE, PBMC 10k."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+from .._download import fetch, fetch_listed, source_url
+from .._logging import logger
+from .._settings import settings
+
+#: UCSC genome builds that :func:`genome` downloads.
+GENOMES = ("hg38", "hg19", "mm10", "mm39")
+#: GENCODE species -> (folder at GENCODE, release prefix: ``"M"`` for mouse releases).
+GENCODE_SPECIES = {"human": ("Gencode_human", ""), "mouse": ("Gencode_mouse", "M")}
+#: Files of the 10x PBMC 10k multiome (Cell Ranger ARC 1.0.0): local name -> MD5 (10x).
+PBMC10K_FILES = {
+    "filtered_feature_bc_matrix.h5": "920b16bf1e63b6610bf74bf9040ed386",
+    "atac_fragments.tsv.gz": "a959ef83dfb9cae6ff73ab0147d547d1",
+    "atac_fragments.tsv.gz.tbi": "df967acbe28da89aed9cfdd89370b7af",
+}
+_PBMC10K = "pbmc_granulocyte_sorted_10k"
+#: Published GET checkpoints: name -> key in the authors' S3 bucket.
+PUBLISHED_BUCKET = (
+    "s3://2023-get-xf2217/get_demo/checkpoints/regulatory_inference_checkpoint_fetal_adult/"
+)
+PUBLISHED_CHECKPOINTS = {
+    "pretrain_fetal_adult": "pretrain_fetal_adult/checkpoint-799.pth",
+    "finetune_fetal_adult_leaveout_astrocyte": (
+        "finetune_fetal_adult_leaveout_astrocyte/checkpoint-best.pth"
+    ),
+}
+_BLOCK = 1 << 24
+
+
+def genome(name: str = "hg38") -> Path:
+    """Download a UCSC genome once, as a bgzipped, indexed FASTA that scget reads.
+
+    The UCSC ``<name>.fa.gz`` (gzip) is checked against UCSC's ``md5sum.txt``,
+    recompressed with bgzip and indexed (``.fai``, ``.gzi``), and the gzip file is then
+    removed. Needs about 1 GB of disk and a few minutes for a mammalian genome.
+
+    Parameters
+    ----------
+    name
+        UCSC build: ``"hg38"``, ``"hg19"``, ``"mm10"`` or ``"mm39"``.
+
+    Returns
+    -------
+    Path of ``scget.settings.cachedir / "genomes" / name / f"{name}.fa.bgz"``, for
+    :func:`scget.pp.scan_motifs` and :class:`scget.genome.Genome`. Without internet,
+    placing UCSC's ``<name>.fa.gz`` in that folder by hand is enough.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown or the download does not match UCSC's checksum.
+    OSError
+        If the download fails; the message names the URL and where to place the file.
+    """
+    if name not in GENOMES:
+        raise ValueError(f"Unknown genome {name!r}; choose one of {GENOMES}.")
+    folder = settings.cachedir / "genomes" / name
+    fasta = folder / f"{name}.fa.bgz"
+    if all(Path(f"{fasta}{suffix}").is_file() for suffix in ("", ".fai", ".gzi")):
+        return fasta
+    downloaded = fetch_listed(
+        source_url("ucsc", f"{name}/bigZips/{name}.fa.gz"),
+        folder / f"{name}.fa.gz",
+        checksums=source_url("ucsc", f"{name}/bigZips/md5sum.txt"),
+    )
+    _bgzip(downloaded, fasta)
+    downloaded.unlink()
+    return fasta
+
+
+def _bgzip(source: Path, fasta: Path) -> None:
+    """Recompress a gzipped FASTA with bgzip and index it (``.fai`` and ``.gzi``)."""
+    import pysam
+
+    logger.info(f"Recompressing {source.name} with bgzip and indexing it (a few minutes).")
+    partial = fasta.with_name(fasta.name + ".part")
+    with gzip.open(source, "rb") as plain, pysam.BGZFile(str(partial), "wb") as bgzf:
+        for block in iter(lambda: plain.read(_BLOCK), b""):
+            bgzf.write(block)
+    os.replace(partial, fasta)
+    pysam.faidx(str(fasta))
+
+
+def gene_annotation(species: str = "human", release: int | str = 46, *, table: bool = False):
+    """Download a GENCODE gene annotation (the comprehensive GTF) once.
+
+    The file is checked against the release's ``MD5SUMS``.
+
+    Parameters
+    ----------
+    species
+        ``"human"`` (GRCh38) or ``"mouse"`` (GRCm39 from release M26 on, GRCm38 before).
+    release
+        GENCODE release number, e.g. ``46`` (human) or ``35`` / ``"M35"`` (mouse).
+    table
+        Return the TSS table (:func:`scget.genome.read_tss_table`) instead of the path.
+
+    Returns
+    -------
+    Path of ``scget.settings.cachedir / "gencode" / f"{species}_{release}" /
+    "gencode.v<release>.annotation.gtf.gz"`` (for :func:`scget.pp.annotate_tss` and
+    :func:`scget.genome.read_gtf`), or its TSS table when ``table=True``. Without
+    internet, placing GENCODE's file in that folder by hand is enough.
+
+    Raises
+    ------
+    ValueError
+        If ``species`` or ``release`` is invalid, or the download does not match the
+        published checksum.
+    OSError
+        If the download fails; the message names the URL and where to place the file.
+    """
+    if species not in GENCODE_SPECIES:
+        raise ValueError(f"Unknown species {species!r}; choose one of {list(GENCODE_SPECIES)}.")
+    folder_name, prefix = GENCODE_SPECIES[species]
+    number = str(release).upper().removeprefix("M") if prefix else str(release)
+    if not number.isdigit() or int(number) < 1:
+        raise ValueError(f"release must be a GENCODE release number, got {release!r}.")
+    version = f"{prefix}{int(number)}"
+    base = f"{folder_name}/release_{version}/"
+    name = f"gencode.v{version}.annotation.gtf.gz"
+    gtf = fetch_listed(
+        source_url("gencode", base + name),
+        settings.cachedir / "gencode" / f"{species}_{version}" / name,
+        checksums=source_url("gencode", base + "MD5SUMS"),
+    )
+    if not table:
+        return gtf
+    from ..genome import read_tss_table
+
+    return read_tss_table(gtf)
+
+
+def pbmc10k_multiome():
+    """Download the 10x Genomics PBMC 10k multiome once and read it.
+
+    PBMCs of a healthy donor, granulocytes removed by cell sorting (Cell Ranger ARC
+    1.0.0, GRCh38, about 12,000 cells; CC BY 4.0): the filtered feature-barcode matrix
+    (160 MB) and the ATAC fragments file with its tabix index (2 GB), each checked
+    against 10x's MD5.
+
+    Returns
+    -------
+    The cell-level :class:`~mudata.MuData` of :func:`scget.datasets.read_10x_multiome`
+    (raw counts, peaks with ``chrom``/``start``/``end``, the fragments path in
+    ``["atac"].uns["files"]["fragments"]``). The files are kept in
+    ``scget.settings.cachedir / "pbmc10k_multiome"``; without internet, placing them
+    there by hand (names as in the error message) is enough.
+
+    Raises
+    ------
+    ValueError
+        If a download does not match 10x's checksum.
+    OSError
+        If a download fails; the message names the URL and where to place the file.
+    """
+    from ._read import read_10x_multiome
+
+    folder = settings.cachedir / "pbmc10k_multiome"
+    for name, md5 in PBMC10K_FILES.items():
+        url = source_url("10x", f"{_PBMC10K}/{_PBMC10K}_{name}")
+        fetch(url, folder / name, known_hash=f"md5:{md5}")
+    return read_10x_multiome(folder)
+
+
+def published_checkpoint(name: str = "pretrain_fetal_adult") -> Path:
+    """Path of a published GET checkpoint, which must be downloaded by hand.
+
+    The published checkpoints are kept only in the authors' Amazon S3 bucket
+    ``s3://2023-get-xf2217/get_demo/``, which has no public HTTPS mirror and has been
+    reported to need AWS credentials (requester pays), so scget does not download them.
+    Copy one into the cache with the AWS command line (the error message gives the exact
+    command), then this function returns its path; load it with
+    :meth:`scget.tl.GETModel.from_published`.
+
+    Parameters
+    ----------
+    name
+        ``"pretrain_fetal_adult"`` (the pretrained model) or
+        ``"finetune_fetal_adult_leaveout_astrocyte"`` (fine-tuned on fetal and adult cell
+        types, astrocytes left out; binary accessibility).
+
+    Returns
+    -------
+    Path of ``scget.settings.cachedir / "get_checkpoints" / f"{name}.pth"``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown.
+    FileNotFoundError
+        If the checkpoint is not in the cache: the message says how to put it there.
+    """
+    if name not in PUBLISHED_CHECKPOINTS:
+        raise ValueError(
+            f"Unknown published checkpoint {name!r}; choose one of {list(PUBLISHED_CHECKPOINTS)}."
+        )
+    path = settings.cachedir / "get_checkpoints" / f"{name}.pth"
+    if path.is_file():
+        return path
+    key = PUBLISHED_BUCKET + PUBLISHED_CHECKPOINTS[name]
+    raise FileNotFoundError(
+        f"The published GET checkpoint {name!r} is not in {path.parent}. scget cannot download "
+        "it: the checkpoints are only in the authors' S3 bucket, which is reported to need AWS "
+        "credentials (requester pays). With an AWS account: "
+        f"`aws s3 cp {key} {path} --request-payer requester` (or `--no-sign-request` if "
+        "the bucket is public again); then call published_checkpoint again, or load any copy "
+        "with scget.tl.GETModel.from_published(path)."
+    )

@@ -1,0 +1,37 @@
+"""The tutorial notebooks: valid, and calling only scget functions that exist."""
+
+from __future__ import annotations
+
+import re
+from functools import reduce
+from pathlib import Path
+
+import pytest
+
+import scget
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "tutorials").glob("*.ipynb"))
+#: ``scget.a.b...`` attribute chains in code.
+_CALLS = re.compile(r"\bscget(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_valid_and_uses_existing_functions(path):
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    chains = set(_CALLS.findall(code))
+    assert chains
+    for chain in chains:
+        names = chain.split(".")[1:]
+        reduce(getattr, names, scget)  # AttributeError names a missing function
+
+
+def test_the_pbmc_tutorial_is_shipped_unexecuted():
+    import nbformat
+
+    notebook = nbformat.read(NOTEBOOKS[0].with_name("pbmc_multiome.ipynb"), as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
