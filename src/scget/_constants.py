@@ -73,6 +73,12 @@ EVALUATION_KEY = "evaluation"
 GENE_BY_MOTIF_KEY = "gene_by_motif"
 REGION_IMPORTANCE_KEY = "region_importance"
 REGULATORY_EMBEDDING_KEY = "regulatory_embedding"
+MOTIF_NETWORK_KEY = "motif_network"
+REGULATOR_CATALOGUE_KEY = "regulator_catalogue"
+REGULATOR_TARGETS_KEY = "regulator_targets"
+ENRICHMENT_KEY = "enrichment"
+#: ``group`` of a network fitted to the (group, gene) rows of all groups together.
+AGNOSTIC_GROUP = "all"
 #: :func:`group_slot` name of the regulatory embedding's predicted-expression layer.
 EMBEDDING_PREDICTED = "predicted"
 

@@ -15,6 +15,7 @@ from .._constants import (
     FINETUNE_KEY,
     GENE_BY_MOTIF_KEY,
     GENE_PREDICTION_LAYER,
+    MOTIF_NETWORK_KEY,
     PREDICT_KEY,
     PREDICTION_LAYERS,
     REGION_IMPORTANCE_KEY,
@@ -359,6 +360,58 @@ def regulatory_embedding(pb, *, key: str = REGULATORY_EMBEDDING_KEY):
     obs.index = (obs["group"] + ":" + obs["gene"]).to_numpy()
     obs["group"] = pd.Categorical(obs["group"], categories=list(dict.fromkeys(obs["group"])))
     return ad.AnnData(X=np.concatenate(states), obs=obs)
+
+
+def motif_network(
+    pb, *, group: str | None = None, graph: bool = False, key: str = MOTIF_NETWORK_KEY
+):
+    """Return the TF-TF network of :func:`scget.tl.motif_network`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` with a motif network.
+    group
+        Only this group's edges (``"all"`` for a cell-type-agnostic network).
+    graph
+        Return a :mod:`networkx` graph of ``group`` instead of the table: directed for
+        LiNGAM (an edge source -> target), undirected for Spearman; the table's other
+        columns are edge attributes.
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    The long table in decoupler's convention: ``group``, ``source``, ``target``,
+    ``weight`` (signed effect of source on target, or the correlation), ``frequency``
+    (share of bootstrap resamples with the edge) and, for Spearman, ``pvalue`` and
+    ``padj``; or the graph.
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.motif_network` has not run under ``key``.
+    ValueError
+        If ``group`` has no network, or ``graph`` is asked for without a ``group``.
+    """
+    table = read_result(pb, key, writer="scget.tl.motif_network")
+    if group is not None:
+        names = read_params(pb, key)["groups"]
+        if group not in names:
+            raise ValueError(f"group {group!r} has no network under {key!r}; groups: {names}.")
+        table = table[(table["group"] == group).to_numpy()].reset_index(drop=True)
+    if not graph:
+        return table
+    if group is None:
+        raise ValueError("graph=True draws one network: give a group.")
+    import networkx as nx
+
+    directed = read_params(pb, key)["method"] == "lingam"
+    return nx.from_pandas_edgelist(
+        table.drop(columns="group"),
+        edge_attr=True,
+        create_using=nx.DiGraph if directed else nx.Graph,
+    )
 
 
 def _groups(pb, key: str, group: str | None) -> list[str]:

@@ -12,6 +12,7 @@ _EXPORTS = {
     "gene_by_motif": "._interpret._gene_by_motif",
     "region_importance": "._interpret._region_importance",
     "embed_regulatory": "._interpret._embed",
+    "motif_network": "._networks._motif_network",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
