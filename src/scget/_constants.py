@@ -73,6 +73,8 @@ EVALUATION_KEY = "evaluation"
 GENE_BY_MOTIF_KEY = "gene_by_motif"
 REGION_IMPORTANCE_KEY = "region_importance"
 REGULATORY_EMBEDDING_KEY = "regulatory_embedding"
+KNOCKOUT_MOTIFS_KEY = "knockout_motifs"
+DELETE_REGIONS_KEY = "delete_regions"
 #: :func:`group_slot` name of the regulatory embedding's predicted-expression layer.
 EMBEDDING_PREDICTED = "predicted"
 

@@ -15,6 +15,7 @@ from .._constants import (
     FINETUNE_KEY,
     GENE_BY_MOTIF_KEY,
     GENE_PREDICTION_LAYER,
+    KNOCKOUT_MOTIFS_KEY,
     PREDICT_KEY,
     PREDICTION_LAYERS,
     REGION_IMPORTANCE_KEY,
@@ -359,6 +360,35 @@ def regulatory_embedding(pb, *, key: str = REGULATORY_EMBEDDING_KEY):
     obs.index = (obs["group"] + ":" + obs["gene"]).to_numpy()
     obs["group"] = pd.Categorical(obs["group"], categories=list(dict.fromkeys(obs["group"])))
     return ad.AnnData(X=np.concatenate(states), obs=obs)
+
+
+def perturbation(pb, key: str = KNOCKOUT_MOTIFS_KEY) -> pd.DataFrame:
+    """Return the predicted change of :func:`scget.tl.knockout_motifs` or ``delete_regions``.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` perturbed.
+    key
+        The run's ``key_added`` (``"delete_regions"`` for a deletion's default).
+
+    Returns
+    -------
+    Groups x genes: perturbed minus reference predicted log10(TPM + 1); NaN where no
+    window of the gene was changed.
+
+    Raises
+    ------
+    KeyError
+        If no perturbation is stored under ``key``.
+    """
+    stored = read_params(pb, key, writer="scget.tl.knockout_motifs")
+    rna = modality(pb, stored["rna"])
+    return pd.DataFrame(
+        to_dense(rna.layers[key], np.float32),
+        index=rna.obs_names.astype(str).copy(),
+        columns=rna.var_names.astype(str).copy(),
+    )
 
 
 def _groups(pb, key: str, group: str | None) -> list[str]:

@@ -12,6 +12,8 @@ _EXPORTS = {
     "gene_by_motif": "._interpret._gene_by_motif",
     "region_importance": "._interpret._region_importance",
     "embed_regulatory": "._interpret._embed",
+    "knockout_motifs": "._perturb._knockout",
+    "delete_regions": "._perturb._delete",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
