@@ -16,6 +16,7 @@ _EXPORTS = {
     "gene_by_motif": "._readers",
     "region_importance": "._readers",
     "regulatory_embedding": "._readers",
+    "enhancer_gene": "._readers",
     "perturbation": "._readers",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)

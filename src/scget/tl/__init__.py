@@ -12,6 +12,8 @@ _EXPORTS = {
     "gene_by_motif": "._interpret._gene_by_motif",
     "region_importance": "._interpret._region_importance",
     "embed_regulatory": "._interpret._embed",
+    "enhancer_gene": "._interpret._enhancer_gene",
+    "export_enhancer_gene": "._interpret._export_enhancer_gene",
     "knockout_motifs": "._perturb._knockout",
     "delete_regions": "._perturb._delete",
 }
