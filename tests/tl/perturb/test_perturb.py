@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from types import SimpleNamespace
 
 import mudata as md
@@ -162,3 +163,21 @@ def test_bad_perturbations_are_rejected_before_any_work(pb, model, tmp_path):
         scget.tl.delete_regions(pb, model, regions=renamed, device="cpu")
     assert "scget" not in pb.uns or not pb.uns["scget"]
     assert list(pb["rna"].layers) == ["counts"]
+
+
+def test_sharded_over_ranks_equals_one_process(pb, trained, tmp_path):
+    import torch.multiprocessing as mp
+    from _perturb_worker import sharded_knockout
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    trained.save(tmp_path / "model")
+    mp.spawn(sharded_knockout, args=(2, port, str(tmp_path / "model"), str(tmp_path)), nprocs=2)
+    knockout = scget.tl.knockout_motifs(pb, trained, motifs="M2", device="cpu", batch_size=8)
+    peaks = list(pb["atac"].var_names[[3, 50]])
+    deletion = scget.tl.delete_regions(pb, trained, regions=peaks, device="cpu", batch_size=8)
+    assert knockout.notna().any().any() and deletion.notna().any().any()
+    for rank in range(2):
+        pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / f"knockout{rank}.pkl"), knockout)
+        pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / f"deletion{rank}.pkl"), deletion)
