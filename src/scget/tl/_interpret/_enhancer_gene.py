@@ -21,7 +21,7 @@ from ..._docs import inject_docs
 from ..._logging import logger
 from ..._storage import write_result
 from .._core._model import GETModel
-from ._pass import DOCS, promoters, run
+from .._core._promoters import DOCS, promoters, run
 from ._region_importance import check_tss, importance_table
 
 #: Scores of :func:`enhancer_gene`; all but ``"abc"`` need a model.

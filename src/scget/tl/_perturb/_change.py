@@ -20,7 +20,7 @@ import pandas as pd
 from ..._logging import logger
 from ..._storage import write_result
 from .._core._model import GETModel
-from .._interpret._pass import Promoters, per_gene, run
+from .._core._promoters import Promoters, per_gene, run
 
 #: Docstring fragments of the perturbation functions (zero indent).
 DOCS = {
@@ -73,7 +73,7 @@ def change(
     Parameters
     ----------
     promoters
-        The chosen promoter windows (:func:`scget.tl._interpret._pass.promoters`).
+        The chosen promoter windows (:func:`scget.tl._core._promoters.promoters`).
     model
         The model.
     changed

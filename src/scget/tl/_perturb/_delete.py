@@ -14,8 +14,8 @@ from ..._docs import inject_docs
 from ..._genomic import peak_coordinates
 from ...pp._intervals import overlap_pairs
 from .._core._model import GETModel
-from .._interpret._pass import DOCS as INTERPRET_DOCS
-from .._interpret._pass import promoters
+from .._core._promoters import DOCS as INTERPRET_DOCS
+from .._core._promoters import promoters
 from ._change import DOCS, change, store_change
 
 

@@ -10,8 +10,8 @@ import numpy as np
 from ..._constants import ATAC, KNOCKOUT_MOTIFS_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
 from .._core._model import GETModel
-from .._interpret._pass import DOCS as INTERPRET_DOCS
-from .._interpret._pass import promoters
+from .._core._promoters import DOCS as INTERPRET_DOCS
+from .._core._promoters import promoters
 from ._change import DOCS, change, store_change
 
 

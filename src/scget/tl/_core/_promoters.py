@@ -1,4 +1,4 @@
-"""The interpretation pass shared by the public functions.
+"""The promoter pass shared by interpretation and perturbation.
 
 :func:`promoters` checks the input and chooses the promoter windows (one per group,
 accessible TSS peak and gene, centred on the peak) before any work; :func:`run` sends
@@ -21,9 +21,9 @@ import pandas as pd
 from ..._constants import MIN_ACCESSIBILITY, WINDOW_SIZE, group_slot
 from ..._storage import write_result
 from ..._utils import modality, resolve_device, to_dense
-from .._core._engine import Transform, attribute, on_device, promoter_windows
-from .._core._model import GETModel
-from .._core._windows import RegionInputs, build_inputs
+from ._engine import Transform, attribute, on_device, promoter_windows
+from ._model import GETModel
+from ._windows import RegionInputs, build_inputs
 
 #: Docstring fragments of the interpretation functions (zero indent).
 DOCS = {
