@@ -91,13 +91,14 @@ def test_knockout_everywhere_equals_predict_on_zeroed_scores(pb, model):
     np.testing.assert_allclose(change.to_numpy()[touched], expected.to_numpy()[touched], atol=1e-6)
 
 
-def test_knocking_out_an_absent_motif_changes_nothing(pb, model):
+def test_knocking_out_an_absent_motif_changes_nothing(pb, model, scget_log):
     pb["atac"].varm["motif_scores"]["M3"] = 0.0
     expected = _predicted_change(pb, model, lambda data: None)
     np.testing.assert_allclose(expected.fillna(0).to_numpy(), 0.0, atol=1e-7)
     change = scget.tl.knockout_motifs(pb, model, motifs="M3", device="cpu")
     assert change.isna().all().all()
     assert scget.get.result(pb, "knockout_motifs")["n_windows"].eq(0).all()
+    assert "no chosen window holds a changed region" in scget_log.text
 
 
 @pytest.mark.parametrize("form", ["name", "bed", "frame"])

@@ -98,7 +98,9 @@ def change(
     affected = np.flatnonzero(hit.any(axis=1))
     windows = np.bincount(groups[affected], minlength=shape[0])
     values = np.zeros(len(promoters.table))
-    if len(affected):
+    if not len(affected):
+        logger.warning(f"{desc}: no chosen window holds a changed region; nothing changes.")
+    else:
         twice = replace(promoters, table=promoters.table.iloc[np.tile(affected, 2)])
         mask = np.concatenate([np.zeros_like(hit[affected]), hit[affected]])
         columns = np.zeros(promoters.inputs.n_features, dtype=bool)
