@@ -85,7 +85,7 @@ def enhancer_gene(
         for ``"abc"`` alone.
     {genes_groups}
     methods
-        Scores to compute, of :data:`METHODS`; ``None``: every one that applies (only
+        Scores to compute, of those above; ``None``: every one that applies (only
         ``"abc"`` without a model).
     contact
         Contact as a function of the distance in bp (an array of nonnegative

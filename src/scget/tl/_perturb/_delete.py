@@ -40,7 +40,8 @@ def delete_regions(
     Every peak overlapping ``regions`` loses its input: its motif scores and its
     accessibility are set to zero (its TSS indicators and position stay, so the
     windows keep their layout), as an in silico CRISPR deletion or CRISPRi of an
-    element. {change}
+    element.
+    {change}
 
     Parameters
     ----------
@@ -52,7 +53,9 @@ def delete_regions(
         chromosome, 0-based start, end) or a DataFrame with ``chrom``, ``start`` and
         ``end`` (0-based, half-open).
     {genes_groups}
-    {batch_size}
+    batch_size
+        Windows per forward pass (each affected window runs twice: as it is and
+        perturbed).
     {device}
     {rna}
     {atac}

@@ -37,7 +37,8 @@ def knockout_motifs(
     The scores of ``motifs`` are set to zero in every region (or only in ``peaks``),
     as if their binding sites were mutated, and each gene whose windows hold a region
     with a nonzero score of them is predicted again (in silico TF knockout, Fu et al.
-    2025). {change}
+    2025).
+    {change}
 
     Parameters
     ----------
@@ -49,7 +50,9 @@ def knockout_motifs(
     peaks
         Knock out only in these peaks (``["atac"].var_names``); ``None``: everywhere.
     {genes_groups}
-    {batch_size}
+    batch_size
+        Windows per forward pass (each affected window runs twice: as it is and
+        perturbed).
     {device}
     {rna}
     {atac}
