@@ -33,6 +33,13 @@ DEFAULT_PRESET = "tiny"
 #: Share of motif scores hidden at each fine-tuning step.
 FEATURE_DROPOUT = 0.5
 
+#: ABC power law of contact with distance used by the paper (ABC-Enhancer-Gene-Prediction's
+#: ``get_powerlaw_at_distance``): contact = exp(scale - gamma * ln(distance + 1)), with
+#: distances below POWERLAW_MIN_DISTANCE (bp) raised to it.
+POWERLAW_GAMMA = 1.024238616787792
+POWERLAW_SCALE = 5.9594510043736655
+POWERLAW_MIN_DISTANCE = 5_000
+
 # --- the MuData contract -------------------------------------------------------------
 RNA = "rna"
 ATAC = "atac"
@@ -79,6 +86,9 @@ REGULATOR_TARGETS_KEY = "regulator_targets"
 ENRICHMENT_KEY = "enrichment"
 #: ``group`` of a network fitted to the (group, gene) rows of all groups together.
 AGNOSTIC_GROUP = "all"
+ENHANCER_GENE_KEY = "enhancer_gene"
+KNOCKOUT_MOTIFS_KEY = "knockout_motifs"
+DELETE_REGIONS_KEY = "delete_regions"
 #: :func:`group_slot` name of the regulatory embedding's predicted-expression layer.
 EMBEDDING_PREDICTED = "predicted"
 

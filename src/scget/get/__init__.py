@@ -17,6 +17,8 @@ _EXPORTS = {
     "region_importance": "._readers",
     "regulatory_embedding": "._readers",
     "motif_network": "._readers",
+    "enhancer_gene": "._readers",
+    "perturbation": "._readers",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

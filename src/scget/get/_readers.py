@@ -10,11 +10,13 @@ import pandas as pd
 from .._constants import (
     ATAC,
     EMBEDDING_PREDICTED,
+    ENHANCER_GENE_KEY,
     EVALUATED_GENES,
     EVALUATION_KEY,
     FINETUNE_KEY,
     GENE_BY_MOTIF_KEY,
     GENE_PREDICTION_LAYER,
+    KNOCKOUT_MOTIFS_KEY,
     MOTIF_NETWORK_KEY,
     PREDICT_KEY,
     PREDICTION_LAYERS,
@@ -360,6 +362,74 @@ def regulatory_embedding(pb, *, key: str = REGULATORY_EMBEDDING_KEY):
     obs.index = (obs["group"] + ":" + obs["gene"]).to_numpy()
     obs["group"] = pd.Categorical(obs["group"], categories=list(dict.fromkeys(obs["group"])))
     return ad.AnnData(X=np.concatenate(states), obs=obs)
+
+
+def enhancer_gene(
+    pb, *, group: str | None = None, gene: str | None = None, key: str = ENHANCER_GENE_KEY
+) -> pd.DataFrame:
+    """Return the enhancer-gene table of :func:`scget.tl.enhancer_gene`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` scored.
+    group
+        Only this group's rows (``None``: all).
+    gene
+        Only this gene's rows (``None``: all).
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    Long table: ``group``, ``gene``, ``peak``, ``distance`` (bp from the TSS, positive
+    downstream) and one column per method, each summing to 1 over a gene's regions in
+    a group (0 for a gene without signal).
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.enhancer_gene` has not run under ``key``.
+    ValueError
+        If ``group`` or ``gene`` has no rows.
+    """
+    table = read_result(pb, key, writer="scget.tl.enhancer_gene")
+    keep = np.ones(len(table), dtype=bool)
+    for column, value in (("group", group), ("gene", gene)):
+        if value is not None:
+            keep &= (table[column] == value).to_numpy()
+            if not keep.any():
+                raise ValueError(f"{column} {value!r} has no rows in result {key!r}.")
+    return table[keep].reset_index(drop=True)
+
+
+def perturbation(pb, key: str = KNOCKOUT_MOTIFS_KEY) -> pd.DataFrame:
+    """Return the predicted change of :func:`scget.tl.knockout_motifs` or ``delete_regions``.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` perturbed.
+    key
+        The run's ``key_added`` (``"delete_regions"`` for a deletion's default).
+
+    Returns
+    -------
+    Groups x genes: perturbed minus reference predicted log10(TPM + 1); NaN where no
+    window of the gene was changed.
+
+    Raises
+    ------
+    KeyError
+        If no perturbation is stored under ``key``.
+    """
+    stored = read_params(pb, key, writer="scget.tl.knockout_motifs")
+    rna = modality(pb, stored["rna"])
+    return pd.DataFrame(
+        to_dense(rna.layers[key], np.float32),
+        index=rna.obs_names.astype(str).copy(),
+        columns=rna.var_names.astype(str).copy(),
+    )
 
 
 def motif_network(

@@ -13,6 +13,10 @@ _EXPORTS = {
     "region_importance": "._interpret._region_importance",
     "embed_regulatory": "._interpret._embed",
     "motif_network": "._networks._motif_network",
+    "enhancer_gene": "._interpret._enhancer_gene",
+    "export_enhancer_gene": "._interpret._export_enhancer_gene",
+    "knockout_motifs": "._perturb._knockout",
+    "delete_regions": "._perturb._delete",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

@@ -8,7 +8,7 @@ from ..._constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, REGION_IMPORTANCE_
 from ..._docs import inject_docs
 from ..._logging import logger
 from .._core._model import GETModel
-from ._pass import DOCS, per_gene, promoters, run, store_groups
+from .._core._promoters import DOCS, per_gene, promoters, run, store_groups
 from ._region_importance import check_tss, store_importance
 
 

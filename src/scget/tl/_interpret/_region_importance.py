@@ -13,7 +13,7 @@ from ..._docs import inject_docs
 from ..._logging import logger
 from ..._storage import write_result
 from .._core._model import GETModel
-from ._pass import DOCS, Promoters, promoters, run
+from .._core._promoters import DOCS, Promoters, promoters, run
 
 #: Columns of the region-importance table (decoupler's source, target, weight).
 COLUMNS = ("group", "source", "target", "weight", "distance", "accessibility")
@@ -119,7 +119,7 @@ def importance_table(
         Windows x window size: the region-embedding gradient norm of each window's
         output at each of its positions.
     promoters
-        The windows (:func:`scget.tl._interpret._pass.promoters`).
+        The windows (:func:`scget.tl._core._promoters.promoters`).
     rna, atac
         Modality names.
 

@@ -1,4 +1,4 @@
-"""The interpretation pass shared by the public functions.
+"""The promoter pass shared by interpretation and perturbation.
 
 :func:`promoters` checks the input and chooses the promoter windows (one per group,
 accessible TSS peak and gene, centred on the peak) before any work; :func:`run` sends
@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..._constants import MIN_ACCESSIBILITY, group_slot
+from ..._constants import MIN_ACCESSIBILITY, WINDOW_SIZE, group_slot
 from ..._storage import write_result
 from ..._utils import modality, resolve_device, to_dense
-from .._core._engine import attribute, on_device, promoter_windows
-from .._core._model import GETModel
-from .._core._windows import RegionInputs, build_inputs
+from ._engine import Transform, attribute, on_device, promoter_windows
+from ._model import GETModel
+from ._windows import RegionInputs, build_inputs
 
 #: Docstring fragments of the interpretation functions (zero indent).
 DOCS = {
@@ -85,22 +85,29 @@ class Promoters:
 
 def promoters(
     pb,
-    model: GETModel,
+    model: GETModel | None,
     *,
     genes: Sequence[str] | None,
     groups: Sequence[str] | None,
     rna: str,
     atac: str,
     motif_key: str,
+    window_size: int = WINDOW_SIZE,
 ) -> Promoters:
     """Check the input and choose the promoter windows of ``genes`` in ``groups``.
+
+    Without a model (scores that need none), the windows hold ``window_size`` regions
+    and the accessibility feature is the score.
 
     Raises
     ------
     ValueError, KeyError
         As listed in :data:`DOCS` ``["errors"]``.
     """
-    model.check_features(pb, atac=atac, motif_key=motif_key)
+    if model is not None:
+        model.check_features(pb, atac=atac, motif_key=motif_key)
+        window_size = model.window_size
+    binary = model is not None and model.binary
     var = modality(pb, rna).var
     if "strand" not in var.columns:
         raise KeyError(f'pb["{rna}"].var has no "strand" column; run scget.pp.annotate_tss.')
@@ -112,13 +119,12 @@ def promoters(
     slashed = [name for name in group_names[group_numbers] if "/" in name]
     if slashed:
         raise ValueError(f"Group names {slashed[:5]} hold '/', which HDF5 keys cannot: rename.")
-    inputs = build_inputs(
-        pb, binary=model.binary, with_targets=False, atac=atac, motif_key=motif_key
-    )
-    inputs.check_network(model.network.config)
+    inputs = build_inputs(pb, binary=binary, with_targets=False, atac=atac, motif_key=motif_key)
+    if model is not None:
+        inputs.check_network(model.network.config)
     scores = to_dense(pb[atac].X, np.float32)
     table = promoter_windows(
-        inputs, var, pb[atac].var_names, accessibility=scores, window_size=model.window_size
+        inputs, var, pb[atac].var_names, accessibility=scores, window_size=window_size
     )
     keep = table["gene"].isin(gene_numbers) & table["group"].isin(group_numbers)
     table = table[keep].reset_index(drop=True)
@@ -127,8 +133,8 @@ def promoters(
             f"No chosen gene has an accessible TSS peak (accessibility score >= "
             f"{MIN_ACCESSIBILITY}) in a chosen group: nothing to interpret."
         )
-    params = {"genes": genes, "groups": groups, "binary": model.binary}
-    params |= {"window_size": model.window_size, "rna": rna, "atac": atac, "motif_key": motif_key}
+    params = {"genes": genes, "groups": groups, "binary": binary}
+    params |= {"window_size": window_size, "rna": rna, "atac": atac, "motif_key": motif_key}
     return Promoters(inputs, table, group_numbers, gene_numbers, scores, params)
 
 
@@ -154,6 +160,7 @@ def run(
     regions: bool = False,
     layer: int | None = None,
     quantitative: bool = True,
+    transform: Transform | None = None,
     batch_size: int,
     device: str | None,
     desc: str,
@@ -176,6 +183,8 @@ def run(
     quantitative
         With a binary-accessibility model, multiply the accessibility gradient by the
         accessibility score instead of the binary input.
+    transform
+        Applied to each input batch first (:func:`scget.tl._core._engine.attribute`).
     batch_size, device, desc
         Windows per pass, torch device, progress label.
 
@@ -231,6 +240,7 @@ def run(
             shape=(sum(widths.values()),),
             gradients=gradients,
             layer=layer,
+            transform=transform,
             desc=desc,
         )
     bounds = np.cumsum([0, *widths.values()])

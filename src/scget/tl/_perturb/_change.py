@@ -1,0 +1,147 @@
+"""The predicted change of a perturbation, shared by the perturbation functions.
+
+A perturbation zeroes some input features of some peaks in some groups. :func:`change`
+runs the reference and the perturbed version of every promoter window that holds a
+changed region in one engine pass (the perturbed copies are transformed on the
+device, batch by batch), and averages the change of the output at the TSS peak over
+each gene's windows as ``get_pred`` does: a gene's change is its perturbed minus its
+reference predicted log10(TPM + 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..._logging import logger
+from ..._storage import write_result
+from .._core._model import GETModel
+from .._core._promoters import Promoters, per_gene, run
+
+#: Docstring fragments of the perturbation functions (zero indent).
+DOCS = {
+    "change": """\
+Each affected gene is read as :func:`scget.tl.predict` reads genes: in the windows of
+``model.window_size`` regions centred on its accessible TSS peaks, at the output of the
+TSS peak on its strand, averaged over those peaks. A gene is affected in a group when
+one of its windows holds a changed region; only those windows run, once as they are and
+once perturbed, in one float32 pass shared across ranks under ``torchrun``.""",
+    "returns": """\
+The change as a DataFrame groups x genes (perturbed minus reference predicted
+log10(TPM + 1); NaN where no window of the gene was changed), or with ``copy`` the
+modified copy. Writes, replacing an earlier run under ``key_added``:
+
+- ``pb["rna"].layers[key_added]``: the change, float32 groups x genes;
+- ``pb.uns["scget"][key_added]``: ``"result"``, one row per chosen group (``group``,
+  ``n_genes`` affected, ``n_windows`` run), and the parameters.
+
+Read it with :func:`scget.get.perturbation`.""",
+}
+
+
+def window_peaks(promoters: Promoters, window_size: int) -> np.ndarray:
+    """Peak (ATAC ``var`` number) at each position of each promoter window; -1 at padding."""
+    table, inputs = promoters.table, promoters.inputs
+    peaks = np.full((len(table), window_size), -1, dtype=np.int64)
+    first = np.cumsum([0] + [len(group.peaks) for group in inputs.groups])
+    every = np.concatenate([group.peaks for group in inputs.groups])
+    lengths = table["length"].to_numpy()
+    window = np.repeat(np.arange(len(table)), lengths)
+    position = np.arange(len(window)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    start = first[table["group"].to_numpy()] + table["start"].to_numpy()
+    peaks[window, position] = every[start[window] + position]
+    return peaks
+
+
+def change(
+    promoters: Promoters,
+    model: GETModel,
+    changed: np.ndarray,
+    features: np.ndarray,
+    *,
+    shape: tuple[int, int],
+    batch_size: int,
+    device: str | None,
+    desc: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted change of each gene when ``features`` of the ``changed`` regions are zeroed.
+
+    Parameters
+    ----------
+    promoters
+        The chosen promoter windows (:func:`scget.tl._core._promoters.promoters`).
+    model
+        The model.
+    changed
+        Groups x peaks, True where the peak's features are zeroed in the group.
+    features
+        Input columns zeroed (numbers into ``promoters.inputs.feature_names``).
+    shape
+        Groups x genes of the RNA modality.
+    batch_size, device, desc
+        Windows per pass, torch device, progress label.
+
+    Returns
+    -------
+    The change (groups x genes, NaN where the gene has no changed window) and the
+    number of windows run per group.
+    """
+    import torch
+
+    peaks = window_peaks(promoters, model.window_size)
+    groups = promoters.table["group"].to_numpy()
+    hit = (peaks >= 0) & changed[groups[:, None], np.maximum(peaks, 0)]
+    affected = np.flatnonzero(hit.any(axis=1))
+    windows = np.bincount(groups[affected], minlength=shape[0])
+    values = np.zeros(len(promoters.table))
+    if not len(affected):
+        logger.warning(f"{desc}: no chosen window holds a changed region; nothing changes.")
+    else:
+        twice = replace(promoters, table=promoters.table.iloc[np.tile(affected, 2)])
+        mask = np.concatenate([np.zeros_like(hit[affected]), hit[affected]])
+        columns = np.zeros(promoters.inputs.n_features, dtype=bool)
+        columns[features] = True
+
+        def transform(x, rows):
+            zero = torch.from_numpy(mask[rows]).to(x.device)[..., None]
+            keep = ~(zero & torch.from_numpy(columns).to(x.device))
+            return x * keep
+
+        output = run(
+            twice, model, transform=transform, batch_size=batch_size, device=device, desc=desc
+        )["output"]
+        values[affected] = output[len(affected) :].astype(np.float64) - output[: len(affected)]
+    deltas = per_gene(values, promoters, shape)
+    touched = per_gene(hit.any(axis=1).astype(np.float64), promoters, shape)
+    deltas[~(touched > 0)] = np.nan
+    return deltas, windows
+
+
+def store_change(
+    pb,
+    deltas: np.ndarray,
+    windows: np.ndarray,
+    promoters: Promoters,
+    params: Mapping[str, Any],
+    *,
+    key: str,
+    what: str,
+) -> pd.DataFrame:
+    """Write the change as ``["rna"].layers[key]`` and the record ``key``; return it."""
+    rna = promoters.params["rna"]
+    adata = pb[rna]
+    adata.layers[key] = deltas.astype(np.float32)
+    names = [str(name) for name in adata.obs_names[promoters.groups]]
+    n_genes = np.isfinite(deltas[promoters.groups]).sum(axis=1)
+    summary = pd.DataFrame(
+        {"group": names, "n_genes": n_genes, "n_windows": windows[promoters.groups]}
+    )
+    write_result(pb, key, summary, params, slots=[(rna, "layers", key)])
+    logger.info(f"{what}: {int(n_genes.sum())} (group, gene) changes from {windows.sum()} windows.")
+    return pd.DataFrame(
+        deltas, index=adata.obs_names.astype(str).copy(), columns=adata.var_names.astype(str)
+    )

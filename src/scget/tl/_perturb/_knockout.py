@@ -1,0 +1,116 @@
+"""Motif knockout: the predicted change of each gene when motif clusters are removed."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..._constants import ATAC, KNOCKOUT_MOTIFS_KEY, MOTIF_KEY, RNA
+from ..._docs import inject_docs
+from .._core._model import GETModel
+from .._core._promoters import DOCS as INTERPRET_DOCS
+from .._core._promoters import promoters
+from ._change import DOCS, change, store_change
+
+
+@inject_docs(**INTERPRET_DOCS, **DOCS)
+def knockout_motifs(
+    pb,
+    model: GETModel,
+    *,
+    motifs: str | Sequence[str],
+    peaks: Sequence[str] | None = None,
+    genes: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+    batch_size: int = 32,
+    device: str | None = "auto",
+    rna: str = RNA,
+    atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
+    key_added: str = KNOCKOUT_MOTIFS_KEY,
+    copy: bool = False,
+):
+    """Predicted change of each gene when motif clusters are knocked out.
+
+    The scores of ``motifs`` are set to zero in every region (or only in ``peaks``),
+    as if their binding sites were mutated, and each gene whose windows hold a region
+    with a nonzero score of them is predicted again (in silico TF knockout, Fu et al.
+    2025).
+    {change}
+
+    Parameters
+    ----------
+    {mdata_pb} Needs ``["atac"].varm["motif_scores"]``, ``["atac"].layers["counts"]``
+        and ``["rna"].var["tss_peaks"|"strand"]``.
+    {model}
+    motifs
+        Motif clusters (the model's feature names) to knock out.
+    peaks
+        Knock out only in these peaks (``["atac"].var_names``); ``None``: everywhere.
+    {genes_groups}
+    batch_size
+        Windows per forward pass (each affected window runs twice: as it is and
+        perturbed).
+    {device}
+    {rna}
+    {atac}
+    {motif_key}
+    {key_added}
+    {copy}
+
+    Returns
+    -------
+    {returns}
+
+    Raises
+    ------
+    {errors}
+    KeyError
+        If a motif or peak is unknown (with the closest motif names).
+    """
+    motifs = [motifs] if isinstance(motifs, str) else [str(name) for name in motifs]
+    known = list(model.feature_names[:-1])
+    unknown = [name for name in motifs if name not in known]
+    if unknown or not motifs:
+        lower = {name.lower(): name for name in known}
+        close = {
+            name: [lower[m] for m in difflib.get_close_matches(name.lower(), lower, 3, 0.5)]
+            for name in unknown
+        }
+        raise KeyError(
+            f"Unknown motif clusters {unknown} (closest: {close}); give at least one of the "
+            "model's motif clusters (model.feature_names)."
+        )
+    peak_names = pb[atac].var_names
+    if peaks is not None:
+        peaks = [peaks] if isinstance(peaks, str) else [str(name) for name in peaks]
+        missing = [name for name in peaks if name not in peak_names]
+        if missing or not peaks:
+            raise KeyError(
+                f'Unknown peaks {missing[:10]} (not in pb["{atac}"].var_names); give at least one.'
+            )
+    chosen = promoters(
+        pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key
+    )
+    features = np.array([known.index(name) for name in motifs])
+    present = (chosen.inputs.motifs[:, features] != 0).any(axis=1)
+    if peaks is not None:
+        present &= peak_names.isin(peaks)
+    changed = np.broadcast_to(present, chosen.scores.shape)
+    deltas, windows = change(
+        chosen,
+        model,
+        changed,
+        features,
+        shape=pb[rna].shape,
+        batch_size=batch_size,
+        device=device,
+        desc="knockout_motifs",
+    )
+    if copy:
+        pb = pb.copy()
+    params = {**chosen.params, "motifs": motifs, "peaks": peaks, "batch_size": batch_size}
+    frame = store_change(pb, deltas, windows, chosen, params, key=key_added, what="knockout_motifs")
+    return pb if copy else frame

@@ -1,0 +1,186 @@
+"""knockout_motifs and delete_regions: equal to predict on a perturbed input, storage, errors."""
+
+from __future__ import annotations
+
+import socket
+from types import SimpleNamespace
+
+import mudata as md
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+import scget
+from scget.tl._core._windows import motif_feature_names
+
+WINDOW = 16
+
+
+class Mixing(nn.Module):
+    """out[i, s] = softplus(sum_j M[i, j] x_j . w_s): every region of a window matters."""
+
+    def __init__(self, n_features: int):
+        super().__init__()
+        generator = torch.Generator().manual_seed(0)
+        self.config = SimpleNamespace(
+            n_features=n_features, hidden_dim=2, n_layers=1, tss_input=False, distance_bias=False
+        )
+        self.region_embedding = nn.Linear(n_features, 2)
+        self.region_embedding.weight.data = torch.randn(2, n_features, generator=generator)
+        self.region_embedding.bias.data = torch.randn(2, generator=generator)
+        self.m = torch.randn(WINDOW, WINDOW, generator=generator)
+
+    def forward(self, x, *, padding_mask=None, tss=None, positions=None):
+        embedding = self.region_embedding(x)
+        expression = nn.functional.softplus(torch.einsum("ij,bjs->bis", self.m, embedding))
+        return SimpleNamespace(expression=expression, region_embedding=embedding)
+
+
+@pytest.fixture
+def model(pb):
+    """A model whose every gene responds strongly to every region of its windows."""
+    features = motif_feature_names(pb)
+    params = {"window_size": WINDOW, "binary": False}
+    return scget.tl.GETModel(Mixing(len(features)), feature_names=features, params=params)
+
+
+def _predicted_change(pb, model, perturb) -> pd.DataFrame:
+    """predict on ``perturb(copy)`` minus predict on ``pb``: the change computed by hand."""
+    reference = pb.copy()
+    scget.tl.predict(reference, model, device="cpu")
+    perturbed = pb.copy()
+    perturb(perturbed)
+    scget.tl.predict(perturbed, model, device="cpu")
+    return scget.get.predictions(perturbed) - scget.get.predictions(reference)
+
+
+def _non_tss_peak(pb) -> str:
+    """An accessible peak holding no TSS, near genes (its neighbours' windows hold it)."""
+    tss = set(pb["rna"].var["tss_peaks"])
+    return next(name for name in pb["atac"].var_names[40:] if name not in tss)
+
+
+def test_knockout_in_peaks_equals_predict_on_zeroed_scores(pb, model):
+    peaks = list(pb["atac"].var_names[[5, 17, 130]])
+
+    def zero(data):
+        data["atac"].varm["motif_scores"].loc[peaks, ["M0", "M2"]] = 0.0
+
+    expected = _predicted_change(pb, model, zero)
+    change = scget.tl.knockout_motifs(pb, model, motifs=["M0", "M2"], peaks=peaks, device="cpu")
+    touched = change.notna().to_numpy()
+    assert 0 < touched.sum() < expected.notna().sum().sum()
+    np.testing.assert_allclose(change.to_numpy()[touched], expected.to_numpy()[touched], atol=1e-6)
+    assert np.median(np.abs(change.to_numpy()[touched])) > 1e-3  # far above the tolerance
+    untouched = ~touched & expected.notna().to_numpy()  # predicted, but no changed region
+    np.testing.assert_allclose(expected.to_numpy()[untouched], 0.0, atol=1e-6)
+    stored = scget.get.perturbation(pb, "knockout_motifs")
+    pd.testing.assert_frame_equal(stored, change.astype(np.float32))
+    summary = scget.get.result(pb, "knockout_motifs")
+    assert summary["n_genes"].tolist() == touched.sum(axis=1).tolist()
+
+
+def test_knockout_everywhere_equals_predict_on_zeroed_scores(pb, model):
+    def zero(data):
+        data["atac"].varm["motif_scores"]["M1"] = 0.0
+
+    expected = _predicted_change(pb, model, zero)
+    change = scget.tl.knockout_motifs(pb, model, motifs="M1", groups=["B", "C"], device="cpu")
+    assert change.loc[["A", "D"]].isna().all().all()
+    touched = change.notna().to_numpy()
+    np.testing.assert_allclose(change.to_numpy()[touched], expected.to_numpy()[touched], atol=1e-6)
+
+
+def test_knocking_out_an_absent_motif_changes_nothing(pb, model, scget_log):
+    pb["atac"].varm["motif_scores"]["M3"] = 0.0
+    expected = _predicted_change(pb, model, lambda data: None)
+    np.testing.assert_allclose(expected.fillna(0).to_numpy(), 0.0, atol=1e-7)
+    change = scget.tl.knockout_motifs(pb, model, motifs="M3", device="cpu")
+    assert change.isna().all().all()
+    assert scget.get.result(pb, "knockout_motifs")["n_windows"].eq(0).all()
+    assert "no chosen window holds a changed region" in scget_log.text
+
+
+@pytest.mark.parametrize("form", ["name", "bed", "frame"])
+def test_deletion_equals_predict_without_the_peak(pb, model, tmp_path, form):
+    peak = _non_tss_peak(pb)
+    number = list(pb["atac"].var_names).index(peak)
+
+    def delete(data):
+        data["atac"].varm["motif_scores"].loc[peak] = 0.0
+        data["atac"].X[:, number] = 0.0
+
+    expected = _predicted_change(pb, model, delete)
+    chrom, start, end = pb["atac"].var.loc[peak, ["chrom", "start", "end"]]
+    inside = pd.DataFrame(
+        {"chrom": [chrom, "chrX"], "start": [start + 10, 0], "end": [end - 10, 9]}
+    )
+    regions = {"name": [peak], "frame": inside, "bed": tmp_path / "regions.bed"}[form]
+    inside.to_csv(tmp_path / "regions.bed", sep="\t", header=False, index=False)
+    change = scget.tl.delete_regions(pb, model, regions=regions, device="cpu")
+    touched = change.notna().to_numpy()
+    assert touched.any()
+    np.testing.assert_allclose(change.to_numpy()[touched], expected.to_numpy()[touched], atol=1e-6)
+    untouched = ~touched & expected.notna().to_numpy()
+    np.testing.assert_allclose(expected.to_numpy()[untouched], 0.0, atol=1e-6)
+    assert scget.get.params(pb, "delete_regions")["peaks"] == [peak]
+
+
+def test_perturbations_survive_h5mu_and_copy_leaves_the_data(pb, model, tmp_path):
+    scget.tl.knockout_motifs(pb, model, motifs="M0", groups=["A"], device="cpu")
+    copied = scget.tl.delete_regions(pb, model, regions=_non_tss_peak(pb), device="cpu", copy=True)
+    assert isinstance(copied, md.MuData)
+    assert "delete_regions" not in pb.uns["scget"]
+    assert "delete_regions" not in pb["rna"].layers
+    copied.write_h5mu(tmp_path / "pb.h5mu")
+    back = md.read_h5mu(tmp_path / "pb.h5mu")
+    for key in ("knockout_motifs", "delete_regions"):
+        pd.testing.assert_frame_equal(
+            scget.get.perturbation(back, key), scget.get.perturbation(copied, key)
+        )
+    assert scget.get.params(back, "knockout_motifs")["motifs"] == ["M0"]
+
+
+def test_bad_perturbations_are_rejected_before_any_work(pb, model, tmp_path):
+    with pytest.raises(KeyError, match=r"Unknown motif clusters \['m1'\].*\['M1'"):
+        scget.tl.knockout_motifs(pb, model, motifs=["M0", "m1"], device="cpu")
+    with pytest.raises(KeyError, match="Unknown motif clusters"):
+        scget.tl.knockout_motifs(pb, model, motifs="accessibility", device="cpu")
+    with pytest.raises(KeyError, match="Unknown peaks"):
+        scget.tl.knockout_motifs(pb, model, motifs="M0", peaks=["chr1:1-2"], device="cpu")
+    with pytest.raises(KeyError, match="Unknown groups"):
+        scget.tl.knockout_motifs(pb, model, motifs="M0", groups=["Z"], device="cpu")
+    with pytest.raises(KeyError, match="Unknown genes"):
+        scget.tl.delete_regions(pb, model, regions=["chr1:5000-5500"], genes=["x"], device="cpu")
+    with pytest.raises(KeyError, match="Unknown peaks"):
+        scget.tl.delete_regions(pb, model, regions=["chr1:1-2"], device="cpu")
+    with pytest.raises(FileNotFoundError, match="neither a peak"):
+        scget.tl.delete_regions(pb, model, regions=tmp_path / "missing.bed", device="cpu")
+    far = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [10]})
+    with pytest.raises(ValueError, match="No region overlaps"):
+        scget.tl.delete_regions(pb, model, regions=far, device="cpu")
+    with pytest.raises(ValueError, match="lacks the columns"):
+        renamed = far.rename(columns={"chrom": "chr"})
+        scget.tl.delete_regions(pb, model, regions=renamed, device="cpu")
+    assert "scget" not in pb.uns or not pb.uns["scget"]
+    assert list(pb["rna"].layers) == ["counts"]
+
+
+def test_sharded_over_ranks_equals_one_process(pb, trained, tmp_path):
+    import torch.multiprocessing as mp
+    from _perturb_worker import sharded_knockout
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    trained.save(tmp_path / "model")
+    mp.spawn(sharded_knockout, args=(2, port, str(tmp_path / "model"), str(tmp_path)), nprocs=2)
+    knockout = scget.tl.knockout_motifs(pb, trained, motifs="M2", device="cpu", batch_size=8)
+    peaks = list(pb["atac"].var_names[[3, 50]])
+    deletion = scget.tl.delete_regions(pb, trained, regions=peaks, device="cpu", batch_size=8)
+    assert knockout.notna().any().any() and deletion.notna().any().any()
+    for rank in range(2):
+        pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / f"knockout{rank}.pkl"), knockout)
+        pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / f"deletion{rank}.pkl"), deletion)
