@@ -44,8 +44,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 import scget
 from scget._genomic import chromosome_sort_key
 from scget.tl._core._engine import forward, on_device
+from scget.tl._core._promoters import promoters
 from scget.tl._core._windows import WindowDataset
-from scget.tl._interpret._pass import promoters
 
 PSEUDOBULK = Path("/tmp/scget_model_quality/demo_seed0.h5mu")
 CPU = torch.device("cpu")

@@ -18,7 +18,7 @@ def _edges(B, motifs, threshold=0.05):
 
 def test_lingam_recovers_the_true_dag_in_its_direction(sem_pb):
     pb, B, motifs = sem_pb
-    table = scget.tl.motif_network(pb, groups=["a"], n_bootstraps=2)
+    table = scget.tl.motif_network(pb, groups=["a"], n_bootstraps=2, n_jobs=1)
     found = set(zip(table["source"], table["target"], strict=True))
     truth = _edges(B, motifs)
     precision = len(found & truth) / len(found)
@@ -35,6 +35,15 @@ def test_lingam_recovers_the_true_dag_in_its_direction(sem_pb):
     ).all()
     assert set(table["group"]) == {"a"} and "accessibility" not in set(table["source"])
     assert hits["frequency"].between(0, 1).all() and hits["frequency"].mean() > 0.9
+
+
+def test_bootstraps_in_two_processes_equal_one(sem_pb):
+    pb, _, motifs = sem_pb
+    options = {"groups": ["b"], "motifs": motifs[:8], "n_bootstraps": 2, "seed": 4}
+    serial = scget.tl.motif_network(pb.copy(), n_jobs=1, **options)
+    parallel = scget.tl.motif_network(pb.copy(), n_jobs=2, **options)
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert serial["frequency"].between(0, 1).all() and serial["frequency"].max() == 1
 
 
 def test_spearman_matches_scipy_and_adjusts_pvalues(sem_pb):
@@ -55,7 +64,7 @@ def test_spearman_matches_scipy_and_adjusts_pvalues(sem_pb):
 def test_agnostic_network_survives_h5mu_and_reruns_replace(sem_pb, tmp_path):
     pb, _, motifs = sem_pb
     pb = pb.copy()
-    scget.tl.motif_network(pb, method="spearman", n_bootstraps=1)
+    scget.tl.motif_network(pb, method="spearman", n_bootstraps=1, n_jobs=1)
     scget.tl.motif_network(pb, agnostic=True, n_genes=4000, motifs=motifs[:10], n_bootstraps=0)
     pb.write_h5mu(tmp_path / "pb.h5mu")
     back = scget.get.motif_network(md.read_h5mu(tmp_path / "pb.h5mu"))

@@ -37,6 +37,7 @@ def motif_network(
     n_bootstraps: int = 5,
     min_weight: float = 0.05,
     seed: int = 0,
+    n_jobs: int | None = None,
     key: str = GENE_BY_MOTIF_KEY,
     key_added: str = MOTIF_NETWORK_KEY,
     copy: bool = False,
@@ -82,6 +83,7 @@ def motif_network(
     min_weight
         Edges with a smaller absolute weight are not reported (0.05, as published).
     {seed}
+    {n_jobs} The bootstrap refits run in parallel.
     key
         ``key_added`` of the gene-by-motif run to read.
     {key_added}
@@ -104,15 +106,17 @@ def motif_network(
         has too few genes for its motifs (LiNGAM needs more genes than motifs + 1).
     """
     from ... import get
+    from ..._utils import resolve_n_jobs
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}.")
     if n_bootstraps < 0 or n_genes < 3 or min_weight < 0:
         raise ValueError("n_bootstraps and min_weight must be >= 0, and n_genes >= 3.")
+    workers = resolve_n_jobs(n_jobs)
     attributions = get.gene_by_motif(pb, key=key)
     matrices = _matrices(attributions, groups, motifs, agnostic, n_genes, seed, method)
     parts = [
-        _network(matrix, method, n_bootstraps, min_weight, seed).assign(group=name)
+        _network(matrix, method, n_bootstraps, min_weight, seed, workers).assign(group=name)
         for name, matrix in progress(matrices.items(), desc="motif_network", unit="group")
     ]
     columns = list(COLUMNS) + (list(SPEARMAN_COLUMNS) if method == "spearman" else [])
@@ -175,17 +179,21 @@ def _matrices(
 
 
 def _network(
-    matrix: pd.DataFrame, method: str, n_bootstraps: int, min_weight: float, seed: int
+    matrix: pd.DataFrame,
+    method: str,
+    n_bootstraps: int,
+    min_weight: float,
+    seed: int,
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """One network's edge table from its (genes x motifs) attributions."""
     values = matrix.to_numpy(dtype=np.float64)
     values = (values - values.mean(axis=0)) / values.std(axis=0)
     weights, start = _fit(values, method, seed)
     rng = np.random.default_rng(seed)
+    resamples = [rng.integers(0, len(values), len(values)) for _ in range(n_bootstraps)]
     stable = np.zeros(weights.shape)
-    for _ in range(n_bootstraps):
-        resample = values[rng.integers(0, len(values), len(values))]
-        again, _ = _fit(resample, method, seed, start=start)
+    for again in _refits(values, resamples, method, seed, start, n_jobs):
         stable += (np.abs(again) >= min_weight) & (np.sign(again) == np.sign(weights))
     frequency = stable / n_bootstraps if n_bootstraps else np.full(weights.shape, np.nan)
     names = matrix.columns.astype(str).to_numpy()
@@ -209,6 +217,24 @@ def _network(
             **extra,
         }
     )
+
+
+def _refits(values, resamples, method, seed, start, n_jobs: int) -> list[np.ndarray]:
+    """The weights fitted to each resample of the rows, in ``n_jobs`` processes."""
+    if n_jobs == 1 or len(resamples) < 2:
+        return [_fit(values[rows], method, seed, start)[0] for rows in resamples]
+    from joblib import Parallel, delayed
+
+    jobs = (delayed(_refit)(values, rows, method, seed, start) for rows in resamples)
+    return Parallel(n_jobs=min(n_jobs, len(resamples)))(jobs)
+
+
+def _refit(values, rows, method, seed, start) -> np.ndarray:
+    """:func:`_fit` to a resample in a worker process, with one torch thread."""
+    import torch
+
+    torch.set_num_threads(1)
+    return _fit(values[rows], method, seed, start)[0]
 
 
 def _fit(values: np.ndarray, method: str, seed: int, start: np.ndarray | None = None):
