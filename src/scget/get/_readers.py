@@ -306,12 +306,7 @@ def region_importance(
         If :func:`scget.tl.region_importance` has not run under ``key``.
     """
     table = read_result(pb, key, writer="scget.tl.region_importance")
-    keep = np.ones(len(table), dtype=bool)
-    if group is not None:
-        keep &= (table["group"] == group).to_numpy()
-    if gene is not None:
-        keep &= (table["target"] == gene).to_numpy()
-    return table[keep].reset_index(drop=True)
+    return _rows(table, group=group, target=gene)
 
 
 def regulatory_embedding(pb, *, key: str = REGULATORY_EMBEDDING_KEY):
@@ -395,13 +390,10 @@ def enhancer_gene(
         If ``group`` or ``gene`` has no rows.
     """
     table = read_result(pb, key, writer="scget.tl.enhancer_gene")
-    keep = np.ones(len(table), dtype=bool)
-    for column, value in (("group", group), ("gene", gene)):
-        if value is not None:
-            keep &= (table[column] == value).to_numpy()
-            if not keep.any():
-                raise ValueError(f"{column} {value!r} has no rows in result {key!r}.")
-    return table[keep].reset_index(drop=True)
+    rows = _rows(table, group=group, gene=gene)
+    if len(rows) == 0 and (group is not None or gene is not None):
+        raise ValueError(f"The selection (group {group!r}, gene {gene!r}) has no rows in {key!r}.")
+    return rows
 
 
 def perturbation(pb, key: str = KNOCKOUT_MOTIFS_KEY) -> pd.DataFrame:
@@ -513,11 +505,15 @@ def enrichment(
         If :func:`scget.tl.enrichment` has not run under ``key``.
     """
     table = read_result(pb, key, writer="scget.tl.enrichment")
+    return _rows(table, motif=motif, group=group)
+
+
+def _rows(table: pd.DataFrame, **values) -> pd.DataFrame:
+    """The rows of ``table`` whose columns equal the given values (``None``: any)."""
     keep = np.ones(len(table), dtype=bool)
-    if motif is not None:
-        keep &= (table["motif"] == motif).to_numpy()
-    if group is not None:
-        keep &= (table["group"] == group).to_numpy()
+    for column, value in values.items():
+        if value is not None:
+            keep &= (table[column] == value).to_numpy()
     return table[keep].reset_index(drop=True)
 
 
