@@ -3,7 +3,9 @@
 from .._lazy import lazy_namespace
 
 _EXPORTS = {
+    "gene_by_motif": "._motifs",
     "history": "._history",
+    "motif_importance": "._motifs",
     "prediction": "._prediction",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
