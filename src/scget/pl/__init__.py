@@ -7,6 +7,7 @@ _EXPORTS = {
     "history": "._history",
     "motif_importance": "._motifs",
     "prediction": "._prediction",
+    "tracks": "._tracks",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
