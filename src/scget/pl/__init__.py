@@ -6,6 +6,7 @@ _EXPORTS = {
     "gene_by_motif": "._motifs",
     "history": "._history",
     "motif_importance": "._motifs",
+    "motif_network": "._network",
     "prediction": "._prediction",
     "tracks": "._tracks",
 }
