@@ -84,3 +84,14 @@ def test_motif_importance_errors(pb):
     del pb.uns["scget"]["gene_by_motif"]
     with pytest.raises(KeyError, match=r"scget\.tl\.gene_by_motif"):
         scget.pl.gene_by_motif(pb)
+
+
+def test_gene_by_motif_center_subtracts_each_motif_mean(pb):
+    fig = scget.pl.gene_by_motif(pb, n_top=3, center=True, return_fig=True)
+    ax = fig.axes[0]
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    columns = [t.get_text() for t in ax.get_xticklabels()]
+    means = scget.get.gene_by_motif(pb).groupby(level="group").mean().T.loc[rows, columns]
+    expected = means.sub(means.mean(axis=1), axis=0)
+    np.testing.assert_allclose(ax.images[0].get_array(), expected.to_numpy(), atol=1e-6)
+    assert "motif mean" in fig.axes[1].get_ylabel()
