@@ -30,6 +30,7 @@ def tracks(
     scores: Literal["region_importance", "enhancer_gene"] | None = "region_importance",
     key: str | None = None,
     method: str | None = None,
+    min_distance: int = 1_000,
     links: pd.DataFrame | None = None,
     rna: str = RNA,
     atac: str = ATAC,
@@ -72,6 +73,9 @@ def tracks(
         The ``key_added`` of that run (``None``: its default).
     method
         Column of the enhancer-gene table (``None``: its first method).
+    min_distance
+        Leave out the scores of regions closer than this (bp, peak centre) to the TSS:
+        the promoter usually scores highest and would flatten the distal arcs.
     links
         Links to draw as arcs: a DataFrame with ``gene`` and ``peak`` columns, or
         ``chrom``, ``start`` and ``end`` (one arc from start to end, e.g. a BED file read
@@ -146,8 +150,9 @@ def tracks(
     _draw_genes(panels[len(groups) + 1], shown, gene_rows, gene, end - start)
     rest = panels[len(groups) + 2 :]
     if table is not None:
-        _draw_score_arcs(rest[0], table, genes_var, coords, colours)
+        _draw_score_arcs(rest[0], table, genes_var, coords, colours, min_distance)
         label = scores if method is None else f"{scores}\n{method}"
+        label += f"\n(≥ {min_distance:,} bp\nfrom the TSS)"
         rest[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize="small")
         rest = rest[1:]
     if links is not None:
@@ -158,7 +163,7 @@ def tracks(
         panel.spines[["top", "right"]].set_visible(False)
         if panel is not panels[-1]:
             panel.tick_params(axis="x", labelbottom=False)
-    for panel in panels[len(groups) :]:
+    for panel in panels[len(groups) : len(groups) + 2]:
         panel.set_yticks([])
     panels[-1].set_xlabel(f"{chrom} position (bp)")
     panels[-1].ticklabel_format(axis="x", style="plain")
@@ -207,23 +212,20 @@ def _arc(panel, x0: float, x1: float, height: float, **style) -> None:
     )
 
 
-def _draw_score_arcs(panel, table, genes, coords, colours) -> None:
-    """Arcs from each gene's TSS to its scored peaks, as high as the score."""
-    centres = (coords["start"] + coords["end"]) / 2
-    for row in table.itertuples(index=False):
-        if row.score <= 0 or row.group not in colours:
-            continue
-        tss = float(genes.loc[row.gene, "tss"])
-        _arc(
-            panel,
-            tss,
-            float(centres[row.peak]),
-            float(row.score),
-            color=colours[row.group],
-            alpha=0.8,
-            linewidth=1.2,
-        )
-    panel.set_ylim(0, max(float(table["score"].max()) if len(table) else 1.0, 1e-9) * 1.05)
+def _draw_score_arcs(panel, table, genes, coords, colours, min_distance: int) -> None:
+    """Arcs from each TSS to its scored peaks beyond ``min_distance``, as high as the score."""
+    centres = ((coords["start"] + coords["end"]) / 2).loc[table["peak"]].to_numpy()
+    tss = genes.loc[table["gene"], "tss"].to_numpy(dtype=float)
+    shown = (
+        (np.abs(centres - tss) >= min_distance)
+        & (table["score"] > 0).to_numpy()
+        & table["group"].isin(list(colours)).to_numpy()
+    )
+    rows = table[shown].itertuples(index=False)
+    for row, x0, x1 in zip(rows, tss[shown], centres[shown], strict=True):
+        _arc(panel, x0, x1, float(row.score), color=colours[row.group], alpha=0.8, linewidth=1.2)
+    top = float(table.loc[shown, "score"].max()) if shown.any() else 1.0
+    panel.set_ylim(0, top * 1.05)
     handles = [panel.plot([], [], color=colour, label=name)[0] for name, colour in colours.items()]
     panel.legend(
         handles=handles,
