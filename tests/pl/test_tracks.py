@@ -42,6 +42,10 @@ def test_tracks_arcs_are_the_gene_region_importance(pb):
     np.testing.assert_allclose(sorted(a.width for a in arcs), sorted(spans))
     colours = {tuple(a.get_edgecolor()[:3]) for a in arcs}
     assert len(colours) == 2  # one per group
+    two = scget.pl.tracks(pb, gene="G5", groups=["A"], n_arcs=2, return_fig=True)
+    weights = table.loc[table["group"] == "A", "weight"]
+    drawn = sorted(a.height / 2 for a in _arcs(two.axes[0].child_axes[-1]))
+    np.testing.assert_allclose(drawn, sorted(weights.nlargest(2)))
     # the promoter is left out: none of G5's arcs when only regions beyond 20 kb are drawn
     far = scget.pl.tracks(pb, gene="G5", groups=["A"], min_distance=20_000, return_fig=True)
     near = spans[table["group"].to_numpy() == "A"]

@@ -31,6 +31,7 @@ def tracks(
     key: str | None = None,
     method: str | None = None,
     min_distance: int = 1_000,
+    n_arcs: int | None = 10,
     links: pd.DataFrame | None = None,
     rna: str = RNA,
     atac: str = ATAC,
@@ -76,6 +77,9 @@ def tracks(
     min_distance
         Leave out the scores of regions closer than this (bp, peak centre) to the TSS:
         the promoter usually scores highest and would flatten the distal arcs.
+    n_arcs
+        Draw only the ``n_arcs`` highest scores of each gene and group (after
+        ``min_distance``); ``None`` draws all.
     links
         Links to draw as arcs: a DataFrame with ``gene`` and ``peak`` columns, or
         ``chrom``, ``start`` and ``end`` (one arc from start to end, e.g. a BED file read
@@ -150,9 +154,10 @@ def tracks(
     _draw_genes(panels[len(groups) + 1], shown, gene_rows, gene, end - start)
     rest = panels[len(groups) + 2 :]
     if table is not None:
-        _draw_score_arcs(rest[0], table, genes_var, coords, colours, min_distance)
+        _draw_score_arcs(rest[0], table, genes_var, coords, colours, min_distance, n_arcs)
         label = scores if method is None else f"{scores}\n{method}"
-        label += f"\n(≥ {min_distance:,} bp\nfrom the TSS)"
+        top = "" if n_arcs is None else f"top {n_arcs}, "
+        label += f"\n({top}≥ {min_distance:,} bp\nfrom the TSS)"
         rest[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize="small")
         rest = rest[1:]
     if links is not None:
@@ -212,7 +217,9 @@ def _arc(panel, x0: float, x1: float, height: float, **style) -> None:
     )
 
 
-def _draw_score_arcs(panel, table, genes, coords, colours, min_distance: int) -> None:
+def _draw_score_arcs(
+    panel, table, genes, coords, colours, min_distance: int, n_arcs: int | None
+) -> None:
     """Arcs from each TSS to its scored peaks beyond ``min_distance``, as high as the score."""
     centres = ((coords["start"] + coords["end"]) / 2).loc[table["peak"]].to_numpy()
     tss = genes.loc[table["gene"], "tss"].to_numpy(dtype=float)
@@ -221,6 +228,14 @@ def _draw_score_arcs(panel, table, genes, coords, colours, min_distance: int) ->
         & (table["score"] > 0).to_numpy()
         & table["group"].isin(list(colours)).to_numpy()
     )
+    if n_arcs is not None:
+        rank = (
+            table["score"]
+            .where(shown)
+            .groupby([table["group"], table["gene"]])
+            .rank(ascending=False, method="first")
+        )
+        shown &= (rank <= n_arcs).to_numpy()
     rows = table[shown].itertuples(index=False)
     for row, x0, x1 in zip(rows, tss[shown], centres[shown], strict=True):
         _arc(panel, x0, x1, float(row.score), color=colours[row.group], alpha=0.8, linewidth=1.2)
