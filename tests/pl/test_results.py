@@ -46,6 +46,11 @@ def test_perturbation_bars_are_the_ranked_change(pb):
     np.testing.assert_allclose(heights, change.sort_values(ascending=False), rtol=1e-6)
     named = {t.get_text() for t in ax.texts}
     assert named == set(change.abs().nlargest(3).index)
+    ranked = change.sort_values(ascending=False)
+    for label in ax.texts:  # each label points at its gene's bar
+        assert label.xy == pytest.approx(
+            (ranked.index.get_loc(label.get_text()), ranked[label.get_text()])
+        )
 
 
 def test_perturbation_mean_over_groups_and_measured_scatter(pb):

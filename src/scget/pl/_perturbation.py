@@ -24,9 +24,10 @@ def perturbation(
     Reads :func:`scget.get.perturbation` (perturbed minus reference predicted
     log10(TPM + 1)) of :func:`scget.tl.knockout_motifs` or
     :func:`scget.tl.delete_regions`; genes no window of which was changed are left out.
-    The ``n_top`` genes of largest absolute change are labelled (placed with
-    :mod:`adjustText`). With ``measured``, a second panel scatters the predicted against
-    the measured change of the genes both have, with Pearson's r in its title.
+    The ``n_top`` genes of largest absolute change are labelled, in a column beside
+    their tail of the ranking, with a line to their bar. With ``measured``, a second
+    panel scatters the predicted against the measured change of the genes both have,
+    with Pearson's r in its title.
 
     Parameters
     ----------
@@ -53,8 +54,6 @@ def perturbation(
     ValueError
         If no gene was changed, or ``measured`` shares fewer than 2 genes with it.
     """
-    from adjustText import adjust_text
-
     from .. import get
 
     table = get.perturbation(pb, key=key)
@@ -75,16 +74,30 @@ def perturbation(
     colours = np.where(change.to_numpy() > 0, "tab:red", "tab:blue")
     bars.bar(ranks, change.to_numpy(), width=1.0, color=colours, linewidth=0)
     bars.axhline(0, color="black", linewidth=0.6)
-    named = change.abs().nlargest(n_top).index
-    texts = [
-        bars.text(change.index.get_loc(gene), change[gene], gene, fontsize="x-small")
-        for gene in named
-    ]
     bars.set_xlim(-1, len(change))
-    adjust_text(texts, ax=bars, arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})
+    _label_tails(bars, change, change.abs().nlargest(n_top).index)
     bars.set_xlabel(f"gene rank ({len(change)} genes)")
     bars.set_ylabel("predicted change\nlog10(TPM + 1)")
     bars.set_title(f"{key}, {where}")
+
+
+def _label_tails(ax, change: pd.Series, named: pd.Index) -> None:
+    """Name ``named`` genes in columns in the empty corners: losses bottom left, gains top right."""
+    low, high = float(min(change.min(), 0)), float(max(change.max(), 0))
+    for sign, column, edge, ha in ((-1, 0.6, low, "right"), (1, 0.4, high, "left")):
+        genes = [g for g in named if np.sign(change[g]) == sign]
+        genes.sort(key=lambda g: abs(change[g]))
+        heights = np.linspace(0.25 * edge, edge, len(genes) + 1)[1:]
+        for gene, y in zip(genes, heights, strict=True):
+            ax.annotate(
+                gene,
+                xy=(change.index.get_loc(gene), change[gene]),
+                xytext=(column * len(change), y),
+                ha=ha,
+                va="center",
+                fontsize="x-small",
+                arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5},
+            )
 
 
 def _draw_measured(ax, change: pd.Series, measured: pd.Series) -> None:
