@@ -10,6 +10,8 @@ _EXPORTS = {
     "gene_annotation": "._public",
     "published_checkpoint": "._public",
     "BASE_URLS": ".._download",
+    "gene_sets": "._gene_sets",
+    "planted_gene_sets": "._gene_sets",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

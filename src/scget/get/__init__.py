@@ -17,6 +17,7 @@ _EXPORTS = {
     "region_importance": "._readers",
     "regulatory_embedding": "._readers",
     "motif_network": "._readers",
+    "enrichment": "._readers",
     "enhancer_gene": "._readers",
     "perturbation": "._readers",
 }

@@ -11,6 +11,7 @@ from .._constants import (
     ATAC,
     EMBEDDING_PREDICTED,
     ENHANCER_GENE_KEY,
+    ENRICHMENT_KEY,
     EVALUATED_GENES,
     EVALUATION_KEY,
     FINETUNE_KEY,
@@ -482,6 +483,42 @@ def motif_network(
         edge_attr=True,
         create_using=nx.DiGraph if directed else nx.Graph,
     )
+
+
+def enrichment(
+    pb, *, motif: str | None = None, group: str | None = None, key: str = ENRICHMENT_KEY
+) -> pd.DataFrame:
+    """Return the enrichment table of :func:`scget.tl.enrichment`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` with an enrichment result.
+    motif
+        Only the rows of this motif cluster's targets.
+    group
+        Only the rows of this group.
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    One row per (gene list, term): ``motif``, ``group``, ``term``, ``overlap``,
+    ``n_genes``, ``set_size``, ``gene_ratio``, ``pvalue``, ``padj``, ``odds_ratio``,
+    ``genes``.
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.enrichment` has not run under ``key``.
+    """
+    table = read_result(pb, key, writer="scget.tl.enrichment")
+    keep = np.ones(len(table), dtype=bool)
+    if motif is not None:
+        keep &= (table["motif"] == motif).to_numpy()
+    if group is not None:
+        keep &= (table["group"] == group).to_numpy()
+    return table[keep].reset_index(drop=True)
 
 
 def _groups(pb, key: str, group: str | None) -> list[str]:
