@@ -3,6 +3,7 @@
 from .._lazy import lazy_namespace
 
 _EXPORTS = {
+    "enrichment": "._enrichment",
     "evaluation": "._evaluation",
     "gene_by_motif": "._motifs",
     "history": "._history",
