@@ -90,8 +90,8 @@ def enrichment(
         title="genes",
         frameon=False,
         fontsize="small",
-        loc="lower left",
-        bbox_to_anchor=(1.02, 0.0),
+        loc="upper left",
+        bbox_to_anchor=(1.45, 1.0),  # right of the colour bar
         labelspacing=1.2,
     )
 
