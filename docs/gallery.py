@@ -77,9 +77,9 @@ def main() -> None:
         measured=-effects,
     )
     save("evaluation", scget.pl.evaluation, pb, reference=True)
-    if hasattr(scget.tl, "enrichment"):
-        scget.tl.enrichment(pb)
-        save("enrichment", scget.pl.enrichment, pb)
+    scget.tl.regulator_targets(pb, planted, group=GROUPS)
+    scget.tl.enrichment(pb, scget.datasets.planted_gene_sets(truth["drivers"]))
+    save("enrichment", scget.pl.enrichment, pb, group=GROUPS[0])
 
 
 if __name__ == "__main__":
