@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import cycle
 from typing import Literal
 
 import numpy as np
@@ -132,16 +133,14 @@ def tracks(
     heights += [] if table is None else [1.5]
     heights += [] if links is None else [1.0]
     panels = split_axes(ax, heights, gap=0.01)
-    colours = dict(
-        zip(groups, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 10, strict=False)
-    )
+    colours = dict(zip(groups, cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])))
     top = float(values.max()) if values.size else 1.0
     centres = ((peaks["start"] + peaks["end"]) / 2).to_numpy()
     for row, (panel, name) in enumerate(zip(panels, groups, strict=False)):
         widths = (peaks["end"] - peaks["start"]).to_numpy()
         panel.bar(centres, values[row], width=widths, color=colours[name], linewidth=0)
         panel.set_ylim(0, top * 1.05 or 1.0)
-        panel.set_ylabel(name, rotation=0, ha="right", va="center", fontsize="small")
+        _name(panel, name)
         panel.tick_params(labelsize="x-small")
     panels[0].set_title(f"{chrom}:{start:,}-{end:,}" + (f"  ({gene})" if gene else ""))
     panel = panels[len(groups)]
@@ -150,19 +149,19 @@ def tracks(
         (0, 1),
         color="black",
     )
-    panel.set_ylabel("peaks", rotation=0, ha="right", va="center", fontsize="small")
+    _name(panel, "peaks")
     _draw_genes(panels[len(groups) + 1], shown, gene_rows, gene, end - start)
     rest = panels[len(groups) + 2 :]
     if table is not None:
         _draw_score_arcs(rest[0], table, genes_var, coords, colours, min_distance, n_arcs)
         label = scores if method is None else f"{scores}\n{method}"
-        top = "" if n_arcs is None else f"top {n_arcs}, "
-        label += f"\n({top}≥ {min_distance:,} bp\nfrom the TSS)"
-        rest[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize="small")
+        kept = "" if n_arcs is None else f"top {n_arcs}, "
+        label += f"\n({kept}≥ {min_distance:,} bp\nfrom the TSS)"
+        _name(rest[0], label)
         rest = rest[1:]
     if links is not None:
         _draw_links(rest[0], links, genes_var, coords)
-        rest[0].set_ylabel("links", rotation=0, ha="right", va="center", fontsize="small")
+        _name(rest[0], "links")
     for panel in panels:
         panel.set_xlim(start, end)
         panel.spines[["top", "right"]].set_visible(False)
@@ -172,6 +171,11 @@ def tracks(
         panel.set_yticks([])
     panels[-1].set_xlabel(f"{chrom} position (bp)")
     panels[-1].ticklabel_format(axis="x", style="plain")
+
+
+def _name(panel, text: str) -> None:
+    """Name a track to its left."""
+    panel.set_ylabel(text, rotation=0, ha="right", va="center", fontsize="small")
 
 
 def _locus(var: pd.DataFrame, gene, region, flank: int) -> tuple[str, int, int]:
@@ -302,4 +306,4 @@ def _draw_genes(panel, genes: pd.DataFrame, rows: pd.Series, highlight, span: fl
         )
         panel.text(tss, y + 0.2, name, fontsize="x-small", ha="center", color=colour)
     panel.set_ylim(-max(rows.max() if len(rows) else 0, 0) - 0.5, 0.8)
-    panel.set_ylabel("genes", rotation=0, ha="right", va="center", fontsize="small")
+    _name(panel, "genes")
