@@ -81,6 +81,10 @@ def test_motif_importance_errors(pb):
         scget.pl.motif_importance(pb, "nope", group="A")
     with pytest.raises(ValueError, match="group 'Z'"):
         scget.pl.motif_importance(pb, "G1", group="Z")
+    motifs = pb.uns["scget"].pop("motifs")
+    with pytest.raises(KeyError, match=r"scget\.pp\.scan_motifs"):
+        scget.pl.motif_importance(pb, "G1", group="A")
+    pb.uns["scget"]["motifs"] = motifs
     del pb.uns["scget"]["gene_by_motif"]
     with pytest.raises(KeyError, match=r"scget\.tl\.gene_by_motif"):
         scget.pl.gene_by_motif(pb)

@@ -34,7 +34,12 @@ def tf_expression(pb, group: str, *, rna: str = RNA) -> pd.DataFrame:
     """
     from .. import get
 
-    table = get.result(pb, MOTIFS_KEY)
+    try:
+        table = get.result(pb, MOTIFS_KEY)
+    except KeyError as error:
+        raise KeyError(
+            "The TF names of the motif clusters are missing; run scget.pp.scan_motifs first."
+        ) from error
     adata = modality(pb, rna)
     names = pd.Index(adata.obs_names.astype(str))
     rows = [names.get_loc(group)] if group in names else slice(None)
