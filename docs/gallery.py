@@ -1,8 +1,11 @@
 """Render the plot gallery (docs/gallery.md) from the trained demo.
 
-Usage: ``python docs/gallery.py PB.h5mu MODEL_DIR TRUTH.pkl``, e.g. the files that
-``scget demo`` writes. The inputs are only read: the interpretation and perturbation
-runs go into an in-memory copy, on a few genes and groups to stay fast.
+Usage: ``python docs/gallery.py PB.h5mu MODEL_DIR TRUTH.pkl``: a pseudobulk of a
+simulated multiome with ``scget.tl.evaluate`` and ``scget.tl.gene_by_motif`` results, the
+model trained on it (``scget.tl.GETModel.save``) and a pickled dict of the simulation's
+truth tables (``drivers``, ``links``, ``tfs``, as ``simulate_multiome`` records them in
+``uns["simulation"]``). The inputs are only read: the interpretation and perturbation
+runs go into the pseudobulk in memory, on a few genes and groups to stay fast.
 """
 
 from __future__ import annotations
