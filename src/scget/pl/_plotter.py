@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .._docs import fill_docs
 
 
@@ -96,6 +98,39 @@ def finish(fig, *, return_fig: bool = False, save: str | os.PathLike | None = No
     if save is not None:
         fig.savefig(save, bbox_inches="tight")
     return fig if return_fig else None
+
+
+def split_axes(ax, shares, *, vertical: bool = True, gap: float = 0.04) -> list:
+    """Divide ``ax`` into panels (inset axes) and hide it, for plots of several panels.
+
+    Parameters
+    ----------
+    ax
+        The axes a plot was given (see :func:`plot_function`).
+    shares
+        Relative size of each panel: heights top to bottom when ``vertical``, else widths
+        left to right.
+    vertical
+        Stack the panels top to bottom (else side by side).
+    gap
+        Space between panels, as a share of ``ax``.
+
+    Returns
+    -------
+    The panels, in order; they are ``ax.child_axes``.
+    """
+    shares = np.asarray(shares, dtype=float)
+    sizes = shares / shares.sum() * (1 - gap * (len(shares) - 1))
+    ax.set_axis_off()
+    panels, position = [], 0.0
+    for size in sizes:
+        if vertical:
+            bounds = [0.0, 1.0 - position - size, 1.0, size]
+        else:
+            bounds = [position, 0.0, size, 1.0]
+        panels.append(ax.inset_axes(bounds))
+        position += size + gap
+    return panels
 
 
 def _close(fig) -> None:
