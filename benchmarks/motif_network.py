@@ -157,8 +157,10 @@ def planted(path: str, seed: int) -> None:
     for motif in activators:
         own = table[(table.motif == motif) & (table.term == f"{motif}_activated")]
         chosen = targets[(targets.motif == motif) & targets.gene.isin(held_out)]
-        background = list(held_out)
-        held = scget.tl.enrichment(list(dict.fromkeys(chosen.gene)), sets, background=background)
+        held = pd.DataFrame(columns=["term", "padj"])
+        if len(chosen):
+            genes = list(dict.fromkeys(chosen.gene))
+            held = scget.tl.enrichment(genes, sets, background=list(held_out))
         held = held[held.term == f"{motif}_activated"]
         rows.append(
             {

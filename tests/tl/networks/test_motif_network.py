@@ -97,3 +97,10 @@ def test_bad_input_is_refused_before_any_fit(sem_pb):
     empty = md.MuData({"rna": pb["rna"][:, :0].copy(), "atac": pb["atac"].copy()})
     with pytest.raises(KeyError, match=r"scget\.tl\.gene_by_motif"):
         scget.tl.motif_network(empty)
+
+
+def test_lingam_reports_no_pruned_or_self_edges(sem_pb):
+    pb, B, _ = sem_pb
+    table = scget.tl.motif_network(pb, groups=["a"], n_bootstraps=0, min_weight=0)
+    assert (table["weight"] != 0).all() and (table["source"] != table["target"]).all()
+    assert len(table) < B.size / 2

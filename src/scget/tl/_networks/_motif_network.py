@@ -81,7 +81,8 @@ def motif_network(
     n_bootstraps
         Resamples for the edge frequencies (0: none, ``frequency`` is NaN).
     min_weight
-        Edges with a smaller absolute weight are not reported (0.05, as published).
+        Edges with a smaller absolute weight are not reported (0.05, as published);
+        LiNGAM never reports the effects its pruning set to zero.
     {seed}
     {n_jobs} The bootstrap refits run in parallel.
     key
@@ -199,7 +200,7 @@ def _network(
     names = matrix.columns.astype(str).to_numpy()
     if method == "lingam":
         # adjacency[i, j] is the effect of j on i: source j, target i
-        target, source = np.nonzero(np.abs(weights) >= min_weight)
+        target, source = np.nonzero((np.abs(weights) >= min_weight) & (weights != 0))
         extra = {}
     else:
         source, target = np.triu_indices(len(names), k=1)
