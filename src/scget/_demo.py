@@ -79,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
 
     groups = list(pb.obs_names)
     held_out_group = groups[-1]
-    chromosomes = sorted(set(pb["atac"].var["chrom"]), key=scget._genomic.chromosome_sort_key)
+    chromosomes = sorted(
+        set(scget._genomic.peak_coordinates(pb["atac"])["chrom"]),
+        key=scget._genomic.chromosome_sort_key,
+    )
     held_out_chromosome = chromosomes[-1]
     # Pretraining is self-supervised on accessibility: like GET's, it may see the held-out
     # group's ATAC (never its expression); the test chromosome stays unseen throughout.
