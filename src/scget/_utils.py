@@ -139,6 +139,40 @@ def to_dense(matrix, dtype=None) -> np.ndarray:
     return np.asarray(matrix, dtype=dtype)
 
 
+def check_output_folder(path: str | os.PathLike, overwrite: bool) -> Path:
+    """Refuse to write into the non-empty folder ``path`` unless ``overwrite``.
+
+    For the command line's ``--out``, checked before any work.
+
+    Parameters
+    ----------
+    path
+        The output folder.
+    overwrite
+        Whether the folder's content may be replaced (``--overwrite``).
+
+    Returns
+    -------
+    ``path`` as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` holds anything and ``overwrite`` is False.
+    NotADirectoryError
+        If ``path`` exists and is not a folder.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{path} exists and is not a folder; choose another --out.")
+    if not overwrite and path.is_dir() and any(path.iterdir()):
+        raise FileExistsError(
+            f"{path} is not empty; pass --overwrite to replace the outputs in it, or choose "
+            "another --out."
+        )
+    return path
+
+
 @contextmanager
 def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary folder that replaces the folder ``path`` when the block succeeds.
