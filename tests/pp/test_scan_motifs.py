@@ -174,6 +174,13 @@ def test_errors_before_scanning(genome, motifs):
         )
 
 
+def test_iupac_codes_are_unknown_bases(motifs):
+    unknown = [plant((10, M1[:3] + code + M1[4:])) for code in "NRYK"]
+    scores = scget.pp.scan_motifs([*unknown, plant((10, M1))], motifs=motifs, normalize=False)
+    assert scores.iloc[:4].to_numpy().tolist() == [[0.0, 0.0]] * 4
+    assert scores.iloc[4]["X"] > 0
+
+
 def test_renamed_peak_is_not_scanned_at_its_old_interval(genome, motifs):
     mdata = make_mdata(["chr1:0-50", "chr2:40-70"])
     atac = mdata["atac"]

@@ -17,7 +17,9 @@ from .._logging import logger
 from .._storage import write_result
 from .._utils import modality
 
-_SEQUENCE = re.compile(r"^[ACGTNacgtn]+$")
+#: DNA sequences: A, C, G, T and the other IUPAC codes, which are unknown bases (as N).
+_SEQUENCE = re.compile(r"^[ACGTRYSWKMBDHVN]+$", re.IGNORECASE)
+_UNKNOWN_BASES = str.maketrans(dict.fromkeys("RYSWKMBDHV", "N"))
 
 
 @inject_docs()
@@ -43,7 +45,8 @@ def scan_motifs(
     the kept scores are summed: one score per cluster. With ``normalize=True`` each
     cluster column is divided by its maximum over the scanned peaks and clipped to
     [0, 1] (a property of the peak set, shared by every pseudobulk; the published code
-    took the maximum per cell type). Windows containing ``N`` give no hit. Two hits overlap
+    took the maximum per cell type). Windows containing ``N`` (or another IUPAC code than
+    A, C, G, T, an unknown base too) give no hit. Two hits overlap
     when they share at least one base pair, whatever their strands; a low-information
     matrix can have hits with negative log odds, which then lower its cluster's sum. The
     exact rules are in :mod:`scget.motifs._scan`.
@@ -190,7 +193,7 @@ def _resolve_input(data, atac: str, copy: bool):
     if not items:
         raise ValueError("Nothing to scan: the input is empty.")
     if all(isinstance(item, str) and _SEQUENCE.match(item) for item in items):
-        return None, None, [item.upper() for item in items]
+        return None, None, [item.upper().translate(_UNKNOWN_BASES) for item in items]
     if all(isinstance(item, str) for item in items):
         return None, parse_peak_names(items), None
     if all(isinstance(item, tuple | list) and len(item) == 3 for item in items):
@@ -199,7 +202,7 @@ def _resolve_input(data, atac: str, copy: bool):
     raise ValueError(
         "data must be a MuData, an AnnData of peaks, a peak DataFrame, a list of peak names "
         "('chr1:100-600') or (chrom, start, end) tuples, or a list of DNA sequences "
-        "(A, C, G, T, N)."
+        "(A, C, G, T, N or other IUPAC codes)."
     )
 
 
