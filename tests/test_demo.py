@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mudata
 import pytest
 
@@ -19,6 +21,7 @@ def test_tiny_demo_writes_its_outputs(tmp_path):
     assert "get_pred" in pb["rna"].layers
     assert set(scget.get.result(pb, "evaluation")["method"]) >= {"GET", "random forest"}
     assert (tmp_path / "model" / "config.json").is_file()
+    assert Path(scget.get.params(pb, "motifs")["genome"]).is_file()  # not the staging folder
 
 
 def test_non_empty_out_is_refused_before_any_work(tmp_path, capsys):

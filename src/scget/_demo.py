@@ -84,9 +84,8 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
     timer = _Timer()
 
     with timer.step("simulate"):
-        mdata = scget.datasets.simulate_multiome(
-            **size["simulation"], seed=args.seed, path=out / "simulation"
-        )
+        # in the cache, not the staging folder: the paths recorded in pb stay valid
+        mdata = scget.datasets.simulate_multiome(**size["simulation"], seed=args.seed)
         files = mdata.uns["simulation"]
     with timer.step("pseudobulk"):
         pb = scget.pp.pseudobulk(mdata, groupby="cell_type", min_cells=size["min_cells"])
