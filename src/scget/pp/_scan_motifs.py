@@ -17,9 +17,8 @@ from .._logging import logger
 from .._storage import write_result
 from .._utils import modality
 
-#: DNA sequences: A, C, G, T and the other IUPAC codes, which are unknown bases (as N).
+#: DNA sequences: A, C, G, T and the other IUPAC codes (unknown bases, as N: no hit).
 _SEQUENCE = re.compile(r"^[ACGTRYSWKMBDHVN]+$", re.IGNORECASE)
-_UNKNOWN_BASES = str.maketrans(dict.fromkeys("RYSWKMBDHV", "N"))
 
 
 @inject_docs()
@@ -193,7 +192,7 @@ def _resolve_input(data, atac: str, copy: bool):
     if not items:
         raise ValueError("Nothing to scan: the input is empty.")
     if all(isinstance(item, str) and _SEQUENCE.match(item) for item in items):
-        return None, None, [item.upper().translate(_UNKNOWN_BASES) for item in items]
+        return None, None, [item.upper() for item in items]
     if all(isinstance(item, str) for item in items):
         return None, parse_peak_names(items), None
     if all(isinstance(item, tuple | list) and len(item) == 3 for item in items):

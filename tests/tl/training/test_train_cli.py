@@ -78,6 +78,9 @@ def test_missing_data_and_config_are_one_line_errors(h5mu, tmp_path, capsys):
     assert "none.h5mu does not exist" in capsys.readouterr().err
     assert main(["train", str(h5mu), "--out", out, "--config", str(tmp_path / "no.json")]) == 2
     assert "no.json" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{max_epochs: 3}")
+    assert main(["train", str(h5mu), "--out", out, "--config", str(tmp_path / "bad.json")]) == 2
+    assert "bad.json is not valid JSON: Expecting property name" in capsys.readouterr().err
 
 
 def _free_port() -> int:

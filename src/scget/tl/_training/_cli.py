@@ -98,7 +98,10 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
     """Options from ``--config`` overridden by those given on the command line."""
     options: dict[str, Any] = {}
     if args.config:
-        options = json.loads(Path(args.config).read_text())
+        try:
+            options = json.loads(Path(args.config).read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{args.config} is not valid JSON: {error}.") from error
         unknown = sorted(set(options) - set(OPTIONS))
         if unknown:
             raise ValueError(
