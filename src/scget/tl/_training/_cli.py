@@ -83,7 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="pseudobulk .h5mu with motif scores and targets")
     parser.add_argument("--out", required=True, help="checkpoint directory to write")
     parser.add_argument("--config", help="JSON file of options (command line wins)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the outputs of a non-empty --out"
+    )
     for name, (kind, help_text, _) in OPTIONS.items():
         flag = "--" + name.replace("_", "-")
         if kind is bool:
