@@ -169,7 +169,13 @@ CASES = [
         "tl.knockout_motifs",
         lambda x: tl.knockout_motifs(x.pb(), x.model, motifs=["NOPE"]),
         KeyError,
-        "Unknown motif clusters ['NOPE']",
+        "Unknown motif clusters ['NOPE']; give at least one",
+    ),
+    Case(
+        "tl.knockout_motifs",
+        lambda x: tl.knockout_motifs(x.pb(), x.model, motifs=[]),
+        KeyError,
+        "No motif cluster given; give at least one of the model's motif clusters",
     ),
     Case(
         "tl.delete_regions",
