@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -174,7 +174,7 @@ def check_output_folder(path: str | os.PathLike, overwrite: bool) -> Path:
 
 
 @contextmanager
-def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_directory(path: str | os.PathLike, *, outputs: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a temporary folder that replaces the folder ``path`` when the block succeeds.
 
     Everything is written into the temporary folder, a hidden sibling of ``path``; only
@@ -182,12 +182,16 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     ``path`` is first renamed aside, then removed). An error or interrupt inside the
     block leaves ``path`` as it was and removes the temporary folder. Entries of an
     existing ``path`` that the new content lacks (files kept beside a checkpoint) are
-    moved into the new folder.
+    moved into the new folder, except ``outputs``.
 
     Parameters
     ----------
     path
         The folder to create or replace.
+    outputs
+        Names of entries that the block writes when it has them: an old one is removed
+        even when the new content lacks it (an output of an earlier run is not kept
+        beside those of this one).
 
     Raises
     ------
@@ -210,8 +214,9 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
             except BaseException:
                 old.rename(path)
                 raise
+            outputs = set(outputs)
             for entry in old.iterdir():
-                if not (path / entry.name).exists():
+                if entry.name not in outputs and not (path / entry.name).exists():
                     entry.rename(path / entry.name)
             shutil.rmtree(old)
         else:

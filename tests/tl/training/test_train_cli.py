@@ -40,6 +40,10 @@ def test_train_command_writes_loadable_checkpoints(h5mu, tmp_path, capsys):
     capsys.readouterr()
     assert main(argv) == 2
     assert "not empty; pass --overwrite" in capsys.readouterr().err
+    without_pretraining = [*argv[: argv.index("--pretrain-epochs")], "--overwrite"]
+    assert main(without_pretraining) == 0
+    assert not GETModel.load(out).params["pretrained"]
+    assert not (out / "pretrain").exists()  # no stale pretraining beside the new model
 
 
 def test_unknown_config_keys_are_named(h5mu, tmp_path, capsys):

@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
             finetune_only["merge"] = True
         model = scget.tl.finetune(pb, model=pretrained, **shared, **finetune_only)
         if is_main_process():
-            with atomic_directory(out) as staging:
+            with atomic_directory(out, outputs=[PRETRAIN_KEY]) as staging:
                 model.save(staging, overwrite=True)
                 if pretrained is not None:
                     pretrained.save(staging / PRETRAIN_KEY)
