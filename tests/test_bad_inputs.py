@@ -79,6 +79,12 @@ CASES = [
         "groupby column 'sample' was not found",
     ),
     Case(
+        "pp.pseudobulk",
+        lambda x: pp.pseudobulk(x.cells()["rna"], groupby="cell_type"),
+        TypeError,
+        "Expected a MuData (modalities 'rna' and 'atac'), got AnnData. Put the modalities",
+    ),
+    Case(
         "pp.recount_peaks",
         lambda x: pp.recount_peaks(x.cells(), x.tmp / "absent.tsv.gz"),
         FileNotFoundError,
@@ -98,12 +104,24 @@ CASES = [
     ),
     Case(
         "pp.scan_motifs",
+        lambda x: pp.scan_motifs("chr1:0-50"),
+        TypeError,
+        "data must be a MuData, an AnnData of peaks, a peak DataFrame, a list of peak names",
+    ),
+    Case(
+        "pp.scan_motifs",
         lambda x: pp.scan_motifs(["ACGT"], motifs="homer"),
         ValueError,
         "motifs must be a MotifCollection, 'jaspar' or 'vierstra'; got 'homer'",
     ),
     # tl
     Case("tl.pretrain", lambda x: tl.pretrain(x.pb(), preset="huge"), ValueError, "preset 'huge'"),
+    Case(
+        "tl.pretrain",
+        lambda x: tl.pretrain("pb.h5mu"),
+        TypeError,
+        "got str. Read the file first: mudata.read_h5mu('pb.h5mu')",
+    ),
     Case(
         "tl.finetune",
         lambda x: tl.finetune(x.pb(), leave_out_groups=["nowhere"], **tiny_kwargs()),
@@ -187,6 +205,12 @@ CASES = [
     Case("get.params", lambda x: get.params(x.pb(), "nope"), KeyError, "uns['scget']['nope']"),
     Case("get.result", lambda x: get.result(x.pb(), "nope"), KeyError, "uns['scget']['nope']"),
     Case("get.history", lambda x: get.history(x.pb()), KeyError, _missing("finetune", "finetune")),
+    Case(
+        "get.history",
+        lambda x: get.history(x.tmp / "pb.h5mu"),
+        TypeError,
+        "Expected a MuData or AnnData holding scget results, got",
+    ),
     Case(
         "get.predictions",
         lambda x: get.predictions(x.pb(), level="both"),

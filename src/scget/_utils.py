@@ -48,6 +48,25 @@ def resolve_device(device: str | None = None):
     return resolved
 
 
+def wrong_data_type(data, expected: str) -> TypeError:
+    """The error for ``data`` that is not the ``expected`` container, with how to get one.
+
+    Parameters
+    ----------
+    data
+        The object passed.
+    expected
+        What was expected, e.g. ``"a MuData"``.
+    """
+    if isinstance(data, str | os.PathLike):
+        hint = f" Read the file first: mudata.read_h5mu({str(data)!r})."
+    elif type(data).__name__ == "AnnData":
+        hint = " Put the modalities in a MuData: mudata.MuData({'rna': rna, 'atac': atac})."
+    else:
+        hint = ""
+    return TypeError(f"Expected {expected}, got {type(data).__name__}.{hint}")
+
+
 def modality(mdata, name: str):
     """Return the modality ``name`` of ``mdata``.
 
@@ -64,9 +83,15 @@ def modality(mdata, name: str):
 
     Raises
     ------
+    TypeError
+        If ``mdata`` is not a MuData (a path, an AnnData...).
     KeyError
         If ``mdata`` has no such modality; the message lists those it has.
     """
+    from mudata import MuData
+
+    if not isinstance(mdata, MuData):
+        raise wrong_data_type(mdata, "a MuData (modalities 'rna' and 'atac')")
     if name not in mdata.mod:
         raise KeyError(
             f"The MuData has no modality {name!r} (it has {list(mdata.mod)}); "
