@@ -132,8 +132,6 @@ def check_options(pb, options: dict[str, Any]) -> None:
     KeyError
         If the ATAC modality is missing.
     """
-    import pandas as pd
-
     from ..._genomic import peak_coordinates
     from ..._utils import modality, resolve_device
     from ...nn import ARCHITECTURES, PRESETS
@@ -160,7 +158,7 @@ def check_options(pb, options: dict[str, Any]) -> None:
     resolve_device(setup.device)
     atac = modality(pb, setup.atac)
     make_split(
-        pd.Series(peak_coordinates(atac)["chrom"]).value_counts(),
+        peak_coordinates(atac)["chrom"].value_counts(),
         atac.obs_names,
         leave_out_chromosomes=setup.leave_out_chromosomes,
         leave_out_groups=setup.leave_out_groups,
