@@ -117,6 +117,9 @@ def test_same_folder_same_simulation_is_reused(tmp_path):
     assert {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == files
     assert (first["atac"].X != again["atac"].X).nnz == 0
     assert again.uns["simulation"]["genome"] == first.uns["simulation"]["genome"]
+    (tmp_path / "fragments.tsv.gz.tbi").unlink()  # an incomplete folder is written again
+    scget.datasets.simulate_multiome(**TINY, path=tmp_path)
+    assert (tmp_path / "fragments.tsv.gz.tbi").is_file()
 
 
 def test_folder_of_another_simulation_is_refused(tmp_path):

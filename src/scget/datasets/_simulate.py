@@ -53,6 +53,7 @@ _MAX_RNA_DEPTH, _MAX_ATAC_DEPTH = 3_000, 5_000
 _COUNT_MODELS = ("nb", "poisson")
 #: The files of a simulation folder, and the record of the parameters that made them.
 _FILES = ("genome.fa", "genes.gtf", "fragments.tsv.gz")
+_INDEXES = ("genome.fa.fai", "fragments.tsv.gz.tbi")
 PARAMS_FILE = "simulation.json"
 
 
@@ -409,7 +410,7 @@ def _output_folder(path, params: dict) -> tuple[Path, bool]:
                 f"{folder} holds another simulation ({changes}), whose files a MuData may "
                 "still use. Pass another path=, or delete the folder if nothing uses it."
             )
-        return folder, len(present) == len(_FILES)
+        return folder, all((folder / name).exists() for name in (*_FILES, *_INDEXES))
     if given and present:
         raise FileExistsError(
             f"{folder} holds simulation files ({', '.join(present)}) without their record "
