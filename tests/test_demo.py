@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mudata
 import pytest
 
@@ -19,3 +21,26 @@ def test_tiny_demo_writes_its_outputs(tmp_path):
     assert "get_pred" in pb["rna"].layers
     assert set(scget.get.result(pb, "evaluation")["method"]) >= {"GET", "random forest"}
     assert (tmp_path / "model" / "config.json").is_file()
+    assert Path(scget.get.params(pb, "motifs")["genome"]).is_file()  # not the staging folder
+
+
+def test_non_empty_out_is_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "report.md").write_text("old report")
+    assert main(["demo", "--size", "tiny", "--out", str(tmp_path), "--seed", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "is not empty; pass --overwrite" in err and "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+    assert (tmp_path / "report.md").read_text() == "old report"
+
+
+def test_a_failing_demo_leaves_out_as_it_was(tmp_path, monkeypatch, capsys):
+    def fail(*args, **kwargs):
+        raise ValueError("no pseudobulk today")
+
+    (tmp_path / "report.md").write_text("old report")
+    monkeypatch.setattr(scget.pp, "pseudobulk", fail)
+    argv = ["demo", "--size", "tiny", "--out", str(tmp_path), "--overwrite"]
+    assert main(argv) == 2
+    assert "no pseudobulk today" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+    assert not list(tmp_path.parent.glob(f".{tmp_path.name}.*"))  # no staging folder left

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import anndata as ad
+import numpy as np
+import pandas as pd
 import pytest
 
-from scget._genomic import chromosome_sort_key, format_peak_names, parse_peak_names
+from scget._genomic import (
+    chromosome_sort_key,
+    format_peak_names,
+    parse_peak_names,
+    peak_coordinates,
+)
 
 
 def test_parse_accepts_the_common_spellings():
@@ -38,3 +46,17 @@ def test_chromosomes_sort_naturally():
         "chrM",
         "chrUn_xyz",
     ]
+
+
+def test_peak_coordinates_come_from_the_names_and_columns_must_agree():
+    var = pd.DataFrame(
+        {"chrom": ["chr1", "chr2"], "start": [100, 5], "end": [200, 10]},
+        index=["chr1:100-200", "chr2:5-10"],
+    )
+    adata = ad.AnnData(np.zeros((1, 2)), var=var)
+    assert peak_coordinates(adata)["start"].tolist() == [100, 5]
+    adata.var_names = ["chr1:100-200", "chr2:5-12"]
+    with pytest.raises(ValueError, match=r"'chr2:5-12' has chrom=chr2, start=5, end=10"):
+        peak_coordinates(adata)
+    adata.var = adata.var.drop(columns=["chrom", "start", "end"])
+    assert peak_coordinates(adata)["end"].tolist() == [200, 12]

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="'tiny' finishes in about a minute (a smoke test); 'default' is the real demo",
     )
     parser.add_argument("--device", default="auto", help="torch device (auto, cpu, cuda, mps)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the outputs of a non-empty --out"
+    )
 
 
 #: Simulation sizes of the two demo sizes; training uses the defaults of
@@ -57,18 +60,32 @@ class _Timer:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo pipeline and write its outputs under ``args.out``."""
+    """Run the demo pipeline and write its outputs under ``args.out``.
+
+    The options are checked first (a non-empty ``--out`` needs ``--overwrite``); the
+    outputs are written into a temporary folder that replaces ``--out`` only when the
+    whole pipeline succeeded.
+    """
+    from ._utils import atomic_directory, check_output_folder, resolve_device
+
+    out = check_output_folder(args.out, args.overwrite)
+    resolve_device(args.device)
+    with atomic_directory(out) as staging:
+        _pipeline(args, staging)
+    logger.info("demo: wrote %s", out.resolve())
+    return 0
+
+
+def _pipeline(args: argparse.Namespace, out: Path) -> None:
+    """Run the demo pipeline and write its outputs into the folder ``out``."""
     import scget
 
     size = _SIZES[args.size]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     timer = _Timer()
 
     with timer.step("simulate"):
-        mdata = scget.datasets.simulate_multiome(
-            **size["simulation"], seed=args.seed, path=out / "simulation"
-        )
+        # in the cache, not the staging folder: the paths recorded in pb stay valid
+        mdata = scget.datasets.simulate_multiome(**size["simulation"], seed=args.seed)
         files = mdata.uns["simulation"]
     with timer.step("pseudobulk"):
         pb = scget.pp.pseudobulk(mdata, groupby="cell_type", min_cells=size["min_cells"])
@@ -79,7 +96,10 @@ def run(args: argparse.Namespace) -> int:
 
     groups = list(pb.obs_names)
     held_out_group = groups[-1]
-    chromosomes = sorted(set(pb["atac"].var["chrom"]), key=scget._genomic.chromosome_sort_key)
+    chromosomes = sorted(
+        set(scget._genomic.peak_coordinates(pb["atac"])["chrom"]),
+        key=scget._genomic.chromosome_sort_key,
+    )
     held_out_chromosome = chromosomes[-1]
     # Pretraining is self-supervised on accessibility: like GET's, it may see the held-out
     # group's ATAC (never its expression); the test chromosome stays unseen throughout.
@@ -106,10 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
     model.save(out / "model")
     pb.write_h5mu(out / "pseudobulk.h5mu")
-    report = _report(pb, model, table, timer, args)
-    (out / "report.md").write_text(report)
-    logger.info("demo: wrote %s", out.resolve())
-    return 0
+    (out / "report.md").write_text(_report(pb, model, table, timer, args))
 
 
 def _report(pb, model, table, timer: _Timer, args: argparse.Namespace) -> str:

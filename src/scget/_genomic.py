@@ -61,7 +61,12 @@ def parse_peak_names(names: Iterable[str]) -> pd.DataFrame:
 
 
 def peak_coordinates(adata) -> pd.DataFrame:
-    """Coordinates of the peaks of ``adata``: its ``var`` columns, else parsed from the names.
+    """Coordinates of the peaks of ``adata``, parsed from its peak names.
+
+    The names are the one source of the coordinates. When ``var`` also has the columns
+    ``chrom``, ``start`` and ``end`` (as :func:`scget.pp.pseudobulk` writes them), they
+    must agree with the names: a peak renamed without its columns (or the reverse) is an
+    error rather than a silent choice of one of the two.
 
     Parameters
     ----------
@@ -71,20 +76,33 @@ def peak_coordinates(adata) -> pd.DataFrame:
     Returns
     -------
     DataFrame with columns ``chrom`` (str), ``start`` and ``end`` (int64), indexed by peak
-    name, from ``var["chrom", "start", "end"]`` when all three are present (as
-    :func:`scget.pp.pseudobulk` writes them), else from :func:`parse_peak_names`.
+    name, from :func:`parse_peak_names`.
+
+    Raises
+    ------
+    ValueError
+        If a name cannot be parsed, or the ``var`` columns disagree with the names; the
+        message names the first disagreeing peak.
     """
-    if set(PEAK_COLUMNS) <= set(adata.var.columns):
-        var = adata.var
-        return pd.DataFrame(
-            {
-                "chrom": var["chrom"].astype(str).to_numpy(),
-                "start": var["start"].to_numpy(dtype=np.int64),
-                "end": var["end"].to_numpy(dtype=np.int64),
-            },
-            index=var.index,
+    table = parse_peak_names(adata.var_names)
+    present = [column for column in PEAK_COLUMNS if column in adata.var.columns]
+    if not present:
+        return table
+    var = adata.var
+    differ = np.zeros(len(table), dtype=bool)
+    for column in present:
+        stored = var[column].astype(str).to_numpy()
+        differ |= stored != table[column].astype(str).to_numpy()
+    if differ.any():
+        first = int(np.flatnonzero(differ)[0])
+        stored = ", ".join(f"{c}={var[c].iloc[first]}" for c in present)
+        raise ValueError(
+            f"{int(differ.sum())} peak(s) have var[{present}] disagreeing with their names, "
+            f"e.g. {table.index[first]!r} has {stored}. The names are the coordinates: "
+            "rename peaks and their columns together, or drop the columns "
+            f"(adata.var.drop(columns={present})) to use the names."
         )
-    return parse_peak_names(adata.var_names)
+    return table
 
 
 def format_peak_names(chrom, start, end) -> pd.Index:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._constants import UNS_KEY
+from ._utils import wrong_data_type
 
 #: A place outside ``.uns``: modality (``None`` for the container itself), attribute
 #: (``"layers"``, ``"varm"``, ``"obsm"``...) and key.
@@ -84,9 +85,13 @@ def read_record(data, key: str, *, writer: str | None = None) -> Mapping[str, An
 
     Raises
     ------
+    TypeError
+        If ``data`` has no ``.uns`` (not a MuData or AnnData).
     KeyError
         If there is no such record; the message names ``writer`` and the stored keys.
     """
+    if not hasattr(data, "uns"):
+        raise wrong_data_type(data, "a MuData or AnnData holding scget results")
     store = data.uns.get(UNS_KEY, {})
     record = store.get(key)
     if not isinstance(record, Mapping) or "params" not in record:

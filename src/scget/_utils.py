@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,6 +48,25 @@ def resolve_device(device: str | None = None):
     return resolved
 
 
+def wrong_data_type(data, expected: str) -> TypeError:
+    """The error for ``data`` that is not the ``expected`` container, with how to get one.
+
+    Parameters
+    ----------
+    data
+        The object passed.
+    expected
+        What was expected, e.g. ``"a MuData"``.
+    """
+    if isinstance(data, str | os.PathLike):
+        hint = f" Read the file first: mudata.read_h5mu({str(data)!r})."
+    elif type(data).__name__ == "AnnData":
+        hint = " Put the modalities in a MuData: mudata.MuData({'rna': rna, 'atac': atac})."
+    else:
+        hint = ""
+    return TypeError(f"Expected {expected}, got {type(data).__name__}.{hint}")
+
+
 def modality(mdata, name: str):
     """Return the modality ``name`` of ``mdata``.
 
@@ -64,9 +83,15 @@ def modality(mdata, name: str):
 
     Raises
     ------
+    TypeError
+        If ``mdata`` is not a MuData (a path, an AnnData...).
     KeyError
         If ``mdata`` has no such modality; the message lists those it has.
     """
+    from mudata import MuData
+
+    if not isinstance(mdata, MuData):
+        raise wrong_data_type(mdata, "a MuData (modalities 'rna' and 'atac')")
     if name not in mdata.mod:
         raise KeyError(
             f"The MuData has no modality {name!r} (it has {list(mdata.mod)}); "
@@ -139,8 +164,42 @@ def to_dense(matrix, dtype=None) -> np.ndarray:
     return np.asarray(matrix, dtype=dtype)
 
 
+def check_output_folder(path: str | os.PathLike, overwrite: bool) -> Path:
+    """Refuse to write into the non-empty folder ``path`` unless ``overwrite``.
+
+    For the command line's ``--out``, checked before any work.
+
+    Parameters
+    ----------
+    path
+        The output folder.
+    overwrite
+        Whether the folder's content may be replaced (``--overwrite``).
+
+    Returns
+    -------
+    ``path`` as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` holds anything and ``overwrite`` is False.
+    NotADirectoryError
+        If ``path`` exists and is not a folder.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{path} exists and is not a folder; choose another --out.")
+    if not overwrite and path.is_dir() and any(path.iterdir()):
+        raise FileExistsError(
+            f"{path} is not empty; pass --overwrite to replace the outputs in it, or choose "
+            "another --out."
+        )
+    return path
+
+
 @contextmanager
-def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_directory(path: str | os.PathLike, *, outputs: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a temporary folder that replaces the folder ``path`` when the block succeeds.
 
     Everything is written into the temporary folder, a hidden sibling of ``path``; only
@@ -148,12 +207,16 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     ``path`` is first renamed aside, then removed). An error or interrupt inside the
     block leaves ``path`` as it was and removes the temporary folder. Entries of an
     existing ``path`` that the new content lacks (files kept beside a checkpoint) are
-    moved into the new folder.
+    moved into the new folder, except ``outputs``.
 
     Parameters
     ----------
     path
         The folder to create or replace.
+    outputs
+        Names of entries that the block writes when it has them: an old one is removed
+        even when the new content lacks it (an output of an earlier run is not kept
+        beside those of this one).
 
     Raises
     ------
@@ -176,8 +239,9 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
             except BaseException:
                 old.rename(path)
                 raise
+            outputs = set(outputs)
             for entry in old.iterdir():
-                if not (path / entry.name).exists():
+                if entry.name not in outputs and not (path / entry.name).exists():
                     entry.rename(path / entry.name)
             shutil.rmtree(old)
         else:

@@ -6,6 +6,11 @@ import argparse
 import importlib
 import sys
 
+#: Errors that report bad input: printed on one line (exit status 2) unless verbose.
+USER_ERRORS = (ValueError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError)
+#: Verbosity at which errors show their traceback (also ``--verbose``).
+DEBUG = 3
+
 #: Sub-command -> module providing ``add_arguments(parser)`` and ``run(args)``.
 _COMMANDS = {
     "demo": ("scget._demo", "Run the whole pipeline on a simulated multiome."),
@@ -19,7 +24,16 @@ _COMMANDS = {
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``scget`` command."""
     parser = argparse.ArgumentParser(prog="scget", description=__doc__)
-    parser.add_argument("-v", "--verbosity", type=int, default=2, help="0 errors .. 3 debug")
+    parser.add_argument(
+        "-v", "--verbosity", type=int, default=2, help="0 errors .. 3 debug (with tracebacks)"
+    )
+    parser.add_argument(
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=DEBUG,
+        help=f"same as -v {DEBUG}: debug messages, and tracebacks of errors",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in _COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -29,12 +43,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``scget`` console script."""
+    """Entry point of the ``scget`` console script.
+
+    Bad input (:data:`USER_ERRORS`) is reported as one ``error: ...`` line on stderr with
+    exit status 2, as argparse reports bad options; ``-v 3`` (``--verbose``) raises it
+    with its traceback instead.
+    """
     import scget
 
     args = build_parser().parse_args(argv)
     scget.settings.verbosity = args.verbosity
-    return int(importlib.import_module(args._module).run(args) or 0)
+    try:
+        return int(importlib.import_module(args._module).run(args) or 0)
+    except USER_ERRORS as error:
+        if args.verbosity >= DEBUG:
+            raise
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"scget {args.command}: error: {' '.join(str(message).split())}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

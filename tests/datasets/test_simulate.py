@@ -107,6 +107,43 @@ def test_default_path_is_in_the_cache():
     assert genome.startswith(str(scget.settings.cachedir / "simulations"))
 
 
+TINY = {"n_cells": 50, "n_cell_types": 2, "n_genes": 20, "n_tfs": 2}
+
+
+def test_same_folder_same_simulation_is_reused(tmp_path):
+    first = scget.datasets.simulate_multiome(**TINY, path=tmp_path)
+    files = {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    again = scget.datasets.simulate_multiome(**TINY, path=tmp_path)
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == files
+    assert (first["atac"].X != again["atac"].X).nnz == 0
+    assert again.uns["simulation"]["genome"] == first.uns["simulation"]["genome"]
+    (tmp_path / "fragments.tsv.gz.tbi").unlink()  # an incomplete folder is written again
+    scget.datasets.simulate_multiome(**TINY, path=tmp_path)
+    assert (tmp_path / "fragments.tsv.gz.tbi").is_file()
+
+
+def test_folder_of_another_simulation_is_refused(tmp_path):
+    first = scget.datasets.simulate_multiome(**TINY, path=tmp_path)
+    genome = open(first.uns["simulation"]["genome"], "rb").read()
+    with pytest.raises(FileExistsError, match=r"another simulation \(seed: 0 -> 1\).*another path"):
+        scget.datasets.simulate_multiome(**TINY, seed=1, path=tmp_path)
+    assert open(first.uns["simulation"]["genome"], "rb").read() == genome
+    (tmp_path / "simulation.json").unlink()
+    with pytest.raises(FileExistsError, match="without their record"):
+        scget.datasets.simulate_multiome(**TINY, path=tmp_path)
+
+
+def test_default_folder_depends_on_the_motifs():
+    jaspar = scget.motifs.load_jaspar()
+    clusters = jaspar.clusters
+    ids = [jaspar.members(c)[0] for c in clusters[:4]]
+    first = scget.datasets.simulate_multiome(**TINY, motifs=jaspar.subset(ids[:3]))
+    genome = open(first.uns["simulation"]["genome"], "rb").read()
+    other = scget.datasets.simulate_multiome(**TINY, motifs=jaspar.subset(ids[1:]))
+    assert other.uns["simulation"]["genome"] != first.uns["simulation"]["genome"]
+    assert open(first.uns["simulation"]["genome"], "rb").read() == genome
+
+
 def test_sizes_and_names(sim):
     assert sim["rna"].shape == (300, 150)
     assert sim["atac"].shape == (300, sim.uns["simulation"]["params"]["n_peaks"]) == (300, 750)

@@ -66,3 +66,8 @@ def test_names_unique_and_readable():
 def test_bad_threshold():
     with pytest.raises(ValueError, match="min_similarity"):
         cluster_motifs(MotifCollection({"a": pwm("ACGT")}), min_similarity=0)
+
+
+def test_empty_collection_is_named():
+    with pytest.raises(ValueError, match="motif collection is empty: there is nothing to cluster"):
+        cluster_motifs(MotifCollection({}))

@@ -125,6 +125,24 @@ def test_bad_input(tmp_path):
         scget.pp.recount_peaks(atac_cells())
 
 
+def test_malformed_and_truncated_fragments_name_the_file_and_line(tmp_path):
+    rows = [*FRAGMENTS[:3], ("chr1", "12x", 180, "c1", 1), *FRAGMENTS[3:]]
+    malformed = write_fragments(tmp_path / "malformed.tsv.gz", rows)
+    with pytest.raises(ValueError, match=r"malformed.tsv.gz, line 5: malformed fragment 'chr1"):
+        scget.pp.recount_peaks(atac_cells(), malformed, chunk_size=2)
+    path = write_fragments(tmp_path / "fragments.tsv.gz", FRAGMENTS * 200)
+    data = open(path, "rb").read()
+    truncated = tmp_path / "truncated.tsv.gz"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(
+        ValueError, match=r"truncated.tsv.gz is truncated or corrupt after line \d+"
+    ):
+        scget.pp.recount_peaks(atac_cells(), truncated, chunk_size=100)
+    truncated.write_bytes(data[:40])
+    with pytest.raises(ValueError, match="truncated or corrupt after line 0"):
+        scget.pp.recount_peaks(atac_cells(), truncated)
+
+
 def test_fragments_recorded_in_the_data(tmp_path):
     """Without a path, the fragments file recorded as muon records it is counted."""
     path = write_fragments(tmp_path / "fragments.tsv.gz")

@@ -174,6 +174,26 @@ def test_errors_before_scanning(genome, motifs):
         )
 
 
+def test_iupac_codes_are_unknown_bases(motifs):
+    unknown = [plant((10, M1[:3] + code + M1[4:])) for code in "NRYK"]
+    scores = scget.pp.scan_motifs([*unknown, plant((10, M1))], motifs=motifs, normalize=False)
+    assert scores.iloc[:4].to_numpy().tolist() == [[0.0, 0.0]] * 4
+    assert scores.iloc[4]["X"] > 0
+
+
+def test_renamed_peak_is_not_scanned_at_its_old_interval(genome, motifs):
+    mdata = make_mdata(["chr1:0-50", "chr2:40-70"])
+    atac = mdata["atac"]
+    atac.var["chrom"], atac.var["start"], atac.var["end"] = ["chr1", "chr2"], [0, 40], [50, 70]
+    atac.var_names = ["chr1:0-50", "chr9:100-600"]
+    with pytest.raises(ValueError, match=r"'chr9:100-600' has chrom=chr2.*drop the columns"):
+        scget.pp.scan_motifs(mdata, genome, motifs=motifs, n_jobs=1)
+    assert "motif_scores" not in atac.varm
+    atac.var = atac.var.drop(columns=["chrom", "start", "end"])
+    with pytest.raises(ValueError, match="'chr9'"):
+        scget.pp.scan_motifs(mdata, genome, motifs=motifs, n_jobs=1)
+
+
 def test_agrees_with_direct_moods_on_hg38(shared_data):
     """Independent MOODS calls (scan_dna, window = min(7, length)) on real hg38 sequence."""
     import MOODS.scan

@@ -51,6 +51,10 @@ _PEAKS_PER_GENE = 5
 #: Largest default mean UMIs and fragments per cell (defaults: two per gene, one per peak).
 _MAX_RNA_DEPTH, _MAX_ATAC_DEPTH = 3_000, 5_000
 _COUNT_MODELS = ("nb", "poisson")
+#: The files of a simulation folder, and the record of the parameters that made them.
+_FILES = ("genome.fa", "genes.gtf", "fragments.tsv.gz")
+_INDEXES = ("genome.fa.fai", "fragments.tsv.gz.tbi")
+PARAMS_FILE = "simulation.json"
 
 
 @inject_docs()
@@ -137,7 +141,10 @@ def simulate_multiome(
         :func:`scget.motifs.load_jaspar` (the default motif features of scget).
     path
         Directory for the genome, GTF and fragments files; ``None``: a folder named by
-        the arguments under :attr:`scget.settings.cachedir` ``/simulations``.
+        all the arguments (the motifs included) under :attr:`scget.settings.cachedir`
+        ``/simulations``. The arguments are recorded there (``simulation.json``); a
+        folder holding the same simulation is reused (its files are not rewritten), one
+        holding another is refused.
     {seed}
 
     Returns
@@ -172,6 +179,9 @@ def simulate_multiome(
         If a size is not a positive integer, there are more cell types than cells or
         fewer peaks than genes, the genome is too small for the genes, the motif
         collection has too few eligible clusters, or an option is unknown.
+    FileExistsError
+        If ``path`` holds another simulation (other arguments), or simulation files
+        without their record, whose files an existing MuData may still use.
     """
     started = time.perf_counter()
     params = _check_arguments(locals())
@@ -183,7 +193,8 @@ def simulate_multiome(
     tfs = choose_tfs(motifs, params["n_tfs"], rngs[0])
     sizes = chromosome_sizes(params["genome_size"], n_chromosomes)
     check_genome_fits(sizes, n_genes)
-    folder = _output_folder(path, params)
+    params["motifs_sha1"] = _fingerprint(motifs)
+    folder, reuse = _output_folder(path, params)
 
     logger.info(
         f"Simulating {n_cells} cells, {n_cell_types} cell types, {n_genes} genes, "
@@ -205,8 +216,10 @@ def simulate_multiome(
     )
     regulation = make_regulation(tfs, peaks, n_cell_types, rngs[2])
 
-    genome = _write_genome(folder / "genome.fa", layout, regulation, motifs, rngs[3])
-    gtf = write_gtf(folder / "genes.gtf", genes, layout.exons, layout.chroms)
+    genome, gtf, fragments_path = (folder / name for name in _FILES)
+    if not reuse:
+        _write_genome(genome, layout, regulation, motifs, rngs[3])
+        write_gtf(gtf, genes, layout.exons, layout.chroms)
 
     rates = make_rates(
         regulation, peaks, n_genes, tf_rows, expression_noise=expression_noise, rng=rngs[4]
@@ -231,9 +244,9 @@ def simulate_multiome(
     )
     counts_atac = count_insertions(fragments, layout.offsets, peak_start, peak_end, n_cells)
     barcodes = _barcodes(n_cells, rng)
-    fragments_path = write_fragments(
-        folder / "fragments.tsv.gz", fragments, layout.chroms, barcodes
-    )
+    if not reuse:
+        write_fragments(fragments_path, fragments, layout.chroms, barcodes)
+        _write_params(folder, params)
     del fragments
 
     type_names = pd.Index([f"type_{i + 1:02d}" for i in range(n_cell_types)])
@@ -361,14 +374,58 @@ def _check_positive_int(name: str, value, *, allow_zero: bool = False) -> None:
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else 'positive'}, got {value}.")
 
 
-def _output_folder(path, params: dict) -> Path:
-    """Create the folder for the files: ``path``, or one named by the arguments in the cache."""
+def _fingerprint(motifs: MotifCollection) -> str:
+    """SHA-1 of a motif collection's ids, names, clusters and matrices."""
+    digest = hashlib.sha1(json.dumps(motifs.clusters).encode())
+    for motif_id, row in motifs.info[["name", "cluster"]].iterrows():
+        digest.update(f"{motif_id}\t{row['name']}\t{row['cluster']}".encode())
+        digest.update(np.ascontiguousarray(motifs.matrices[motif_id], dtype=np.float64).data)
+    return digest.hexdigest()
+
+
+def _output_folder(path, params: dict) -> tuple[Path, bool]:
+    """The folder for the files and whether it already holds this very simulation.
+
+    ``path``, or one named by all the parameters (the motifs' fingerprint included)
+    under the cache. A folder whose :data:`PARAMS_FILE` records other parameters, or
+    (``path`` given) that holds simulation files without that record, is refused: an
+    existing MuData may point at its files.
+    """
     if path is None:
         digest = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
         path = settings.cachedir / "simulations" / f"multiome_{digest}"
+        given = False
+    else:
+        given = True
     folder = Path(path).expanduser()
+    record = folder / PARAMS_FILE
+    present = [name for name in _FILES if (folder / name).exists()]
+    if record.is_file():
+        stored = json.loads(record.read_text())
+        wanted = json.loads(json.dumps(params))
+        differ = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
+        if differ:
+            changes = ", ".join(f"{k}: {stored.get(k)!r} -> {wanted.get(k)!r}" for k in differ)
+            raise FileExistsError(
+                f"{folder} holds another simulation ({changes}), whose files a MuData may "
+                "still use. Pass another path=, or delete the folder if nothing uses it."
+            )
+        return folder, all((folder / name).exists() for name in (*_FILES, *_INDEXES))
+    if given and present:
+        raise FileExistsError(
+            f"{folder} holds simulation files ({', '.join(present)}) without their record "
+            f"{PARAMS_FILE} (another version, or an interrupted run), which a MuData may "
+            "still use. Pass another path=, or delete the folder if nothing uses it."
+        )
     folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return folder, False
+
+
+def _write_params(folder: Path, params: dict) -> None:
+    """Record the parameters in ``folder`` (atomically: written aside, then renamed)."""
+    partial = folder / f".{PARAMS_FILE}.partial"
+    partial.write_text(json.dumps(params, sort_keys=True, indent=1))
+    os.replace(partial, folder / PARAMS_FILE)
 
 
 def _name_genes(genes: pd.DataFrame, tfs: pd.DataFrame, rng) -> tuple[pd.DataFrame, np.ndarray]:

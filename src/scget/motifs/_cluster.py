@@ -90,11 +90,16 @@ def cluster_motifs(
     Raises
     ------
     ValueError
-        If ``min_similarity`` is not in (0, 1].
+        If the collection is empty or ``min_similarity`` is not in (0, 1].
     """
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
 
+    if len(motifs) == 0:
+        raise ValueError(
+            "The motif collection is empty: there is nothing to cluster. Pass a collection "
+            "with motifs (did a subset or filter remove them all?)."
+        )
     if not 0 < min_similarity <= 1:
         raise ValueError(f"min_similarity must be in (0, 1], got {min_similarity!r}.")
     ids = motifs.ids

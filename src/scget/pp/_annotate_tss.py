@@ -22,7 +22,7 @@ from .._constants import (
     UNS_KEY,
 )
 from .._docs import inject_docs
-from .._genomic import parse_peak_names
+from .._genomic import peak_coordinates
 from .._logging import logger
 from .._storage import write_result
 from .._utils import check_finite, modality, to_dense
@@ -121,7 +121,7 @@ def annotate_tss(
         raise ValueError(f"min_accessibility must lie in [0, 1], got {min_accessibility!r}.")
     identifiers = _gene_identifiers(pb[rna], gene_key, rna)
     genes = pd.Index(pb[rna].var_names)
-    peaks = parse_peak_names(pb[atac].var_names)
+    peaks = peak_coordinates(pb[atac])
     if pb[rna].n_obs != pb[atac].n_obs or not (pb[rna].obs_names == pb[atac].obs_names).all():
         raise ValueError(
             f"pb[{rna!r}] and pb[{atac!r}] must hold the same groups in the same order, "

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .._constants import ATAC, COUNTS_LAYER, PSEUDOBULK_KEY, RNA
 from .._docs import inject_docs
-from .._genomic import parse_peak_names
+from .._genomic import peak_coordinates
 from .._logging import logger
 from .._storage import write_result
 from .._utils import modality
@@ -111,7 +111,7 @@ def pseudobulk(
             )
     rna_matrix = _counts_matrix(rna_data, rna_layer, rna)
     atac_matrix = _counts_matrix(atac_data, atac_layer, atac)
-    peaks = parse_peak_names(atac_data.var_names)
+    peaks = peak_coordinates(atac_data)
     cells = _shared_cells(rna_data.obs_names, atac_data.obs_names, rna=rna, atac=atac)
     labels = pd.DataFrame(
         {c: find_labels(mdata, c, (rna, atac)).reindex(cells) for c in columns},

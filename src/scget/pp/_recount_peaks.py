@@ -13,7 +13,12 @@ import scipy.sparse as sp
 
 from .._constants import ATAC, COUNTS_LAYER, RECOUNT_KEY
 from .._docs import inject_docs
-from .._genomic import chromosome_sort_key, format_peak_names, parse_peak_names
+from .._genomic import (
+    chromosome_sort_key,
+    format_peak_names,
+    parse_peak_names,
+    peak_coordinates,
+)
 from .._logging import logger, progress
 from .._storage import write_result
 from .._utils import modality
@@ -118,7 +123,7 @@ def recount_peaks(
                 "uns['files']['fragments'] (scget.read_10x_multiome records it)."
             )
     path = check_fragments_file(fragments)
-    peaks, summary = _union_peaks(parse_peak_names(cells.var_names), reference, width)
+    peaks, summary = _union_peaks(peak_coordinates(cells), reference, width)
     if groupby is None:
         codes, groups = np.arange(cells.n_obs), None
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,13 @@ from .._logging import logger
 from .._storage import write_result
 from .._utils import modality
 
-_SEQUENCE = re.compile(r"^[ACGTNacgtn]+$")
+#: DNA sequences: A, C, G, T and the other IUPAC codes (unknown bases, as N: no hit).
+_SEQUENCE = re.compile(r"^[ACGTRYSWKMBDHVN]+$", re.IGNORECASE)
+_FORMS = (
+    "data must be a MuData, an AnnData of peaks, a peak DataFrame, a list of peak names "
+    "('chr1:100-600') or (chrom, start, end) tuples, or a list of DNA sequences "
+    "(A, C, G, T, N or other IUPAC codes)"
+)
 
 
 @inject_docs()
@@ -43,7 +49,8 @@ def scan_motifs(
     the kept scores are summed: one score per cluster. With ``normalize=True`` each
     cluster column is divided by its maximum over the scanned peaks and clipped to
     [0, 1] (a property of the peak set, shared by every pseudobulk; the published code
-    took the maximum per cell type). Windows containing ``N`` give no hit. Two hits overlap
+    took the maximum per cell type). Windows containing ``N`` (or another IUPAC code than
+    A, C, G, T, an unknown base too) give no hit. Two hits overlap
     when they share at least one base pair, whatever their strands; a low-information
     matrix can have hits with negative log odds, which then lower its cluster's sum. The
     exact rules are in :mod:`scget.motifs._scan`.
@@ -102,6 +109,8 @@ def scan_motifs(
         cannot be parsed, lie on chromosomes missing from the genome or outside them
         (all offenders are counted and the first listed), no genome
         is given for peaks, or a parameter is invalid.
+    TypeError
+        If ``data`` is none of the accepted forms (e.g. a single string or a number).
     """
     from ..genome import Genome
     from ..motifs._scan import CHUNK_SIZE, DEFAULT_PSEUDOCOUNT, build_scan_model, score_sequences
@@ -186,6 +195,8 @@ def _resolve_input(data, atac: str, copy: bool):
         if isinstance(data.index, pd.RangeIndex):
             peaks.index = format_peak_names(peaks["chrom"], peaks["start"], peaks["end"])
         return None, peaks, None
+    if isinstance(data, str | bytes) or not isinstance(data, Iterable):
+        raise TypeError(f"{_FORMS}; got {type(data).__name__} {data!r:.60}.")
     items = list(data)
     if not items:
         raise ValueError("Nothing to scan: the input is empty.")
@@ -196,11 +207,7 @@ def _resolve_input(data, atac: str, copy: bool):
     if all(isinstance(item, tuple | list) and len(item) == 3 for item in items):
         chrom, start, end = zip(*items, strict=True)
         return None, parse_peak_names(format_peak_names(chrom, start, end)), None
-    raise ValueError(
-        "data must be a MuData, an AnnData of peaks, a peak DataFrame, a list of peak names "
-        "('chr1:100-600') or (chrom, start, end) tuples, or a list of DNA sequences "
-        "(A, C, G, T, N)."
-    )
+    raise ValueError(f"{_FORMS}.")
 
 
 def _resolve_motifs(motifs):

@@ -24,7 +24,7 @@ def h5mu(tmp_path):
     return path
 
 
-def test_train_command_writes_loadable_checkpoints(h5mu, tmp_path):
+def test_train_command_writes_loadable_checkpoints(h5mu, tmp_path, capsys):
     config = tmp_path / "train.json"
     config.write_text(json.dumps(CONFIG))
     out = tmp_path / "ckpt"
@@ -37,15 +37,54 @@ def test_train_command_writes_loadable_checkpoints(h5mu, tmp_path):
     assert model.params["pretrained"] and model.window_size == 32
     pretrained = GETModel.load(out / "pretrain")
     assert pretrained.params["stage"] == "pretrain" and len(pretrained.history) == 1
-    with pytest.raises(FileExistsError, match="--overwrite"):
-        main(argv)
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "not empty; pass --overwrite" in capsys.readouterr().err
+    without_pretraining = [*argv[: argv.index("--pretrain-epochs")], "--overwrite"]
+    assert main(without_pretraining) == 0
+    assert not GETModel.load(out).params["pretrained"]
+    assert not (out / "pretrain").exists()  # no stale pretraining beside the new model
 
 
-def test_unknown_config_keys_are_named(h5mu, tmp_path):
+def test_unknown_config_keys_are_named(h5mu, tmp_path, capsys):
     config = tmp_path / "bad.json"
     config.write_text(json.dumps({"epochs": 3}))
+    argv = ["train", str(h5mu), "--out", str(tmp_path / "x"), "--config", str(config)]
+    assert main(argv) == 2
+    assert "Unknown keys ['epochs']" in capsys.readouterr().err
     with pytest.raises(ValueError, match="epochs"):
-        main(["train", str(h5mu), "--out", str(tmp_path / "x"), "--config", str(config)])
+        main(["--verbose", *argv])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--loss", "l1"], "loss must be one of ('poisson', 'mse'), got 'l1'"),
+        (["--preset", "huge"], "Unknown preset 'huge'"),
+        (["--mask-ratio", "1.5"], "mask_ratio must be in (0, 1)"),
+        (["--lr", "-1"], "lr must be positive"),
+        (["--leave-out-groups", "nowhere"], "nowhere"),
+        (["--leave-out-chromosomes", "chr99"], "chr99"),
+    ],
+)
+def test_every_option_is_checked_before_pretraining(h5mu, tmp_path, capsys, options, message):
+    out = tmp_path / "ckpt"
+    argv = ["train", str(h5mu), "--out", str(out), "--pretrain-epochs", "1", *options]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_missing_data_and_config_are_one_line_errors(h5mu, tmp_path, capsys):
+    out = str(tmp_path / "ckpt")
+    assert main(["train", str(tmp_path / "none.h5mu"), "--out", out]) == 2
+    assert "none.h5mu does not exist" in capsys.readouterr().err
+    assert main(["train", str(h5mu), "--out", out, "--config", str(tmp_path / "no.json")]) == 2
+    assert "no.json" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{max_epochs: 3}")
+    assert main(["train", str(h5mu), "--out", out, "--config", str(tmp_path / "bad.json")]) == 2
+    assert "bad.json is not valid JSON: Expecting property name" in capsys.readouterr().err
 
 
 def _free_port() -> int:

@@ -297,3 +297,13 @@ def _shorten(names: list[str], limit: int = 10) -> str:
     """``names`` listed, cut after ``limit`` with a count of the rest."""
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def check_model(model) -> GETModel:
+    """Return a function's ``model`` argument if it is a GETModel, else raise TypeError."""
+    if not isinstance(model, GETModel):
+        raise TypeError(
+            "model must be a GETModel (the result of scget.tl.finetune, or "
+            f"GETModel.load(path) for a saved one), got {type(model).__name__} {model!r:.60}."
+        )
+    return model

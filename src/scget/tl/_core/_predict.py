@@ -19,7 +19,7 @@ from ..._storage import write_result
 from ..._utils import modality, resolve_device, to_dense
 from ._engine import forward, on_device
 from ._genes import peaks_to_genes, tss_peak_matrix
-from ._model import GETModel
+from ._model import GETModel, check_model
 from ._windows import GroupRegions, build_inputs, centred_windows, window_starts
 
 
@@ -105,13 +105,15 @@ def predict(
 
     Raises
     ------
+    TypeError
+        If ``model`` is not a :class:`~scget.tl.GETModel`.
     ValueError
         If ``model`` was only pretrained (see :func:`scget.tl.finetune`), the data's
         motif features differ from the model's, or the modalities' groups differ.
     KeyError
         If an input is missing.
     """
-    model.check_finetuned("scget.tl.predict")
+    check_model(model).check_finetuned("scget.tl.predict")
     model.check_features(pb, atac=atac, motif_key=motif_key)
     modality(pb, rna)
     if "strand" not in pb[rna].var.columns:

@@ -22,7 +22,7 @@ from ..._constants import MIN_ACCESSIBILITY, WINDOW_SIZE, group_slot
 from ..._storage import write_result
 from ..._utils import modality, resolve_device, to_dense
 from ._engine import Transform, attribute, on_device, promoter_windows
-from ._model import GETModel
+from ._model import GETModel, check_model
 from ._windows import RegionInputs, build_inputs
 
 #: Docstring fragments of the interpretation functions (zero indent).
@@ -105,7 +105,7 @@ def promoters(
         As listed in :data:`DOCS` ``["errors"]``.
     """
     if model is not None:
-        model.check_features(pb, atac=atac, motif_key=motif_key)
+        check_model(model).check_features(pb, atac=atac, motif_key=motif_key)
         window_size = model.window_size
     binary = model is not None and model.binary
     var = modality(pb, rna).var

@@ -76,12 +76,14 @@ def knockout_motifs(
     if unknown or not motifs:
         lower = {name.lower(): name for name in known}
         close = {
-            name: [lower[m] for m in difflib.get_close_matches(name.lower(), lower, 3, 0.5)]
+            name: [lower[m] for m in matches]
             for name in unknown
+            if (matches := difflib.get_close_matches(name.lower(), lower, 3, 0.5))
         }
+        what = f"Unknown motif clusters {unknown}" if unknown else "No motif cluster given"
+        hint = f" (closest: {close})" if close else ""
         raise KeyError(
-            f"Unknown motif clusters {unknown} (closest: {close}); give at least one of the "
-            "model's motif clusters (model.feature_names)."
+            f"{what}{hint}; give at least one of the model's motif clusters (model.feature_names)."
         )
     peak_names = pb[atac].var_names
     if peaks is not None:

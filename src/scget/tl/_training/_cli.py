@@ -26,8 +26,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from ..._constants import FINETUNE_KEY, PRETRAIN_KEY, WEIGHTS_FILE
-from ._params import SetupParams, TrainingParams
+from ..._constants import FINETUNE_KEY, PRETRAIN_KEY
+from ._params import SetupParams, TrainingParams, from_options
 
 #: "Used by" of the options passed to both pretraining and fine-tuning.
 BOTH = "both"
@@ -83,7 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="pseudobulk .h5mu with motif scores and targets")
     parser.add_argument("--out", required=True, help="checkpoint directory to write")
     parser.add_argument("--config", help="JSON file of options (command line wins)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the outputs of a non-empty --out"
+    )
     for name, (kind, help_text, _) in OPTIONS.items():
         flag = "--" + name.replace("_", "-")
         if kind is bool:
@@ -98,7 +100,10 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
     """Options from ``--config`` overridden by those given on the command line."""
     options: dict[str, Any] = {}
     if args.config:
-        options = json.loads(Path(args.config).read_text())
+        try:
+            options = json.loads(Path(args.config).read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{args.config} is not valid JSON: {error}.") from error
         unknown = sorted(set(options) - set(OPTIONS))
         if unknown:
             raise ValueError(
@@ -106,6 +111,59 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
             )
     given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
     return {**options, **given}
+
+
+def check_options(pb, options: dict[str, Any]) -> None:
+    """Check every option against its valid values and the data, before any training.
+
+    Parameters
+    ----------
+    pb
+        The pseudobulk :class:`~mudata.MuData` to train on.
+    options
+        The resolved options (:func:`resolve_options`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown loss, architecture or preset, an invalid training setting, mask
+        ratio or device, or a split naming unknown chromosomes or groups (or leaving
+        nothing to train on).
+    KeyError
+        If the ATAC modality is missing.
+    """
+    from ..._genomic import peak_coordinates
+    from ..._utils import modality, resolve_device
+    from ...nn import ARCHITECTURES, PRESETS
+    from .._core._split import make_split
+    from ._losses import ExpressionObjective, MaskedObjective
+
+    records = (SetupParams, TrainingParams)
+    known = {option.name for record in records for option in fields(record)}
+    given = {name: value for name, value in options.items() if name in known}
+    setup, _ = from_options("scget train", given, *records)
+    ExpressionObjective(options.get("loss", "poisson"), options.get("feature_dropout", 0.0))
+    if options.get("mask_ratio") is not None:
+        MaskedObjective(options["mask_ratio"])
+    for name, value, valid in (
+        ("architecture", setup.architecture, ARCHITECTURES),
+        ("preset", setup.preset, PRESETS),
+    ):
+        if value not in valid:
+            raise ValueError(f"Unknown {name} {value!r}; choose one of {sorted(valid)}.")
+    for name, least in (("pretrain_epochs", 0), ("stride", 1), ("lora_rank", 1)):
+        if options.get(name, least) < least:
+            flag = "--" + name.replace("_", "-")
+            raise ValueError(f"{flag} must be at least {least}, got {options[name]}.")
+    resolve_device(setup.device)
+    atac = modality(pb, setup.atac)
+    make_split(
+        peak_coordinates(atac)["chrom"].value_counts(),
+        atac.obs_names,
+        leave_out_chromosomes=setup.leave_out_chromosomes,
+        leave_out_groups=setup.leave_out_groups,
+        valid_chromosomes=setup.valid_chromosomes,
+    )
 
 
 def _init_distributed() -> bool:
@@ -129,17 +187,20 @@ def run(args: argparse.Namespace) -> int:
     import scget
 
     from ..._logging import logger
-    from ..._utils import is_main_process
+    from ..._utils import atomic_directory, check_output_folder, is_main_process
 
     options = resolve_options(args)
-    out = Path(args.out)
-    if (out / WEIGHTS_FILE).exists() and not args.overwrite:
-        raise FileExistsError(f"{out} already holds a checkpoint; pass --overwrite.")
+    out = check_output_folder(args.out, args.overwrite)
+    if not Path(args.data).is_file():
+        raise FileNotFoundError(
+            f"{args.data} does not exist; pass the pseudobulk .h5mu (pb.write_h5mu(...))."
+        )
+    pb = mudata.read_h5mu(args.data)
+    check_options(pb, options)
     distributed = _init_distributed()
     if not is_main_process():
         scget.settings.verbosity = min(scget.settings.verbosity, 1)
     try:
-        pb = mudata.read_h5mu(args.data)
         pretrain_epochs = options.pop("pretrain_epochs", 0) or 0
         mask_ratio = options.pop("mask_ratio", None)
         shared = {k: v for k, v in options.items() if OPTIONS[k][2] == BOTH}
@@ -148,13 +209,14 @@ def run(args: argparse.Namespace) -> int:
         if pretrain_epochs > 0:
             extra = {} if mask_ratio is None else {"mask_ratio": mask_ratio}
             pretrained = scget.tl.pretrain(pb, max_epochs=pretrain_epochs, **shared, **extra)
-            if is_main_process():
-                pretrained.save(out / PRETRAIN_KEY, overwrite=args.overwrite)
         if finetune_only.get("lora"):
             finetune_only["merge"] = True
         model = scget.tl.finetune(pb, model=pretrained, **shared, **finetune_only)
         if is_main_process():
-            model.save(out, overwrite=args.overwrite)
+            with atomic_directory(out, outputs=[PRETRAIN_KEY]) as staging:
+                model.save(staging, overwrite=True)
+                if pretrained is not None:
+                    pretrained.save(staging / PRETRAIN_KEY)
             logger.info(f"Wrote the checkpoint to {out}.")
     finally:
         if distributed:

@@ -10,7 +10,7 @@ from ..._constants import FEATURE_DROPOUT, FINETUNE_KEY, FINETUNE_STRIDE, MASK_R
 from ..._logging import logger
 from ..._storage import write_result
 from ..._utils import resolve_device
-from .._core._model import GETModel
+from .._core._model import GETModel, check_model
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
 from ._params import SetupParams, TrainingParams, from_options, keyword_options
@@ -306,6 +306,8 @@ def finetune(
     """
     from ._losses import ExpressionObjective
 
+    if model is not None:
+        check_model(model)
     if lora and model is None:
         raise ValueError("lora=True adapts a pretrained model: pass model=<GETModel>.")
     if merge and not lora:
