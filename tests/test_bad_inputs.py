@@ -172,6 +172,24 @@ CASES = [
         _missing("gene_by_motif", "gene_by_motif"),
     ),
     Case(
+        "tl.regulator_catalogue",
+        lambda x: tl.regulator_catalogue(x.pb()),
+        KeyError,
+        _missing("motif_network", "motif_network"),
+    ),
+    Case(
+        "tl.regulator_targets",
+        lambda x: tl.regulator_targets(x.pb(), "m0", group="A"),
+        KeyError,
+        _missing("gene_by_motif", "gene_by_motif"),
+    ),
+    Case(
+        "tl.enrichment",
+        lambda x: tl.enrichment(x.pb(), x.tmp / "absent.gmt"),
+        ValueError,
+        "absent.gmt' does not exist",
+    ),
+    Case(
         "tl.enhancer_gene",
         lambda x: tl.enhancer_gene(x.pb(), x.model, methods="bogus"),
         ValueError,
@@ -254,6 +272,12 @@ CASES = [
         _missing("motif_network", "motif_network"),
     ),
     Case(
+        "get.enrichment",
+        lambda x: get.enrichment(x.pb()),
+        KeyError,
+        _missing("enrichment", "enrichment"),
+    ),
+    Case(
         "get.enhancer_gene",
         lambda x: get.enhancer_gene(x.pb()),
         KeyError,
@@ -273,7 +297,67 @@ CASES = [
         KeyError,
         _missing("evaluation", "evaluate"),
     ),
+    Case(
+        "pl.tracks",
+        lambda x: pl.tracks(x.pb(), gene="NOPE"),
+        KeyError,
+        "gene 'NOPE' is not in the RNA modality's var_names",
+    ),
+    Case(
+        "pl.gene_by_motif",
+        lambda x: pl.gene_by_motif(x.pb()),
+        KeyError,
+        _missing("gene_by_motif", "gene_by_motif"),
+    ),
+    Case(
+        "pl.motif_importance",
+        lambda x: pl.motif_importance(x.pb(), "g", group="A"),
+        KeyError,
+        _missing("gene_by_motif", "gene_by_motif"),
+    ),
+    Case(
+        "pl.motif_network",
+        lambda x: pl.motif_network(x.pb(), group="A"),
+        KeyError,
+        _missing("motif_network", "motif_network"),
+    ),
+    Case(
+        "pl.regulatory_embedding",
+        lambda x: pl.regulatory_embedding(x.pb()),
+        KeyError,
+        _missing("regulatory_embedding", "embed_regulatory"),
+    ),
+    Case(
+        "pl.enrichment",
+        lambda x: pl.enrichment(x.pb()),
+        KeyError,
+        _missing("enrichment", "enrichment"),
+    ),
+    Case(
+        "pl.perturbation",
+        lambda x: pl.perturbation(x.pb(), "knockout_motifs"),
+        KeyError,
+        _missing("knockout_motifs", "knockout_motifs"),
+    ),
+    Case(
+        "pl.evaluation",
+        lambda x: pl.evaluation(x.pb()),
+        KeyError,
+        _missing("evaluation", "evaluate"),
+    ),
     # datasets
+    Case(
+        "datasets.gene_sets",
+        lambda x: datasets.gene_sets("hallmark"),
+        ValueError,
+        "No shipped gene sets 'hallmark'; choose from ['pbmc_markers']",
+    ),
+    Case(
+        "datasets.planted_gene_sets",
+        lambda x: datasets.planted_gene_sets(x.pb()),
+        KeyError,
+        'No uns["simulation"]["drivers"]: give the MuData of',
+    ),
     Case(
         "datasets.simulate_multiome",
         lambda x: datasets.simulate_multiome(n_cells=-5),

@@ -55,7 +55,15 @@ def planted_gene_sets(mdata, *, min_effect: float = 0.0) -> dict[str, list[str]]
     KeyError
         If ``mdata`` holds no simulation.
     """
-    drivers = mdata if isinstance(mdata, pd.DataFrame) else mdata.uns["simulation"]["drivers"]
+    if isinstance(mdata, pd.DataFrame):
+        drivers = mdata
+    elif "drivers" in mdata.uns.get("simulation", {}):
+        drivers = mdata.uns["simulation"]["drivers"]
+    else:
+        raise KeyError(
+            'No uns["simulation"]["drivers"]: give the MuData of '
+            "scget.datasets.simulate_multiome (not a pseudobulk) or its drivers table."
+        )
     drivers = drivers[drivers["effect"].abs() > min_effect]
     kind = pd.Series(["activated"] * len(drivers), index=drivers.index).where(
         drivers["effect"] > 0, "repressed"
