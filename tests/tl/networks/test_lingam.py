@@ -5,7 +5,7 @@ from __future__ import annotations
 import lingam
 import numpy as np
 import pytest
-from conftest import sem_sample
+from _sem import sem_sample
 
 from scget.tl._networks._lingam import causal_order, ica_lingam
 

@@ -118,8 +118,9 @@ def fast_ica(
     """The unmixing matrix ``(p, p)`` of ``X`` ``(n, p)`` by parallel FastICA (log cosh).
 
     The algorithm, whitening, random start and stopping rule of
-    :class:`sklearn.decomposition.FastICA`, in float64 torch, which computes the two
-    products of each iteration about three times faster on a CPU. ``start`` (an
+    :class:`sklearn.decomposition.FastICA`, in torch: the two products of each iteration
+    (the costly part) in float32, 2.4 times faster than float64 on this project's CPU,
+    the update and its decorrelation in float64. ``start`` (an
     unmixing matrix of the data's coordinates) replaces the random start. Rows are
     returned up to a common scale, which LiNGAM ignores. A ``stage`` (a coarse start)
     that does not converge is not worth a warning.
@@ -136,10 +137,12 @@ def fast_ica(
     else:
         W = torch.from_numpy(np.asarray(start, dtype=np.float64)) @ (u * d)
     W = _decorrelate(W)
+    white32 = white.float()
     for iteration in range(1, max_iter + 1):
-        hidden = torch.tanh(W @ white)
-        slope = (1 - hidden**2).mean(dim=1)
-        updated = _decorrelate(hidden @ white.T / white.shape[1] - slope[:, None] * W)
+        hidden = torch.tanh(W.float() @ white32)
+        slope = (1 - hidden**2).mean(dim=1, dtype=torch.float64)
+        products = (hidden @ white32.T).double() / white.shape[1]
+        updated = _decorrelate(products - slope[:, None] * W)
         change = ((updated * W).sum(dim=1).abs() - 1).abs().max()
         W = updated
         if change < tol:
