@@ -76,6 +76,20 @@ def test_every_option_is_checked_before_pretraining(h5mu, tmp_path, capsys, opti
     assert not out.exists()
 
 
+def test_a_run_failing_after_pretraining_writes_nothing(h5mu, tmp_path, monkeypatch, capsys):
+    def fail(*args, **kwargs):
+        raise ValueError("fine-tuning failed")
+
+    monkeypatch.setattr(scget.tl, "finetune", fail)
+    config = tmp_path / "train.json"
+    config.write_text(json.dumps(CONFIG))
+    out = tmp_path / "ckpt"
+    argv = ["train", str(h5mu), "--out", str(out), "--config", str(config)]
+    assert main([*argv, "--pretrain-epochs", "1"]) == 2
+    assert "fine-tuning failed" in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.glob(".ckpt*"))
+
+
 def test_missing_data_and_config_are_one_line_errors(h5mu, tmp_path, capsys):
     out = str(tmp_path / "ckpt")
     assert main(["train", str(tmp_path / "none.h5mu"), "--out", out]) == 2
