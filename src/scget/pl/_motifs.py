@@ -7,52 +7,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._constants import ACCESSIBILITY_FEATURE, GENE_BY_MOTIF_KEY, LIST_SEP, MOTIFS_KEY, RNA
+from .._constants import ACCESSIBILITY_FEATURE, GENE_BY_MOTIF_KEY, LIST_SEP, MOTIFS_KEY
 from .._logging import logger
-from .._utils import modality, to_dense
+from .._motif_tfs import tf_expression
 from ._plotter import plot_function, split_axes
 
-#: log10(TPM + 1) from which a TF counts as expressed (1 TPM).
-EXPRESSED = float(np.log10(2))
 #: Expressed TFs named in a motif's label before "+n".
 _SHOWN_TFS = 3
-
-
-def tf_expression(pb, group: str, *, rna: str = RNA) -> pd.DataFrame:
-    """Expression of each motif cluster's TFs in ``group``.
-
-    The TFs of a cluster are the ``tf_names`` of the ``"motifs"`` table that
-    :func:`scget.pp.scan_motifs` stored (dimers ``A::B`` count both), matched to
-    ``[rna].var_names`` without regard to case. A ``group`` that is no observation (the
-    ``"all"`` of a cell-type-agnostic network) takes the mean over the groups.
-
-    Returns
-    -------
-    Indexed by cluster: ``expressed`` (the TFs with log10(TPM + 1) >= log10(2), most
-    expressed first) and ``expression`` (the largest log10(TPM + 1) of its TFs; NaN when
-    none is measured).
-    """
-    from .. import get
-
-    try:
-        table = get.result(pb, MOTIFS_KEY)
-    except KeyError as error:
-        raise KeyError(
-            "The TF names of the motif clusters are missing; run scget.pp.scan_motifs first."
-        ) from error
-    adata = modality(pb, rna)
-    names = pd.Index(adata.obs_names.astype(str))
-    rows = [names.get_loc(group)] if group in names else slice(None)
-    values = to_dense(adata.X[rows], np.float64).mean(axis=0)
-    level = pd.Series(values, index=adata.var_names.astype(str).str.upper()).groupby(level=0).max()
-    expressed, expression = [], []
-    for names in table["tf_names"].astype(str):
-        tfs = dict.fromkeys(part for name in names.split(LIST_SEP) for part in name.split("::"))
-        found = pd.Series({tf: level.get(tf.upper(), np.nan) for tf in tfs}, dtype=float)
-        found = found.dropna().sort_values(ascending=False)
-        expressed.append(found.index[found >= EXPRESSED].tolist())
-        expression.append(found.max() if len(found) else np.nan)
-    return pd.DataFrame({"expressed": expressed, "expression": expression}, index=table.index)
 
 
 def _label(cluster: str, tfs: list[str]) -> str:

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 from .._constants import MOTIF_NETWORK_KEY, RNA
-from ._motifs import tf_expression
+from .._motif_tfs import tf_expression
 from ._plotter import plot_function
 
 _LAYOUTS = ("spring", "circular", "kamada_kawai", "shell")

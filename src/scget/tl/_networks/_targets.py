@@ -12,7 +12,7 @@ from ..._constants import GENE_BY_MOTIF_KEY, REGULATOR_TARGETS_KEY, RNA
 from ..._docs import inject_docs
 from ..._logging import logger
 from ..._storage import write_result
-from ._tfs import MIN_EXPRESSION, cluster_tfs, expressed_tfs
+from ._tfs import MIN_EXPRESSION, expressed_tfs
 
 #: Columns of a regulator-target table.
 COLUMNS = ("motif", "group", "gene", "score", "rank", "tfs")
@@ -88,11 +88,13 @@ def regulator_targets(
     unknown = sorted(set(groups) - set(stored))
     if unknown:
         raise ValueError(f"Groups {unknown} have no gene-by-motif results; stored: {stored}.")
+    tfs = expressed_tfs(pb, groups, rna=rna, min_expression=min_expression)
+    unknown = [name for name in motifs if name not in tfs.index]
+    if unknown:
+        raise ValueError(f"Unknown motif clusters {unknown}; e.g. {list(tfs.index[:5])}.")
     for name in motifs:
-        cluster_tfs(pb, name)
         if name not in attributions.columns:
             raise ValueError(f"Motif cluster {name!r} is not among the model's features.")
-    tfs = expressed_tfs(pb, groups, rna=rna, min_expression=min_expression)
     parts = []
     for name in motifs:
         for group_name in groups:

@@ -1,0 +1,66 @@
+"""The TFs of each motif cluster and their expression in a group, for tl and pl alike."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ._constants import LIST_SEP, MOTIFS_KEY, RNA
+from ._storage import read_result
+from ._utils import modality, to_dense
+
+#: log10(TPM + 1) from which a TF counts as expressed (1 TPM).
+EXPRESSED = float(np.log10(2))
+
+
+def tf_expression(
+    pb,
+    group: str,
+    *,
+    rna: str = RNA,
+    min_expression: float = EXPRESSED,
+    across: Literal["mean", "max"] = "mean",
+) -> pd.DataFrame:
+    """Expression of each motif cluster's TFs in ``group``.
+
+    The TFs of a cluster are the ``tf_names`` of the ``"motifs"`` table that
+    :func:`scget.pp.scan_motifs` stored (dimers ``A::B`` count both), matched to
+    ``[rna].var_names`` without regard to case. A ``group`` that is no observation (the
+    ``"all"`` of a cell-type-agnostic network) takes the mean (or the maximum, with
+    ``across="max"``) over the groups.
+
+    Returns
+    -------
+    Indexed by cluster: ``expressed`` (the TFs with log10(TPM + 1) of at least
+    ``min_expression``, most expressed first) and ``expression`` (the largest
+    log10(TPM + 1) of its TFs; NaN when none is measured).
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.pp.scan_motifs` has not stored the clusters' TF names.
+    """
+    try:
+        table = read_result(pb, MOTIFS_KEY)
+    except KeyError as error:
+        raise KeyError(
+            "The TF names of the motif clusters are missing; run scget.pp.scan_motifs first."
+        ) from error
+    adata = modality(pb, rna)
+    names = pd.Index(adata.obs_names.astype(str))
+    rows = [names.get_loc(group)] if group in names else slice(None)
+    values = getattr(to_dense(adata.X[rows], np.float64), across)(axis=0)
+    level = pd.Series(values, index=adata.var_names.astype(str).str.upper()).groupby(level=0).max()
+    expressed, expression = [], []
+    for cluster_names in table["tf_names"].astype(str):
+        tfs = dict.fromkeys(
+            part for name in cluster_names.split(LIST_SEP) for part in name.split("::") if part
+        )
+        found = pd.Series({tf: level.get(tf.upper(), np.nan) for tf in tfs}, dtype=float)
+        found = found.dropna().sort_values(ascending=False)
+        expressed.append(found.index[found >= min_expression].tolist())
+        expression.append(found.max() if len(found) else np.nan)
+    index = table.index.astype(str)
+    return pd.DataFrame({"expressed": expressed, "expression": expression}, index=index)
