@@ -458,8 +458,9 @@ def motif_network(
         If ``group`` has no network, or ``graph`` is asked for without a ``group``.
     """
     table = read_result(pb, key, writer="scget.tl.motif_network")
+    stored = read_params(pb, key)
     if group is not None:
-        names = read_params(pb, key)["groups"]
+        names = stored["groups"]
         if group not in names:
             raise ValueError(f"group {group!r} has no network under {key!r}; groups: {names}.")
         table = table[(table["group"] == group).to_numpy()].reset_index(drop=True)
@@ -469,7 +470,7 @@ def motif_network(
         raise ValueError("graph=True draws one network: give a group.")
     import networkx as nx
 
-    directed = read_params(pb, key)["method"] == "lingam"
+    directed = stored["method"] == "lingam"
     return nx.from_pandas_edgelist(
         table.drop(columns="group"),
         edge_attr=True,

@@ -101,18 +101,21 @@ def enrichment(
     pb = data
     if genes is not None:
         lists = {(QUERY, QUERY): list(genes)}
-        universe = background or _accessible_genes(pb, None, rna=rna, atac=atac)
-        backgrounds = {QUERY: universe}
     else:
         targets = read_result(pb, key, writer="scget.tl.regulator_targets")
         lists = {
             (str(motif), str(group)): rows["gene"].tolist()
             for (motif, group), rows in targets.groupby(["motif", "group"], sort=False)
         }
-        names = {group for _, group in lists}
+    names = {group for _, group in lists}
+    if background is None:
+        accessible = _accessible_genes(pb, rna=rna, atac=atac)
         backgrounds = {
-            group: background or _accessible_genes(pb, group, rna=rna, atac=atac) for group in names
+            group: accessible.columns[accessible.any() if group == QUERY else accessible.loc[group]]
+            for group in names
         }
+    else:
+        backgrounds = dict.fromkeys(names, background)
     table = _table(lists, sets, backgrounds)
     params = {
         "gene_sets": gene_sets if isinstance(gene_sets, str | os.PathLike) else "dict",
@@ -161,14 +164,15 @@ def read_gmt(path: str | os.PathLike) -> dict[str, list[str]]:
     return sets
 
 
-def _accessible_genes(pb, group: str | None, *, rna: str, atac: str) -> list[str]:
-    """Genes with an accessible TSS peak in ``group`` (in any group for ``None``)."""
+def _accessible_genes(pb, *, rna: str, atac: str) -> pd.DataFrame:
+    """Groups x genes: whether the gene has an accessible TSS peak in the group."""
     genes, peaks = modality(pb, rna), modality(pb, atac)
     tss = tss_peak_matrix(genes.var, peaks.var_names)
-    accessible = accessible_tss(to_dense(peaks.X, np.float32), tss)
-    if group is not None:
-        accessible = accessible[[pd.Index(peaks.obs_names.astype(str)).get_loc(group)]]
-    return genes.var_names[accessible.any(axis=0)].astype(str).tolist()
+    return pd.DataFrame(
+        accessible_tss(to_dense(peaks.X, np.float32), tss),
+        index=peaks.obs_names.astype(str),
+        columns=genes.var_names.astype(str),
+    )
 
 
 def _table(lists: dict, sets, backgrounds: dict) -> pd.DataFrame:
