@@ -16,7 +16,7 @@ from ...pp._intervals import overlap_pairs
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import promoters
-from ._change import DOCS, change, store_change
+from ._change import DOCS, change, named_peaks, store_change
 
 
 @inject_docs(**INTERPRET_DOCS, **DOCS)
@@ -135,11 +135,6 @@ def overlapping_peaks(
                 "coordinates (0-based, half-open)."
             )
         return np.unique(found)
-    names = [str(name) for name in regions]
-    unknown = [name for name in names if name not in peak_names]
-    if unknown or not names:
-        raise KeyError(
-            f'Unknown peaks {unknown[:10]} (not in pb["{atac}"].var_names); give at least one, '
-            "or a BED file or a DataFrame of chrom, start, end."
-        )
-    return np.unique(peak_names.get_indexer(names))
+    return named_peaks(
+        pb, regions, atac=atac, hint=", or a BED file or a DataFrame of chrom, start, end"
+    )

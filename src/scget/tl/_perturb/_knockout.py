@@ -12,7 +12,7 @@ from ..._docs import inject_docs
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import promoters
-from ._change import DOCS, change, store_change
+from ._change import DOCS, change, named_peaks, store_change
 
 
 @inject_docs(**INTERPRET_DOCS, **DOCS)
@@ -85,21 +85,18 @@ def knockout_motifs(
         raise KeyError(
             f"{what}{hint}; give at least one of the model's motif clusters (model.feature_names)."
         )
-    peak_names = pb[atac].var_names
     if peaks is not None:
         peaks = [peaks] if isinstance(peaks, str) else [str(name) for name in peaks]
-        missing = [name for name in peaks if name not in peak_names]
-        if missing or not peaks:
-            raise KeyError(
-                f'Unknown peaks {missing[:10]} (not in pb["{atac}"].var_names); give at least one.'
-            )
+        numbers = named_peaks(pb, peaks, atac=atac)
     chosen = promoters(
         pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key
     )
     features = np.array([known.index(name) for name in motifs])
     present = (chosen.inputs.motifs[:, features] != 0).any(axis=1)
     if peaks is not None:
-        present &= peak_names.isin(peaks)
+        inside = np.zeros_like(present)
+        inside[numbers] = True
+        present &= inside
     changed = np.broadcast_to(present, chosen.scores.shape)
     deltas, windows = change(
         chosen,
