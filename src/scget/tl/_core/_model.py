@@ -85,6 +85,19 @@ class GETModel:
         return int(self.params.get("window_size", WINDOW_SIZE))
 
     @property
+    def objective(self) -> str:
+        """What fine-tuning trained: ``"expression"``, ``"accessibility"`` or ``"joint"``.
+
+        Checkpoints written before the objective was recorded trained expression only.
+        """
+        return str(self.params.get("objective", "expression"))
+
+    @property
+    def predicts_accessibility(self) -> bool:
+        """Whether the accessibility head was trained (fine-tuned, or imported as published)."""
+        return self.objective in ("accessibility", "joint")
+
+    @property
     def lora(self) -> dict | None:
         """LoRA settings (``rank``, ``alpha``) while unmerged adapters are present."""
         return self.params.get("lora")
