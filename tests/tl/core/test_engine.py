@@ -36,14 +36,15 @@ def _single_window_outputs(network, inputs, windows, window_size):
         )
 
 
-def test_predict_equals_the_network_run_window_by_window(pb, trained):
+@pytest.mark.parametrize("tss_windows", ["centred", "tiled"])
+def test_predict_equals_the_network_run_window_by_window(pb, trained, tss_windows):
     """predict on the engine gives, bit for bit, the network's output on each window."""
-    scget.tl.predict(pb, trained, device="cpu", batch_size=1)
+    scget.tl.predict(pb, trained, device="cpu", batch_size=1, tss_windows=tss_windows)
     inputs = build_inputs(pb, with_targets=False)
     _, is_tss = _tss_peaks(pb, rna="rna", atac="atac")
     network = trained.network.eval()
     for number, group in enumerate(inputs.groups):
-        starts, lengths = _region_windows(group, is_tss, trained.window_size)
+        starts, lengths = _region_windows(group, is_tss, trained.window_size, tss_windows)
         windows = np.column_stack([np.full(len(starts), number), starts, lengths])
         expected = _single_window_outputs(network, inputs, windows, trained.window_size)
         expected = expected[np.arange(len(starts)), np.arange(len(group.peaks)) - starts]
@@ -104,7 +105,7 @@ def test_promoter_windows_are_centred_on_accessible_tss_peaks(pb, trained):
         group = inputs.groups[row.group]
         assert group.peaks[row.start + row.offset] == row.peak
     # the promoter window's output at the offset is predict's value at the TSS peak
-    scget.tl.predict(pb, trained, device="cpu")
+    scget.tl.predict(pb, trained, device="cpu", tss_windows="centred")
     windows = table[["group", "start", "length"]].to_numpy()
     outputs = forward(
         trained.network.eval(), inputs, windows, window_size=size, batch_size=16, device=CPU

@@ -43,7 +43,7 @@ def test_predict_writes_region_and_gene_layers(pb, trained):
 
 
 def test_tss_regions_are_predicted_with_their_own_centred_window(pb, trained):
-    scget.tl.predict(pb, trained, device="cpu")
+    scget.tl.predict(pb, trained, device="cpu", tss_windows="centred")
     inputs = build_inputs(pb, with_targets=False)
     group = inputs.groups[1]
     tss_peak = pb["atac"].var_names.get_loc(pb["rna"].var["tss_peaks"].iloc[40])
@@ -102,4 +102,31 @@ def test_predict_refuses_a_model_that_was_only_pretrained(pb, tmp_path):
     for model in (pretrained, scget.tl.GETModel.load(tmp_path / "pretrained")):
         with pytest.raises(ValueError, match=r"only pretrained.*scget\.tl\.finetune"):
             scget.tl.predict(pb, model, device="cpu")
+    assert "get_plus" not in pb["atac"].layers
+
+
+def test_tiled_tss_regions_lie_in_the_central_half_of_their_window(pb, trained):
+    from scget.tl._core._predict import _region_windows, _tss_peaks
+
+    size = 32
+    inputs = build_inputs(pb, with_targets=False)
+    _, is_tss = _tss_peaks(pb, rna="rna", atac="atac")
+    group = inputs.groups[0]
+    starts, lengths = _region_windows(group, is_tss, size, "tiled")
+    tiles, _ = _region_windows(group, np.zeros_like(is_tss), size, "centred")
+    np.testing.assert_array_equal(starts, tiles)  # TSS regions take the tiling windows
+    offset = np.arange(len(group.peaks)) - starts
+    inner = np.zeros(len(starts), bool)  # regions half a window or more from an end
+    for _, lo, hi in group.segments:
+        inner[lo + size // 2 : hi - size // 2] = True
+    assert inner.sum() > 100
+    assert (offset[inner] >= size // 4 - 1).all() and (offset[inner] <= 3 * size // 4).all()
+    assert (offset >= 0).all() and (offset < lengths).all()
+    n_windows = len(np.unique(np.column_stack([starts, lengths]), axis=0))
+    assert n_windows < int(is_tss[group.peaks].sum())  # fewer windows than TSS regions
+
+
+def test_predict_rejects_unknown_tss_windows(pb, trained):
+    with pytest.raises(ValueError, match="tss_windows must be one of"):
+        scget.tl.predict(pb, trained, device="cpu", tss_windows="centered")
     assert "get_plus" not in pb["atac"].layers

@@ -137,3 +137,23 @@ def test_non_finite_inputs_raise_counting_them(pb, place, message):
         values[[0, 1], [3, 7]] = [np.nan, -np.inf]
     with pytest.raises(ValueError, match=message):
         build_inputs(pb)
+
+
+def test_gather_windows_matches_items_of_interleaved_groups(pb):
+    from scget.tl._core._windows import gather_windows
+
+    inputs = build_inputs(pb)
+    windows = np.array([[1, 5, 10], [0, 0, 4], [1, 0, 10], [0, 7, 10]])
+    batch = gather_windows(inputs, windows, 10)
+    for row, (number, start, length) in enumerate(windows):
+        group = inputs.groups[number]
+        peaks = group.peaks[start : start + length]
+        x = batch["x"][row].numpy()
+        np.testing.assert_array_equal(x[:length, :-1], inputs.motifs[peaks])
+        np.testing.assert_array_equal(x[:length, -1], group.accessibility[start : start + length])
+        assert not x[length:].any() and batch["padding_mask"][row].sum() == 10 - length
+        np.testing.assert_array_equal(
+            batch["target"][row, :length].numpy(), group.targets[start : start + length]
+        )
+        mids = (inputs.start[peaks] + inputs.end[peaks]) // 2
+        np.testing.assert_array_equal(batch["positions"][row, :length].numpy(), mids)

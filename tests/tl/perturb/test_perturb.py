@@ -47,12 +47,12 @@ def model(pb):
 
 
 def _predicted_change(pb, model, perturb) -> pd.DataFrame:
-    """predict on ``perturb(copy)`` minus predict on ``pb``: the change computed by hand."""
+    """predict (centred TSS windows, as perturbations use) on ``perturb(copy)`` minus on ``pb``."""
     reference = pb.copy()
-    scget.tl.predict(reference, model, device="cpu")
+    scget.tl.predict(reference, model, device="cpu", tss_windows="centred")
     perturbed = pb.copy()
     perturb(perturbed)
-    scget.tl.predict(perturbed, model, device="cpu")
+    scget.tl.predict(perturbed, model, device="cpu", tss_windows="centred")
     return scget.get.predictions(perturbed) - scget.get.predictions(reference)
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 from ..._constants import MIN_ACCESSIBILITY
 from ..._logging import progress
 from ._genes import tss_peak_matrix
-from ._windows import RegionInputs, WindowDataset, centred_windows, region_context
+from ._windows import RegionInputs, centred_windows, gather_windows, region_context
 
 if TYPE_CHECKING:
     import torch
@@ -375,14 +375,29 @@ def _context(batch, device) -> dict:
 def _map_batches(
     run, inputs, windows, window_size, batch_size, shape, desc: str | None = None
 ) -> np.ndarray:
-    """``run(batch, window numbers)`` over this rank's windows; all ranks' results gathered."""
-    from torch.utils.data import DataLoader
+    """``run(batch, window numbers)`` over this rank's windows; all ranks' results gathered.
+
+    Each batch is gathered in one vectorised step (:func:`gather_windows`), the next one
+    in a background thread while ``run`` computes the current one.
+    """
+    from concurrent.futures import ThreadPoolExecutor
 
     windows = np.asarray(windows, dtype=np.int64).reshape(-1, 3)
     mine = _shard(len(windows))
-    loader = DataLoader(WindowDataset(inputs, windows[mine], window_size), batch_size=batch_size)
-    batches = loader if desc is None else progress(loader, desc=desc, unit="batch")
-    parts = [run(batch, mine[batch["index"].numpy()]) for batch in batches]
+    chunks = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]
+    parts = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+
+        def fetch(number: int):
+            return pool.submit(gather_windows, inputs, windows[chunks[number]], window_size)
+
+        pending = fetch(0) if chunks else None
+        numbers = range(len(chunks))
+        for number in numbers if desc is None else progress(numbers, desc=desc, unit="batch"):
+            batch = pending.result()
+            if number + 1 < len(chunks):
+                pending = fetch(number + 1)
+            parts.append(run(batch, chunks[number]))
     local = np.concatenate(parts) if parts else np.empty((0, *shape), dtype=np.float32)
     return _gather(local, len(windows))
 

@@ -372,29 +372,65 @@ class WindowDataset:
     def __getitem__(self, item: int) -> dict:
         import torch
 
-        number, start, length = (int(v) for v in self.windows[item])
-        group = self.inputs.groups[number]
-        stop = start + length
-        n_motifs = self.inputs.motifs.shape[1]
-        x = np.zeros((self.window_size, n_motifs + 1), dtype=np.float32)
-        x[:length, :n_motifs] = self.inputs.motifs[group.peaks[start:stop]]
-        x[:length, n_motifs] = group.accessibility[start:stop]
-        padding = np.arange(self.window_size) >= length
-        peaks = group.peaks[start:stop]
-        tss = np.zeros((self.window_size, 2), dtype=np.float32)
-        if self.inputs.tss is not None:
-            tss[:length] = self.inputs.tss[peaks]
-        positions = np.zeros(self.window_size, dtype=np.int64)
-        positions[:length] = (self.inputs.start[peaks] + self.inputs.end[peaks]) // 2
         sample = {
-            "x": torch.from_numpy(x),
-            "padding_mask": torch.from_numpy(padding),
-            "tss": torch.from_numpy(tss),
-            "positions": torch.from_numpy(positions),
-            "index": torch.tensor(item),
+            key: value[0]
+            for key, value in gather_windows(
+                self.inputs, self.windows[item : item + 1], self.window_size
+            ).items()
         }
-        if group.targets is not None:
-            target = np.zeros((self.window_size, group.targets.shape[1]), dtype=np.float32)
-            target[:length] = group.targets[start:stop]
-            sample["target"] = torch.from_numpy(target)
+        sample["index"] = torch.tensor(item)
         return sample
+
+
+def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) -> dict:
+    """The tensors of a batch of windows, gathered at once (no Python loop per window).
+
+    Parameters
+    ----------
+    inputs
+        Model inputs from :func:`build_inputs`.
+    windows
+        Window index (windows x 3: group, first region, length).
+    window_size
+        Length every window is padded to.
+
+    Returns
+    -------
+    Dict of tensors with a leading windows axis, as :class:`WindowDataset` items stacked
+    (without ``index``): ``x``, ``padding_mask``, ``tss``, ``positions`` and, when the
+    inputs have targets, ``target``.
+    """
+    import torch
+
+    windows = np.asarray(windows, dtype=np.int64).reshape(-1, len(WINDOW_COLUMNS))
+    n, n_motifs = len(windows), inputs.motifs.shape[1]
+    offsets = np.arange(window_size)
+    real = offsets[None, :] < windows[:, 2:3]
+    x = np.zeros((n, window_size, n_motifs + 1), dtype=np.float32)
+    tss = np.zeros((n, window_size, 2), dtype=np.float32)
+    positions = np.zeros((n, window_size), dtype=np.int64)
+    has_targets = bool(inputs.groups) and inputs.groups[0].targets is not None
+    target = np.zeros((n, window_size, 2), dtype=np.float32) if has_targets else None
+    for number in np.unique(windows[:, 0]):  # one gather per group, not per window
+        rows = np.flatnonzero(windows[:, 0] == number)
+        window, column = np.nonzero(real[rows])
+        window = rows[window]
+        local = windows[window, 1] + column
+        group = inputs.groups[number]
+        peaks = group.peaks[local]
+        x[window, column, :n_motifs] = inputs.motifs[peaks]
+        x[window, column, n_motifs] = group.accessibility[local]
+        if inputs.tss is not None:
+            tss[window, column] = inputs.tss[peaks]
+        positions[window, column] = (inputs.start[peaks] + inputs.end[peaks]) // 2
+        if target is not None:
+            target[window, column] = group.targets[local]
+    batch = {
+        "x": torch.from_numpy(x),
+        "padding_mask": torch.from_numpy(~real),
+        "tss": torch.from_numpy(tss),
+        "positions": torch.from_numpy(positions),
+    }
+    if target is not None:
+        batch["target"] = torch.from_numpy(target)
+    return batch

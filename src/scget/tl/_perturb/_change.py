@@ -25,7 +25,8 @@ from .._core._promoters import Promoters, per_gene, run
 #: Docstring fragments of the perturbation functions (zero indent).
 DOCS = {
     "change": """\
-Each affected gene is read as :func:`scget.tl.predict` reads genes: in the windows of
+Each affected gene is read as :func:`scget.tl.predict` with ``tss_windows="centred"``
+reads genes: in the windows of
 ``model.window_size`` regions centred on its accessible TSS peaks, at the output of the
 TSS peak on its strand, averaged over those peaks. A gene is affected in a group when
 one of its windows holds a changed region; only those windows run, once as they are and
