@@ -135,6 +135,12 @@ CASES = [
         "model must be a GETModel",
     ),
     Case(
+        "tl.finetune",
+        lambda x: tl.finetune(x.pb(), objective="atac", **tiny_kwargs()),
+        ValueError,
+        "objective must be one of ('expression', 'accessibility', 'joint'), got 'atac'",
+    ),
+    Case(
         "tl.predict",
         lambda x: tl.predict(x.pb(), "model.pt"),
         TypeError,
@@ -233,7 +239,7 @@ CASES = [
         "get.predictions",
         lambda x: get.predictions(x.pb(), level="both"),
         ValueError,
-        "level must be one of ['gene', 'plus', 'minus'], got 'both'",
+        "level must be one of ['gene', 'plus', 'minus', 'accessibility'], got 'both'",
     ),
     Case(
         "get.evaluation",

@@ -32,6 +32,10 @@ DEFAULT_ARCHITECTURE = "tss"
 DEFAULT_PRESET = "tiny"
 #: Share of motif scores hidden at each fine-tuning step.
 FEATURE_DROPOUT = 0.5
+#: What fine-tuning trains by default (``"expression"``, ``"accessibility"``, ``"joint"``).
+FINETUNE_OBJECTIVE = "expression"
+#: Weight of the mean accessibility loss beside the mean expression loss in ``"joint"``.
+ACCESSIBILITY_WEIGHT = 1.0
 
 #: ABC power law of contact with distance used by the paper (ABC-Enhancer-Gene-Prediction's
 #: ``get_powerlaw_at_distance``): contact = exp(scale - gamma * ln(distance + 1)), with
@@ -53,6 +57,8 @@ COUNTS_LAYER = "counts"
 TARGET_LAYERS = ("target_plus", "target_minus")
 #: GET predictions per pseudobulk and peak, by strand.
 PREDICTION_LAYERS = ("get_plus", "get_minus")
+#: Predicted accessibility score per pseudobulk and peak (the accessibility head).
+ACCESSIBILITY_PREDICTION_LAYER = "get_accessibility"
 #: Gene-level predictions in ``["rna"].layers``.
 GENE_PREDICTION_LAYER = "get_pred"
 #: ``["atac"].var`` columns of genes with a TSS in the peak, ';'-joined, by strand.

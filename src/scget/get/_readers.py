@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._constants import (
+    ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
     EMBEDDING_PREDICTED,
     ENHANCER_GENE_KEY,
@@ -100,7 +101,10 @@ def history(pb, *, key: str = FINETUNE_KEY) -> pd.DataFrame:
 
 
 def predictions(
-    pb, *, level: Literal["gene", "plus", "minus"] = "gene", key: str = PREDICT_KEY
+    pb,
+    *,
+    level: Literal["gene", "plus", "minus", "accessibility"] = "gene",
+    key: str = PREDICT_KEY,
 ) -> pd.DataFrame:
     """Return the predictions of :func:`scget.tl.predict` as a groups x genes (or peaks) table.
 
@@ -110,7 +114,9 @@ def predictions(
         Pseudobulk :class:`~mudata.MuData` predicted on.
     level
         ``"gene"``: predicted log10(TPM + 1) per group and gene (``["rna"]`` layer);
-        ``"plus"``/``"minus"``: per group and peak, for that strand (``["atac"]`` layers).
+        ``"plus"``/``"minus"``: per group and peak, for that strand (``["atac"]`` layers);
+        ``"accessibility"``: the predicted accessibility score per group and peak, from a
+        model that predicts accessibility (``["atac"].layers["get_accessibility"]``).
     key
         ``.uns["scget"]`` key of the prediction record.
 
@@ -122,16 +128,26 @@ def predictions(
     Raises
     ------
     KeyError
-        If :func:`scget.tl.predict` has not run.
+        If :func:`scget.tl.predict` has not run, or the model it ran with did not make
+        the predictions of ``level`` (accessibility, or expression for an
+        accessibility-only model).
     ValueError
         If ``level`` is unknown.
     """
     levels = {"gene": GENE_PREDICTION_LAYER, "plus": PREDICTION_LAYERS[0]}
     levels["minus"] = PREDICTION_LAYERS[1]
+    levels["accessibility"] = ACCESSIBILITY_PREDICTION_LAYER
     if level not in levels:
         raise ValueError(f"level must be one of {list(levels)}, got {level!r}.")
     stored = read_params(pb, key, writer="scget.tl.predict")
     adata = modality(pb, stored.get("rna", RNA) if level == "gene" else stored.get("atac", ATAC))
+    if levels[level] not in adata.layers:
+        what = "accessibility" if level == "accessibility" else "expression"
+        raise KeyError(
+            f"No {level!r} predictions: the model scget.tl.predict ran with does not predict "
+            f"{what} (objective {stored.get('objective', 'expression')!r}). Fine-tune with "
+            f'objective="joint" and predict again.'
+        )
     return pd.DataFrame(
         to_dense(adata.layers[levels[level]]),
         index=adata.obs_names.copy(),

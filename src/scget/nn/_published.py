@@ -201,6 +201,14 @@ def convert_published_state_dict(
     ValueError
         Naming unexpected keys (``strict``), missing required keys or shape mismatches.
     """
+    config, state, _ = _convert(state_dict, n_heads=n_heads, strict=strict)
+    return config, state
+
+
+def _convert(
+    state_dict: Mapping[str, torch.Tensor], *, n_heads: int | None, strict: bool
+) -> tuple[GETConfig, dict[str, torch.Tensor], list[str]]:
+    """:func:`convert_published_state_dict`, with the freshly initialised parameter names."""
     renamed, unexpected = _rename(state_dict)
     if unexpected:
         if strict:
@@ -232,7 +240,7 @@ def convert_published_state_dict(
         renamed[key] = _fresh(key, like, expected[key])
     if missing:
         logger.info(f"Freshly initialised parameters the checkpoint lacks: {missing}.")
-    return config, {key: renamed[key] for key in expected}
+    return config, {key: renamed[key] for key in expected}, missing
 
 
 def _extract_state_dict(checkpoint) -> Mapping[str, torch.Tensor]:
@@ -257,7 +265,8 @@ def load_published_checkpoint(
     feature_names: list[str] | None = None,
     n_heads: int | None = None,
     strict: bool = True,
-) -> tuple[GETNetwork, list[str]]:
+    with_missing: bool = False,
+) -> tuple[GETNetwork, list[str]] | tuple[GETNetwork, list[str], list[str]]:
     """Load a published GET checkpoint file safely into a :class:`GETNetwork`.
 
     The file is read with ``torch.load(weights_only=True)`` (no arbitrary code runs);
@@ -279,10 +288,15 @@ def load_published_checkpoint(
         Attention heads, when the width is not 64 per head.
     strict
         See :func:`convert_published_state_dict`.
+    with_missing
+        Also return the names (ours) of the parameters the checkpoint lacks, which
+        were freshly initialised (e.g. ``accessibility_head.weight`` of a checkpoint
+        whose accessibility head was not trained).
 
     Returns
     -------
-    The network (eval mode, on CPU) and its input feature names.
+    The network (eval mode, on CPU) and its input feature names (and, with
+    ``with_missing``, the freshly initialised parameter names).
 
     Raises
     ------
@@ -300,7 +314,7 @@ def load_published_checkpoint(
             "once: torch.save(torch.load(path, weights_only=False)['state_dict'], 'clean.pt'), "
             "and load 'clean.pt'."
         ) from error
-    config, state = convert_published_state_dict(
+    config, state, missing = _convert(
         _extract_state_dict(checkpoint), n_heads=n_heads, strict=strict
     )
     if feature_names is None:
@@ -318,4 +332,6 @@ def load_published_checkpoint(
         )
     network = GETNetwork(config)
     network.load_state_dict(state, strict=True)
+    if with_missing:
+        return network.eval(), list(feature_names), missing
     return network.eval(), list(feature_names)

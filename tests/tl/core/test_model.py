@@ -277,3 +277,53 @@ def test_checkpoint_of_another_version_loads_with_a_warning(tmp_path, scget_log)
     _edit_config(tmp_path / "ckpt", lambda c: c.update(scget_version="0.0.3"))
     GETModel.load(tmp_path / "ckpt")
     assert f"saved by scget 0.0.3, this is scget {scget.__version__}" in scget_log.text
+
+
+def _published_file(network, path, drop_accessibility_head: bool = False):
+    state = published_state_dict(network)
+    if drop_accessibility_head:
+        state = {k: v for k, v in state.items() if not k.startswith("head_atac.")}
+    torch.save({"model": {f"module.{k}": v for k, v in state.items()}}, path)
+    return path
+
+
+def test_from_published_keeps_the_accessibility_head_and_predicts_accessibility(
+    pb, trained, tmp_path
+):
+    """The published state dict's ATAC head is imported as trained; predict then writes
+    the head's output with the accessibility input set to 1, computed here by hand."""
+    original = _published_architecture(trained.network)
+    path = _published_file(original, tmp_path / "published.pth")
+    imported = GETModel.from_published(
+        path, feature_names=trained.feature_names, n_heads=trained.config.n_heads
+    )
+    assert imported.objective == "joint" and imported.predicts_accessibility
+    torch.testing.assert_close(
+        imported.network.accessibility_head.weight, original.accessibility_head.weight
+    )
+    scget.tl.predict(pb, imported, device="cpu")
+    predicted = scget.get.predictions(pb, level="accessibility")
+    # every chromosome of the planted data (120 peaks) fits in one window of 200 regions
+    atac = pb["atac"]
+    chrom = np.array([name.split(":")[0] for name in atac.var_names])
+    accessible = np.asarray(atac.layers["counts"][0] > 0).ravel()
+    peaks = np.flatnonzero(accessible & (chrom == "chr2"))
+    peaks = peaks[np.argsort([int(atac.var_names[p].split(":")[1].split("-")[0]) for p in peaks])]
+    x = np.hstack([atac.varm["motif_scores"].to_numpy()[peaks], np.ones((len(peaks), 1))])
+    with torch.no_grad():
+        expected = original(torch.tensor(x[None], dtype=torch.float32)).accessibility[0, :, 0]
+    np.testing.assert_allclose(predicted.iloc[0, peaks], expected.numpy(), rtol=1e-5, atol=1e-6)
+    assert np.isnan(predicted.iloc[0, ~accessible]).all()
+
+
+def test_from_published_without_accessibility_head_predicts_expression_only(pb, trained, tmp_path):
+    original = _published_architecture(trained.network)
+    path = _published_file(original, tmp_path / "published.pth", drop_accessibility_head=True)
+    imported = GETModel.from_published(
+        path, feature_names=trained.feature_names, n_heads=trained.config.n_heads
+    )
+    assert imported.objective == "expression" and not imported.predicts_accessibility
+    scget.tl.predict(pb, imported, device="cpu")
+    assert "get_accessibility" not in pb["atac"].layers
+    with pytest.raises(KeyError, match="does not predict accessibility"):
+        scget.get.predictions(pb, level="accessibility")

@@ -7,7 +7,7 @@ import os
 import torch
 
 from scget.nn import GETConfig, GETNetwork
-from scget.tl._training._losses import ExpressionObjective
+from scget.tl._training._losses import FinetuneObjective
 from scget.tl._training._trainer import GlobalBatchSampler, backward_step
 
 N_FEATURES = 9
@@ -39,7 +39,7 @@ def ddp_gradients(rank: int, world_size: int, port: int, state: dict, batch: dic
         (part,) = list(sampler)
         local = {key: value[part] for key, value in batch.items()}
         backward_step(
-            module, local, ExpressionObjective("poisson"), epoch=1, device=torch.device("cpu")
+            module, local, FinetuneObjective("poisson"), epoch=1, device=torch.device("cpu")
         )
         grads = {n: p.grad.clone() for n, p in network_.named_parameters() if p.grad is not None}
         torch.save(grads, os.path.join(out, f"rank{rank}.pt"))

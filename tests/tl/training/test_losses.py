@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from scget.nn import GETConfig, GETNetwork
-from scget.tl._training._losses import ExpressionObjective, drop_motif_features, sample_draws
+from scget.tl._training._losses import FinetuneObjective, drop_motif_features, sample_draws
 
 
 def test_feature_dropout_spares_accessibility_and_keeps_the_mean():
@@ -32,7 +32,7 @@ def _batch(n_features=6):
 def test_feature_dropout_acts_in_training_only():
     network = GETNetwork(GETConfig.from_preset("tiny", 6, dropout=0.0))
     batch = _batch()
-    plain, with_dropout = ExpressionObjective("mse"), ExpressionObjective("mse", 0.9)
+    plain, with_dropout = FinetuneObjective("mse"), FinetuneObjective("mse", 0.9)
     network.eval()
     assert torch.equal(plain(network, batch)[0], with_dropout(network, batch)[0])
     network.train()
@@ -43,7 +43,7 @@ def test_feature_dropout_acts_in_training_only():
 @pytest.mark.parametrize("bad", [-0.1, 1.0])
 def test_feature_dropout_is_checked(bad):
     with pytest.raises(ValueError, match="feature_dropout"):
-        ExpressionObjective("mse", bad)
+        FinetuneObjective("mse", bad)
 
 
 def test_hidden_scores_depend_on_the_sample_not_the_batch():
@@ -60,3 +60,71 @@ def test_hidden_scores_depend_on_the_sample_not_the_batch():
     torch.testing.assert_close(dropped[..., -1], batch["x"][..., -1])  # accessibility kept
     other_epoch = sample_draws(batch["index"], 3, 5, batch["x"].shape[1:], stream=1)
     assert not torch.equal(draws, other_epoch)
+
+
+def _atac_batch():
+    batch = _batch()
+    batch["padding_mask"][1, 7:] = True
+    batch["atac_target"] = torch.rand(2, 10)
+    return batch
+
+
+def _calls(network):
+    """A list that records each forward call of ``network``."""
+    calls = []
+    network.register_forward_hook(lambda module, args, result: calls.append(args))
+    return calls
+
+
+def test_accessibility_and_joint_losses_by_hand():
+    torch.manual_seed(0)
+    network = GETNetwork(GETConfig.from_preset("tiny", 6, dropout=0.0)).eval()
+    batch = _atac_batch()
+    real = ~batch["padding_mask"]
+    hidden = batch["x"].clone()
+    hidden[..., -1] = 1
+    with torch.no_grad():
+        plain = network(batch["x"], padding_mask=batch["padding_mask"])
+        blind = network(hidden, padding_mask=batch["padding_mask"])
+        atac_mean = ((blind.accessibility[..., 0] - batch["atac_target"])[real] ** 2).mean()
+        expr_mean = ((plain.expression - batch["target"])[real] ** 2).mean()
+        total, count = FinetuneObjective("mse", objective="accessibility")(network, batch)
+        assert count == real.sum()
+        torch.testing.assert_close(total / count, atac_mean)
+        joint = FinetuneObjective("mse", objective="joint", accessibility_weight=0.3)
+        total, count = joint(network, batch)
+        assert count == 2 * real.sum()
+        torch.testing.assert_close(total / count, expr_mean + 0.3 * atac_mean)
+
+
+def test_accessibility_head_cannot_read_its_target():
+    """The accessibility loss does not change with the accessibility input column."""
+    network = GETNetwork(GETConfig.from_preset("tiny", 6, dropout=0.0)).eval()
+    batch = _atac_batch()
+    objective = FinetuneObjective("poisson", objective="accessibility")
+    with torch.no_grad():
+        before = objective(network, batch)[0]
+        batch["x"][..., -1] = batch["atac_target"]
+        torch.testing.assert_close(objective(network, batch)[0], before)
+
+
+def test_joint_takes_one_pass_on_binary_input_and_two_on_quantitative():
+    network = GETNetwork(GETConfig.from_preset("tiny", 6, dropout=0.0)).eval()
+    calls = _calls(network)
+    batch = _atac_batch()
+    joint = FinetuneObjective("mse", objective="joint")
+    with torch.no_grad():
+        joint(network, batch)
+        assert len(calls) == 2
+        batch["x"][..., -1] = torch.where(batch["padding_mask"], 0.0, 1.0)  # binary
+        joint(network, batch)
+        assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("objective", "weight", "message"),
+    [("atac", 1.0, "objective must be one of"), ("joint", 0.0, "accessibility_weight")],
+)
+def test_objective_is_checked(objective, weight, message):
+    with pytest.raises(ValueError, match=message):
+        FinetuneObjective(objective=objective, accessibility_weight=weight)

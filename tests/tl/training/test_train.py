@@ -119,3 +119,35 @@ def test_held_out_chromosome_predictions_recover_the_planted_rule():
             f"group {pb.obs_names[g]}: held-out r = {r:.3f}, TSS accessibility r = {baseline:.3f}"
         )
         assert r > 0.5
+
+
+def test_objective_is_recorded_and_decides_what_predict_writes():
+    pb = planted_pb()
+    joint = scget.tl.finetune(
+        pb,
+        objective="joint",
+        accessibility_weight=0.5,
+        leave_out_chromosomes=["chr4"],
+        **tiny_kwargs(max_epochs=1),
+    )
+    assert joint.params["objective"] == "joint" and joint.params["accessibility_weight"] == 0.5
+    assert joint.predicts_accessibility
+    scget.tl.predict(pb, joint, device="cpu")
+    accessibility = scget.get.predictions(pb, level="accessibility").to_numpy()
+    accessible = np.asarray(pb["atac"].layers["counts"]) > 0
+    assert np.isfinite(accessibility[accessible]).all() and (accessibility[accessible] > 0).all()
+    assert np.isnan(accessibility[~accessible]).all()
+    only = scget.tl.finetune(
+        pb, objective="accessibility", leave_out_chromosomes=["chr4"], **tiny_kwargs(max_epochs=1)
+    )
+    assert only.predicts_accessibility and only.objective == "accessibility"
+    scget.tl.predict(pb, only, device="cpu")
+    assert "get_accessibility" in pb["atac"].layers and "get_plus" not in pb["atac"].layers
+    with pytest.raises(KeyError, match="does not predict expression"):
+        scget.get.predictions(pb, level="plus")
+    with pytest.raises(ValueError, match='objective="accessibility"'):
+        only.check_finetuned("scget.tl.gene_by_motif")
+    expression = scget.tl.finetune(pb, leave_out_chromosomes=["chr4"], **tiny_kwargs(max_epochs=1))
+    assert expression.objective == "expression" and not expression.predicts_accessibility
+    scget.tl.predict(pb, expression, device="cpu")
+    assert "get_accessibility" not in pb["atac"].layers  # the stale layer is removed

@@ -10,7 +10,7 @@ from _ddp_worker import network as _network
 from _planted import planted_pb
 
 from scget.tl._core._windows import WindowDataset, build_inputs, make_windows
-from scget.tl._training._losses import ExpressionObjective, MaskedObjective
+from scget.tl._training._losses import FinetuneObjective, MaskedObjective
 from scget.tl._training._params import TrainingParams
 from scget.tl._training._trainer import (
     GlobalBatchSampler,
@@ -44,9 +44,7 @@ def test_ddp_gradients_equal_single_process_gradients(tmp_path):
 
     network = _network()
     batch = _batch()
-    backward_step(
-        network, batch, ExpressionObjective("poisson"), epoch=1, device=torch.device("cpu")
-    )
+    backward_step(network, batch, FinetuneObjective("poisson"), epoch=1, device=torch.device("cpu"))
     single = {n: p.grad.clone() for n, p in network.named_parameters() if p.grad is not None}
     state = {k: v.clone() for k, v in _network().state_dict().items()}
 
@@ -104,7 +102,7 @@ def test_small_model_overfits_a_tiny_dataset():
     dataset = WindowDataset(inputs, make_windows(inputs, window_size=32, stride=32)[:4], 32)
     params = TrainingParams(max_epochs=300, batch_size=4, lr=1e-2, weight_decay=0.0, patience=None)
     history, _ = fit(
-        _network(), ExpressionObjective("mse"), dataset, dataset, params=params, device="cpu"
+        _network(), FinetuneObjective("mse"), dataset, dataset, params=params, device="cpu"
     )
     first, last = history["train_loss"].iloc[0], history["train_loss"].iloc[-1]
     assert last < 0.1 * first, (first, last)
@@ -121,13 +119,11 @@ def test_early_stopping_restores_the_best_weights():
     network = _network()
     params = TrainingParams(max_epochs=40, batch_size=4, lr=1e-2, weight_decay=0.0, patience=3)
     history, best_epoch = fit(
-        network, ExpressionObjective("mse"), train, valid, params=params, device="cpu"
+        network, FinetuneObjective("mse"), train, valid, params=params, device="cpu"
     )
     assert history["valid_loss"].idxmin() + 1 == best_epoch
     loader = torch.utils.data.DataLoader(valid, batch_size=8)
-    restored = evaluate_loss(
-        network, loader, ExpressionObjective("mse"), device=torch.device("cpu")
-    )
+    restored = evaluate_loss(network, loader, FinetuneObjective("mse"), device=torch.device("cpu"))
     assert restored == pytest.approx(history["valid_loss"].min(), rel=1e-5)
     if len(history) < params.max_epochs:
         assert len(history) - best_epoch == params.patience
@@ -152,9 +148,9 @@ def test_objectives_ignore_padding():
     changed = {**batch, "x": batch["x"].clone(), "target": batch["target"].clone()}
     changed["x"][batch["padding_mask"]] = 5.0
     changed["target"][batch["padding_mask"]] = 7.0
-    for objective in (ExpressionObjective("poisson"), MaskedObjective(0.5)):
+    for objective in (FinetuneObjective("poisson"), MaskedObjective(0.5)):
         total, count = objective(network, batch, epoch=1)
         total_changed, count_changed = objective(network, changed, epoch=1)
         torch.testing.assert_close(total, total_changed)
         assert count == count_changed
-    assert ExpressionObjective()(network, batch)[1] == 2 * (~batch["padding_mask"]).sum()
+    assert FinetuneObjective()(network, batch)[1] == 2 * (~batch["padding_mask"]).sum()

@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 #: "+", 1 for "-"; ``start``/``length``: the window in the group's regions; ``offset``:
 #: the peak's position in it).
 PROMOTER_COLUMNS = ("group", "peak", "strand", "gene", "start", "length", "offset")
+
+#: Network outputs :func:`forward` can return, with their number of values per region.
+HEADS = {"expression": 2, "accessibility": 1}
 
 #: ``transform(x, windows)``: the input batch (windows x positions x features) and the
 #: numbers of its windows; returns the batch to run (e.g. with motifs knocked out).
@@ -132,8 +135,9 @@ def forward(
     batch_size: int,
     device,
     transform: Transform | None = None,
+    heads: Sequence[str] = ("expression",),
 ) -> np.ndarray:
-    """Expression predicted on each window, in batches of ``batch_size`` (no gradients).
+    """Outputs of ``heads`` on each window, in batches of ``batch_size`` (no gradients).
 
     Parameters
     ----------
@@ -152,21 +156,30 @@ def forward(
         The network's :class:`torch.device`; bfloat16 autocast on CUDA.
     transform
         Applied to each input batch before the forward pass.
+    heads
+        Outputs to return, from :data:`HEADS`, side by side in this order.
 
     Returns
     -------
-    float32 array, windows x ``window_size`` x 2 (plus, minus strand).
+    float32 array, windows x ``window_size`` x outputs: for ``"expression"`` 2 (plus,
+    minus strand), for ``"accessibility"`` 1.
     """
     import torch
+
+    unknown = [head for head in heads if head not in HEADS]
+    if unknown or not heads:
+        raise ValueError(f"heads must be a non-empty subset of {HEADS}, got {list(heads)}.")
 
     def run(batch, rows):
         x = _inputs(batch, rows, device, transform)
         with torch.no_grad():
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 out = network(x, **_context(batch, device))
-            return out.expression.float().cpu().numpy()
+            values = [getattr(out, head).float() for head in heads]
+            return torch.cat(values, dim=-1).cpu().numpy()
 
-    return _map_batches(run, inputs, windows, window_size, batch_size, (window_size, 2))
+    width = sum(HEADS[head] for head in heads)
+    return _map_batches(run, inputs, windows, window_size, batch_size, (window_size, width))
 
 
 @dataclass(frozen=True)

@@ -144,19 +144,28 @@ class GETModel:
             "(scget.pp.scan_motifs), in the same cluster order."
         )
 
-    def check_finetuned(self, caller: str) -> None:
+    def check_finetuned(self, caller: str, *, expression: bool = True) -> None:
         """Raise ``ValueError`` if this model was only pretrained (untrained expression head).
 
         Parameters
         ----------
         caller
             The function needing expression outputs, named in the message.
+        expression
+            Also raise for a model fine-tuned for accessibility only (its expression head
+            is untrained); ``False`` accepts it.
         """
         if self.params.get("stage") == PRETRAIN_KEY:
             raise ValueError(
                 f"{caller} needs a model trained to predict expression, but this one was only "
                 "pretrained (masked regions): its expression head is untrained. Fine-tune it "
                 "first: model = scget.tl.finetune(pb, model=pretrained)."
+            )
+        if expression and self.objective == "accessibility":
+            raise ValueError(
+                f"{caller} needs a model trained to predict expression, but this one was "
+                'fine-tuned with objective="accessibility": its expression head is untrained. '
+                'Fine-tune with objective="expression" or "joint".'
             )
 
     def merge_lora(self) -> GETModel:
@@ -280,6 +289,14 @@ class GETModel:
         n_heads, strict
             See :func:`scget.nn.load_published_checkpoint`.
 
+        Returns
+        -------
+        The model. Its ``params["objective"]`` records which heads the checkpoint
+        holds: ``"joint"`` with both the expression and the accessibility head (the
+        published fine-tuning trained them together), ``"expression"`` or
+        ``"accessibility"`` with one of them; with the accessibility head, the model
+        predicts accessibility (:attr:`predicts_accessibility`).
+
         Raises
         ------
         ValueError
@@ -287,14 +304,20 @@ class GETModel:
         """
         from ...nn import load_published_checkpoint
 
-        network, names = load_published_checkpoint(
-            path, feature_names=feature_names, n_heads=n_heads, strict=strict
+        network, names, missing = load_published_checkpoint(
+            path, feature_names=feature_names, n_heads=n_heads, strict=strict, with_missing=True
         )
-        return cls(
-            network,
-            feature_names=names,
-            params={"source": os.fspath(path), "binary": binary, "window_size": WINDOW_SIZE},
-        )
+        heads = [
+            head
+            for head, prefix in (
+                ("expression", "expression_head."),
+                ("accessibility", "accessibility_head."),
+            )
+            if not any(key.startswith(prefix) for key in missing)
+        ]
+        objective = "joint" if len(heads) == 2 else (heads[0] if heads else "expression")
+        params = {"source": os.fspath(path), "binary": binary, "window_size": WINDOW_SIZE}
+        return cls(network, feature_names=names, params={**params, "objective": objective})
 
     def __repr__(self) -> str:
         c = self.config

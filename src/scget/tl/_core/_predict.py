@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._constants import (
+    ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
     GENE_PREDICTION_LAYER,
     MOTIF_KEY,
@@ -20,7 +21,13 @@ from ..._utils import modality, resolve_device, to_dense
 from ._engine import forward, on_device
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel, check_model
-from ._windows import GroupRegions, build_inputs, centred_windows, window_starts
+from ._windows import (
+    GroupRegions,
+    build_inputs,
+    centred_windows,
+    hide_accessibility,
+    window_starts,
+)
 
 
 def _tss_peaks(pb, *, rna: str, atac: str):
@@ -77,7 +84,7 @@ def predict(
     motif_key: str = MOTIF_KEY,
     copy: bool = False,
 ):
-    """Predict expression of every accessible region and of every gene with accessible TSS.
+    """Predict expression (and accessibility) of every accessible region, and gene expression.
 
     Each accessible region takes the prediction of the window of ``model.window_size``
     regions, of those tiling its chromosome with half-overlap, whose centre is nearest
@@ -86,6 +93,12 @@ def predict(
     chromosome ends) instead, as GET does for genes. A gene's prediction is the mean
     over its accessible TSS peaks (accessibility score >= 0.05) of the prediction on
     its strand.
+
+    A model whose accessibility head was trained (:attr:`GETModel.predicts_accessibility`:
+    fine-tuned with ``objective="accessibility"`` or ``"joint"``, or imported with a
+    published accessibility head) also predicts each region's accessibility score, from
+    the same windows with the accessibility input hidden (set to 1), as it was trained.
+    A model fine-tuned with ``objective="accessibility"`` predicts accessibility only.
 
     Parameters
     ----------
@@ -114,13 +127,17 @@ def predict(
 
     Returns
     -------
-    ``None`` (or the modified copy when ``copy``); writes, replacing earlier predictions:
+    ``None`` (or the modified copy when ``copy``); writes, replacing earlier predictions
+    (and removing those this model does not make):
 
     - ``pb["atac"].layers["get_plus"]``, ``["get_minus"]``: float32 groups x peaks,
       predicted log10(TPM + 1) per strand; NaN where the peak is not accessible
-      (zero counts) in the group.
+      (zero counts) in the group (not for an accessibility-only model).
     - ``pb["rna"].layers["get_pred"]``: float32 groups x genes; NaN for genes without
-      an accessible TSS peak in the group.
+      an accessible TSS peak in the group (not for an accessibility-only model).
+    - ``pb["atac"].layers["get_accessibility"]``: float32 groups x peaks, the predicted
+      accessibility score, NaN where the peak is not accessible; only when the model
+      predicts accessibility (read it with ``scget.get.predictions(pb, level="accessibility")``).
     - ``pb.uns["scget"]["predict"]``: numbers of predicted regions and genes, and the
       parameters.
 
@@ -137,7 +154,7 @@ def predict(
     """
     if tss_windows not in TSS_WINDOWS:
         raise ValueError(f"tss_windows must be one of {list(TSS_WINDOWS)}, got {tss_windows!r}.")
-    check_model(model).check_finetuned("scget.tl.predict")
+    check_model(model).check_finetuned("scget.tl.predict", expression=False)
     model.check_features(pb, atac=atac, motif_key=motif_key)
     modality(pb, rna)
     if "strand" not in pb[rna].var.columns:
@@ -154,8 +171,21 @@ def predict(
     inputs.check_network(model.network.config)
     window_size = model.window_size
     n_groups, n_peaks = pb[atac].shape
-    plus = np.full((n_groups, n_peaks), np.nan, dtype=np.float32)
-    minus = np.full((n_groups, n_peaks), np.nan, dtype=np.float32)
+    expression = model.objective != "accessibility"
+    accessibility = model.predicts_accessibility
+    # (heads, transform) of each pass: binary input is already hidden, one pass serves both
+    passes = []
+    if expression:
+        passes.append((("expression",), None))
+    if accessibility and expression and model.binary:
+        passes = [(("expression", "accessibility"), None)]
+    elif accessibility:
+        passes.append((("accessibility",), hide_accessibility))
+    names = [
+        *(PREDICTION_LAYERS if expression else ()),
+        *((ACCESSIBILITY_PREDICTION_LAYER,) if accessibility else ()),
+    ]
+    layers = {name: np.full((n_groups, n_peaks), np.nan, dtype=np.float32) for name in names}
     with on_device(model.network, device) as network:
         for number, group in enumerate(progress(inputs.groups, desc="predict", unit="group")):
             if len(group.peaks) == 0:
@@ -165,31 +195,47 @@ def predict(
                 np.column_stack([starts, lengths]), axis=0, return_inverse=True
             )
             index = np.column_stack([np.full(len(windows), number), windows])
-            outputs = forward(
-                network,
-                inputs,
-                index,
-                window_size=window_size,
-                batch_size=batch_size,
-                device=device,
-            )
-            predicted = outputs[which.ravel(), np.arange(len(group.peaks)) - starts]
-            plus[number, group.peaks] = predicted[:, 0]
-            minus[number, group.peaks] = predicted[:, 1]
-    genes = peaks_to_genes(
-        plus,
-        minus,
-        tss=tss,
-        strand=pb[rna].var["strand"].to_numpy(),
-        accessibility=to_dense(pb[atac].X),
-    ).astype(np.float32)
-    pb[atac].layers[PREDICTION_LAYERS[0]] = plus
-    pb[atac].layers[PREDICTION_LAYERS[1]] = minus
-    pb[rna].layers[GENE_PREDICTION_LAYER] = genes
+            for heads, transform in passes:
+                outputs = forward(
+                    network,
+                    inputs,
+                    index,
+                    window_size=window_size,
+                    batch_size=batch_size,
+                    device=device,
+                    transform=transform,
+                    heads=heads,
+                )
+                predicted = outputs[which.ravel(), np.arange(len(group.peaks)) - starts]
+                names = [
+                    *(PREDICTION_LAYERS if "expression" in heads else ()),
+                    *((ACCESSIBILITY_PREDICTION_LAYER,) if "accessibility" in heads else ()),
+                ]
+                for column, name in enumerate(names):
+                    layers[name][number, group.peaks] = predicted[:, column]
+    for name, values in layers.items():
+        pb[atac].layers[name] = values
+    slots = [(atac, "layers", name) for name in layers]
+    n_genes = 0
+    if expression:
+        genes = peaks_to_genes(
+            layers[PREDICTION_LAYERS[0]],
+            layers[PREDICTION_LAYERS[1]],
+            tss=tss,
+            strand=pb[rna].var["strand"].to_numpy(),
+            accessibility=to_dense(pb[atac].X),
+        ).astype(np.float32)
+        pb[rna].layers[GENE_PREDICTION_LAYER] = genes
+        slots.append((rna, "layers", GENE_PREDICTION_LAYER))
+        n_genes = int(np.isfinite(genes).any(axis=0).sum())
+    plus = next(iter(layers.values()))
     n_regions = int(np.isfinite(plus).sum())
-    n_genes = int(np.isfinite(genes).any(axis=0).sum())
-    logger.info(f"Predicted {n_regions} regions and {n_genes} genes in {n_groups} groups.")
+    logger.info(
+        f"Predicted {n_regions} regions and {n_genes} genes in {n_groups} groups"
+        + (" (with accessibility)." if accessibility else ".")
+    )
     params = {k: model.params.get(k) for k in ("binary", "window_size")}
+    params["objective"] = model.objective
     write_result(
         pb,
         PREDICT_KEY,
@@ -202,7 +248,6 @@ def predict(
             "atac": atac,
             "motif_key": motif_key,
         },
-        slots=[(atac, "layers", name) for name in PREDICTION_LAYERS]
-        + [(rna, "layers", GENE_PREDICTION_LAYER)],
+        slots=slots,
     )
     return pb if copy else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ from ..._constants import (
 )
 from ..._genomic import chromosome_sort_key, peak_coordinates
 from ..._utils import check_finite, modality, to_dense
+
+if TYPE_CHECKING:
+    import torch
 
 #: Columns of a window index: group number, first region (in the group's arrays), length.
 WINDOW_COLUMNS = ("group", "start", "length")
@@ -43,6 +47,9 @@ class GroupRegions:
         Indices of the group's accessible peaks into the ATAC ``var`` axis.
     accessibility
         The accessibility feature of each region (the score, or 1 in binary mode).
+    score
+        The accessibility score of each region (``["atac"].X``) in either mode: the
+        target of the accessibility head.
     targets
         Expression targets (regions x 2: plus, minus strand), or ``None``.
     segments
@@ -54,6 +61,7 @@ class GroupRegions:
     accessibility: np.ndarray
     targets: np.ndarray | None
     segments: tuple[tuple[str, int, int], ...]
+    score: np.ndarray | None = None
 
     def segment_of(self, chromosomes: Sequence[str] | None = None) -> list[tuple[str, int, int]]:
         """Return the segments on ``chromosomes`` (all when ``None``)."""
@@ -234,6 +242,7 @@ def build_inputs(
                 accessibility=np.ascontiguousarray(access, dtype=np.float32),
                 targets=group_targets,
                 segments=_segments(chrom[peaks]),
+                score=np.ascontiguousarray(scores[row, peaks], dtype=np.float32),
             )
         )
     return RegionInputs(motifs, chrom, start, end, feature_names, regions, _tss_indicators(adata))
@@ -336,6 +345,18 @@ def centred_windows(
     return starts, lengths, positions - starts
 
 
+def hide_accessibility(x: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
+    """``x`` with its accessibility column (the last) set to 1 (binary accessibility).
+
+    Padded positions are set too; they are excluded from attention, so no real region's
+    output depends on them. ``rows`` is ignored: the function is also an engine
+    transform (:data:`scget.tl._core._engine.Transform`).
+    """
+    import torch
+
+    return torch.cat([x[..., :-1], torch.ones_like(x[..., -1:])], dim=-1)
+
+
 def region_context(batch: dict) -> dict:
     """Network keyword arguments of a batch besides the features: padding, TSSs, positions."""
     return {key: batch[key] for key in ("padding_mask", "tss", "positions") if key in batch}
@@ -347,7 +368,8 @@ class WindowDataset:
     Items are dicts of tensors: ``x`` (window_size x features), ``padding_mask``
     (window_size, True = padding), ``tss`` (window_size x 2 TSS indicators, zero when
     the inputs have none), ``positions`` (window_size region midpoints in bp),
-    ``target`` (window_size x 2, when the inputs have targets) and ``index`` (the
+    ``target`` (window_size x 2, when the inputs have targets), ``atac_target``
+    (window_size, the accessibility scores, when the groups hold them) and ``index`` (the
     item's number, used to seed per-sample randomness).
     Windows shorter than ``window_size`` (short chromosomes) are zero-padded.
 
@@ -398,7 +420,7 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
     -------
     Dict of tensors with a leading windows axis, as :class:`WindowDataset` items stacked
     (without ``index``): ``x``, ``padding_mask``, ``tss``, ``positions`` and, when the
-    inputs have targets, ``target``.
+    inputs have them, ``target`` (expression) and ``atac_target`` (accessibility score).
     """
     import torch
 
@@ -411,6 +433,8 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
     positions = np.zeros((n, window_size), dtype=np.int64)
     has_targets = bool(inputs.groups) and inputs.groups[0].targets is not None
     target = np.zeros((n, window_size, 2), dtype=np.float32) if has_targets else None
+    has_scores = bool(inputs.groups) and inputs.groups[0].score is not None
+    score = np.zeros((n, window_size), dtype=np.float32) if has_scores else None
     for number in np.unique(windows[:, 0]):  # one gather per group, not per window
         rows = np.flatnonzero(windows[:, 0] == number)
         window, column = np.nonzero(real[rows])
@@ -425,6 +449,8 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
         positions[window, column] = (inputs.start[peaks] + inputs.end[peaks]) // 2
         if target is not None:
             target[window, column] = group.targets[local]
+        if score is not None:
+            score[window, column] = group.score[local]
     batch = {
         "x": torch.from_numpy(x),
         "padding_mask": torch.from_numpy(~real),
@@ -433,4 +459,6 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
     }
     if target is not None:
         batch["target"] = torch.from_numpy(target)
+    if score is not None:
+        batch["atac_target"] = torch.from_numpy(score)
     return batch

@@ -136,13 +136,13 @@ def check_options(pb, options: dict[str, Any]) -> None:
     from ..._utils import modality, resolve_device
     from ...nn import ARCHITECTURES, PRESETS
     from .._core._split import make_split
-    from ._losses import ExpressionObjective, MaskedObjective
+    from ._losses import FinetuneObjective, MaskedObjective
 
     records = (SetupParams, TrainingParams)
     known = {option.name for record in records for option in fields(record)}
     given = {name: value for name, value in options.items() if name in known}
     setup, _ = from_options("scget train", given, *records)
-    ExpressionObjective(options.get("loss", "poisson"), options.get("feature_dropout", 0.0))
+    FinetuneObjective(options.get("loss", "poisson"), options.get("feature_dropout", 0.0))
     if options.get("mask_ratio") is not None:
         MaskedObjective(options["mask_ratio"])
     for name, value, valid in (

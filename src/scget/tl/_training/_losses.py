@@ -1,4 +1,4 @@
-"""Training objectives: expression (fine-tuning) and masked-region reconstruction.
+"""Training objectives: expression/accessibility (fine-tuning), masked regions (pretraining).
 
 An objective maps ``(network, batch)`` to the *sum* of its per-element losses and the
 number of elements, so that the trainer can divide by the element count of the whole
@@ -12,19 +12,30 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._core._windows import region_context
+from .._core._windows import hide_accessibility, region_context
 
-#: Expression losses offered by :class:`ExpressionObjective`.
+#: Losses offered by :class:`FinetuneObjective` (for expression and accessibility alike).
 EXPRESSION_LOSSES = ("poisson", "mse")
+#: What fine-tuning trains: the expression head, the accessibility head, or both.
+OBJECTIVES = ("expression", "accessibility", "joint")
 
 
-class ExpressionObjective:
-    """Loss of the predicted expression on every non-padded region and strand.
+class FinetuneObjective:
+    """Loss of the predicted expression and/or accessibility on every non-padded region.
 
     ``"poisson"`` is the Poisson negative log-likelihood of the paper (Enformer style,
     on the log10(TPM + 1) targets with the Softplus output as rate); ``"mse"`` is the
     squared error, which weighs highly expressed genes less than the Poisson loss does
-    relative to the zeros of the many regions without a TSS.
+    relative to the zeros of the many regions without a TSS. The same loss scores the
+    accessibility head against the group's accessibility score (batch key
+    ``"atac_target"``).
+
+    The accessibility head is trained on inputs whose accessibility column is hidden
+    (set to 1, binary accessibility, as the published code does), so that it cannot
+    copy its target. In ``"joint"``, the expression head keeps the model's own input
+    (quantitative or binary): with quantitative accessibility that takes a second
+    forward pass with the column hidden, for the accessibility loss only; with binary
+    input (already all ones) one pass serves both heads.
 
     Parameters
     ----------
@@ -40,33 +51,76 @@ class ExpressionObjective:
         the same ones as a single process.
     seed
         Seed of the hidden scores.
+    objective
+        One of :data:`OBJECTIVES`.
+    accessibility_weight
+        In ``"joint"``: the loss is the mean expression loss per region and strand plus
+        this weight times the mean accessibility loss per region.
     """
 
-    def __init__(self, loss: str = "poisson", feature_dropout: float = 0.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        loss: str = "poisson",
+        feature_dropout: float = 0.0,
+        seed: int = 0,
+        *,
+        objective: str = "expression",
+        accessibility_weight: float = 1.0,
+    ) -> None:
         if loss not in EXPRESSION_LOSSES:
             raise ValueError(f"loss must be one of {EXPRESSION_LOSSES}, got {loss!r}.")
         if not 0 <= feature_dropout < 1:
             raise ValueError(f"feature_dropout must be in [0, 1), got {feature_dropout!r}.")
+        check_objective(objective, accessibility_weight)
         self.loss = loss
         self.feature_dropout = float(feature_dropout)
         self.seed = int(seed)
+        self.objective = objective
+        self.accessibility_weight = float(accessibility_weight)
+
+    def _per_element(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        pred, target = pred.float(), target.float()
+        if self.loss == "poisson":
+            return F.poisson_nll_loss(pred, target, log_input=False, reduction="none")
+        return (pred - target) ** 2
 
     def __call__(self, network, batch: dict, *, epoch: int | None = None):
         """Return the summed loss and the element count of ``batch``."""
         padding = batch["padding_mask"]
+        keep = (~padding).unsqueeze(-1).float()
         x = batch["x"]
         if network.training and self.feature_dropout > 0:
             draws = sample_draws(batch["index"], self.seed, epoch, x.shape[1:], stream=1)
             x = drop_motif_features(x, self.feature_dropout, draws.to(x.device))
-        output = network(x, **region_context(batch))
-        pred = output.expression.float()
-        target = batch["target"].float()
-        if self.loss == "poisson":
-            per_element = F.poisson_nll_loss(pred, target, log_input=False, reduction="none")
-        else:
-            per_element = (pred - target) ** 2
-        keep = (~padding).unsqueeze(-1).to(per_element.dtype)
-        return (per_element * keep).sum(), keep.sum() * pred.shape[-1]
+        context = region_context(batch)
+        output = None
+        if self.objective != "accessibility":
+            output = network(x, **context)
+            expression = self._per_element(output.expression, batch["target"])
+            expression_sum = (expression * keep).sum()
+            count = keep.sum() * expression.shape[-1]
+            if self.objective == "expression":
+                return expression_sum, count
+        hidden, real = hide_accessibility(x), ~padding
+        if output is None or not torch.equal(hidden[real], x[real]):
+            output = network(hidden, **context)
+        target = batch["atac_target"].reshape(keep.shape)
+        accessibility_sum = (self._per_element(output.accessibility, target) * keep).sum()
+        if self.objective == "accessibility":
+            return accessibility_sum, keep.sum()
+        # mean expression loss + weight x mean accessibility loss, over count elements
+        weight = self.accessibility_weight * count / keep.sum().clamp(min=1)
+        return expression_sum + weight * accessibility_sum, count
+
+
+def check_objective(objective: str, accessibility_weight: float = 1.0) -> None:
+    """Raise ``ValueError`` for an unknown objective or a weight that is not positive."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}.")
+    if not np.isfinite(accessibility_weight) or accessibility_weight <= 0:
+        raise ValueError(
+            f"accessibility_weight must be a positive number, got {accessibility_weight!r}."
+        )
 
 
 def sample_draws(
