@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,11 @@ PROMOTER_COLUMNS = ("group", "peak", "strand", "gene", "start", "length", "offse
 #: ``transform(x, windows)``: the input batch (windows x positions x features) and the
 #: numbers of its windows; returns the batch to run (e.g. with motifs knocked out).
 Transform = Callable[["torch.Tensor", np.ndarray], "torch.Tensor"]
+
+#: ``read(output, windows)``: the network's output of a batch (a
+#: :class:`scget.nn.GETOutput`) and the numbers of its windows; returns what
+#: :func:`forward` keeps of each window (a tensor, one row per window).
+Read = Callable[[Any, np.ndarray], "torch.Tensor"]
 
 
 def promoter_windows(
@@ -132,6 +137,9 @@ def forward(
     batch_size: int,
     device,
     transform: Transform | None = None,
+    read: Read | None = None,
+    shape: tuple[int, ...] = (),
+    desc: str | None = None,
 ) -> np.ndarray:
     """Expression predicted on each window, in batches of ``batch_size`` (no gradients).
 
@@ -152,10 +160,18 @@ def forward(
         The network's :class:`torch.device`; bfloat16 autocast on CUDA.
     transform
         Applied to each input batch before the forward pass.
+    read
+        What to keep of each window's output, in place of its full expression (e.g. one
+        position), so that memory grows with the kept values only.
+    shape
+        Shape of a window's row of ``read``.
+    desc
+        Label of a progress bar over the batches (none when ``None``).
 
     Returns
     -------
-    float32 array, windows x ``window_size`` x 2 (plus, minus strand).
+    float32 array, windows x ``window_size`` x 2 (plus, minus strand), or windows x
+    ``shape`` with ``read``.
     """
     import torch
 
@@ -164,9 +180,11 @@ def forward(
         with torch.no_grad():
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 out = network(x, **_context(batch, device))
-            return out.expression.float().cpu().numpy()
+            kept = out.expression if read is None else read(out, rows)
+            return kept.float().cpu().numpy()
 
-    return _map_batches(run, inputs, windows, window_size, batch_size, (window_size, 2))
+    shape = (window_size, 2) if read is None else shape
+    return _map_batches(run, inputs, windows, window_size, batch_size, shape, desc=desc)
 
 
 @dataclass(frozen=True)
