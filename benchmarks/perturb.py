@@ -82,7 +82,7 @@ def main() -> None:
     table = scget.tl.insert_elements(
         one,
         model,
-        elements,
+        elements=elements,
         group=group,
         n_sites=args.sites,
         readout="expression",

@@ -221,14 +221,16 @@ CASES = [
     ),
     Case(
         "tl.insert_elements",
-        lambda x: tl.insert_elements(x.pb(), x.model, pd.DataFrame({"NOPE": [1.0]}), group="A"),
+        lambda x: tl.insert_elements(
+            x.pb(), x.model, elements=pd.DataFrame({"NOPE": [1.0]}), group="A"
+        ),
         ValueError,
         "needs the accessibility head, which this model did not train",
     ),
     Case(
         "tl.insert_elements",
         lambda x: tl.insert_elements(
-            x.pb(), x.model, pd.DataFrame({"NOPE": [1.0]}), group="A", readout="expression"
+            x.pb(), x.model, elements=pd.DataFrame({"NOPE": [1.0]}), group="A", readout="expression"
         ),
         KeyError,
         "Unknown motif clusters ['NOPE'] in the element scores",

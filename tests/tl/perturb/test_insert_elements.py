@@ -70,7 +70,7 @@ def by_hand(pb, model, table_sites, elements: np.ndarray, group: str):
 def test_published_readout_is_the_networks_centre_output(joint):
     pb = planted_pb()
     table = scget.tl.insert_elements(
-        pb, joint, ELEMENTS, group="B", n_sites=6, seed=3, batch_size=4, device="cpu"
+        pb, joint, elements=ELEMENTS, group="B", n_sites=6, seed=3, batch_size=4, device="cpu"
     )
     sites = scget.get.params(pb, "insert_elements")["sites"]
     assert len(sites) == 6
@@ -87,7 +87,7 @@ def test_published_readout_is_the_networks_centre_output(joint):
 def test_a_zero_element_changes_nothing_against_the_accessible_contexts(joint):
     pb = planted_pb()
     zero = pd.DataFrame({"M3": [0.0]}, index=["empty"])
-    table = scget.tl.insert_elements(pb, joint, zero, group="A", n_sites=5, device="cpu")
+    table = scget.tl.insert_elements(pb, joint, elements=zero, group="A", n_sites=5, device="cpu")
     sites = scget.get.params(pb, "insert_elements")["sites"]
     # the control, by hand: the same contexts with the centre made accessible, motifs kept
     hand = by_hand(pb, joint, sites, np.zeros((1, 8)), "A")[0]
@@ -100,10 +100,10 @@ def test_a_zero_element_changes_nothing_against_the_accessible_contexts(joint):
 def test_expression_readout_and_the_untrained_head(trained):
     pb = planted_pb()
     with pytest.raises(ValueError, match="objective='joint'"):
-        scget.tl.insert_elements(pb, trained, ELEMENTS, group="A", n_sites=2)
+        scget.tl.insert_elements(pb, trained, elements=ELEMENTS, group="A", n_sites=2)
     assert "insert_elements" not in pb.uns.get("scget", {})
     table = scget.tl.insert_elements(
-        pb, trained, ELEMENTS, group="A", n_sites=3, readout="expression", device="cpu"
+        pb, trained, elements=ELEMENTS, group="A", n_sites=3, readout="expression", device="cpu"
     )
     assert table["accessibility"].isna().all()
     np.testing.assert_array_equal(table["activity"], table["expression"])
@@ -114,15 +114,17 @@ def test_bad_elements_are_refused_before_any_work(trained):
     pb = planted_pb()
     with pytest.raises(KeyError, match=r"Unknown motif clusters \['NOPE'\]"):
         scget.tl.insert_elements(
-            pb, trained, pd.DataFrame({"NOPE": [1.0]}), group="A", readout="expression"
+            pb, trained, elements=pd.DataFrame({"NOPE": [1.0]}), group="A", readout="expression"
         )
     long = pd.DataFrame({"sequence": ["A" * 501]}, index=["long"])
     with pytest.raises(ValueError, match=r"longer than the peaks \(500 bp\)"):
-        scget.tl.insert_elements(pb, trained, long, group="A", readout="expression")
+        scget.tl.insert_elements(pb, trained, elements=long, group="A", readout="expression")
     with pytest.raises(KeyError, match="Unknown group 'Z'"):
-        scget.tl.insert_elements(pb, trained, ELEMENTS, group="Z", readout="expression")
+        scget.tl.insert_elements(pb, trained, elements=ELEMENTS, group="Z", readout="expression")
     with pytest.raises(ValueError, match="n_sites must be a positive integer"):
-        scget.tl.insert_elements(pb, trained, ELEMENTS, group="A", n_sites=0, readout="expression")
+        scget.tl.insert_elements(
+            pb, trained, elements=ELEMENTS, group="A", n_sites=0, readout="expression"
+        )
     assert "insert_elements" not in pb.uns.get("scget", {})
 
 

@@ -35,8 +35,8 @@ CONTROL = "control"
 def insert_elements(
     pb,
     model: GETModel,
-    elements: str | os.PathLike | pd.DataFrame,
     *,
+    elements: str | os.PathLike | pd.DataFrame,
     group: str,
     n_sites: int = 600,
     genome=None,
