@@ -108,6 +108,12 @@ def test_expression_readout_and_the_untrained_head(trained):
     assert table["accessibility"].isna().all()
     np.testing.assert_array_equal(table["activity"], table["expression"])
     assert scget.get.params(pb, "insert_elements")["readout"] == "expression"
+    fresh = planted_pb()
+    copied = scget.tl.insert_elements(
+        fresh, trained, elements=ELEMENTS, group="A", n_sites=3, readout="expression", copy=True
+    )
+    assert "scget" not in fresh.uns
+    pd.testing.assert_frame_equal(scget.get.insertion(copied), table)
 
 
 def test_bad_elements_are_refused_before_any_work(trained):
@@ -178,3 +184,30 @@ def test_an_element_scores_as_a_peak_with_its_sequence(tmp_path):
     assert scored.loc["e", "X"] == 0.0
     top = scget.get.result(pb, "motifs")["max_score"]["Y"]
     assert scored.loc["e", "Y"] == pytest.approx(min(np.log(1.0025 / 1.01 / 0.25) * 10 / top, 1))
+
+
+@pytest.mark.slow
+def test_sharded_over_ranks_equals_one_process(trained, tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+    from _insert_worker import sharded_insertion
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    trained.save(tmp_path / "model")
+    mp.spawn(sharded_insertion, args=(2, port, str(tmp_path / "model"), str(tmp_path)), nprocs=2)
+    elements = pd.DataFrame({"M0": [1.0, 0.2], "M2": [0.0, 0.9]}, index=["a", "b"])
+    alone = scget.tl.insert_elements(
+        planted_pb(),
+        trained,
+        elements=elements,
+        group="C",
+        n_sites=7,
+        readout="expression",
+        device="cpu",
+        batch_size=4,
+    )
+    for rank in range(2):
+        pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / f"insertion{rank}.pkl"), alone)
