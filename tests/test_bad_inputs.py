@@ -225,6 +225,22 @@ CASES = [
         KeyError,
         "Unknown peaks ['garbage']",
     ),
+    Case(
+        "tl.insert_elements",
+        lambda x: tl.insert_elements(
+            x.pb(), x.model, elements=pd.DataFrame({"NOPE": [1.0]}), group="A"
+        ),
+        ValueError,
+        "needs the accessibility head, which this model did not train",
+    ),
+    Case(
+        "tl.insert_elements",
+        lambda x: tl.insert_elements(
+            x.pb(), x.model, elements=pd.DataFrame({"NOPE": [1.0]}), group="A", readout="expression"
+        ),
+        KeyError,
+        "Unknown motif clusters ['NOPE'] in the element scores",
+    ),
     # get
     Case("get.params", lambda x: get.params(x.pb(), "nope"), KeyError, "uns['scget']['nope']"),
     Case("get.result", lambda x: get.result(x.pb(), "nope"), KeyError, "uns['scget']['nope']"),
@@ -288,6 +304,12 @@ CASES = [
         lambda x: get.enhancer_gene(x.pb()),
         KeyError,
         _missing("enhancer_gene", "enhancer_gene"),
+    ),
+    Case(
+        "get.insertion",
+        lambda x: get.insertion(x.pb()),
+        KeyError,
+        _missing("insert_elements", "insert_elements"),
     ),
     Case(
         "get.perturbation",

@@ -18,6 +18,7 @@ from .._constants import (
     FINETUNE_KEY,
     GENE_BY_MOTIF_KEY,
     GENE_PREDICTION_LAYER,
+    INSERT_ELEMENTS_KEY,
     KNOCKOUT_MOTIFS_KEY,
     MOTIF_NETWORK_KEY,
     PREDICT_KEY,
@@ -439,6 +440,31 @@ def perturbation(pb, key: str = KNOCKOUT_MOTIFS_KEY) -> pd.DataFrame:
         index=rna.obs_names.astype(str).copy(),
         columns=rna.var_names.astype(str).copy(),
     )
+
+
+def insertion(pb, key: str = INSERT_ELEMENTS_KEY) -> pd.DataFrame:
+    """Return the element activities of :func:`scget.tl.insert_elements`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` the elements were inserted with.
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    One row per element and a last row ``"control"`` (the all-zero element):
+    ``activity``, ``expression``, ``accessibility`` and ``change`` (activity minus the
+    control's). The parameters, the sites drawn included, are in
+    ``scget.get.params(pb, key)``.
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.insert_elements` has not run under ``key``.
+    """
+    return read_result(pb, key, writer="scget.tl.insert_elements").copy()
 
 
 def motif_network(

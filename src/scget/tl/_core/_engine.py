@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,11 @@ HEADS = {"expression": 2, "accessibility": 1}
 #: ``transform(x, windows)``: the input batch (windows x positions x features) and the
 #: numbers of its windows; returns the batch to run (e.g. with motifs knocked out).
 Transform = Callable[["torch.Tensor", np.ndarray], "torch.Tensor"]
+
+#: ``read(output, windows)``: the network's output of a batch (a
+#: :class:`scget.nn.GETOutput`) and the numbers of its windows; returns what
+#: :func:`forward` keeps of each window (a tensor, one row per window).
+Read = Callable[[Any, np.ndarray], "torch.Tensor"]
 
 
 def promoter_windows(
@@ -136,6 +141,9 @@ def forward(
     device,
     transform: Transform | None = None,
     heads: Sequence[str] = ("expression",),
+    read: Read | None = None,
+    shape: tuple[int, ...] = (),
+    desc: str | None = None,
 ) -> np.ndarray:
     """Outputs of ``heads`` on each window, in batches of ``batch_size`` (no gradients).
 
@@ -158,11 +166,18 @@ def forward(
         Applied to each input batch before the forward pass.
     heads
         Outputs to return, from :data:`HEADS`, side by side in this order.
+    read
+        What to keep of each window's output, in place of its full ``heads`` outputs
+        (e.g. one position), so that memory grows with the kept values only.
+    shape
+        Shape of a window's row of ``read``.
+    desc
+        Label of a progress bar over the batches (none when ``None``).
 
     Returns
     -------
-    float32 array, windows x ``window_size`` x outputs: for ``"expression"`` 2 (plus,
-    minus strand), for ``"accessibility"`` 1.
+    float32 array, windows x ``window_size`` x outputs (for ``"expression"`` 2: plus,
+    minus strand; for ``"accessibility"`` 1), or windows x ``shape`` with ``read``.
     """
     import torch
 
@@ -175,11 +190,14 @@ def forward(
         with torch.no_grad():
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 out = network(x, **_context(batch, device))
+            if read is not None:
+                return read(out, rows).float().cpu().numpy()
             values = [getattr(out, head).float() for head in heads]
             return torch.cat(values, dim=-1).cpu().numpy()
 
-    width = sum(HEADS[head] for head in heads)
-    return _map_batches(run, inputs, windows, window_size, batch_size, (window_size, width))
+    if read is None:
+        shape = (window_size, sum(HEADS[head] for head in heads))
+    return _map_batches(run, inputs, windows, window_size, batch_size, shape, desc=desc)
 
 
 @dataclass(frozen=True)
