@@ -89,6 +89,7 @@ AGNOSTIC_GROUP = "all"
 ENHANCER_GENE_KEY = "enhancer_gene"
 KNOCKOUT_MOTIFS_KEY = "knockout_motifs"
 DELETE_REGIONS_KEY = "delete_regions"
+VARIANT_EFFECT_KEY = "variant_effect"
 #: :func:`group_slot` name of the regulatory embedding's predicted-expression layer.
 EMBEDDING_PREDICTED = "predicted"
 

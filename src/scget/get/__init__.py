@@ -20,6 +20,7 @@ _EXPORTS = {
     "enrichment": "._readers",
     "enhancer_gene": "._readers",
     "perturbation": "._readers",
+    "variant_effect": "._readers",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

@@ -20,6 +20,7 @@ _EXPORTS = {
     "export_enhancer_gene": "._interpret._export_enhancer_gene",
     "knockout_motifs": "._perturb._knockout",
     "delete_regions": "._perturb._delete",
+    "variant_effect": "._perturb._variant",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
