@@ -166,3 +166,67 @@ def test_outside_peaks_left_out_and_indel_across_edge_rejected(scanned):
     across = pd.DataFrame({"chrom": ["chr1"], "pos": [end - 1], "ref": ["CCC"], "alt": ["C"]})
     with pytest.raises(ValueError, match="cross a peak's edge"):
         scget.tl.variant_effect(x.pb, x.model, variants=across, genome=x.genome, motifs=x.motifs)
+    with pytest.raises(ValueError, match="differs from the one"):
+        scget.tl.variant_effect(x.pb, x.model, variants=x.snv, genome=x.genome, motifs="jaspar")
+
+
+def test_two_variants_in_one_peak_are_scored_apart(scanned):
+    x = scanned
+    start = int(x.peaks["start"].iloc[VARIANT_PEAK])
+    both = pd.concat(
+        [x.snv, pd.DataFrame({"chrom": ["chr1"], "pos": [start + 400], "ref": ["C"], "alt": ["G"]})]
+    )
+    result = scget.tl.variant_effect(
+        x.pb, x.model, variants=both, genome=x.genome, motifs=x.motifs, device="cpu"
+    )
+    change = scget.get.variant_effect(x.pb, motif_change=True)
+    np.testing.assert_allclose(change.to_numpy(), [[8 / 17, 0.0], [0.0, 0.0]], atol=1e-6)
+    silent = result[result["pos"] == start + 400]["change"]
+    assert len(silent) > 0 and (silent == 0).all()
+    alone = scget.tl.variant_effect(
+        x.pb, x.model, variants=x.snv, genome=x.genome, motifs=x.motifs, device="cpu"
+    )
+    np.testing.assert_allclose(
+        result[result["pos"] != start + 400]["change"], alone["change"], atol=1e-6
+    )
+
+
+def test_rescan_reproduces_stored_scores_on_hg38(shared_data):
+    """The reference rescan equals the stored scores; ALT equals scanning the edited peak."""
+    import anndata as ad
+
+    from scget.genome import Genome
+    from scget.tl._perturb._variant import _rescan
+
+    path = shared_data / "hg38_chr2_piece" / "chr2_1-2333275.fa.gz"
+    if not path.exists():
+        pytest.skip("hg38 piece absent")
+    genome = Genome(path)
+    jaspar = scget.motifs.load_jaspar()
+    ids = [i for i in jaspar.ids if jaspar.info.at[i, "cluster"] in ("FOX", "GATA", "CTCF/1")]
+    motifs = jaspar.subset(ids)
+    starts = np.arange(50_000, 2_300_000, 90_000)
+    names = [f"chr2:{s}-{s + 500}" for s in starts]
+    atac = ad.AnnData(np.ones((2, len(names)), np.float32), var=pd.DataFrame(index=names))
+    rna = ad.AnnData(np.ones((2, 1), np.float32), var=pd.DataFrame(index=["g"]))
+    mdata = md.MuData({"rna": rna, "atac": atac})
+    background = (0.2977, 0.2023, 0.2023, 0.2977)
+    scget.pp.scan_motifs(mdata, genome, motifs=motifs, background=background, n_jobs=1)
+    params = scget.get.params(mdata, "motifs")
+    max_score = scget.get.result(mdata, "motifs")["max_score"].to_numpy()
+    peaks = peak_coordinates(mdata["atac"])
+    rows = np.arange(len(peaks))
+    sequences = [genome.fetch("chr2", int(s), int(s) + 500) for s in starts]
+    # a 60-bp deletion in each peak (VCF style: 1-based pos start + 201, first base kept)
+    ref = [seq[200:261] for seq in sequences]
+    alt = [seq[200] for seq in sequences]
+    table = pd.DataFrame({"pos": starts + 201, "ref": ref, "alt": alt})
+    stored = mdata["atac"].varm["motif_scores"].to_numpy()
+    before, after = _rescan(table, rows, peaks, rows, genome, motifs, params, max_score)
+    np.testing.assert_allclose(before, stored, atol=1e-6)
+    edited = [seq[:201] + seq[261:] for seq in sequences]
+    raw = scget.pp.scan_motifs(
+        edited, motifs=motifs, background=background, normalize=False, n_jobs=1
+    ).to_numpy()
+    np.testing.assert_allclose(after, np.clip(raw / max_score, 0, 1), rtol=1e-5, atol=1e-7)
+    assert (np.abs(after - before) > 1e-4).any()
