@@ -336,7 +336,8 @@ def _model_change(chosen, model, j, alt_scores, shape, batch_size, device):
     reference = np.unique(np.concatenate([*windows, np.zeros(0, np.int64)]))
     changes, touched = [], []
     if not len(reference):
-        logger.warning("variant_effect: no chosen window holds a variant's peak.")
+        if len(j):
+            logger.warning("variant_effect: no chosen window holds a variant's peak.")
         empty = np.full(shape, np.nan)
         return [empty] * len(j), [np.zeros(shape, bool)] * len(j)
     pair = np.concatenate(
