@@ -34,10 +34,16 @@ def gallery_images(notebook: nbformat.NotebookNode) -> dict[str, bytes]:
     """
     images: dict[str, bytes] = {}
     for cell in notebook.cells:
-        names = [t[len(TAG) :] for t in cell.get("metadata", {}).get("tags", []) if t.startswith(TAG)]
+        names = [
+            t[len(TAG) :] for t in cell.get("metadata", {}).get("tags", []) if t.startswith(TAG)
+        ]
         if not names:
             continue
-        pngs = [o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        pngs = [
+            o["data"]["image/png"]
+            for o in cell.get("outputs", [])
+            if "image/png" in o.get("data", {})
+        ]
         for name in names:
             if len(pngs) != 1 or name in images:
                 raise ValueError(

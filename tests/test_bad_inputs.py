@@ -241,6 +241,18 @@ CASES = [
         KeyError,
         "Unknown motif clusters ['NOPE'] in the element scores",
     ),
+    Case(
+        "tl.variant_effect",
+        lambda x: tl.variant_effect(
+            x.pb(),
+            x.model,
+            variants=pd.DataFrame({"chrom": ["chr1"], "pos": [10], "ref": ["A"], "alt": ["C"]}),
+            genome=x.tmp / "none.fa",
+            method="exact",
+        ),
+        ValueError,
+        "method must be 'model' or 'first_order', got 'exact'",
+    ),
     # get
     Case("get.params", lambda x: get.params(x.pb(), "nope"), KeyError, "uns['scget']['nope']"),
     Case("get.result", lambda x: get.result(x.pb(), "nope"), KeyError, "uns['scget']['nope']"),
@@ -316,6 +328,12 @@ CASES = [
         lambda x: get.perturbation(x.pb()),
         KeyError,
         _missing("knockout_motifs", "knockout_motifs"),
+    ),
+    Case(
+        "get.variant_effect",
+        lambda x: get.variant_effect(x.pb()),
+        KeyError,
+        _missing("variant_effect", "variant_effect"),
     ),
     # pl
     Case("pl.history", lambda x: pl.history(x.pb()), KeyError, _missing("finetune", "finetune")),

@@ -96,6 +96,7 @@ ENHANCER_GENE_KEY = "enhancer_gene"
 KNOCKOUT_MOTIFS_KEY = "knockout_motifs"
 DELETE_REGIONS_KEY = "delete_regions"
 INSERT_ELEMENTS_KEY = "insert_elements"
+VARIANT_EFFECT_KEY = "variant_effect"
 #: :func:`group_slot` name of the regulatory embedding's predicted-expression layer.
 EMBEDDING_PREDICTED = "predicted"
 

@@ -21,6 +21,7 @@ _EXPORTS = {
     "enhancer_gene": "._readers",
     "perturbation": "._readers",
     "insertion": "._readers",
+    "variant_effect": "._readers",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

@@ -26,6 +26,7 @@ from .._constants import (
     REGION_IMPORTANCE_KEY,
     REGULATORY_EMBEDDING_KEY,
     RNA,
+    VARIANT_EFFECT_KEY,
     evaluation_layer,
     group_slot,
 )
@@ -440,6 +441,38 @@ def perturbation(pb, key: str = KNOCKOUT_MOTIFS_KEY) -> pd.DataFrame:
         index=rna.obs_names.astype(str).copy(),
         columns=rna.var_names.astype(str).copy(),
     )
+
+
+def variant_effect(
+    pb, key: str = VARIANT_EFFECT_KEY, *, motif_change: bool = False
+) -> pd.DataFrame:
+    """Return the predicted change of :func:`scget.tl.variant_effect`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` scored.
+    key
+        The run's ``key_added``.
+    motif_change
+        Return the motif-score change instead: (variant|peak) x motif clusters,
+        alternative minus reference score.
+
+    Returns
+    -------
+    One row per (variant, peak, group, gene): ``variant``, ``chrom``, ``pos``, ``ref``,
+    ``alt``, ``peak``, ``group``, ``gene``, ``change`` (alternative minus reference
+    predicted log10(TPM + 1)); or, with ``motif_change``, the motif-score change.
+
+    Raises
+    ------
+    KeyError
+        If no variant effect is stored under ``key``.
+    """
+    table = read_result(pb, key, writer="scget.tl.variant_effect")
+    if motif_change:
+        return pd.DataFrame(pb.uns["scget"][key]["motif_change"]).copy()
+    return pd.DataFrame(table).copy()
 
 
 def insertion(pb, key: str = INSERT_ELEMENTS_KEY) -> pd.DataFrame:

@@ -21,6 +21,7 @@ _EXPORTS = {
     "knockout_motifs": "._perturb._knockout",
     "delete_regions": "._perturb._delete",
     "insert_elements": "._perturb._insert",
+    "variant_effect": "._perturb._variant",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)
