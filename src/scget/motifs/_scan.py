@@ -51,8 +51,10 @@ from ._collection import MotifCollection
 WINDOW_STEPS = ((2e6, 7), (20e6, 8), (float("inf"), 9))
 #: Pseudocount added to the probabilities (MOODS' own default).
 DEFAULT_PSEUDOCOUNT = 0.01
-#: Sequences per task sent to a worker process.
+#: Most sequences per task sent to a worker process.
 CHUNK_SIZE = 500
+#: Tasks per worker at least (when there are enough sequences), so workers end together.
+_TASKS_PER_WORKER = 8
 
 #: Version of the on-disk model cache format (part of every key).
 _CACHE_FORMAT = 1
@@ -263,6 +265,16 @@ def cached_scorer(model: ScanModel, window: int) -> _Scorer:
 def _init_worker(model: ScanModel, window: int) -> None:
     global _WORKER_SCORER
     _WORKER_SCORER = _Scorer(model, window)
+
+
+def chunk_size(n_sequences: int, n_jobs: int | None) -> int:
+    """Sequences per task: at most :data:`CHUNK_SIZE`, at least 50, else 8 tasks per worker.
+
+    Small scans are so spread evenly over the workers, which end together.
+    """
+    jobs = resolve_n_jobs(n_jobs)
+    even = -(-n_sequences // (_TASKS_PER_WORKER * jobs))
+    return max(1, min(CHUNK_SIZE, max(50, even)))
 
 
 def choose_window(n_bases: float) -> int:

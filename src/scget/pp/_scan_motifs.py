@@ -131,7 +131,7 @@ def scan_motifs(
         If ``data`` is none of the accepted forms (e.g. a single string or a number).
     """
     from ..genome import Genome
-    from ..motifs._scan import CHUNK_SIZE, DEFAULT_PSEUDOCOUNT, build_scan_model, score_sequences
+    from ..motifs._scan import DEFAULT_PSEUDOCOUNT, build_scan_model, chunk_size, score_sequences
 
     gpu = _resolve_scan_device(device)
     target, peaks, sequences = _resolve_input(data, atac, copy)
@@ -143,12 +143,14 @@ def scan_motifs(
         genome = genome if isinstance(genome, Genome) else Genome(genome)
         genome.check_intervals(peaks["chrom"], peaks["start"], peaks["end"])
         index = peaks.index
-        bounds = range(0, len(peaks), CHUNK_SIZE)
+        size = chunk_size(len(peaks), None if gpu is not None else n_jobs)
+        bounds = range(0, len(peaks), size)
         columns = [peaks[c].to_numpy() for c in ("chrom", "start", "end")]
-        tasks = [(genome, *(col[i : i + CHUNK_SIZE] for col in columns)) for i in bounds]
+        tasks = [(genome, *(col[i : i + size] for col in columns)) for i in bounds]
     else:
         index = pd.Index([f"seq{i}" for i in range(len(sequences))])
-        tasks = [sequences[i : i + CHUNK_SIZE] for i in range(0, len(sequences), CHUNK_SIZE)]
+        size = chunk_size(len(sequences), None if gpu is not None else n_jobs)
+        tasks = [sequences[i : i + size] for i in range(0, len(sequences), size)]
     collection = _resolve_motifs(motifs)
     pseudocount = DEFAULT_PSEUDOCOUNT if pseudocount is None else pseudocount
     model = build_scan_model(
