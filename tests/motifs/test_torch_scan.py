@@ -96,3 +96,54 @@ def test_moods_plan_by_hand():
     columns, bounds = moods_plan(matrix, [0.25] * 4, 1)
     assert columns == [1, 0, 2]
     assert bounds == [np.inf, 2.0, 1.0]
+
+
+def test_vectorised_reduction_equals_the_greedy_by_hand():
+    import torch
+
+    from scget.motifs._scan import _best_non_overlapping_sum
+    from scget.motifs._torch_scan import best_non_overlapping_sums
+
+    # group 0: [0,10) 5.0 is best; [5,12) 4.0 overlaps it (out); [10,20) 3.0 touches no kept
+    # hit (in); [12,14) 3.0 overlaps [10,20) (out, same score but later start)
+    # group 1: a chain; the greedy keeps 2.0 [4,10), then 1.7 [12,18); 1.5 [8,14) and
+    # 1.0 [0,6) overlap kept hits: 2.0 + 1.7; group 2: no hits
+    hits = [
+        (0, 0, 10, 0, 5.0),
+        (0, 5, 12, 1, 4.0),
+        (0, 10, 20, 2, 3.0),
+        (0, 12, 14, 3, 3.0),
+        (1, 0, 6, 0, 1.0),
+        (1, 4, 10, 1, 2.0),
+        (1, 8, 14, 2, 1.5),
+        (1, 12, 18, 3, 1.7),
+    ]
+    columns = list(zip(*hits, strict=True))
+    groups, starts, ends, matrices = (torch.tensor(c) for c in columns[:4])
+    scores = torch.tensor(columns[4], dtype=torch.float64)
+    sums = best_non_overlapping_sums(groups, starts, ends, matrices, scores, 3)
+    assert sums.tolist() == [8.0, 3.7, 0.0]
+    # and on random dense hits, bit for bit the sequential greedy
+    rng = np.random.default_rng(0)
+    n = 3000
+    groups = rng.integers(0, 40, n)
+    starts = rng.integers(0, 300, n)
+    ends = starts + rng.integers(4, 20, n)
+    scores = np.round(rng.random(n) * 10, 1) + rng.random(n) * 1e-3
+    scores[::7] = 5.0  # ties in score, broken by start then matrix
+    matrices = rng.integers(0, 50, n)
+    expected = np.zeros(40)
+    for g in range(40):
+        mine = np.flatnonzero(groups == g)
+        chosen = {}  # one hit per (start, matrix), as from a scan
+        for i in mine:
+            chosen[(starts[i], matrices[i])] = i
+        keep = sorted(chosen.values())
+        expected[g] = _best_non_overlapping_sum(
+            [(scores[i], starts[i], ends[i], matrices[i]) for i in keep]
+        )
+        others = np.setdiff1d(mine, keep)
+        groups[others] = -1
+    sel = groups >= 0
+    args = (torch.as_tensor(a[sel]) for a in (groups, starts, ends, matrices, scores))
+    np.testing.assert_array_equal(best_non_overlapping_sums(*args, 40).numpy(), expected)

@@ -31,7 +31,7 @@ from fractions import Fraction
 import numpy as np
 
 from .._logging import progress
-from ._scan import ScanModel, _best_non_overlapping_sum
+from ._scan import ScanModel
 
 #: Look-ahead window of the MOODS scanners whose arithmetic is reproduced (MOODS' default,
 #: and what :func:`scget.pp.scan_motifs` uses below 2 Mbp per worker).
@@ -216,6 +216,12 @@ class TorchScanner:
         ``model.log_odds`` (forward and reverse complement of each motif); ``score`` is
         float64, bit-identical to MOODS's. Hits come sorted by sequence, position, matrix.
         """
+        return tuple(t.cpu().numpy() for t in self._hits(sequences))
+
+    def _hits(self, sequences: Sequence[str]) -> tuple:
+        """:meth:`hits` as tensors on the device."""
+        import torch
+
         found = []
         n_matrices = len(self.lengths)
         longest = max((len(s) for s in sequences), default=0)
@@ -225,9 +231,9 @@ class TorchScanner:
                 part = sequences[first : first + batch]
                 found.append(self._hits_block(part, first))
         if not found:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty, np.zeros(0)
-        return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
+            empty = torch.zeros(0, dtype=torch.int64, device=self.device)
+            return empty, empty, empty, torch.zeros(0, dtype=torch.float64, device=self.device)
+        return tuple(torch.cat(parts) for parts in zip(*found, strict=True))
 
     def _hits_block(self, sequences: Sequence[str], first: int) -> tuple[np.ndarray, ...]:
         import torch
@@ -257,35 +263,107 @@ class TorchScanner:
             base = codes_t[row, position + self._columns[matrix, step]]
             score = score + self._steps[matrix, step, base]
         keep = alive & (score >= threshold)
-        out = (row[keep] + first, position[keep], matrix[keep], score[keep])
-        return tuple(t.cpu().numpy() for t in out)
+        return row[keep] + first, position[keep], matrix[keep], score[keep]
 
     def score(self, sequences: Sequence[str]) -> np.ndarray:
         """Per-cluster summed scores of non-overlapping best hits, ``(n, n_clusters)`` float64.
 
-        The same reduction as :meth:`scget.motifs._scan._Scorer.score`.
+        The same reduction as :meth:`scget.motifs._scan._Scorer.score`, on the device.
         """
-        scores = np.zeros((len(sequences), self.n_clusters))
-        rows, positions, matrices, values = self.hits(sequences)
-        if not len(rows):
-            return scores
-        clusters = self.cluster_index[matrices]
-        order = np.lexsort((clusters, rows))
-        ends = positions + self.lengths[matrices]
-        keys = rows[order] * self.n_clusters + clusters[order]
-        bounds = np.flatnonzero(np.diff(keys)) + 1
-        for chunk in np.split(order, bounds):
-            hits = list(
-                zip(
-                    values[chunk].tolist(),
-                    positions[chunk].tolist(),
-                    ends[chunk].tolist(),
-                    matrices[chunk].tolist(),
-                    strict=True,
-                )
-            )
-            scores[rows[chunk[0]], clusters[chunk[0]]] = _best_non_overlapping_sum(hits)
-        return scores
+        import torch
+
+        rows, positions, matrices, values = self._hits(sequences)
+        lengths = torch.as_tensor(self.lengths, device=self.device)
+        clusters = torch.as_tensor(self.cluster_index, device=self.device)[matrices]
+        groups = rows * self.n_clusters + clusters
+        totals = best_non_overlapping_sums(
+            groups,
+            positions,
+            positions + lengths[matrices],
+            matrices,
+            values,
+            len(sequences) * self.n_clusters,
+        )
+        return totals.reshape(len(sequences), self.n_clusters).cpu().numpy()
+
+
+def best_non_overlapping_sums(groups, starts, ends, matrices, scores, n_groups: int):
+    """Greedy best-first sums of hits sharing no base pair, per group, vectorised in torch.
+
+    The result of :func:`scget.motifs._scan._best_non_overlapping_sum` on each group,
+    bit for bit: hits are ranked best first (score, then leftmost, then matrix); rounds
+    keep every undecided hit that no better undecided hit overlaps and reject the hits
+    these overlap, until none is undecided (each round settles at least the best one of
+    each set of overlapping hits, and a hit is kept exactly when the sequential greedy
+    keeps it); kept scores are added in rank order, one rank at a time.
+
+    Parameters
+    ----------
+    groups, starts, ends, matrices, scores
+        One entry per hit (tensors on one device); hits cover ``[start, end)``.
+    n_groups
+        Number of groups (the length of the result).
+
+    Returns
+    -------
+    Float64 tensor of the sums, 0 for groups without hits.
+    """
+    import torch
+
+    device = scores.device
+    totals = torch.zeros(n_groups, dtype=torch.float64, device=device)
+    if not len(scores):
+        return totals
+    # rank: group, then best first (score descending, start, matrix), by stable sorts
+    order = torch.argsort(matrices, stable=True)
+    for key in (starts, -scores, groups):
+        order = order[torch.argsort(key[order], stable=True)]
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(len(order), device=device)
+    # overlapping pairs (a before b by group and start): b starts before a ends; hits
+    # starting a longest hit apart or more never overlap, nor do any further in the order
+    span = int((ends - starts).max())
+    by_start = torch.argsort(starts, stable=True)
+    by_start = by_start[torch.argsort(groups[by_start], stable=True)]
+    first, second = [], []
+    for offset in range(1, len(by_start)):
+        a, b = by_start[:-offset], by_start[offset:]
+        near = (groups[a] == groups[b]) & (starts[b] < starts[a] + span)
+        if not near.any():
+            break
+        overlap = near & (starts[b] < ends[a])
+        first.append(a[overlap])
+        second.append(b[overlap])
+    first = torch.cat(first) if first else torch.zeros(0, dtype=torch.int64, device=device)
+    second = torch.cat(second) if second else torch.zeros(0, dtype=torch.int64, device=device)
+    undecided, kept = (
+        torch.ones_like(scores, dtype=torch.bool),
+        torch.zeros_like(scores, dtype=torch.bool),
+    )
+    while undecided.any():
+        both = undecided[first] & undecided[second]
+        worse = torch.where(rank[first] < rank[second], second, first)[both]
+        beaten = torch.zeros_like(undecided)
+        beaten[worse] = True
+        newly = undecided & ~beaten
+        kept |= newly
+        undecided &= ~newly
+        hit_a = kept[first] & undecided[second]
+        hit_b = kept[second] & undecided[first]
+        undecided[second[hit_a]] = False
+        undecided[first[hit_b]] = False
+    # add kept scores per group in rank order (as the sequential sum does)
+    chosen = order[kept[order]]
+    chosen_groups = groups[chosen]
+    begins = torch.ones_like(chosen_groups, dtype=torch.bool)
+    begins[1:] = chosen_groups[1:] != chosen_groups[:-1]
+    index = torch.arange(len(chosen), device=device)
+    start_of_group = torch.cummax(torch.where(begins, index, 0), dim=0).values
+    within = index - start_of_group
+    for step in range(int(within.max()) + 1 if len(within) else 0):
+        pick = within == step
+        totals[chosen_groups[pick]] += scores[chosen[pick]]
+    return totals
 
 
 @contextmanager
