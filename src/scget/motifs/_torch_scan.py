@@ -43,6 +43,8 @@ _CODES = np.full(256, 4, dtype=np.uint8)
 for _i, _base in enumerate("ACGT"):
     _CODES[ord(_base)] = _CODES[ord(_base.lower())] = _i
 _UNIT_ROUNDOFF_32 = 2.0**-24
+#: The last :class:`TorchScanner` built, by (model key, device).
+_SCANNERS: dict = {}
 
 
 def moods_plan(matrix: Sequence[Sequence[float]], background: Sequence[float], window: int):
@@ -400,9 +402,16 @@ def score_sequences_torch(
 
     Returns
     -------
-    Raw scores ``(n_total, n_clusters)`` float64, rows in task order.
+    Raw scores ``(n_total, n_clusters)`` float64, rows in task order. The scanner is
+    cached in memory by ``(model.key, device)`` for the next call.
     """
-    scanner = TorchScanner(model, device)
+    key = (model.key, str(device))
+    scanner = _SCANNERS.get(key) if model.key else None
+    if scanner is None:
+        scanner = TorchScanner(model, device)
+        if model.key:
+            _SCANNERS.clear()  # one at a time: it holds the matrices on the device
+            _SCANNERS[key] = scanner
     results = []
     with progress(total=n_total, desc="scanning motifs (torch)", unit="seq") as bar:
         for task in tasks:
