@@ -69,15 +69,7 @@ def moods_plan(matrix: Sequence[Sequence[float]], background: Sequence[float], w
     length = len(matrix[0])
     if window >= length:
         return list(range(length)), [float("inf")] * length
-    # expected differences with MOODS's operations in MOODS's order (identical rounding);
-    # where its binary fuses `value -= b * x` into one rounding, so do we
-    fused = _fused_expected_differences()
-    expected = []
-    for i in range(length):
-        value = max(matrix[j][i] for j in range(4))
-        for j in range(4):
-            value = _fma_sub(value, background[j], matrix[j][i], fused)
-        expected.append(value)
+    expected = _expected_differences(matrix, background, _fused_expected_differences())
     columns = _order(expected, window, length)
     rest = columns[window:]
     bounds = [0.0] * len(rest)
@@ -136,7 +128,7 @@ def _fused_expected_differences() -> bool:
         consensus = "".join("ACGT"[j] for j in np.argmax(probabilities, axis=1))
         scores = []
         for fused in (False, True):
-            columns = _plan(matrix, background, 7, fused)
+            columns = _order(_expected_differences(matrix, background, fused), 7, 10)
             total = 0.0
             for i in columns:
                 total += matrix["ACGT".index(consensus[i])][i]
@@ -149,16 +141,19 @@ def _fused_expected_differences() -> bool:
     return True
 
 
-def _plan(matrix, background, window: int, fused: bool) -> list[int]:
-    """Column order of :func:`moods_plan` under either arithmetic (for the probe)."""
-    length = len(matrix[0])
+def _expected_differences(matrix, background, fused: bool) -> list[float]:
+    """Best entry minus expected entry of each column, as MOODS computes them.
+
+    MOODS's operations in MOODS's order (identical rounding); ``fused``: each
+    ``value -= b * x`` rounded once, as a binary compiled with fused multiply-adds does.
+    """
     expected = []
-    for i in range(length):
+    for i in range(len(matrix[0])):
         value = max(matrix[j][i] for j in range(4))
         for j in range(4):
             value = _fma_sub(value, background[j], matrix[j][i], fused)
         expected.append(value)
-    return _order(expected, window, length)
+    return expected
 
 
 class TorchScanner:
