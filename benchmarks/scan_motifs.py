@@ -1,29 +1,37 @@
-"""Speed of ``scget.pp.scan_motifs`` against a single-process MOODS scan of the same sequences.
+"""Speed of ``scget.pp.scan_motifs`` against single-process MOODS, at 4k, 40k and 100k peaks.
 
-A genome with the simulator's GC structure (isochores, GC-rich promoters around 5 % of
-the peaks) is written to a temporary FASTA, and ``--peaks`` peaks of ``--width`` bp are
-placed on it. For each motif collection (JASPAR 2024 CORE vertebrates, and the Vierstra
-archetype PWMs when ``--vierstra`` points to them):
+Peaks of ``--width`` bp are drawn at random on the real hg38 piece of ``shared/data``
+(chr2:1-2,333,275, bgzipped; peaks may overlap) or, when it is absent, on a simulated
+genome with the simulator's GC structure. Motifs: JASPAR 2024 CORE vertebrates (879
+PWMs; ``--motifs vierstra`` for the Vierstra archetypes), both strands, p = 1e-4, uniform
+background. For each size, in one process:
 
 1. baseline: one process, one ``MOODS.scan.Scanner`` (look-ahead window 7, MOODS'
    default) holding every matrix on both strands, scanning each peak sequence (fetched
-   beforehand) and reading every hit's position and score; the time spent in
-   ``Scanner.scan`` alone is reported beside the total;
-2. scget: the scan of ``scan_motifs`` (``score_sequences``: workers fetch the sequences
-   from the FASTA, scan with MOODS, keep the best non-overlapping hits per cluster and
-   sum them) with ``--jobs`` processes, and with 1 process too with ``--serial``.
+   beforehand) and reading every hit's position and score; ``Scanner.scan`` alone is
+   timed apart ("scan only", the reference of the ratios). Building the scanner and the
+   thresholds are excluded. At 100k peaks the baseline is timed on the first
+   ``--baseline-peaks`` peaks and scaled to all of them (the scan is linear in the peaks;
+   ``--full-baseline`` times them all, about 2 more minutes);
+2. scget: the whole ``scan_motifs(peaks, genome, n_jobs=--jobs)`` call (motif collection,
+   thresholds, scanners, sequence reads, scan, per-cluster reduction, normalisation).
+   The first call of the run is "cold": empty memory and disk caches, as in a new
+   installation. Then each size is timed as a user re-scanning new peaks in the same
+   session: the collection and thresholds come from the caches, and a scanner is built
+   only when the size calls for a longer look-ahead window than any cached one (its build
+   time is inside the figure). The fixed cost is the time of a call on 10 peaks, cold
+   (empty caches), with the disk cache only (a new Python session), and warm.
 
-Both use the same log-odds matrices and thresholds, whose preparation (``threshold_from_p``)
-is timed separately and excluded; both times include building the MOODS scanners. Mbp/s =
-scanned bases / wall time. CPU seconds (this process and its workers) are printed too: on a
-shared machine, wall-clock ratios depend on what else runs (the load average is printed), so
-an estimate for dedicated cores is printed beside them: the main process's CPU time plus the
-workers' CPU time divided by their number, against the baseline's CPU time.
+The machine load (``os.getloadavg``) is printed with every timing: on a shared machine,
+wall-clock ratios depend on what else runs, so CPU seconds are printed too, with an
+estimate for dedicated cores (the main process's CPU time plus the workers' CPU time
+divided by their number) compared with the baseline scan's CPU time.
 
 Usage::
 
-    python benchmarks/scan_motifs.py                     # 20,000 peaks, a few minutes
-    python benchmarks/scan_motifs.py --peaks 100000      # the realistic size
+    python benchmarks/scan_motifs.py                   # the three sizes, about 3-4 minutes
+    python benchmarks/scan_motifs.py --sizes 4000      # one size
+    python benchmarks/scan_motifs.py --gpu             # with the exact torch scan on CUDA
 """
 
 from __future__ import annotations
@@ -37,155 +45,177 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "vierstra_archetypes_v1"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+PIECE = SHARED / "hg38_chr2_piece" / "chr2_1-2333275.fa.gz"
+PVALUE = 1e-4
 
 
-def make_genome(folder: Path, n_peaks: int, width: int, seed: int):
-    """Write a simulated genome FASTA; return it with the peaks ``(chroms, starts, ends)``."""
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def simulated_genome(folder: Path, size: int, seed: int):
+    """Write a simulated genome FASTA of ``size`` bp (4 chromosomes) and return it."""
     from scget.datasets._sim_files import write_fasta
     from scget.datasets._sim_genome import background_sequence, chromosome_sizes
     from scget.genome import Genome
 
     rng = np.random.default_rng(seed)
-    n_chroms = 4
-    slot = 2 * width  # one peak per slot, at a random offset inside it
-    sizes = chromosome_sizes(int(1.5 * n_peaks * slot) + n_chroms * slot, n_chroms)
+    sizes = chromosome_sizes(size, 4)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    per_chrom = np.floor(sizes / sizes.sum() * n_peaks).astype(int)
-    per_chrom[0] += n_peaks - per_chrom.sum()
-    chroms, starts = [], []
-    for k, (size, count) in enumerate(zip(sizes, per_chrom, strict=True)):
-        slots = rng.choice(size // slot - 1, size=count, replace=False)
-        chroms += [f"chr{k + 1}"] * count
-        starts.append(np.sort(slots) * slot + rng.integers(0, width, count))
-    starts = np.concatenate(starts)
-    chrom_index = np.array([int(c[3:]) - 1 for c in chroms])
-    promoters = rng.random(n_peaks) < 0.05
-    tss_global = offsets[chrom_index[promoters]] + starts[promoters] + width // 2
-    sequence = background_sequence(sizes, tss_global, rng)
-    names = [f"chr{k + 1}" for k in range(n_chroms)]
-    path = write_fasta(folder / "genome.fa", sequence, names, offsets, sizes)
-    return Genome(path), np.array(chroms), starts, starts + width
+    tss = rng.integers(0, int(sizes.sum()), size // 20_000)
+    sequence = background_sequence(sizes, tss, rng)
+    names = [f"chr{k + 1}" for k in range(4)]
+    return Genome(write_fasta(folder / "genome.fa", sequence, names, offsets, sizes))
 
 
-def baseline(sequences: list[str], model) -> tuple[float, float, int]:
-    """Single-process MOODS scan reading every hit: (total seconds, scan seconds, hits).
+def random_peaks(genome, n: int, width: int, rng, first: int):
+    """``n`` peaks of ``width`` bp at random positions (from ``first`` on each chromosome)."""
+    import pandas as pd
 
-    The total includes building the scanner (``set_motifs``), as scget's time does.
-    """
+    sizes = genome.chrom_sizes
+    names = list(sizes)
+    lengths = np.array([sizes[c] - first - width for c in names], dtype=float)
+    chroms = rng.choice(len(names), size=n, p=lengths / lengths.sum())
+    starts = first + (rng.random(n) * lengths[chroms]).astype(np.int64)
+    chroms = np.array(names)[chroms]
+    order = np.lexsort((starts, chroms))
+    return pd.DataFrame(
+        {"chrom": chroms[order], "start": starts[order], "end": starts[order] + width}
+    )
+
+
+def baseline(sequences: list[str], model) -> tuple[float, float, float]:
+    """Single-process MOODS, reading every hit: total, ``Scanner.scan`` and its CPU seconds."""
     import MOODS.scan
 
-    begin = time.perf_counter()
     scanner = MOODS.scan.Scanner(7)
     scanner.set_motifs(model.log_odds, model.background, model.thresholds)
-    in_scan, n_hits = 0.0, 0
+    begin, in_scan, cpu = time.perf_counter(), 0.0, 0.0
     for sequence in sequences:
-        tick = time.perf_counter()
+        tick, tock = time.perf_counter(), time.process_time()
         results = scanner.scan(sequence)
         in_scan += time.perf_counter() - tick
+        cpu += time.process_time() - tock
         for hits in results:
             for hit in hits:
-                n_hits += 1
                 _ = (hit.pos, hit.score)
-    return time.perf_counter() - begin, in_scan, n_hits
+    return time.perf_counter() - begin, in_scan, cpu
 
 
 def cpu_seconds() -> np.ndarray:
-    """CPU seconds of this process and of its finished children (workers)."""
+    """CPU seconds of this process and of its finished children (the workers)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return np.array([own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime])
 
 
-def run(name, motifs, genome, chroms, starts, ends, args) -> None:
-    from scget.motifs._scan import CHUNK_SIZE, build_scan_model, score_sequences
+def clear_memory_caches() -> None:
+    """Forget what this process cached (as a new Python session would)."""
+    from scget.motifs import _jaspar, _scan
 
-    megabases = float((ends - starts).sum()) / 1e6
-    tick = time.perf_counter()
-    model = build_scan_model(motifs, pvalue=1e-4)
-    setup = time.perf_counter() - tick
-    sequences = genome.fetch_many(chroms, starts, ends)
-    cpu = cpu_seconds()
-    total, in_scan, n_hits = baseline(sequences, model)
-    baseline_cpu = (cpu_seconds() - cpu).sum()
-    tasks = [
-        (genome, chroms[i : i + CHUNK_SIZE], starts[i : i + CHUNK_SIZE], ends[i : i + CHUNK_SIZE])
-        for i in range(0, len(starts), CHUNK_SIZE)
-    ]
-    timings = {}
-    for jobs in ([1] if args.serial else []) + [args.jobs]:
-        tick, cpu = time.perf_counter(), cpu_seconds()
-        scores = score_sequences(tasks, len(starts), model, n_jobs=jobs)
-        timings[jobs] = (time.perf_counter() - tick, cpu_seconds() - cpu)
-    print(
-        f"\n{name}: {len(motifs)} PWMs ({2 * len(motifs)} matrices with reverse complements), "
-        f"{len(motifs.clusters)} clusters; {len(starts)} peaks, {megabases:.1f} Mbp; "
-        f"{n_hits / len(starts):.0f} hits per peak; non-zero scores {np.mean(scores > 0):.1%}"
-    )
-    print(f"  thresholds and log odds (excluded): {setup:.1f} s")
-    print(f"  baseline MOODS, 1 process: {total:.1f} s = {megabases / total:.3f} Mbp/s ", end="")
-    print(f"(Scanner.scan alone {in_scan:.1f} s = {megabases / in_scan:.3f} Mbp/s), ", end="")
-    print(f"CPU {baseline_cpu:.1f} s")
-    for jobs, (seconds, (own, workers)) in timings.items():
-        # on dedicated cores: this process's serial part, then the workers' share in parallel
-        dedicated = own + workers / jobs
-        print(
-            f"  scget, {jobs} process(es): {seconds:.1f} s = {megabases / seconds:.3f} Mbp/s; "
-            f"x{total / seconds:.2f} the baseline, x{in_scan / seconds:.2f} its Scanner.scan time; "
-            f"CPU {own:.1f} s main + {workers:.1f} s workers"
-        )
-        if jobs > 1:
-            print(
-                f"    dedicated-core estimate (main CPU + worker CPU / {jobs}): {dedicated:.1f} s "
-                f"= {megabases / dedicated:.3f} Mbp/s, x{baseline_cpu / dedicated:.2f} the "
-                f"baseline's CPU time"
-            )
+    _jaspar._LOADED.clear()
+    _scan._MODELS.clear()
+    _scan._SCORERS.clear()
+
+
+def timed_scan(peaks, genome, args, cpu: bool = False, device=None):
+    """Wall seconds of a ``scan_motifs`` call (and its CPU seconds: main, workers)."""
+    from scget.pp import scan_motifs
+
+    tick, before = time.perf_counter(), cpu_seconds()
+    kwargs = {"motifs": args.motifs, "pvalue": PVALUE, "n_jobs": args.jobs, "device": device}
+    result = scan_motifs(peaks, genome, normalize=False, **kwargs)
+    seconds = time.perf_counter() - tick
+    timed_scan.last = result
+    return (seconds, cpu_seconds() - before) if cpu else seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--peaks", type=int, default=20_000)
+    parser.add_argument("--sizes", default="4000,40000,100000")
     parser.add_argument("--width", type=int, default=500)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--motifs", default="jaspar", choices=["jaspar", "vierstra"])
+    parser.add_argument("--baseline-peaks", type=int, default=40_000)
+    parser.add_argument("--full-baseline", action="store_true")
     parser.add_argument(
-        "--vierstra", type=Path, default=SHARED, help="folder of the Vierstra v1.0 files"
+        "--gpu", action="store_true", help="also time scan_motifs(device='cuda') (needs CUDA)"
     )
-    parser.add_argument("--serial", action="store_true", help="also time scget with 1 process")
-    parser.add_argument("--collections", default="jaspar,vierstra")
     args = parser.parse_args()
 
     import scget
-    from scget.motifs import load_jaspar, vierstra_archetypes
+    from scget.genome import Genome
+    from scget.motifs._scan import build_scan_model
+    from scget.pp._scan_motifs import _resolve_motifs
 
     scget.settings.verbosity = 1
-    print(f"CPUs available: {len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f}")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rng = np.random.default_rng(args.seed)
+    print(f"CPUs available: {len(os.sched_getaffinity(0))}; {load()}")
     with tempfile.TemporaryDirectory() as tmp:
-        tick = time.perf_counter()
-        genome, chroms, starts, ends = make_genome(Path(tmp), args.peaks, args.width, args.seed)
-        size = sum(genome.chrom_sizes.values()) / 1e6
-        print(f"genome {size:.0f} Mbp written in {time.perf_counter() - tick:.0f} s")
-        wanted = args.collections.split(",")
-        if "jaspar" in wanted:
-            run("JASPAR 2024 CORE vertebrates", load_jaspar(), genome, chroms, starts, ends, args)
-        if "vierstra" in wanted:
-            if args.vierstra.is_dir():
-                run(
-                    "Vierstra archetypes v1.0",
-                    vierstra_archetypes(args.vierstra),
-                    genome,
-                    chroms,
-                    starts,
-                    ends,
-                    args,
-                )
-            else:
+        scget.settings.cachedir = Path(tmp) / "cache"  # cold: an empty cache
+        if PIECE.is_file():
+            genome, first, where = Genome(PIECE), 10_500, f"real hg38 piece {PIECE.name}"
+        else:
+            genome, first = simulated_genome(Path(tmp), 4_000_000, args.seed), 0
+            where = "simulated 4 Mbp genome (real piece absent)"
+        print(f"peaks of {args.width} bp at random on the {where}; --jobs {args.jobs}")
+
+        small = random_peaks(genome, 10, args.width, rng, first)
+        cold = timed_scan(small, genome, args)
+        clear_memory_caches()
+        session = timed_scan(small, genome, args)
+        warm = timed_scan(small, genome, args)
+        print(
+            f"fixed cost (scan_motifs on 10 peaks): cold {cold:.2f} s, new session with the "
+            f"disk cache {session:.2f} s, warm {warm:.2f} s; {load()}"
+        )
+
+        model = build_scan_model(_resolve_motifs(args.motifs), pvalue=PVALUE)
+        print(f"{args.motifs}: {len(model.log_odds)} matrices (both strands)")
+        for rank, n in enumerate(sizes):
+            peaks = random_peaks(genome, n, args.width, rng, first)
+            megabases = n * args.width / 1e6
+            timed = n if args.full_baseline else min(n, args.baseline_peaks)
+            sequences = genome.fetch_many(*(peaks[c].to_numpy()[:timed] for c in peaks))
+            total, in_scan, scan_cpu = (x * n / timed for x in baseline(sequences, model))
+            note = "" if timed == n else f" (timed on {timed} peaks, scaled)"
+            print(
+                f"\n{n} peaks, {megabases:.1f} Mbp: baseline MOODS 1 process: scan only "
+                f"{in_scan:.1f} s ({megabases / in_scan:.2f} Mbp/s), with reading the hits "
+                f"{total:.1f} s{note}; scan CPU {scan_cpu:.1f} s; {load()}"
+            )
+            runs = []
+            if rank == 0:  # the first size runs cold again
+                clear_memory_caches()
+                scget.settings.cachedir = Path(tmp) / "cache-2"
+                runs.append(("cold (empty caches)", timed_scan(peaks, genome, args, cpu=True)))
+            runs.append(("re-scan in session", timed_scan(peaks, genome, args, cpu=True)))
+            for label, (seconds, (main_cpu, workers_cpu)) in runs:
+                # on dedicated cores: the main process's part, then the workers' in parallel
+                dedicated = main_cpu + workers_cpu / args.jobs
                 print(
-                    f"\nVierstra files not found in {args.vierstra}; skipped (pass --vierstra DIR)."
+                    f"  scan_motifs {label}: {seconds:.1f} s ({megabases / seconds:.2f} Mbp/s), "
+                    f"x{in_scan / seconds:.2f} MOODS scan only, x{total / seconds:.2f} with "
+                    f"hits; {load()}\n    CPU {main_cpu:.1f} s main + {workers_cpu:.1f} s "
+                    f"workers; dedicated-core estimate (main + workers / {args.jobs}) "
+                    f"{dedicated:.1f} s, x{scan_cpu / dedicated:.2f} MOODS scan CPU"
                 )
-    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+            if args.gpu:
+                moods = timed_scan.last
+                timed_scan(peaks.iloc[:100], genome, args, device="cuda")  # warm-up
+                seconds = timed_scan(peaks, genome, args, device="cuda")
+                gap = float(np.abs(timed_scan.last.to_numpy() - moods.to_numpy()).max())
+                print(
+                    f"  scan_motifs(device='cuda'): {seconds:.1f} s ({megabases / seconds:.2f} "
+                    f"Mbp/s), x{in_scan / seconds:.2f} MOODS scan only; largest difference "
+                    f"from the MOODS scores {gap:.1e} (0 at window 7; last bits otherwise)"
+                )
+    print(f"\n{load()} at the end")
 
 
 if __name__ == "__main__":

@@ -114,6 +114,12 @@ CASES = [
         ValueError,
         "motifs must be a MotifCollection, 'jaspar' or 'vierstra'; got 'homer'",
     ),
+    Case(
+        "pp.scan_motifs",
+        lambda x: pp.scan_motifs(["ACGT"], device="mps"),
+        ValueError,
+        "device must be None or 'cpu' (MOODS) or a CUDA device",
+    ),
     # tl
     Case("tl.pretrain", lambda x: tl.pretrain(x.pb(), preset="huge"), ValueError, "preset 'huge'"),
     Case(

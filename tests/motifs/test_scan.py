@@ -28,3 +28,12 @@ def test_choose_window_grows_with_work():
     assert choose_window(1e5) == 7
     assert choose_window(5e6) == 8
     assert choose_window(5e7) == 9
+
+
+def test_chunk_size_spreads_small_scans_over_workers():
+    from scget.motifs._scan import CHUNK_SIZE, chunk_size
+
+    assert chunk_size(4_000, 2) == 250  # 16 tasks: 8 per worker
+    assert chunk_size(100, 2) == 50  # never below 50 sequences a task
+    assert chunk_size(10, 2) == 50
+    assert chunk_size(1_000_000, 2) == CHUNK_SIZE
