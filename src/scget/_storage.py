@@ -108,8 +108,13 @@ def read_params(data, key: str, *, writer: str | None = None) -> dict[str, Any]:
 
 
 def read_result(data, key: str, *, writer: str | None = None) -> Any:
-    """Return the ``"result"`` of the record ``key`` (see :func:`read_record`)."""
-    return read_record(data, key, writer=writer)["result"]
+    """Return the ``"result"`` of the record ``key`` (see :func:`read_record`).
+
+    Tables and arrays come as copies: changing what a reader returned leaves the stored
+    result (and what ``write_h5mu`` writes) as it was.
+    """
+    result = read_record(data, key, writer=writer)["result"]
+    return result.copy() if hasattr(result, "copy") else result
 
 
 def read_slots(data, key: str) -> list[Slot]:

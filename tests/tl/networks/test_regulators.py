@@ -127,3 +127,12 @@ def test_shipped_and_planted_gene_sets():
     )
     planted = scget.datasets.planted_gene_sets(drivers, min_effect=0.05)
     assert planted == {"GATA_activated": ["x"], "GATA_repressed": ["y"]}
+
+
+def test_changing_a_read_table_leaves_the_stored_result_intact(pb):
+    scget.tl.motif_network(pb, method="spearman", n_bootstraps=0, min_weight=0)
+    edges = scget.get.motif_network(pb)
+    edges["pair"] = [frozenset(p) for p in zip(edges["source"], edges["target"], strict=True)]
+    edges.loc[0, "weight"] = 99.0
+    stored = scget.get.motif_network(pb)
+    assert "pair" not in stored.columns and stored.loc[0, "weight"] != 99.0

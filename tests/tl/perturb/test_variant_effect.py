@@ -92,10 +92,10 @@ def test_model_change_equals_predict_on_edited_scores(scanned):
         x.pb, x.model, variants=x.snv, genome=x.genome, motifs=x.motifs, device="cpu"
     )
     reference = x.pb.copy()
-    scget.tl.predict(reference, x.model, device="cpu")
+    scget.tl.predict(reference, x.model, device="cpu", tss_windows="centred")
     edited = x.pb.copy()
     edited["atac"].varm["motif_scores"].iloc[VARIANT_PEAK, 0] += np.float32(8 / 17)
-    scget.tl.predict(edited, x.model, device="cpu")
+    scget.tl.predict(edited, x.model, device="cpu", tss_windows="centred")
     expected = scget.get.predictions(edited) - scget.get.predictions(reference)
     by_hand = [expected.at[g, n] for g, n in zip(result["group"], result["gene"], strict=True)]
     np.testing.assert_allclose(result["change"], by_hand, atol=1e-5)
