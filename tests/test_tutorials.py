@@ -35,3 +35,21 @@ def test_the_pbmc_tutorial_is_shipped_unexecuted():
     notebook = nbformat.read(NOTEBOOKS[0].with_name("pbmc_multiome.ipynb"), as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
+
+
+def test_the_interpretation_tutorial_is_executed_and_draws_every_plot():
+    import nbformat
+
+    notebook = nbformat.read(NOTEBOOKS[0].with_name("interpretation.ipynb"), as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code)
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    drawn = {
+        name.split(".")[-1]
+        for c in code
+        if any(t.startswith("gallery:") for t in c.metadata.get("tags", []))
+        for name in _CALLS.findall(c.source)
+        if name.startswith("scget.pl.")
+    }
+    interpretive = set(scget.pl.__all__) - {"history", "prediction"}  # the quickstart's
+    assert interpretive <= drawn, interpretive - drawn
