@@ -69,15 +69,14 @@ def result(data, key: str) -> Any:
 
     Returns
     -------
-    The stored object (a copy when it is a DataFrame).
+    A copy of the stored object (tables, arrays and mappings are copied).
 
     Raises
     ------
     KeyError
         If nothing is stored under ``key``.
     """
-    value = read_result(data, key)
-    return value.copy() if isinstance(value, pd.DataFrame) else value
+    return read_result(data, key)
 
 
 def history(pb, *, key: str = FINETUNE_KEY) -> pd.DataFrame:
@@ -99,7 +98,7 @@ def history(pb, *, key: str = FINETUNE_KEY) -> pd.DataFrame:
     KeyError
         If no training is stored under ``key``.
     """
-    return read_result(pb, key, writer="scget.tl.finetune").copy()
+    return read_result(pb, key, writer="scget.tl.finetune")
 
 
 def predictions(
@@ -177,7 +176,7 @@ def evaluation(pb, *, key: str = EVALUATION_KEY) -> pd.DataFrame:
     KeyError
         If no evaluation is stored under ``key``.
     """
-    return read_result(pb, key, writer="scget.tl.evaluate").copy()
+    return read_result(pb, key, writer="scget.tl.evaluate")
 
 
 def evaluated_genes(
@@ -472,7 +471,7 @@ def variant_effect(
     table = read_result(pb, key, writer="scget.tl.variant_effect")
     if motif_change:
         return pd.DataFrame(pb.uns["scget"][key]["motif_change"]).copy()
-    return pd.DataFrame(table).copy()
+    return pd.DataFrame(table)
 
 
 def insertion(pb, key: str = INSERT_ELEMENTS_KEY) -> pd.DataFrame:
@@ -497,7 +496,7 @@ def insertion(pb, key: str = INSERT_ELEMENTS_KEY) -> pd.DataFrame:
     KeyError
         If :func:`scget.tl.insert_elements` has not run under ``key``.
     """
-    return read_result(pb, key, writer="scget.tl.insert_elements").copy()
+    return read_result(pb, key, writer="scget.tl.insert_elements")
 
 
 def motif_network(
