@@ -21,6 +21,27 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def hg38_piece(shared_data):
+    """The real 2.3 Mbp of hg38 (chr2:1-2,333,275, bgzipped) as a :class:`scget.genome.Genome`."""
+    from scget.genome import Genome
+
+    path = shared_data / "hg38_chr2_piece" / "chr2_1-2333275.fa.gz"
+    if not path.exists():
+        pytest.skip(f"hg38 piece {path} is absent")
+    return Genome(path)
+
+
+@pytest.fixture(scope="session")
+def fox_gata_ctcf():
+    """JASPAR 2024's FOX, GATA and CTCF clusters: frequent, distinct hits on real sequence."""
+    import scget
+
+    jaspar = scget.motifs.load_jaspar()
+    clusters = ("FOX", "GATA", "CTCF/1")
+    return jaspar.subset([i for i in jaspar.ids if jaspar.info.at[i, "cluster"] in clusters])
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Keep every test's cache directory out of the user's home."""

@@ -39,8 +39,8 @@ def test_fetch_bgzip(fasta, tmp_path):
     assert genome.fetch("chr2", 0, len(CHR2)) == CHR2
 
 
-def test_real_bgzipped_hg38_piece(shared_data):
-    genome = Genome(shared_data / "hg38_chr2_piece" / "chr2_1-2333275.fa.gz")
+def test_real_bgzipped_hg38_piece(hg38_piece):
+    genome = hg38_piece
     assert genome.chrom_sizes == {"chr2": 2_333_275}
     assert set(genome.fetch("chr2", 0, 5000)) == {"N"}
     assert set(genome.fetch("chr2", 1_000_000, 1_000_500)) <= set("ACGTN")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 import scget
-from scget.genome import Genome
 from scget.motifs._scan import _Scorer, build_scan_model, choose_window
 
 
-def test_window_does_not_change_scores(shared_data):
-    genome = Genome(shared_data / "hg38_chr2_piece" / "chr2_1-2333275.fa.gz")
+def test_window_does_not_change_scores(hg38_piece):
+    genome = hg38_piece
     jaspar = scget.motifs.load_jaspar()
     lengths = {motif_id: len(jaspar[motif_id]) for motif_id in jaspar}
     short = [i for i in jaspar.ids if lengths[i] <= 8][:40]

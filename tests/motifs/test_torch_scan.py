@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import scget
-from scget.genome import Genome
 from scget.motifs._scan import CHUNK_SIZE, _Scorer, build_scan_model, score_sequences
 from scget.motifs._torch_scan import TorchScanner, moods_plan, score_sequences_torch
 
@@ -22,8 +21,8 @@ def _moods_hits(scorer: _Scorer, sequences: list[str]) -> set:
 
 
 @pytest.fixture(scope="module")
-def piece(shared_data):
-    genome = Genome(shared_data / "hg38_chr2_piece" / "chr2_1-2333275.fa.gz")
+def piece(hg38_piece):
+    genome = hg38_piece
     rng = np.random.default_rng(3)
     # random peaks, plus two across the N run that opens the piece (~10 kb)
     starts = np.r_[rng.integers(10_500, 2_333_000 - 500, 38), 9_700, 10_150]

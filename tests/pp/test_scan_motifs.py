@@ -194,18 +194,12 @@ def test_renamed_peak_is_not_scanned_at_its_old_interval(genome, motifs):
         scget.pp.scan_motifs(mdata, genome, motifs=motifs, n_jobs=1)
 
 
-def test_agrees_with_direct_moods_on_hg38(shared_data):
+def test_agrees_with_direct_moods_on_hg38(hg38_piece, fox_gata_ctcf):
     """Independent MOODS calls (scan_dna, window = min(7, length)) on real hg38 sequence."""
     import MOODS.scan
     import MOODS.tools
 
-    path = shared_data / "hg38_chr2_piece" / "chr2_1-2333275.fa.gz"
-    if not path.exists():
-        pytest.skip("hg38 piece absent")
-    genome = Genome(path)
-    jaspar = scget.motifs.load_jaspar()
-    ids = [i for i in jaspar.ids if jaspar.info.at[i, "cluster"] in ("FOX", "GATA", "CTCF/1")]
-    motifs = jaspar.subset(ids)
+    genome, motifs = hg38_piece, fox_gata_ctcf
     starts = np.arange(50_000, 2_300_000, 45_000)
     peaks = [("chr2", int(s), int(s) + 500) for s in starts]
     ours = scget.pp.scan_motifs(peaks, genome, motifs=motifs, normalize=False, n_jobs=1)

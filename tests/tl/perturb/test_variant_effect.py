@@ -191,20 +191,13 @@ def test_two_variants_in_one_peak_are_scored_apart(scanned):
     )
 
 
-def test_rescan_reproduces_stored_scores_on_hg38(shared_data):
+def test_rescan_reproduces_stored_scores_on_hg38(hg38_piece, fox_gata_ctcf):
     """The reference rescan equals the stored scores; ALT equals scanning the edited peak."""
     import anndata as ad
 
-    from scget.genome import Genome
     from scget.tl._perturb._variant import _rescan
 
-    path = shared_data / "hg38_chr2_piece" / "chr2_1-2333275.fa.gz"
-    if not path.exists():
-        pytest.skip("hg38 piece absent")
-    genome = Genome(path)
-    jaspar = scget.motifs.load_jaspar()
-    ids = [i for i in jaspar.ids if jaspar.info.at[i, "cluster"] in ("FOX", "GATA", "CTCF/1")]
-    motifs = jaspar.subset(ids)
+    genome, motifs = hg38_piece, fox_gata_ctcf
     starts = np.arange(50_000, 2_300_000, 90_000)
     names = [f"chr2:{s}-{s + 500}" for s in starts]
     atac = ad.AnnData(np.ones((2, len(names)), np.float32), var=pd.DataFrame(index=names))
