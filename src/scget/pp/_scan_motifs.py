@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -167,10 +167,7 @@ def scan_motifs(
 
         raw = score_sequences_torch(tasks, len(index), model, device=gpu)
     max_score = raw.max(axis=0, initial=0.0)
-    scores = raw
-    if normalize:
-        scale = np.where(max_score > 0, max_score, 1.0)
-        scores = np.clip(raw / scale, 0.0, 1.0)
+    scores = normalise(raw, max_score) if normalize else raw
     table = pd.DataFrame(
         scores.astype(np.float32), index=index, columns=pd.Index(collection.clusters)
     )
@@ -193,6 +190,47 @@ def scan_motifs(
     }
     write_result(target, MOTIFS_KEY, clusters, params)
     return target if copy else None
+
+
+def normalise(raw: np.ndarray, max_score: np.ndarray) -> np.ndarray:
+    """Raw cluster scores divided by each cluster's maximum (kept where 0), clipped to [0, 1]."""
+    scale = np.where(max_score > 0, max_score, 1.0)
+    return np.clip(raw / scale, 0.0, 1.0)
+
+
+def score_as_recorded(
+    tasks: list, n_total: int, collection, params: Mapping, max_score: np.ndarray
+) -> np.ndarray:
+    """Score new sequences exactly as a recorded :func:`scan_motifs` scored its peaks.
+
+    Parameters
+    ----------
+    tasks, n_total
+        As :func:`scget.motifs._scan.score_sequences` takes them (scanned in this process).
+    collection
+        The :class:`~scget.motifs.MotifCollection` the peaks were scanned with.
+    params
+        The scan's parameters (``pvalue``, ``background``, ``pseudocount``,
+        ``normalize``), as ``scget.get.params(pb, "motifs")`` reads them.
+    max_score
+        The scan's per-cluster raw maxima (its record's ``max_score``), in
+        ``collection.clusters`` order.
+
+    Returns
+    -------
+    Scores ``(n_total, n_clusters)`` float64, normalised by ``max_score`` when the scan
+    was.
+    """
+    from ..motifs._scan import build_scan_model, score_sequences
+
+    model = build_scan_model(
+        collection,
+        pvalue=params["pvalue"],
+        background=params["background"],
+        pseudocount=params["pseudocount"],
+    )
+    raw = score_sequences(tasks, n_total, model, n_jobs=1)
+    return normalise(raw, max_score) if params["normalize"] else raw
 
 
 def _resolve_scan_device(device: str | None):

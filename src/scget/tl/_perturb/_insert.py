@@ -334,7 +334,7 @@ def _peak_width(pb, atac: str) -> int:
 
 def _scan(pb, tasks: list, index: pd.Index, *, features: list[str], motifs) -> pd.DataFrame:
     """Scan ``tasks`` as the pb's peaks were scanned; normalised scores in ``features`` order."""
-    from ...motifs._scan import build_scan_model, score_sequences
+    from ...pp._scan_motifs import score_as_recorded
 
     params: dict[str, Any] = read_params(pb, MOTIFS_KEY, writer="scget.pp.scan_motifs")
     clusters = read_result(pb, MOTIFS_KEY, writer="scget.pp.scan_motifs")
@@ -344,17 +344,8 @@ def _scan(pb, tasks: list, index: pd.Index, *, features: list[str], motifs) -> p
             "The motif collection's clusters differ from the model's motif features; pass "
             "motifs= the collection the peaks were scanned with."
         )
-    scan_model = build_scan_model(
-        collection,
-        pvalue=params["pvalue"],
-        background=params["background"],
-        pseudocount=params["pseudocount"],
-    )
-    raw = score_sequences(tasks, len(index), scan_model, n_jobs=1)
-    scores = raw
-    if params["normalize"]:
-        top = clusters.loc[features, "max_score"].to_numpy(np.float64)
-        scores = np.clip(raw / np.where(top > 0, top, 1.0), 0.0, 1.0)
+    top = clusters.loc[features, "max_score"].to_numpy(np.float64)
+    scores = score_as_recorded(tasks, len(index), collection, params, top)
     return pd.DataFrame(scores.astype(np.float32), index=index, columns=features)
 
 

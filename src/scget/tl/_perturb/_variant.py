@@ -295,14 +295,8 @@ def _check_reference(table: pd.DataFrame, genome) -> None:
 
 def _rescan(table, i, peaks, j, genome, collection, scan, max_score):
     """Motif scores of each (variant, peak) pair's peak with REF and with ALT."""
-    from ...motifs._scan import _Scorer, build_scan_model
+    from ...pp._scan_motifs import score_as_recorded
 
-    scan_model = build_scan_model(
-        collection,
-        pvalue=scan["pvalue"],
-        background=scan["background"],
-        pseudocount=scan["pseudocount"],
-    )
     starts = peaks["start"].to_numpy()[j]
     reference = genome.fetch_many(
         peaks["chrom"].to_numpy()[j].tolist(), starts.tolist(), peaks["end"].to_numpy()[j].tolist()
@@ -314,12 +308,10 @@ def _rescan(table, i, peaks, j, genome, collection, scan, max_score):
         alternative.append(
             sequence[:offset] + variant["alt"] + sequence[offset + len(variant["ref"]) :]
         )
-    scorer = _Scorer(scan_model)
-    ref, alt = scorer.score(reference), scorer.score(alternative)
-    if scan["normalize"]:
-        scale = np.where(max_score > 0, max_score, 1.0)
-        ref, alt = (np.clip(raw / scale, 0.0, 1.0) for raw in (ref, alt))
-    return ref, alt
+    return tuple(
+        score_as_recorded([sequences], len(sequences), collection, scan, max_score)
+        for sequences in (reference, alternative)
+    )
 
 
 def _affected(chosen, model, j):
