@@ -22,11 +22,14 @@ genes and the training chromosomes' genes:
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/interpret.py [--cache /tmp/scget_interpret]
+    OMP_NUM_THREADS=1 python benchmarks/interpret.py --parts recovery \
+        --cache /tmp/scget_interpret_nosparsity --extra '{"motif_sparsity": 0}'
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import multiprocessing
 import pickle
@@ -51,8 +54,12 @@ PSEUDOBULK = Path("/tmp/scget_model_quality/demo_seed0.h5mu")
 CPU = torch.device("cpu")
 
 
-def load(cache: Path):
-    """The demo pseudobulk, the simulation's truth tables and the fine-tuned model (cached)."""
+def load(cache: Path, extra: dict):
+    """The demo pseudobulk, the simulation's truth tables and the fine-tuned model (cached).
+
+    ``extra`` are fine-tuning options beside the defaults (the model is cached per cache
+    folder: use another ``--cache`` for other options).
+    """
     truth_path = cache / "truth_seed0.pkl"
     if not truth_path.exists() or not PSEUDOBULK.exists():
         mdata = scget.datasets.simulate_multiome(
@@ -78,10 +85,7 @@ def load(cache: Path):
             pb,
             leave_out_chromosomes=[chromosomes[-1]],
             leave_out_groups=[list(pb.obs_names)[-1]],
-            preset="tiny",
-            architecture="tss",
-            feature_dropout=0.5,
-            seed=0,
+            **{"seed": 0, **extra},
         )
         model.save(cache / "model")
     return pb, truth, model, chromosomes[-1]
@@ -300,6 +304,9 @@ def main() -> None:
     parser.add_argument("--genes", type=int, default=250, help="genes of the speed test (1x)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument(
+        "--extra", type=json.loads, default={}, help="JSON fine-tuning options beside the defaults"
+    )
+    parser.add_argument(
         "--parts", nargs="+", default=["speed", "memory", "recovery"], help="parts to run"
     )
     args = parser.parse_args()
@@ -307,7 +314,7 @@ def main() -> None:
     scget.settings.verbosity = 1  # no progress bars
     torch.set_num_threads(1)
     args.cache.mkdir(parents=True, exist_ok=True)
-    pb, truth, model, chromosome = load(args.cache)
+    pb, truth, model, chromosome = load(args.cache, args.extra)
     group = str(pb.obs_names[0])
     if "speed" in args.parts:
         speed(pb, model, group, args.genes, args.batch_size)

@@ -34,13 +34,17 @@ from scget.tl._evaluation._evaluate import METHODS
 #: published GET is the published architecture trained as published (no feature
 #: dropout); the others change one thing at a time from scget's defaults.
 VARIANTS: dict[str, tuple[bool, dict]] = {
-    "published GET": (False, {"architecture": "published", "feature_dropout": 0.0}),
+    "published GET": (
+        False,
+        {"architecture": "published", "feature_dropout": 0.0, "motif_sparsity": 0.0},
+    ),
     "+ TSS input (default)": (False, {}),
     "+ TSS input, pretrained": (True, {}),
     "+ distance bias": (False, {"architecture": "distance"}),
     "+ TSS input + distance bias": (False, {"architecture": "tss+distance"}),
     "+ TSS input, feature dropout 0.8": (False, {"feature_dropout": 0.8}),
     "+ TSS input, no feature dropout": (False, {"feature_dropout": 0.0}),
+    "+ TSS input, no motif sparsity": (False, {"motif_sparsity": 0.0}),
 }
 
 

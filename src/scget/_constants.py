@@ -32,6 +32,8 @@ DEFAULT_ARCHITECTURE = "tss"
 DEFAULT_PRESET = "tiny"
 #: Share of motif scores hidden at each fine-tuning step.
 FEATURE_DROPOUT = 0.5
+#: Weight of the group lasso on the motif inputs' embedding columns in fine-tuning.
+MOTIF_SPARSITY = 3e-4
 #: What fine-tuning trains by default (``"expression"``, ``"accessibility"``, ``"joint"``).
 FINETUNE_OBJECTIVE = "expression"
 #: Weight of the mean accessibility loss beside the mean expression loss in ``"joint"``.

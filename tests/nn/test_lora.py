@@ -163,3 +163,17 @@ def test_extensions_added_to_a_trained_network_are_trained_in_full():
         name.startswith(("tss_embedding", "distance_bias")) and "lora" in name for name in trainable
     )
     assert {"tss_embedding.weight", "distance_bias.table"} <= set(lora_state_dict(network))
+
+
+def test_motif_weight_norms_read_the_adapted_weight():
+    """Under LoRA the motif group lasso sees (and trains) W + scaling * B @ A."""
+    network = add_lora(make_network(), rank=4, alpha=4.0)
+    train_steps(network, [p for p in network.parameters() if p.requires_grad])
+    layer = network.region_embedding
+    effective = layer.base.weight + layer.scaling * layer.lora_b @ layer.lora_a
+    torch.testing.assert_close(network.motif_weight_norms(), effective[:, :-1].norm(dim=0))
+    network.motif_weight_norms().sum().backward()
+    assert layer.lora_a.grad is not None and layer.base.weight.grad is None
+    torch.testing.assert_close(
+        network.motif_weight_norms().detach(), merge_lora(network).motif_weight_norms().detach()
+    )

@@ -56,6 +56,11 @@ class LoRALinear(nn.Module):
         update = self.dropout(x) @ self.lora_a.T.to(x.dtype) @ self.lora_b.T.to(x.dtype)
         return self.base(x) + self.scaling * update
 
+    @property
+    def weight(self) -> torch.Tensor:
+        """The effective weight ``W + scaling * B @ A`` (differentiable in the adapters)."""
+        return self.base.weight + self.scaling * self.lora_b @ self.lora_a
+
     def merged(self) -> nn.Linear:
         """Return a plain Linear whose weight is ``W + scaling * B @ A``."""
         linear = nn.Linear(
@@ -66,7 +71,7 @@ class LoRALinear(nn.Module):
             dtype=self.base.weight.dtype,
         )
         with torch.no_grad():
-            linear.weight.copy_(self.base.weight + self.scaling * self.lora_b @ self.lora_a)
+            linear.weight.copy_(self.weight)
             if self.base.bias is not None:
                 linear.bias.copy_(self.base.bias)
         return linear

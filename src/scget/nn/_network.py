@@ -146,6 +146,18 @@ class GETNetwork(nn.Module):
         )
         return self
 
+    def motif_weight_norms(self) -> torch.Tensor:
+        """L2 norm of each motif feature's column of the region embedding (all but the last).
+
+        The norm of the effective weight, adapters included, so that it is differentiable
+        in whatever is trained.
+
+        Returns
+        -------
+        ``(n_features - 1,)`` norms.
+        """
+        return self.region_embedding.weight[:, :-1].norm(dim=0)
+
     def forward(
         self,
         x: torch.Tensor,

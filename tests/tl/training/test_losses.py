@@ -1,4 +1,4 @@
-"""Training objectives: motif-feature dropout."""
+"""Training objectives: motif-feature dropout and the motif group lasso."""
 
 from __future__ import annotations
 
@@ -128,3 +128,38 @@ def test_joint_takes_one_pass_on_binary_input_and_two_on_quantitative():
 def test_objective_is_checked(objective, weight, message):
     with pytest.raises(ValueError, match=message):
         FinetuneObjective(objective=objective, accessibility_weight=weight)
+
+
+def test_motif_sparsity_adds_the_group_lasso_of_the_motif_columns_in_training():
+    """The penalty is weight x the sum of the motif columns' L2 norms, per element."""
+    network = GETNetwork(GETConfig.from_preset("tiny", 6, dropout=0.0))
+    batch = _batch()
+    plain, sparse = FinetuneObjective("mse"), FinetuneObjective("mse", motif_sparsity=0.01)
+    weight = network.region_embedding.weight.detach()
+    by_hand = sum(float(weight[:, j].pow(2).sum().sqrt()) for j in range(5))  # not column 6
+    network.train()
+    (loss, count), (penalised, same_count) = plain(network, batch), sparse(network, batch)
+    assert float(count) == float(same_count) == 40
+    penalty = float((penalised - loss).detach()) / float(count)
+    assert penalty == pytest.approx(0.01 * by_hand, rel=1e-5)
+    network.eval()  # validation losses leave it out
+    assert torch.equal(plain(network, batch)[0], sparse(network, batch)[0])
+
+
+def test_motif_sparsity_shrinks_unused_motifs_and_spares_accessibility():
+    """Gradient steps on the penalty alone shrink every motif column, not accessibility."""
+    network = GETNetwork(GETConfig.from_preset("tiny", 6, dropout=0.0)).train()
+    before = network.region_embedding.weight.detach().clone()
+    loss = network.motif_weight_norms().sum()
+    loss.backward()
+    with torch.no_grad():
+        network.region_embedding.weight -= 0.01 * network.region_embedding.weight.grad
+    after = network.region_embedding.weight.detach()
+    assert (after[:, :-1].norm(dim=0) < before[:, :-1].norm(dim=0)).all()
+    torch.testing.assert_close(after[:, -1], before[:, -1])
+
+
+@pytest.mark.parametrize("bad", [-1e-3, float("nan")])
+def test_motif_sparsity_is_checked(bad):
+    with pytest.raises(ValueError, match="motif_sparsity"):
+        FinetuneObjective("mse", motif_sparsity=bad)

@@ -62,6 +62,7 @@ def test_unknown_config_keys_are_named(h5mu, tmp_path, capsys):
         (["--loss", "l1"], "loss must be one of ('poisson', 'mse'), got 'l1'"),
         (["--preset", "huge"], "Unknown preset 'huge'"),
         (["--mask-ratio", "1.5"], "mask_ratio must be in (0, 1)"),
+        (["--motif-sparsity", "-1"], "motif_sparsity must be >= 0, got -1.0"),
         (["--lr", "-1"], "lr must be positive"),
         (["--leave-out-groups", "nowhere"], "nowhere"),
         (["--leave-out-chromosomes", "chr99"], "chr99"),

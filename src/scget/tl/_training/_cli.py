@@ -66,6 +66,7 @@ OPTIONS: dict[str, tuple[Any, str, str]] = {
     "stride": (int, "regions between fine-tuning windows", FINETUNE_KEY),
     "loss": (str, "fine-tuning loss: poisson or mse", FINETUNE_KEY),
     "feature_dropout": (float, "share of motif scores hidden per training step", FINETUNE_KEY),
+    "motif_sparsity": (float, "weight of the group lasso on the motif inputs", FINETUNE_KEY),
     "lora": (
         bool,
         "fine-tune LoRA adapters on the pretrained model (merged at the end)",
@@ -142,7 +143,11 @@ def check_options(pb, options: dict[str, Any]) -> None:
     known = {option.name for record in records for option in fields(record)}
     given = {name: value for name, value in options.items() if name in known}
     setup, _ = from_options("scget train", given, *records)
-    FinetuneObjective(options.get("loss", "poisson"), options.get("feature_dropout", 0.0))
+    FinetuneObjective(
+        options.get("loss", "poisson"),
+        options.get("feature_dropout", 0.0),
+        motif_sparsity=options.get("motif_sparsity", 0.0),
+    )
     if options.get("mask_ratio") is not None:
         MaskedObjective(options["mask_ratio"])
     for name, value, valid in (

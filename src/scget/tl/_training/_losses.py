@@ -56,6 +56,13 @@ class FinetuneObjective:
     accessibility_weight
         In ``"joint"``: the loss is the mean expression loss per region and strand plus
         this weight times the mean accessibility loss per region.
+    motif_sparsity
+        In training only, this weight times the group lasso of the motif inputs (the sum
+        over motif features of the L2 norm of their column of the region embedding,
+        :meth:`scget.nn.GETNetwork.motif_weight_norms`) is added to the mean loss. It
+        drives the weights of motifs that do not help to zero, so that the network
+        explains expression with few motifs rather than spreading it over every motif a
+        region happens to contain. Validation losses leave it out.
     """
 
     def __init__(
@@ -66,17 +73,21 @@ class FinetuneObjective:
         *,
         objective: str = "expression",
         accessibility_weight: float = 1.0,
+        motif_sparsity: float = 0.0,
     ) -> None:
         if loss not in EXPRESSION_LOSSES:
             raise ValueError(f"loss must be one of {EXPRESSION_LOSSES}, got {loss!r}.")
         if not 0 <= feature_dropout < 1:
             raise ValueError(f"feature_dropout must be in [0, 1), got {feature_dropout!r}.")
         check_objective(objective, accessibility_weight)
+        if not np.isfinite(motif_sparsity) or motif_sparsity < 0:
+            raise ValueError(f"motif_sparsity must be >= 0, got {motif_sparsity!r}.")
         self.loss = loss
         self.feature_dropout = float(feature_dropout)
         self.seed = int(seed)
         self.objective = objective
         self.accessibility_weight = float(accessibility_weight)
+        self.motif_sparsity = float(motif_sparsity)
 
     def _per_element(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         pred, target = pred.float(), target.float()
@@ -86,6 +97,14 @@ class FinetuneObjective:
 
     def __call__(self, network, batch: dict, *, epoch: int | None = None):
         """Return the summed loss and the element count of ``batch``."""
+        loss_sum, count = self._data_loss(network, batch, epoch)
+        if network.training and self.motif_sparsity > 0:
+            # the trainer divides by the count: this adds the weight times the group lasso
+            norms = getattr(network, "module", network).motif_weight_norms()  # DDP wraps
+            loss_sum = loss_sum + self.motif_sparsity * count * norms.sum()
+        return loss_sum, count
+
+    def _data_loss(self, network, batch: dict, epoch: int | None):
         padding = batch["padding_mask"]
         keep = (~padding).unsqueeze(-1).float()
         x = batch["x"]
