@@ -26,8 +26,9 @@ MOTIF_PVALUE = 1e-4
 MASK_RATIO = 0.5
 
 # --- scget's training defaults, chosen by measurement (docs/model.md) ------------------
-#: Network extensions of :data:`scget.nn.ARCHITECTURES`: TSS indicators in the input.
-DEFAULT_ARCHITECTURE = "tss"
+#: Network extensions of :data:`scget.nn.ARCHITECTURES`: TSS indicators in the input
+#: and the attention bias of genomic distance.
+DEFAULT_ARCHITECTURE = "tss+distance"
 #: Network size: trains in minutes on a laptop CPU; take "small" or "base" on a GPU.
 DEFAULT_PRESET = "tiny"
 #: Share of motif scores hidden at each fine-tuning step.
