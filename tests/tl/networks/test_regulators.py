@@ -77,6 +77,18 @@ def test_targets_are_the_top_genes_of_the_motif_column(pb):
     assert set(table["tfs"]) == {""}  # neither TF03A nor TF03B is expressed
 
 
+def test_targets_of_a_motif_named_like_a_gene(pb):
+    """A gene may carry its motif cluster's name (CTCF): the targets are still genes."""
+    pb = pb.copy()
+    names = pb["rna"].var_names.to_list()
+    names[7] = "M03"
+    pb["rna"].var_names = names
+    pb.update()
+    table = scget.tl.regulator_targets(pb, "M03", group="a", top=5)
+    column = scget.get.gene_by_motif(pb, group="a")["M03"]
+    assert table["gene"].tolist() == list(column.sort_values(ascending=False).index[:5])
+
+
 def test_enrichment_p_value_is_the_hypergeometric_tail(pb, tmp_path):
     targets = scget.tl.regulator_targets(pb, "M03", group=["a", "b"], top=50)
     chosen = targets.loc[targets["group"] == "a", "gene"].tolist()

@@ -98,7 +98,8 @@ def regulator_targets(
     parts = []
     for name in motifs:
         for group_name in groups:
-            scores = attributions.loc[group_name, name]
+            # by level: .loc[group, name] would read a row when a gene is named like the motif
+            scores = attributions.xs(group_name, level="group")[name]
             parts.append(
                 _top(scores, top, direction).assign(
                     motif=name, group=group_name, tfs=tfs.loc[name, group_name]
