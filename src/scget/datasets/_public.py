@@ -104,8 +104,8 @@ def gene_annotation(species: str = "human", release: int | str = 46, *, table: b
 
     Returns
     -------
-    Path of ``scget.settings.cachedir / "gencode" / f"{species}_{release}" /
-    "gencode.v<release>.annotation.gtf.gz"`` (for :func:`scget.pp.annotate_tss` and
+    Path of ``gencode/<species>_<release>/gencode.v<release>.annotation.gtf.gz`` under
+    :attr:`scget.settings.cachedir` (for :func:`scget.pp.annotate_tss` and
     :func:`scget.genome.read_gtf`), or its TSS table when ``table=True``. Without
     internet, placing GENCODE's file in that folder by hand is enough.
 
