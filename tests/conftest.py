@@ -87,9 +87,6 @@ def http_mirror(tmp_path):
 @pytest.fixture
 def offline_url():
     """A base URL where nothing answers (a port just closed), as without internet."""
-    import socket
+    from _ports import free_port
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+    return f"http://127.0.0.1:{free_port()}/"

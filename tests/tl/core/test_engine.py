@@ -1,9 +1,8 @@
-import socket
-
 import numpy as np
 import pytest
 import torch
 from _planted import planted_pb
+from _ports import free_port
 
 import scget
 from scget.tl._core._engine import (
@@ -156,12 +155,6 @@ def test_on_device_restores_mode_on_errors(trained):
     network.eval()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_forward_shards_over_ranks_and_gathers(trained, tmp_path):
     size = trained.window_size
     import torch.multiprocessing as mp
@@ -169,7 +162,7 @@ def test_forward_shards_over_ranks_and_gathers(trained, tmp_path):
 
     trained.save(tmp_path / "model")
     mp.spawn(
-        sharded_forward, args=(2, _free_port(), str(tmp_path / "model"), str(tmp_path)), nprocs=2
+        sharded_forward, args=(2, free_port(), str(tmp_path / "model"), str(tmp_path)), nprocs=2
     )
     inputs = build_inputs(planted_pb(), with_targets=False)
     windows = make_windows(inputs, window_size=size, stride=37)

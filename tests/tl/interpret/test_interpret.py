@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from types import SimpleNamespace
 
 import mudata as md
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _ports import free_port
 from torch import nn
 
 import scget
@@ -267,9 +267,7 @@ def test_sharded_over_ranks_equals_one_process(pb, trained, tmp_path):
     import torch.multiprocessing as mp
     from _interpret_worker import sharded_gene_by_motif
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     trained.save(tmp_path / "model")
     mp.spawn(
         sharded_gene_by_motif, args=(2, port, str(tmp_path / "model"), str(tmp_path)), nprocs=2

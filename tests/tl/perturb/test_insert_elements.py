@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _planted import planted_pb
+from _ports import free_port
 
 import scget
 from scget.motifs import MotifCollection
@@ -188,26 +189,12 @@ def test_an_element_scores_as_a_peak_with_its_sequence(tmp_path):
 
 @pytest.mark.slow
 def test_sharded_over_ranks_equals_one_process(trained, tmp_path):
-    import socket
-
     import torch.multiprocessing as mp
-    from _insert_worker import sharded_insertion
+    from _insert_worker import insert_two_elements, sharded_insertion
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     trained.save(tmp_path / "model")
     mp.spawn(sharded_insertion, args=(2, port, str(tmp_path / "model"), str(tmp_path)), nprocs=2)
-    elements = pd.DataFrame({"M0": [1.0, 0.2], "M2": [0.0, 0.9]}, index=["a", "b"])
-    alone = scget.tl.insert_elements(
-        planted_pb(),
-        trained,
-        elements=elements,
-        group="C",
-        n_sites=7,
-        readout="expression",
-        device="cpu",
-        batch_size=4,
-    )
+    alone = insert_two_elements(trained)
     for rank in range(2):
         pd.testing.assert_frame_equal(pd.read_pickle(tmp_path / f"insertion{rank}.pkl"), alone)

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 import torch
 from _planted import planted_pb
+from _ports import free_port
 
 import scget
 from scget.cli import main
@@ -102,12 +102,6 @@ def test_missing_data_and_config_are_one_line_errors(h5mu, tmp_path, capsys):
     assert "bad.json is not valid JSON: Expecting property name" in capsys.readouterr().err
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_torchrun_matches_single_process_training(h5mu, tmp_path):
     options = ["--preset", "tiny", "--window-size", "32", "--stride", "16", "--device", "cpu"]
@@ -119,7 +113,7 @@ def test_torchrun_matches_single_process_training(h5mu, tmp_path):
     single = [sys.executable, "-m", "scget.cli", "-v", "1", "train", str(h5mu)]
     subprocess.run([*single, "--out", str(tmp_path / "one"), *options], check=True, env=env)
     launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
-    launcher += ["--master_addr", "127.0.0.1", "--master_port", str(_free_port())]
+    launcher += ["--master_addr", "127.0.0.1", "--master_port", str(free_port())]
     command = [*launcher, "-m", "scget.cli", "-v", "1", "train", str(h5mu)]
     subprocess.run([*command, "--out", str(tmp_path / "two"), *options], check=True, env=env)
     one, two = GETModel.load(tmp_path / "one"), GETModel.load(tmp_path / "two")

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import socket
-
 import numpy as np
 import pytest
 import torch
 from _ddp_worker import N_FEATURES, ddp_gradients
 from _ddp_worker import network as _network
 from _planted import planted_pb
+from _ports import free_port
 
 from scget.tl._core._windows import WindowDataset, build_inputs, make_windows
 from scget.tl._training._losses import FinetuneObjective, MaskedObjective
@@ -33,12 +32,6 @@ def _batch(n: int = 6, length: int = 12) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_ddp_gradients_equal_single_process_gradients(tmp_path):
     import torch.multiprocessing as mp
 
@@ -48,7 +41,7 @@ def test_ddp_gradients_equal_single_process_gradients(tmp_path):
     single = {n: p.grad.clone() for n, p in network.named_parameters() if p.grad is not None}
     state = {k: v.clone() for k, v in _network().state_dict().items()}
 
-    mp.spawn(ddp_gradients, args=(2, _free_port(), state, batch, str(tmp_path)), nprocs=2)
+    mp.spawn(ddp_gradients, args=(2, free_port(), state, batch, str(tmp_path)), nprocs=2)
 
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
     assert set(ranks[0]) == set(single) == set(ranks[1])
