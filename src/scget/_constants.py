@@ -39,6 +39,8 @@ MOTIF_SPARSITY = 3e-4
 FINETUNE_OBJECTIVE = "expression"
 #: Weight of the mean accessibility loss beside the mean expression loss in ``"joint"``.
 ACCESSIBILITY_WEIGHT = 1.0
+#: Share of each window's regions whose accessibility is hidden and predicted in training.
+ACCESSIBILITY_HIDDEN = 0.5
 
 #: ABC power law of contact with distance used by the paper (ABC-Enhancer-Gene-Prediction's
 #: ``get_powerlaw_at_distance``): contact = exp(scale - gamma * ln(distance + 1)), with
@@ -86,6 +88,8 @@ PRETRAIN_KEY = "pretrain"
 FINETUNE_KEY = "finetune"
 PREDICT_KEY = "predict"
 EVALUATION_KEY = "evaluation"
+#: ``pb.uns["scget"]`` key of the evaluation of predicted accessibility.
+ACCESSIBILITY_EVALUATION_KEY = "evaluation_accessibility"
 GENE_BY_MOTIF_KEY = "gene_by_motif"
 REGION_IMPORTANCE_KEY = "region_importance"
 REGULATORY_EMBEDDING_KEY = "regulatory_embedding"

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._constants import (
+    ACCESSIBILITY_EVALUATION_KEY,
     ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
     EMBEDDING_PREDICTED,
@@ -156,26 +157,33 @@ def predictions(
     )
 
 
-def evaluation(pb, *, key: str = EVALUATION_KEY) -> pd.DataFrame:
+def evaluation(pb, *, level: str = "expression", key: str | None = None) -> pd.DataFrame:
     """Return the metrics table of :func:`scget.tl.evaluate`.
 
     Parameters
     ----------
     pb
         Pseudobulk :class:`~mudata.MuData` evaluated on.
+    level
+        ``"expression"`` or ``"accessibility"``: the evaluation's ``level``.
     key
-        The evaluation's ``key_added``.
+        The evaluation's ``key_added``; by default that of ``level``.
 
     Returns
     -------
     One row per group, setting and method: ``group``, ``setting``, ``method``,
-    ``pearson``, ``spearman``, ``r2``, ``slope``, ``intercept``, ``n_genes``.
+    ``pearson``, ``spearman``, ``r2``, ``slope``, ``intercept``, and ``n_genes``
+    (expression) or ``n_regions`` (accessibility).
 
     Raises
     ------
     KeyError
         If no evaluation is stored under ``key``.
     """
+    if key is None:
+        if level not in ("expression", "accessibility"):
+            raise ValueError(f"level must be 'expression' or 'accessibility', got {level!r}.")
+        key = EVALUATION_KEY if level == "expression" else ACCESSIBILITY_EVALUATION_KEY
     return read_result(pb, key, writer="scget.tl.evaluate")
 
 

@@ -287,20 +287,25 @@ def _published_file(network, path, drop_accessibility_head: bool = False):
     return path
 
 
+@pytest.mark.parametrize("hidden", [1.0, 0.5, 0.3])
 def test_from_published_keeps_the_accessibility_head_and_predicts_accessibility(
-    pb, trained, tmp_path
+    pb, trained, tmp_path, hidden
 ):
     """The published state dict's ATAC head is imported as trained; predict then writes
-    the head's output with the accessibility input set to 1, computed here by hand."""
+    the head's output with the accessibility input set to 1, computed here by hand: in
+    every region (as published), or in every k-th region per pass (a head trained with
+    ``accessibility_hidden`` < 1), the others keeping their accessibility scores."""
     original = _published_architecture(trained.network)
     path = _published_file(original, tmp_path / "published.pth")
     imported = GETModel.from_published(
         path, feature_names=trained.feature_names, n_heads=trained.config.n_heads
     )
     assert imported.objective == "joint" and imported.predicts_accessibility
+    assert imported.accessibility_hidden == 1.0
     torch.testing.assert_close(
         imported.network.accessibility_head.weight, original.accessibility_head.weight
     )
+    imported.params["accessibility_hidden"] = hidden
     scget.tl.predict(pb, imported, device="cpu")
     predicted = scget.get.predictions(pb, level="accessibility")
     # every chromosome of the planted data (120 peaks) fits in one window of 200 regions
@@ -309,10 +314,16 @@ def test_from_published_keeps_the_accessibility_head_and_predicts_accessibility(
     accessible = np.asarray(atac.layers["counts"][0] > 0).ravel()
     peaks = np.flatnonzero(accessible & (chrom == "chr2"))
     peaks = peaks[np.argsort([int(atac.var_names[p].split(":")[1].split("-")[0]) for p in peaks])]
-    x = np.hstack([atac.varm["motif_scores"].to_numpy()[peaks], np.ones((len(peaks), 1))])
-    with torch.no_grad():
-        expected = original(torch.tensor(x[None], dtype=torch.float32)).accessibility[0, :, 0]
-    np.testing.assert_allclose(predicted.iloc[0, peaks], expected.numpy(), rtol=1e-5, atol=1e-6)
+    scores = np.asarray(atac.X[0]).ravel()[peaks]
+    every = {1.0: 1, 0.5: 2, 0.3: 4}[hidden]  # passes: ceil(1 / hidden)
+    expected = np.empty(len(peaks), dtype=np.float32)
+    for phase in range(every):
+        x = np.hstack([atac.varm["motif_scores"].to_numpy()[peaks], scores[:, None]])
+        x[phase::every, -1] = 1.0
+        with torch.no_grad():
+            out = original(torch.tensor(x[None], dtype=torch.float32)).accessibility[0, :, 0]
+        expected[phase::every] = out.numpy()[phase::every]
+    np.testing.assert_allclose(predicted.iloc[0, peaks], expected, rtol=1e-5, atol=1e-6)
     assert np.isnan(predicted.iloc[0, ~accessible]).all()
 
 

@@ -97,6 +97,33 @@ def test_accessibility_and_joint_losses_by_hand():
         torch.testing.assert_close(total / count, expr_mean + 0.3 * atac_mean)
 
 
+def test_partly_hidden_accessibility_is_scored_on_the_hidden_regions_only():
+    """With ``accessibility_hidden`` < 1 a seeded share of the real regions is hidden (set
+    to 1) and scored; the other regions keep their accessibility as context."""
+    torch.manual_seed(0)
+    network = GETNetwork(GETConfig.from_preset("tiny", 6, dropout=0.0)).eval()
+    batch = _atac_batch()
+    real = ~batch["padding_mask"]
+    draws = sample_draws(batch["index"], 7, None, (10,), stream=2)
+    scored = real & (draws < 0.4)
+    assert 0 < scored.sum() < real.sum()
+    hidden = batch["x"].clone()
+    hidden[..., -1] = torch.where(scored, 1.0, hidden[..., -1])
+    objective = FinetuneObjective(
+        "mse", seed=7, objective="accessibility", accessibility_hidden=0.4
+    )
+    with torch.no_grad():
+        out = network(hidden, padding_mask=batch["padding_mask"]).accessibility[..., 0]
+        by_hand = ((out - batch["atac_target"])[scored] ** 2).mean()
+        total, count = objective(network, batch)
+        assert count == scored.sum()
+        torch.testing.assert_close(total / count, by_hand)
+        batch["x"][..., -1] = torch.where(scored, batch["atac_target"], batch["x"][..., -1])
+        torch.testing.assert_close(objective(network, batch)[0], total)  # own target unread
+        batch["x"][..., -1] = torch.where(scored, batch["x"][..., -1], 0.9)
+        assert not torch.equal(objective(network, batch)[0], total)  # the context is read
+
+
 def test_accessibility_head_cannot_read_its_target():
     """The accessibility loss does not change with the accessibility input column."""
     network = GETNetwork(GETConfig.from_preset("tiny", 6, dropout=0.0)).eval()
@@ -122,12 +149,19 @@ def test_joint_takes_one_pass_on_binary_input_and_two_on_quantitative():
 
 
 @pytest.mark.parametrize(
-    ("objective", "weight", "message"),
-    [("atac", 1.0, "objective must be one of"), ("joint", 0.0, "accessibility_weight")],
+    ("objective", "weight", "hidden", "message"),
+    [
+        ("atac", 1.0, 1.0, "objective must be one of"),
+        ("joint", 0.0, 1.0, "accessibility_weight"),
+        ("joint", 1.0, 0.0, "accessibility_hidden"),
+        ("accessibility", 1.0, 1.5, "accessibility_hidden"),
+    ],
 )
-def test_objective_is_checked(objective, weight, message):
+def test_objective_is_checked(objective, weight, hidden, message):
     with pytest.raises(ValueError, match=message):
-        FinetuneObjective(objective=objective, accessibility_weight=weight)
+        FinetuneObjective(
+            objective=objective, accessibility_weight=weight, accessibility_hidden=hidden
+        )
 
 
 def test_motif_sparsity_adds_the_group_lasso_of_the_motif_columns_in_training():

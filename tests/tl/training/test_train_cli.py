@@ -41,8 +41,11 @@ def test_train_command_writes_loadable_checkpoints(h5mu, tmp_path, capsys):
     assert main(argv) == 2
     assert "not empty; pass --overwrite" in capsys.readouterr().err
     without_pretraining = [*argv[: argv.index("--pretrain-epochs")], "--overwrite"]
+    without_pretraining += ["--objective", "joint", "--accessibility-hidden", "0.5"]
     assert main(without_pretraining) == 0
-    assert not GETModel.load(out).params["pretrained"]
+    joint = GETModel.load(out)
+    assert not joint.params["pretrained"]
+    assert joint.objective == "joint" and joint.accessibility_hidden == 0.5
     assert not (out / "pretrain").exists()  # no stale pretraining beside the new model
 
 
@@ -63,6 +66,8 @@ def test_unknown_config_keys_are_named(h5mu, tmp_path, capsys):
         (["--preset", "huge"], "Unknown preset 'huge'"),
         (["--mask-ratio", "1.5"], "mask_ratio must be in (0, 1)"),
         (["--motif-sparsity", "-1"], "motif_sparsity must be >= 0, got -1.0"),
+        (["--objective", "atac"], "objective must be one of"),
+        (["--accessibility-hidden", "2"], "accessibility_hidden must be in (0, 1]"),
         (["--lr", "-1"], "lr must be positive"),
         (["--leave-out-groups", "nowhere"], "nowhere"),
         (["--leave-out-chromosomes", "chr99"], "chr99"),

@@ -98,6 +98,15 @@ class GETModel:
         return self.objective in ("accessibility", "joint")
 
     @property
+    def accessibility_hidden(self) -> float:
+        """Share of regions hidden at once when the accessibility head was trained.
+
+        1 (every region hidden, as published, and for imported models) or less: it
+        learnt to predict a region's accessibility from that of the others.
+        """
+        return float(self.params.get("accessibility_hidden", 1.0))
+
+    @property
     def lora(self) -> dict | None:
         """LoRA settings (``rank``, ``alpha``) while unmerged adapters are present."""
         return self.params.get("lora")

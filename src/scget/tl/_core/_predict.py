@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..._constants import (
@@ -25,7 +27,7 @@ from ._windows import (
     GroupRegions,
     build_inputs,
     centred_windows,
-    hide_accessibility,
+    hide_interleaved,
     window_starts,
 )
 
@@ -97,7 +99,11 @@ def predict(
     A model whose accessibility head was trained (:attr:`GETModel.predicts_accessibility`:
     fine-tuned with ``objective="accessibility"`` or ``"joint"``, or imported with a
     published accessibility head) also predicts each region's accessibility score, from
-    the same windows with the accessibility input hidden (set to 1), as it was trained.
+    the same windows with the accessibility input hidden (set to 1), as it was trained:
+    in every region at once (:attr:`GETModel.accessibility_hidden` 1, as published), or
+    in ``k = ceil(1 / accessibility_hidden)`` interleaved passes, each hiding every
+    ``k``-th window position, so that every region is predicted with the accessibility
+    of the regions between visible.
     A model fine-tuned with ``objective="accessibility"`` predicts accessibility only.
 
     Parameters
@@ -173,14 +179,22 @@ def predict(
     n_groups, n_peaks = pb[atac].shape
     expression = model.objective != "accessibility"
     accessibility = model.predicts_accessibility
-    # (heads, transform) of each pass: binary input is already hidden, one pass serves both
+    # (heads, transform, phase) of each pass: binary input is already hidden, one pass
+    # serves both heads; quantitative input is hidden in every region, or region by
+    # region in interleaved passes (phase j of k: window positions j, j + k, ...)
     passes = []
     if expression:
-        passes.append((("expression",), None))
+        passes.append((("expression",), None, None))
     if accessibility and expression and model.binary:
-        passes = [(("expression", "accessibility"), None)]
+        passes = [(("expression", "accessibility"), None, None)]
+    elif accessibility and model.binary:
+        passes.append((("accessibility",), None, None))
     elif accessibility:
-        passes.append((("accessibility",), hide_accessibility))
+        every = math.ceil(1 / model.accessibility_hidden - 1e-9)
+        passes += [
+            (("accessibility",), hide_interleaved(every, phase), (every, phase))
+            for phase in range(every)
+        ]
     names = [
         *(PREDICTION_LAYERS if expression else ()),
         *((ACCESSIBILITY_PREDICTION_LAYER,) if accessibility else ()),
@@ -195,7 +209,8 @@ def predict(
                 np.column_stack([starts, lengths]), axis=0, return_inverse=True
             )
             index = np.column_stack([np.full(len(windows), number), windows])
-            for heads, transform in passes:
+            positions = np.arange(len(group.peaks)) - starts
+            for heads, transform, phase in passes:
                 outputs = forward(
                     network,
                     inputs,
@@ -206,13 +221,14 @@ def predict(
                     transform=transform,
                     heads=heads,
                 )
-                predicted = outputs[which.ravel(), np.arange(len(group.peaks)) - starts]
+                rows = slice(None) if phase is None else positions % phase[0] == phase[1]
+                predicted = outputs[which.ravel()[rows], positions[rows]]
                 names = [
                     *(PREDICTION_LAYERS if "expression" in heads else ()),
                     *((ACCESSIBILITY_PREDICTION_LAYER,) if "accessibility" in heads else ()),
                 ]
                 for column, name in enumerate(names):
-                    layers[name][number, group.peaks] = predicted[:, column]
+                    layers[name][number, group.peaks[rows]] = predicted[:, column]
     for name, values in layers.items():
         pb[atac].layers[name] = values
     slots = [(atac, "layers", name) for name in layers]

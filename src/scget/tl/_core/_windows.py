@@ -345,16 +345,38 @@ def centred_windows(
     return starts, lengths, positions - starts
 
 
-def hide_accessibility(x: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
+def hide_accessibility(
+    x: torch.Tensor, rows: np.ndarray | None = None, *, regions: torch.Tensor | None = None
+) -> torch.Tensor:
     """``x`` with its accessibility column (the last) set to 1 (binary accessibility).
 
-    Padded positions are set too; they are excluded from attention, so no real region's
-    output depends on them. ``rows`` is ignored: the function is also an engine
+    In every position, or only where the boolean ``regions`` (windows x positions) is
+    true. Padded positions may be set too; they are excluded from attention, so no real
+    region's output depends on them. ``rows`` is ignored: the function is also an engine
     transform (:data:`scget.tl._core._engine.Transform`).
     """
     import torch
 
-    return torch.cat([x[..., :-1], torch.ones_like(x[..., -1:])], dim=-1)
+    hidden = torch.ones_like(x[..., -1:])
+    if regions is not None:
+        hidden = torch.where(regions.to(x.device).unsqueeze(-1), hidden, x[..., -1:])
+    return torch.cat([x[..., :-1], hidden], dim=-1)
+
+
+def hide_interleaved(every: int, phase: int):
+    """Engine transform hiding the accessibility of window positions ``phase + k * every``.
+
+    With ``every`` passes of phases ``0 .. every - 1`` each region of a window is hidden
+    exactly once, with the accessibility of the regions between visible.
+    """
+    import torch
+
+    def transform(x: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
+        positions = torch.arange(x.shape[1], device=x.device)
+        hidden = (positions % every == phase).expand(x.shape[:2])
+        return hide_accessibility(x, regions=hidden)
+
+    return transform
 
 
 def region_context(batch: dict) -> dict:

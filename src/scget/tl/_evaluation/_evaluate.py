@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ..._constants import (
+    ACCESSIBILITY_EVALUATION_KEY,
+    ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
     COUNTS_LAYER,
     EVALUATED_GENES,
@@ -31,6 +33,7 @@ from ..._storage import read_params, write_result
 from ..._utils import modality, resolve_n_jobs, to_dense
 from .._core._genes import accessible_tss, tss_peak_matrix
 from .._core._split import SPLIT_KEYS
+from ._accessibility import ACCESSIBILITY_METHODS, accessibility_predictions
 from ._baselines import (
     FEATURE_METHODS,
     GENE_ACTIVITY_UPSTREAM,
@@ -41,8 +44,11 @@ from ._baselines import (
     top_correlated_group,
     tss_accessibility,
 )
+from ._scoring import EvaluatedPredictions, common_scored, score_table
 
-#: Every method :func:`evaluate` scores, in table order.
+#: What :func:`evaluate` scores: gene expression or region accessibility.
+LEVELS = ("expression", "accessibility")
+#: Every method :func:`evaluate` scores on expression, in table order.
 METHODS = (
     "GET",
     "TSS accessibility",
@@ -71,8 +77,6 @@ SETTING_METHODS = dict(
         strict=True,
     )
 )
-METRICS = ("pearson", "spearman", "r2", "slope", "intercept")
-COLUMNS = ["group", "setting", "method", *METRICS, "n_genes"]
 
 
 @inject_docs()
@@ -82,7 +86,8 @@ def evaluate(
     model=None,
     split: Mapping[str, Sequence[str]] | None = None,
     methods: Sequence[str] | None = None,
-    layer: str = GENE_PREDICTION_LAYER,
+    level: str = "expression",
+    layer: str | None = None,
     min_accessibility: float = MIN_ACCESSIBILITY,
     gene_activity_upstream: int = GENE_ACTIVITY_UPSTREAM,
     max_train_rows: int = 20_000,
@@ -92,9 +97,12 @@ def evaluate(
     rna: str = RNA,
     atac: str = ATAC,
     motif_key: str = MOTIF_KEY,
-    key_added: str = EVALUATION_KEY,
+    key_added: str | None = None,
 ) -> pd.DataFrame:
     """Score predicted against observed expression of held-out genes, beside the paper's baselines.
+
+    With ``level="accessibility"`` it scores predicted accessibility instead (see
+    **Accessibility** below).
 
     **Settings and evaluated genes.** With test chromosomes ``T`` and left-out groups ``L``
     from the split, each setting is scored separately (column ``setting``):
@@ -155,29 +163,35 @@ def evaluate(
     methods
         Methods to score (see above); ``None`` scores all of them (without ``"GET"``, and
         with a warning, when ``layer`` is absent).
+    level
+        ``"expression"`` (genes) or ``"accessibility"`` (regions).
     layer
-        ``["rna"].layers`` key of GET's gene-level predictions.
+        GET's predictions: ``["rna"].layers["get_pred"]`` (gene level) or
+        ``["atac"].layers["get_accessibility"]`` (accessibility) by default.
     min_accessibility
-        Accessibility score from which a TSS peak counts as accessible.
+        Accessibility score from which a TSS peak counts as accessible (expression).
     gene_activity_upstream
-        Promoter length (bp) of the gene activity score.
+        Promoter length (bp) of the gene activity score (expression).
     max_train_rows
-        Cap on the training regions of the feature baselines (seeded subsample).
+        Cap on the training regions of the feature baselines (seeded subsample;
+        expression).
     mlp_epochs
-        Training epochs of the MLP baseline.
+        Training epochs of the MLP baseline (expression).
     {seed}
     {n_jobs}
     {rna}
     {atac}
     {motif_key}
-    {key_added}
+    key_added
+        Key under which the result is stored: ``"evaluation"`` (expression) or
+        ``"evaluation_accessibility"`` by default.
 
     Returns
     -------
     The table (columns ``group``, ``setting``, ``method``, ``pearson``, ``spearman``,
-    ``r2``, ``slope``, ``intercept``, ``n_genes``). Written, replacing an earlier
-    evaluation under ``key_added`` (read them with :func:`scget.get.evaluation` and
-    :func:`scget.get.evaluated_genes`):
+    ``r2``, ``slope``, ``intercept``, and ``n_genes``, or ``n_regions`` for
+    accessibility). Written, replacing an earlier evaluation under ``key_added`` (read
+    them with :func:`scget.get.evaluation` and :func:`scget.get.evaluated_genes`):
 
     - ``pb.uns["scget"][key_added]``: the table (``["result"]``) and the parameters,
       the split included (``["params"]``);
@@ -186,19 +200,32 @@ def evaluate(
     - ``pb["rna"].layers[f"{key_added}:evaluated:{setting}"]``: bool groups x genes, the
       genes each group is scored on in each setting.
 
+    For accessibility only the table and the parameters are written.
+
     Raises
     ------
     ValueError
-        If no split is found, the split names unknown groups, nothing is held out, or a
-        method is unknown.
+        If no split is found, the split names unknown groups, nothing is held out (for
+        accessibility: no peak on a test chromosome), or a method or level is unknown.
     KeyError
         If a modality or an input a requested method needs is missing.
     """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}.")
+    by_accessibility = level == "accessibility"
+    if layer is None:
+        layer = ACCESSIBILITY_PREDICTION_LAYER if by_accessibility else GENE_PREDICTION_LAYER
+    if key_added is None:
+        key_added = ACCESSIBILITY_EVALUATION_KEY if by_accessibility else EVALUATION_KEY
     split = resolve_split(pb, model=model, split=split)
-    methods = _resolve_methods(pb, methods, layer=layer, rna=rna)
+    if by_accessibility:
+        methods = _resolve_methods(pb, methods, layer=layer, mod=atac, valid=ACCESSIBILITY_METHODS)
+    else:
+        methods = _resolve_methods(pb, methods, layer=layer, mod=rna, valid=METHODS)
     params = EvaluationParams(
         split=split,
         methods=list(methods),
+        level=level,
         layer=layer,
         min_accessibility=min_accessibility,
         gene_activity_upstream=gene_activity_upstream,
@@ -209,8 +236,15 @@ def evaluate(
         atac=atac,
         motif_key=motif_key,
     )
+    if by_accessibility:
+        evaluated = accessibility_predictions(
+            pb, split, methods, layer=layer, atac=atac, motif_key=motif_key
+        )
+        table = score_table(evaluated, count="n_regions")
+        write_result(pb, key_added, table, asdict(params))
+        return table
     evaluated = evaluated_predictions(pb, params, n_jobs=n_jobs)
-    table = _score(evaluated)
+    table = score_table(evaluated)
     layers = {evaluation_layer(key_added, m): v for m, v in evaluated.predictions.items()}
     for setting, mask in evaluated.settings.items():
         layers[evaluation_layer(key_added, f"{EVALUATED_GENES}:{setting}")] = mask
@@ -228,6 +262,7 @@ class EvaluationParams:
 
     split: dict[str, list[str]]
     methods: list[str]
+    level: str = "expression"
     layer: str = GENE_PREDICTION_LAYER
     min_accessibility: float = MIN_ACCESSIBILITY
     gene_activity_upstream: int = GENE_ACTIVITY_UPSTREAM
@@ -285,60 +320,29 @@ def _as_str_list(value) -> list[str]:
     return [str(v) for v in np.asarray(value, dtype=object).ravel()]
 
 
-def _resolve_methods(pb, methods: Sequence[str] | None, *, layer: str, rna: str) -> list[str]:
-    """Validate ``methods``; by default all, without GET if its layer is missing."""
-    modality(pb, rna)
-    has_get = layer in pb[rna].layers
+def _resolve_methods(
+    pb, methods: Sequence[str] | None, *, layer: str, mod: str, valid: Sequence[str]
+) -> list[str]:
+    """Validate ``methods`` against ``valid``; by default all, GET only if ``pb[mod]`` has it."""
+    modality(pb, mod)
+    has_get = layer in pb[mod].layers
     if methods is None:
         if not has_get:
             logger.warning(
-                f"pb[{rna!r}].layers has no {layer!r} (run scget.tl.predict); "
+                f"pb[{mod!r}].layers has no {layer!r} (run scget.tl.predict); "
                 "evaluating the baselines only."
             )
-        return [m for m in METHODS if m != "GET" or has_get]
+        return [m for m in valid if m != "GET" or has_get]
     methods = [methods] if isinstance(methods, str) else list(methods)
-    unknown = [m for m in methods if m not in METHODS]
+    unknown = [m for m in methods if m not in valid]
     if unknown:
-        raise ValueError(f"Unknown method(s) {unknown}; choose from {list(METHODS)}.")
+        raise ValueError(f"Unknown method(s) {unknown}; choose from {list(valid)}.")
     if "GET" in methods and not has_get:
         raise KeyError(
-            f"method 'GET' needs pb[{rna!r}].layers[{layer!r}]; run scget.tl.predict first "
+            f"method 'GET' needs pb[{mod!r}].layers[{layer!r}]; run scget.tl.predict first "
             "or leave 'GET' out of methods."
         )
-    return [m for m in METHODS if m in methods]
-
-
-@dataclass
-class EvaluatedPredictions:
-    """Observed and predicted gene expression on the evaluated genes.
-
-    Attributes
-    ----------
-    groups, genes
-        Group and gene names.
-    observed
-        Observed log10(TPM + 1), groups x genes.
-    settings
-        Setting -> boolean groups x genes: the genes each group is scored on in that
-        setting (only the settings the split holds).
-    predictions
-        Method -> groups x genes predictions (all NaN for a group the method cannot score).
-    """
-
-    groups: pd.Index
-    genes: pd.Index
-    observed: np.ndarray
-    settings: dict[str, np.ndarray]
-    predictions: dict[str, np.ndarray]
-
-    @property
-    def evaluated(self) -> np.ndarray:
-        """Boolean groups x genes: the genes each group is scored on in any setting."""
-        return np.logical_or.reduce([np.zeros(self.observed.shape, bool), *self.settings.values()])
-
-    def methods_of(self, setting: str) -> list[str]:
-        """The methods scored in ``setting``."""
-        return [m for m in self.predictions if m in SETTING_METHODS[setting]]
+    return [m for m in valid if m in methods]
 
 
 def evaluated_predictions(
@@ -448,7 +452,7 @@ def evaluated_predictions(
             )
         )
     settings = {
-        name: _common_genes(
+        name: common_scored(
             mask, {m: v for m, v in predictions.items() if m in SETTING_METHODS[name]}, groups
         )
         for name, mask in settings.items()
@@ -459,6 +463,7 @@ def evaluated_predictions(
         observed=observed,
         settings=settings,
         predictions={m: predictions[m] for m in methods},
+        setting_methods=SETTING_METHODS,
     )
 
 
@@ -536,78 +541,3 @@ def _feature_predictions(
         strand=gene_var["strand"].astype(str).to_numpy(),
         **kwargs,
     )
-
-
-def _common_genes(evaluated: np.ndarray, predictions: dict, groups: pd.Index) -> np.ndarray:
-    """Drop genes that a method able to score the group leaves without prediction."""
-    common = evaluated.copy()
-    for method, values in predictions.items():
-        finite = np.isfinite(values)
-        scored = finite.any(axis=1)
-        lost = common & ~finite & scored[:, None]
-        if lost.any():
-            per_group = {g: int(n) for g, n in zip(groups, lost.sum(axis=1), strict=True) if n}
-            logger.warning(
-                f"{int(lost.sum())} evaluated gene(s) have no {method!r} prediction and are "
-                f"left out for every method: {per_group}"
-            )
-        common &= finite | ~scored[:, None]
-    return common
-
-
-def _score(evaluated: EvaluatedPredictions) -> pd.DataFrame:
-    """Build the tidy metrics table, one row per group, setting and method able to score it."""
-    rows = []
-    for setting, mask in evaluated.settings.items():
-        methods = evaluated.methods_of(setting)
-        for row, group in enumerate(evaluated.groups):
-            genes = mask[row]
-            if not genes.any():
-                continue
-            observed = evaluated.observed[row, genes]
-            for method in methods:
-                predicted = evaluated.predictions[method][row, genes]
-                if not np.isfinite(predicted).all():
-                    logger.info(f"{method!r} cannot score group {group!r} (no training group)")
-                    continue
-                metrics = regression_metrics(observed, predicted)
-                rows.append([group, setting, method, *metrics, int(genes.sum())])
-    if not rows:
-        raise ValueError(
-            "No group has evaluated genes: no gene with an accessible TSS peak on the test "
-            "chromosomes (or in the left-out groups)."
-        )
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    table[list(METRICS)] = table[list(METRICS)].astype(np.float64)
-    table["n_genes"] = table["n_genes"].astype(np.int64)
-    return table
-
-
-def regression_metrics(
-    observed: np.ndarray, predicted: np.ndarray
-) -> tuple[float, float, float, float, float]:
-    """Pearson r, Spearman rho, ``R^2 = 1 - SS_res / SS_tot`` and the calibration line.
-
-    The calibration line is the least-squares fit ``observed ~ intercept + slope *
-    predicted``. Correlations and the line are NaN with fewer than two values or a
-    constant input; ``R^2`` is NaN when the observed values are constant.
-
-    Returns
-    -------
-    ``(pearson, spearman, r2, slope, intercept)``.
-    """
-    from scipy.stats import pearsonr, spearmanr
-
-    observed = np.asarray(observed, dtype=np.float64)
-    predicted = np.asarray(predicted, dtype=np.float64)
-    pearson = spearman = r2 = slope = intercept = np.nan
-    if len(observed) >= 2 and np.ptp(observed) > 0 and np.ptp(predicted) > 0:
-        pearson = float(pearsonr(observed, predicted)[0])
-        spearman = float(spearmanr(observed, predicted)[0])
-        centred = predicted - predicted.mean()
-        slope = float(centred @ (observed - observed.mean()) / (centred @ centred))
-        intercept = float(observed.mean() - slope * predicted.mean())
-    total = float(((observed - observed.mean()) ** 2).sum()) if len(observed) else 0.0
-    if total > 0:
-        r2 = 1.0 - float(((observed - predicted) ** 2).sum()) / total
-    return pearson, spearman, r2, slope, intercept

@@ -67,6 +67,13 @@ OPTIONS: dict[str, tuple[Any, str, str]] = {
     "loss": (str, "fine-tuning loss: poisson or mse", FINETUNE_KEY),
     "feature_dropout": (float, "share of motif scores hidden per training step", FINETUNE_KEY),
     "motif_sparsity": (float, "weight of the group lasso on the motif inputs", FINETUNE_KEY),
+    "objective": (str, "what fine-tuning trains: expression, accessibility or joint", FINETUNE_KEY),
+    "accessibility_weight": (float, "weight of the accessibility loss in joint", FINETUNE_KEY),
+    "accessibility_hidden": (
+        float,
+        "share of regions whose accessibility is hidden and predicted",
+        FINETUNE_KEY,
+    ),
     "lora": (
         bool,
         "fine-tune LoRA adapters on the pretrained model (merged at the end)",
@@ -146,6 +153,9 @@ def check_options(pb, options: dict[str, Any]) -> None:
     FinetuneObjective(
         options.get("loss", "poisson"),
         options.get("feature_dropout", 0.0),
+        objective=options.get("objective", "expression"),
+        accessibility_weight=options.get("accessibility_weight", 1.0),
+        accessibility_hidden=options.get("accessibility_hidden", 1.0),
         motif_sparsity=options.get("motif_sparsity", 0.0),
     )
     if options.get("mask_ratio") is not None:

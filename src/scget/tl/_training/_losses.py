@@ -31,11 +31,14 @@ class FinetuneObjective:
     ``"atac_target"``).
 
     The accessibility head is trained on inputs whose accessibility column is hidden
-    (set to 1, binary accessibility, as the published code does), so that it cannot
-    copy its target. In ``"joint"``, the expression head keeps the model's own input
-    (quantitative or binary): with quantitative accessibility that takes a second
-    forward pass with the column hidden, for the accessibility loss only; with binary
-    input (already all ones) one pass serves both heads.
+    (set to 1, binary accessibility, as the published code does) in the regions it is
+    scored on, so that it cannot copy its target: in every region
+    (``accessibility_hidden=1``, as published), or in a random share of the regions of
+    each window, the others keeping their accessibility as context. In ``"joint"``, the
+    expression head keeps the model's own input (quantitative or binary): with
+    quantitative accessibility that takes a second forward pass with the column hidden,
+    for the accessibility loss only; with binary input (already all ones) one pass
+    serves both heads.
 
     Parameters
     ----------
@@ -55,7 +58,11 @@ class FinetuneObjective:
         One of :data:`OBJECTIVES`.
     accessibility_weight
         In ``"joint"``: the loss is the mean expression loss per region and strand plus
-        this weight times the mean accessibility loss per region.
+        this weight times the mean accessibility loss per hidden region.
+    accessibility_hidden
+        Share of the regions of each window whose accessibility is hidden and scored by
+        the accessibility loss, drawn anew for each sample and epoch (from ``seed``, as
+        the hidden motif scores); 1 hides every region.
     motif_sparsity
         In training only, this weight times the group lasso of the motif inputs (the sum
         over motif features of the L2 norm of their column of the region embedding,
@@ -73,13 +80,14 @@ class FinetuneObjective:
         *,
         objective: str = "expression",
         accessibility_weight: float = 1.0,
+        accessibility_hidden: float = 1.0,
         motif_sparsity: float = 0.0,
     ) -> None:
         if loss not in EXPRESSION_LOSSES:
             raise ValueError(f"loss must be one of {EXPRESSION_LOSSES}, got {loss!r}.")
         if not 0 <= feature_dropout < 1:
             raise ValueError(f"feature_dropout must be in [0, 1), got {feature_dropout!r}.")
-        check_objective(objective, accessibility_weight)
+        check_objective(objective, accessibility_weight, accessibility_hidden)
         if not np.isfinite(motif_sparsity) or motif_sparsity < 0:
             raise ValueError(f"motif_sparsity must be >= 0, got {motif_sparsity!r}.")
         self.loss = loss
@@ -87,6 +95,7 @@ class FinetuneObjective:
         self.seed = int(seed)
         self.objective = objective
         self.accessibility_weight = float(accessibility_weight)
+        self.accessibility_hidden = float(accessibility_hidden)
         self.motif_sparsity = float(motif_sparsity)
 
     def _per_element(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -120,25 +129,37 @@ class FinetuneObjective:
             count = keep.sum() * expression.shape[-1]
             if self.objective == "expression":
                 return expression_sum, count
-        hidden, real = hide_accessibility(x), ~padding
-        if output is None or not torch.equal(hidden[real], x[real]):
+        scored = ~padding
+        if self.accessibility_hidden < 1:
+            draws = sample_draws(batch["index"], self.seed, epoch, scored.shape[1:], stream=2)
+            scored = scored & (draws.to(padding.device) < self.accessibility_hidden)
+        hidden = hide_accessibility(x, regions=scored)
+        if output is None or not torch.equal(hidden[~padding], x[~padding]):
             output = network(hidden, **context)
         target = batch["atac_target"].reshape(keep.shape)
-        accessibility_sum = (self._per_element(output.accessibility, target) * keep).sum()
+        scored = scored.unsqueeze(-1).float()
+        accessibility_sum = (self._per_element(output.accessibility, target) * scored).sum()
         if self.objective == "accessibility":
-            return accessibility_sum, keep.sum()
+            return accessibility_sum, scored.sum()
         # mean expression loss + weight x mean accessibility loss, over count elements
-        weight = self.accessibility_weight * count / keep.sum().clamp(min=1)
+        weight = self.accessibility_weight * count / scored.sum().clamp(min=1)
         return expression_sum + weight * accessibility_sum, count
 
 
-def check_objective(objective: str, accessibility_weight: float = 1.0) -> None:
-    """Raise ``ValueError`` for an unknown objective or a weight that is not positive."""
+def check_objective(
+    objective: str, accessibility_weight: float = 1.0, accessibility_hidden: float = 1.0
+) -> None:
+    """Raise ``ValueError`` for invalid settings of the fine-tuning objective."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}.")
     if not np.isfinite(accessibility_weight) or accessibility_weight <= 0:
         raise ValueError(
             f"accessibility_weight must be a positive number, got {accessibility_weight!r}."
+        )
+    if not 0 < accessibility_hidden <= 1:
+        raise ValueError(
+            f"accessibility_hidden must be in (0, 1] (the share of regions whose "
+            f"accessibility is hidden and predicted), got {accessibility_hidden!r}."
         )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..._constants import (
+    ACCESSIBILITY_HIDDEN,
     ACCESSIBILITY_WEIGHT,
     FEATURE_DROPOUT,
     FINETUNE_KEY,
@@ -251,6 +252,7 @@ def finetune(
     motif_sparsity: float = MOTIF_SPARSITY,
     objective: str = FINETUNE_OBJECTIVE,
     accessibility_weight: float = ACCESSIBILITY_WEIGHT,
+    accessibility_hidden: float = ACCESSIBILITY_HIDDEN,
     binary: bool | None = None,
     stride: int = FINETUNE_STRIDE,
     key_added: str = FINETUNE_KEY,
@@ -357,7 +359,7 @@ def finetune(
     """
     from ._losses import FinetuneObjective, check_objective
 
-    check_objective(objective, accessibility_weight)
+    check_objective(objective, accessibility_weight, accessibility_hidden)
     if model is not None:
         check_model(model)
     if lora and model is None:
@@ -375,6 +377,7 @@ def finetune(
         seed=training.seed,
         objective=objective,
         accessibility_weight=accessibility_weight,
+        accessibility_hidden=accessibility_hidden,
         motif_sparsity=motif_sparsity,
     )
     objective_params = {
@@ -385,6 +388,8 @@ def finetune(
     }
     if objective == "joint":
         objective_params["accessibility_weight"] = float(accessibility_weight)
+    if objective != "expression":
+        objective_params["accessibility_hidden"] = float(accessibility_hidden)
     return _train(
         pb,
         stage=FINETUNE_KEY,
