@@ -40,7 +40,7 @@ FINETUNE_OBJECTIVE = "expression"
 #: Weight of the mean accessibility loss beside the mean expression loss in ``"joint"``.
 ACCESSIBILITY_WEIGHT = 1.0
 #: Share of each window's regions whose accessibility is hidden and predicted in training.
-ACCESSIBILITY_HIDDEN = 0.5
+ACCESSIBILITY_HIDDEN = 1.0
 
 #: ABC power law of contact with distance used by the paper (ABC-Enhancer-Gene-Prediction's
 #: ``get_powerlaw_at_distance``): contact = exp(scale - gamma * ln(distance + 1)), with

@@ -325,14 +325,24 @@ def finetune(
         the mean accessibility loss, both with ``loss``). Models trained with
         ``"accessibility"`` or ``"joint"`` predict accessibility
         (:attr:`GETModel.predicts_accessibility`). On the demo simulation (seed 0,
-        chr4 and type_08 held out), ``"joint"`` with weight 1 against ``"expression"``
-        gave held-out-group r 0.723 vs 0.719, held-out-chromosome 0.592 vs 0.590 and
-        held-out-both 0.580 vs 0.576. That gain is within seed noise (up to 0.03) and
-        costs a second forward pass per step, so the default is ``"expression"``
-        (docs: "Predicting accessibility").
+        chr4 and type_08 held out, today's defaults), ``"joint"`` with weight 1 against
+        ``"expression"`` gave held-out-group r 0.749 vs 0.758, held-out-chromosome
+        0.613 vs 0.614 and held-out-both 0.601 vs 0.599: no gain, and a second forward
+        pass per step, so the default is ``"expression"`` (docs: "Predicting
+        accessibility").
     accessibility_weight
         Weight of the accessibility loss in ``"joint"``. 1 is the only weight measured
         (above); it was not chosen by comparing weights.
+    accessibility_hidden
+        Share of each training window's regions whose accessibility is hidden (set to 1)
+        and scored by the accessibility loss, drawn anew per sample and epoch; the others
+        keep their accessibility as context, and :func:`scget.tl.predict` then hides
+        every ``ceil(1 / accessibility_hidden)``-th region per pass. 1 hides every region,
+        as published. On the demo simulation (seed 0, ``"joint"``, weight 1) 0.5 against
+        1 gave accessibility r 0.629 against 0.630 on the held-out chromosome (0.646
+        against 0.645 in the held-out group) and expression r 0.736 against 0.749 in
+        the held-out group (0.616 / 0.613 held-out chromosome, 0.600 / 0.601 both): the
+        context's accessibility did not help, so the default is the published 1.
     binary
         Binary accessibility (1 for every accessible region) instead of the score;
         ``None`` takes the pretrained model's setting (else quantitative).
