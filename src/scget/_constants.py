@@ -121,6 +121,23 @@ EVALUATED_GENES = "evaluated"
 SETTINGS = ("held-out group", "held-out chromosome", "held-out both")
 
 
+#: What :func:`scget.tl.evaluate` scores: gene expression or region accessibility.
+EVALUATION_LEVELS = ("expression", "accessibility")
+
+
+def evaluation_key(level: str) -> str:
+    """Default ``pb.uns["scget"]`` key of an evaluation of ``level``.
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not one of :data:`EVALUATION_LEVELS`.
+    """
+    if level not in EVALUATION_LEVELS:
+        raise ValueError(f"level must be one of {EVALUATION_LEVELS}, got {level!r}.")
+    return EVALUATION_KEY if level == "expression" else ACCESSIBILITY_EVALUATION_KEY
+
+
 def evaluation_layer(key: str, name: str) -> str:
     """``["rna"].layers`` key of evaluation ``key``'s method ``name`` (or EVALUATED_GENES)."""
     return f"{key}:{name}"

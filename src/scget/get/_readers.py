@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from .._constants import (
-    ACCESSIBILITY_EVALUATION_KEY,
     ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
     EMBEDDING_PREDICTED,
@@ -28,6 +27,7 @@ from .._constants import (
     REGULATORY_EMBEDDING_KEY,
     RNA,
     VARIANT_EFFECT_KEY,
+    evaluation_key,
     evaluation_layer,
     group_slot,
 )
@@ -181,9 +181,7 @@ def evaluation(pb, *, level: str = "expression", key: str | None = None) -> pd.D
         If no evaluation is stored under ``key``.
     """
     if key is None:
-        if level not in ("expression", "accessibility"):
-            raise ValueError(f"level must be 'expression' or 'accessibility', got {level!r}.")
-        key = EVALUATION_KEY if level == "expression" else ACCESSIBILITY_EVALUATION_KEY
+        key = evaluation_key(level)
     return read_result(pb, key, writer="scget.tl.evaluate")
 
 

@@ -10,12 +10,10 @@ import numpy as np
 import pandas as pd
 
 from ..._constants import (
-    ACCESSIBILITY_EVALUATION_KEY,
     ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
     COUNTS_LAYER,
     EVALUATED_GENES,
-    EVALUATION_KEY,
     FINETUNE_KEY,
     GENE_PREDICTION_LAYER,
     MIN_ACCESSIBILITY,
@@ -24,6 +22,7 @@ from ..._constants import (
     SETTINGS,
     TARGET_LAYERS,
     UNS_KEY,
+    evaluation_key,
     evaluation_layer,
 )
 from ..._docs import inject_docs
@@ -46,8 +45,6 @@ from ._baselines import (
 )
 from ._scoring import EvaluatedPredictions, common_scored, score_table
 
-#: What :func:`evaluate` scores: gene expression or region accessibility.
-LEVELS = ("expression", "accessibility")
 #: Every method :func:`evaluate` scores on expression, in table order.
 METHODS = (
     "GET",
@@ -210,13 +207,12 @@ def evaluate(
     KeyError
         If a modality or an input a requested method needs is missing.
     """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {LEVELS}, got {level!r}.")
+    default_key = evaluation_key(level)  # checks the level
     by_accessibility = level == "accessibility"
     if layer is None:
         layer = ACCESSIBILITY_PREDICTION_LAYER if by_accessibility else GENE_PREDICTION_LAYER
     if key_added is None:
-        key_added = ACCESSIBILITY_EVALUATION_KEY if by_accessibility else EVALUATION_KEY
+        key_added = default_key
     split = resolve_split(pb, model=model, split=split)
     if by_accessibility:
         methods = _resolve_methods(pb, methods, layer=layer, mod=atac, valid=ACCESSIBILITY_METHODS)

@@ -21,9 +21,9 @@ class EvaluatedPredictions:
     Attributes
     ----------
     groups, genes
-        Group and gene names.
+        Group and gene (or peak) names.
     observed
-        Observed log10(TPM + 1), groups x genes.
+        Observed log10(TPM + 1) or accessibility scores, groups x genes (or peaks).
     settings
         Setting -> boolean groups x genes: the genes each group is scored on in that
         setting (only the settings the split holds).
