@@ -2,8 +2,9 @@
 
 Uses a pseudobulk written by ``scget demo`` (its simulation, pseudobulk, motif scan and TSS
 targets), pretrains as the demo does, then fine-tunes with the demo's split (last chromosome
-and last group held out) once with ``objective="expression"`` and once per pair of
-``--weights`` and ``--hidden`` (``accessibility_hidden``) with ``objective="joint"``.
+and last group held out) once with ``objective="expression"`` (unless
+``--no-expression``) and once per pair of ``--weights`` and ``--hidden``
+(``accessibility_hidden``) with ``objective="joint"``.
 Prints:
 
 - the expression results of each fine-tune (``scget.tl.evaluate``, mean Pearson over
@@ -45,6 +46,11 @@ def main() -> None:
         help="shares of regions whose accessibility is hidden (accessibility_hidden)",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-expression",
+        action="store_true",
+        help='skip the fine-tune with objective="expression" (only the joint ones)',
+    )
     args = parser.parse_args()
     pb = mudata.read_h5mu(args.pb)
     chromosomes = sorted(
@@ -57,7 +63,8 @@ def main() -> None:
     pretrained = scget.tl.pretrain(
         pb, leave_out_chromosomes=split["leave_out_chromosomes"], seed=args.seed
     )
-    runs = [("expression", {})] + [
+    runs = [] if args.no_expression else [("expression", {})]
+    runs += [
         ("joint", {"accessibility_weight": w, "accessibility_hidden": h})
         for w in args.weights
         for h in args.hidden
