@@ -49,3 +49,40 @@ def test_scaling_runs_every_step_and_reports_growth(tmp_path):
     )
     assert "genes: 200 -> 300" in merged.stdout
     assert len(json.loads(out.with_suffix(".json").read_text())) == 2
+
+
+def _load_script(monkeypatch):
+    import importlib.util
+
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))  # it imports benchmarks/simulate.py
+    spec = importlib.util.spec_from_file_location("scaling_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _result(label: str, spec: dict, n_peaks: int, seconds: float) -> dict:
+    facts = {"n_groups": spec["n_cell_types"], "n_peaks": n_peaks}
+    return {
+        "label": label,
+        "spec": spec,
+        "facts": facts,
+        "rows": [{"step": "scan_motifs", "seconds": seconds}],
+    }
+
+
+def test_peaks_variant_pairs_with_its_base_and_uses_the_realised_peaks(monkeypatch):
+    """A peaks variant with a larger genome pairs with its base; k from the peaks simulated."""
+    scaling = _load_script(monkeypatch)
+    base = {"n_cells": 100, "n_cell_types": 4, "n_genes": 200, "n_peaks": 1000}
+    assert (
+        scaling.SIZES["small-peaks"]["genome_size"] == 2 * 7_500 * scaling.SIZES["small"]["n_genes"]
+    )
+    variant = {**base, "n_peaks": 2000, "genome_size": 3_000_000}
+    # 1,000 -> 1,600 peaks realised, time x1.6: exponent 1 (it would be 0.68 against 2,000)
+    table = scaling.growth_table(
+        [_result("base", base, 1000, 10.0), _result("variant", variant, 1600, 16.0)]
+    )
+    assert "peaks: 1,000 -> 1,600 (base -> variant)" in table
+    row = next(line for line in table.splitlines() if line.startswith("| scan_motifs"))
+    assert row.split("|")[2].strip().startswith("1.00")
