@@ -261,15 +261,22 @@ def _window_scores(promoters: Promoters, windows: np.ndarray, window_size: int) 
     return scores
 
 
-def per_gene(values: np.ndarray, promoters: Promoters, shape: tuple[int, int]) -> np.ndarray:
-    """Mean of window rows over each (group, gene)'s TSS peaks: groups x genes x ... (NaN)."""
+def per_gene(
+    values: np.ndarray, promoters: Promoters, shape: tuple[int, int], *, dtype=np.float64
+) -> np.ndarray:
+    """Mean of window rows over each (group, gene)'s TSS peaks: groups x genes x ... (NaN).
+
+    The sums run in float64 over the (group, gene) cells that have rows; the result, NaN
+    elsewhere, is allocated once, in ``dtype``.
+    """
     n_genes = shape[1]
     flat = promoters.table["group"].to_numpy() * n_genes + promoters.table["gene"].to_numpy()
-    sums = np.zeros((shape[0] * n_genes, *values.shape[1:]))
-    np.add.at(sums, flat, values)
-    counts = np.bincount(flat, minlength=len(sums)).reshape(-1, *([1] * (values.ndim - 1)))
-    with np.errstate(invalid="ignore"):
-        means = sums / counts
+    cells, row_cell = np.unique(flat, return_inverse=True)
+    sums = np.zeros((len(cells), *values.shape[1:]))
+    np.add.at(sums, row_cell, values)
+    sums /= np.bincount(row_cell, minlength=len(cells)).reshape(-1, *([1] * (values.ndim - 1)))
+    means = np.full((shape[0] * n_genes, *values.shape[1:]), np.nan, dtype=dtype)
+    means[cells] = sums
     return means.reshape(*shape, *values.shape[1:])
 
 
@@ -295,7 +302,7 @@ def store_groups(
     names = [str(name) for name in adata.obs_names[promoters.groups]]
     keys = [group_slot(key, name) for name in names]
     for number, name in zip(promoters.groups, keys, strict=True):
-        block = values[number].astype(np.float32)
+        block = np.asarray(values[number], dtype=np.float32)
         if columns is not None:
             block = pd.DataFrame(block, index=adata.var_names.copy(), columns=list(columns))
         adata.varm[name] = block

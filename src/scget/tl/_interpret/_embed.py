@@ -88,11 +88,11 @@ def embed_regulatory(
         chosen, model, layer=layer, batch_size=batch_size, device=device, desc="embed_regulatory"
     )
     shape = pb[rna].shape
-    predicted = per_gene(parts["output"], chosen, shape).astype(np.float32)
+    predicted = per_gene(parts["output"], chosen, shape, dtype=np.float32)
     layer_name = group_slot(key_added, EMBEDDING_PREDICTED)
     pb[rna].layers[layer_name] = predicted
     params = {**chosen.params, "layer": layer % n_layers, "batch_size": batch_size}
-    states = per_gene(parts["state"], chosen, shape)
+    states = per_gene(parts["state"], chosen, shape, dtype=np.float32)
     slots = [(rna, "layers", layer_name)]
     rows = store_groups(pb, states, chosen, params, key=key_added, slots=slots)
     logger.info(f"embed_regulatory: {rows} (group, gene) states of block {layer}.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from ..._constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
 from ..._docs import inject_docs
 from ..._logging import logger
@@ -93,7 +95,7 @@ def gene_by_motif(
     )
     if copy:
         pb = pb.copy()
-    values = per_gene(parts["motifs"], chosen, pb[rna].shape)
+    values = per_gene(parts["motifs"], chosen, pb[rna].shape, dtype=np.float32)
     params = {**chosen.params, "quantitative": quantitative, "batch_size": batch_size}
     columns = chosen.inputs.feature_names
     rows = store_groups(pb, values, chosen, params, key=key_added, columns=columns)
