@@ -290,7 +290,8 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
         names = [g for g in cells.index if g in chosen and g in main.index]
         auroc, n_same, n_pairs = _nearer_auroc(cells.loc[names], main, rng)
         within = [
-            _nearer_auroc(frame.loc[names], main, rng)[0] for frame in _group_states(embedding)
+            _nearer_auroc(frame[frame.index.isin(names)], main, rng)[0]
+            for frame in _group_states(embedding)
         ]
         observed = profiles.loc[names]
         observed = observed.sub(observed.mean(axis=1), axis=0)

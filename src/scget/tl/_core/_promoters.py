@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import DTypeLike
 
 from ..._constants import MIN_ACCESSIBILITY, WINDOW_SIZE, group_slot
 from ..._storage import write_result
@@ -262,7 +263,11 @@ def _window_scores(promoters: Promoters, windows: np.ndarray, window_size: int) 
 
 
 def per_gene(
-    values: np.ndarray, promoters: Promoters, shape: tuple[int, int], *, dtype=np.float64
+    values: np.ndarray,
+    promoters: Promoters,
+    shape: tuple[int, int],
+    *,
+    dtype: DTypeLike = np.float64,
 ) -> np.ndarray:
     """Mean of window rows over each (group, gene)'s TSS peaks: groups x genes x ... (NaN).
 
