@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._settings import settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def is_main_process() -> bool:
@@ -155,6 +159,29 @@ def check_counts(matrix, what: str) -> None:
             f"{what} holds non-integer values; raw counts are expected. If your counts are "
             "in a layer (e.g. layers['counts']), pass that layer instead of a normalised X."
         )
+
+
+def chosen_positions(
+    chosen: Sequence[str] | str | None, names: pd.Index, what: str, rna: str
+) -> np.ndarray:
+    """Sorted positions of ``chosen`` in ``names`` (all when ``None``).
+
+    Raises
+    ------
+    KeyError
+        If a name is unknown, or none is given; it names the ``what`` (``"gene"`` or
+        ``"group"``) and where the names are (``pb[rna].var_names`` or ``pb.obs_names``).
+    """
+    if chosen is None:
+        return np.arange(len(names))
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    chosen = [str(name) for name in chosen]
+    unknown = [name for name in chosen if name not in names]
+    if unknown or not chosen:
+        where = f'pb["{rna}"].var_names' if what == "gene" else "pb.obs_names"
+        raise KeyError(f"Unknown {what}s {unknown[:10]} (not in {where}); give at least one.")
+    return np.unique(names.get_indexer(chosen))
 
 
 def to_dense(matrix, dtype=None) -> np.ndarray:

@@ -4,6 +4,7 @@ import mudata as md
 import numpy as np
 import pytest
 import torch
+from _planted import tiny_kwargs
 
 import scget
 from scget.tl._core._windows import (
@@ -130,3 +131,65 @@ def test_predict_rejects_unknown_tss_windows(pb, trained):
     with pytest.raises(ValueError, match="tss_windows must be one of"):
         scget.tl.predict(pb, trained, device="cpu", tss_windows="centered")
     assert "get_plus" not in pb["atac"].layers
+
+
+def test_groups_replace_only_their_rows_and_genes_follow(pb, trained):
+    scget.tl.predict(pb, trained, device="cpu")
+    full = {key: pb["atac"].layers[key].copy() for key in ("get_plus", "get_minus")}
+    first, second = pb.obs_names[:2]
+    for key in full:  # mark both groups' rows, to see which one is replaced
+        pb["atac"].layers[key][:2] += 1.0
+    scget.tl.predict(pb, trained, device="cpu", groups=[second])
+    for key, values in full.items():
+        np.testing.assert_array_equal(pb["atac"].layers[key][0], values[0] + 1.0)  # kept
+        np.testing.assert_array_equal(pb["atac"].layers[key][1], values[1])  # predicted again
+        np.testing.assert_array_equal(pb["atac"].layers[key][2:], values[2:])
+    genes = pb["rna"].layers["get_pred"]
+    gene = int(np.flatnonzero(np.isfinite(genes[0]))[0])
+    peak = pb["atac"].var_names.get_loc(pb["rna"].var["tss_peaks"].iloc[gene])
+    layer = "get_plus" if pb["rna"].var["strand"].iloc[gene] == "+" else "get_minus"
+    assert genes[0, gene] == pytest.approx(full[layer][0, peak] + 1.0)  # from the kept row
+    assert scget.get.params(pb, "predict")["groups"] == [second]
+    assert first != second
+
+
+def test_groups_alone_leave_the_other_rows_empty(pb, trained):
+    scget.tl.predict(pb, trained, device="cpu", groups=pb.obs_names[1])
+    plus = pb["atac"].layers["get_plus"]
+    assert np.isnan(plus[[0, 2, 3]]).all()
+    assert np.isfinite(plus[1]).sum() == (pb["atac"].layers["counts"][1] > 0).sum()
+
+
+def test_unknown_groups_are_refused_before_any_work(pb, trained):
+    with pytest.raises(KeyError, match=r"Unknown groups \['nope'\].*pb.obs_names"):
+        scget.tl.predict(pb, trained, device="cpu", groups=["nope"])
+    assert "get_plus" not in pb["atac"].layers and "scget" not in pb.uns
+
+
+def test_one_accessibility_model_per_group_keeps_the_expression_layers(pb, trained, tmp_path):
+    scget.tl.predict(pb, trained, device="cpu")
+    expression = pb["rna"].layers["get_pred"].copy()
+    groups = list(pb.obs_names)
+    for group in groups[:2]:
+        model = scget.tl.finetune(
+            pb,
+            objective="accessibility",
+            leave_out_chromosomes=["chr4"],
+            leave_out_groups=[other for other in groups if other != group],
+            **tiny_kwargs(max_epochs=1),
+        )
+        scget.tl.predict(pb, model, device="cpu", groups=[group])
+    accessibility = pb["atac"].layers["get_accessibility"]
+    open_ = pb["atac"].layers["counts"] > 0
+    assert np.isfinite(accessibility[:2][open_[:2]]).all() and np.isnan(accessibility[2:]).all()
+    both = open_[0] & open_[1]
+    assert not np.allclose(accessibility[0][both], accessibility[1][both])  # two models
+    np.testing.assert_array_equal(pb["rna"].layers["get_pred"], expression)
+    pb.write_h5mu(tmp_path / "pb.h5mu")
+    back = md.read_h5mu(tmp_path / "pb.h5mu")
+    np.testing.assert_array_equal(
+        scget.get.predictions(back, level="accessibility").to_numpy(),
+        scget.get.predictions(pb, level="accessibility").to_numpy(),
+    )
+    scget.tl.predict(back, trained, device="cpu")  # all groups: the stale layer goes
+    assert "get_accessibility" not in back["atac"].layers

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..._constants import (
     ACCESSIBILITY_PREDICTION_LAYER,
@@ -15,11 +17,12 @@ from ..._constants import (
     PREDICTION_LAYERS,
     RNA,
     TSS_GENE_COLUMNS,
+    UNS_KEY,
 )
 from ..._docs import inject_docs
 from ..._logging import logger, progress
-from ..._storage import write_result
-from ..._utils import modality, resolve_device, to_dense
+from ..._storage import read_slots, write_result
+from ..._utils import chosen_positions, modality, resolve_device, to_dense
 from ._engine import forward, on_device
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel, check_model
@@ -30,6 +33,24 @@ from ._windows import (
     hide_interleaved,
     window_starts,
 )
+
+
+def _start_layers(atac_ad, names: list[str], chosen: np.ndarray | None) -> dict:
+    """The layers ``names`` to fill: all NaN, or with ``chosen`` groups, the earlier ones.
+
+    With ``chosen``, an earlier layer of the right shape keeps its other groups' rows; the
+    rows of ``chosen`` start as NaN.
+    """
+    shape = atac_ad.shape
+    layers = {}
+    for name in names:
+        earlier = atac_ad.layers[name] if name in atac_ad.layers else None
+        if chosen is None or earlier is None or earlier.shape != shape:
+            layers[name] = np.full(shape, np.nan, dtype=np.float32)
+        else:
+            layers[name] = to_dense(earlier, np.float32).copy()
+            layers[name][chosen] = np.nan
+    return layers
 
 
 def _tss_peaks(pb, *, rna: str, atac: str):
@@ -78,6 +99,7 @@ def predict(
     pb,
     model: GETModel,
     *,
+    groups: Sequence[str] | None = None,
     batch_size: int = 32,
     tss_windows: str = "tiled",
     device: str | None = "auto",
@@ -106,12 +128,27 @@ def predict(
     of the regions between visible.
     A model fine-tuned with ``objective="accessibility"`` predicts accessibility only.
 
+    ``groups`` predicts some groups only, with a model fine-tuned for them: the other
+    groups' rows of the layers keep their earlier predictions. With the accessibility
+    input hidden, a model fine-tuned on all groups sees the same input in each and
+    predicts one accessibility profile for all of them; one model fine-tuned per group
+    (``leave_out_groups`` all others), as the paper fine-tuned per cell type, predicts
+    each group's own (docs: "Predicting accessibility")::
+
+        for group in pb.obs_names:
+            others = [g for g in pb.obs_names if g != group]
+            model = scget.tl.finetune(pb, objective="accessibility", leave_out_groups=others)
+            scget.tl.predict(pb, model, groups=[group])
+
     Parameters
     ----------
     {mdata_pb} Needs ``["atac"].varm["motif_scores"]`` (the model's features),
         ``["atac"].layers["counts"]`` and ``["rna"].var["tss_peaks"|"strand"]``.
     model
         A trained :class:`scget.tl.GETModel`.
+    groups
+        Groups to predict (``pb.obs_names``); ``None``: all of them, replacing every
+        earlier prediction.
     batch_size
         Windows per forward pass.
     tss_windows
@@ -134,7 +171,8 @@ def predict(
     Returns
     -------
     ``None`` (or the modified copy when ``copy``); writes, replacing earlier predictions
-    (and removing those this model does not make):
+    (and removing those this model does not make, unless ``groups`` is given; then only
+    the rows of ``groups`` are replaced, and the gene predictions are recomputed):
 
     - ``pb["atac"].layers["get_plus"]``, ``["get_minus"]``: float32 groups x peaks,
       predicted log10(TPM + 1) per strand; NaN where the peak is not accessible
@@ -144,8 +182,8 @@ def predict(
     - ``pb["atac"].layers["get_accessibility"]``: float32 groups x peaks, the predicted
       accessibility score, NaN where the peak is not accessible; only when the model
       predicts accessibility (read it with ``scget.get.predictions(pb, level="accessibility")``).
-    - ``pb.uns["scget"]["predict"]``: numbers of predicted regions and genes, and the
-      parameters.
+    - ``pb.uns["scget"]["predict"]``: numbers of predicted regions and genes (all
+      groups), and the parameters (``groups`` of the latest call).
 
     Raises
     ------
@@ -156,7 +194,7 @@ def predict(
         :func:`scget.tl.finetune`), the data's motif features differ from the model's,
         or the modalities' groups differ.
     KeyError
-        If an input is missing.
+        If an input is missing or a group unknown.
     """
     if tss_windows not in TSS_WINDOWS:
         raise ValueError(f"tss_windows must be one of {list(TSS_WINDOWS)}, got {tss_windows!r}.")
@@ -167,6 +205,7 @@ def predict(
         raise KeyError(f'pb["{rna}"].var has no "strand" column; run scget.pp.annotate_tss.')
     if list(pb[rna].obs_names) != list(pb[atac].obs_names):
         raise ValueError(f"pb[{rna!r}] and pb[{atac!r}] must hold the same groups in order.")
+    chosen = chosen_positions(groups, pd.Index(pb[atac].obs_names.astype(str)), "group", rna)
     tss, is_tss = _tss_peaks(pb, rna=rna, atac=atac)
     if copy:
         pb = pb.copy()
@@ -176,7 +215,7 @@ def predict(
     )
     inputs.check_network(model.network.config)
     window_size = model.window_size
-    n_groups, n_peaks = pb[atac].shape
+    n_groups = pb[atac].n_obs
     expression = model.objective != "accessibility"
     accessibility = model.predicts_accessibility
     # (heads, transform, phase) of each pass: binary input is already hidden, one pass
@@ -199,9 +238,10 @@ def predict(
         *(PREDICTION_LAYERS if expression else ()),
         *((ACCESSIBILITY_PREDICTION_LAYER,) if accessibility else ()),
     ]
-    layers = {name: np.full((n_groups, n_peaks), np.nan, dtype=np.float32) for name in names}
+    layers = _start_layers(pb[atac], names, None if groups is None else chosen)
     with on_device(model.network, device) as network:
-        for number, group in enumerate(progress(inputs.groups, desc="predict", unit="group")):
+        for number in progress(chosen, desc="predict", unit="group"):
+            group = inputs.groups[number]
             if len(group.peaks) == 0:
                 continue
             starts, lengths = _region_windows(group, is_tss, window_size, tss_windows)
@@ -232,23 +272,27 @@ def predict(
     for name, values in layers.items():
         pb[atac].layers[name] = values
     slots = [(atac, "layers", name) for name in layers]
+    if groups is not None and PREDICT_KEY in pb.uns.get(UNS_KEY, {}):
+        slots += [slot for slot in read_slots(pb, PREDICT_KEY) if slot not in slots]
+    atac_layers = pb[atac].layers
     n_genes = 0
-    if expression:
+    if all(name in atac_layers and (atac, "layers", name) in slots for name in PREDICTION_LAYERS):
         genes = peaks_to_genes(
-            layers[PREDICTION_LAYERS[0]],
-            layers[PREDICTION_LAYERS[1]],
+            atac_layers[PREDICTION_LAYERS[0]],
+            atac_layers[PREDICTION_LAYERS[1]],
             tss=tss,
             strand=pb[rna].var["strand"].to_numpy(),
             accessibility=to_dense(pb[atac].X),
         ).astype(np.float32)
         pb[rna].layers[GENE_PREDICTION_LAYER] = genes
-        slots.append((rna, "layers", GENE_PREDICTION_LAYER))
+        if (rna, "layers", GENE_PREDICTION_LAYER) not in slots:
+            slots.append((rna, "layers", GENE_PREDICTION_LAYER))
         n_genes = int(np.isfinite(genes).any(axis=0).sum())
     plus = next(iter(layers.values()))
     n_regions = int(np.isfinite(plus).sum())
     logger.info(
-        f"Predicted {n_regions} regions and {n_genes} genes in {n_groups} groups"
-        + (" (with accessibility)." if accessibility else ".")
+        f"Predicted {n_regions} regions and {n_genes} genes in {len(chosen)} of {n_groups} "
+        "groups" + (" (with accessibility)." if accessibility else ".")
     )
     params = {k: model.params.get(k) for k in ("binary", "window_size")}
     params["objective"] = model.objective
@@ -257,6 +301,7 @@ def predict(
         PREDICT_KEY,
         {"n_regions": n_regions, "n_genes": n_genes},
         {
+            "groups": groups,
             "batch_size": batch_size,
             "tss_windows": tss_windows,
             **params,

@@ -21,7 +21,7 @@ from numpy.typing import DTypeLike
 
 from ..._constants import MIN_ACCESSIBILITY, WINDOW_SIZE, group_slot
 from ..._storage import write_result
-from ..._utils import modality, resolve_device, to_dense
+from ..._utils import chosen_positions, modality, resolve_device, to_dense
 from ._engine import Transform, attribute, on_device, promoter_windows
 from ._model import GETModel, check_model
 from ._windows import RegionInputs, build_inputs
@@ -115,8 +115,8 @@ def promoters(
     group_names = pd.Index(modality(pb, atac).obs_names.astype(str))
     if list(pb[rna].obs_names) != list(group_names):
         raise ValueError(f"pb[{rna!r}] and pb[{atac!r}] must hold the same groups in order.")
-    gene_numbers = _numbers(genes, pd.Index(pb[rna].var_names.astype(str)), "gene", rna)
-    group_numbers = _numbers(groups, group_names, "group", rna)
+    gene_numbers = chosen_positions(genes, pd.Index(pb[rna].var_names.astype(str)), "gene", rna)
+    group_numbers = chosen_positions(groups, group_names, "group", rna)
     slashed = [name for name in group_names[group_numbers] if "/" in name]
     if slashed:
         raise ValueError(f"Group names {slashed[:5]} hold '/', which HDF5 keys cannot: rename.")
@@ -137,20 +137,6 @@ def promoters(
     params = {"genes": genes, "groups": groups, "binary": binary}
     params |= {"window_size": window_size, "rna": rna, "atac": atac, "motif_key": motif_key}
     return Promoters(inputs, table, group_numbers, gene_numbers, scores, params)
-
-
-def _numbers(chosen: Sequence[str] | None, names: pd.Index, what: str, rna: str) -> np.ndarray:
-    """Positions of ``chosen`` in ``names`` (all when ``None``); unknown ones raise."""
-    if chosen is None:
-        return np.arange(len(names))
-    if isinstance(chosen, str):
-        chosen = [chosen]
-    chosen = [str(name) for name in chosen]
-    unknown = [name for name in chosen if name not in names]
-    if unknown or not chosen:
-        where = f'pb["{rna}"].var_names' if what == "gene" else "pb.obs_names"
-        raise KeyError(f"Unknown {what}s {unknown[:10]} (not in {where}); give at least one.")
-    return np.unique(names.get_indexer(chosen))
 
 
 def run(
