@@ -141,6 +141,9 @@ def test_objective_is_recorded_and_decides_what_predict_writes():
         pb, objective="accessibility", leave_out_chromosomes=["chr4"], **tiny_kwargs(max_epochs=1)
     )
     assert only.predicts_accessibility and only.objective == "accessibility"
+    # the regularisers chosen for expression stay off for accessibility unless given
+    assert (only.params["feature_dropout"], only.params["motif_sparsity"]) == (0.0, 0.0)
+    assert (joint.params["feature_dropout"], joint.params["motif_sparsity"]) == (0.5, 3e-4)
     scget.tl.predict(pb, only, device="cpu")
     assert "get_accessibility" in pb["atac"].layers and "get_plus" not in pb["atac"].layers
     with pytest.raises(KeyError, match="does not predict expression"):
@@ -149,5 +152,9 @@ def test_objective_is_recorded_and_decides_what_predict_writes():
         only.check_finetuned("scget.tl.gene_by_motif")
     expression = scget.tl.finetune(pb, leave_out_chromosomes=["chr4"], **tiny_kwargs(max_epochs=1))
     assert expression.objective == "expression" and not expression.predicts_accessibility
+    assert (expression.params["feature_dropout"], expression.params["motif_sparsity"]) == (
+        0.5,
+        3e-4,
+    )
     scget.tl.predict(pb, expression, device="cpu")
     assert "get_accessibility" not in pb["atac"].layers  # the stale layer is removed
