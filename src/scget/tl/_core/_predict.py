@@ -137,8 +137,12 @@ def predict(
 
         for group in pb.obs_names:
             others = [g for g in pb.obs_names if g != group]
-            model = scget.tl.finetune(pb, objective="accessibility", leave_out_groups=others)
+            model = scget.tl.finetune(
+                pb, objective="accessibility", leave_out_chromosomes=["chr11"],
+                leave_out_groups=others,
+            )
             scget.tl.predict(pb, model, groups=[group])
+        scget.tl.evaluate(pb, split={"test_chromosomes": ["chr11"]}, level="accessibility")
 
     Parameters
     ----------
