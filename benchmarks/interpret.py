@@ -16,9 +16,11 @@ genes and the training chromosomes' genes:
 - AUPRC of region importance (mean over groups) for planted enhancer links, against
   closeness to the TSS alone, over each gene's non-TSS regions (also both times the
   accessibility, as the paper's "GET Jacobian" enhancer score);
-- AUROC of regulatory-embedding closeness (mean state over groups, and within each
-  group) for gene pairs sharing their main driver, against pairs that do not, beside
-  the same AUROC of the observed expression across groups.
+- AUROC of regulatory-embedding closeness (mean state over groups, within each group,
+  and the gene's states across groups centred and scaled per gene and dimension) for
+  gene pairs sharing their main driver, against pairs that do not, beside the same
+  AUROC of the observed and of GET's predicted expression across groups (z-scored per
+  gene).
 
 Usage::
 
@@ -242,6 +244,19 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
     regions["link"] = pd.MultiIndex.from_frame(regions[["target", "source"]]).isin(links)
     cells = embedding.to_df().groupby(embedding.obs["gene"].to_numpy()).mean()
     profiles = pb["rna"].to_df().T  # genes x groups, observed
+    states = embedding.obs[["group", "gene"]].astype(str)
+    predictions = embedding.obs.pivot_table(
+        index="gene", columns="group", values="predicted", observed=True
+    )
+    predictions.index = predictions.index.astype(str)
+    # each gene's states across groups (genes x (dimension, group)), z-scored per dimension
+    cube = embedding.to_df().set_index(pd.MultiIndex.from_frame(states)).unstack("group")
+    cube = cube.dropna()
+    n_groups = states["group"].nunique()
+    values = cube.to_numpy().reshape(len(cube), -1, n_groups)
+    values = values - values.mean(axis=2, keepdims=True)
+    values = values / (values.std(axis=2, keepdims=True) + 1e-6)
+    programs = pd.DataFrame(values.reshape(len(cube), -1), index=cube.index.astype(str))
     main = drivers.loc[drivers["effect"].abs().groupby(drivers["gene"]).idxmax()]
     main = main.set_index("gene")["motif"]
     rng = np.random.default_rng(0)
@@ -293,15 +308,23 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
             _nearer_auroc(frame[frame.index.isin(names)], main, rng)[0]
             for frame in _group_states(embedding)
         ]
-        observed = profiles.loc[names]
-        observed = observed.sub(observed.mean(axis=1), axis=0)
-        observed = observed.div(observed.std(axis=1) + 1e-9, axis=0)
+        centred = programs.loc[programs.index.isin(names)]
+        observed, predicted = (_z_scored(frame.loc[names]) for frame in (profiles, predictions))
         print(
             f"embedding AUROC, pairs sharing the main driver nearer: {auroc:.3f} "
             f"({n_same} of {n_pairs} pairs; state averaged over groups); within each group: "
-            f"median {np.median(within):.3f}; for scale, the observed expression across "
-            f"groups (z-scored per gene): {_nearer_auroc(observed, main, rng)[0]:.3f}"
+            f"median {np.median(within):.3f}; states across groups, z-scored per gene and "
+            f"dimension: {_nearer_auroc(centred, main, rng)[0]:.3f}; for scale, expression "
+            f"across groups (z-scored per gene), observed: "
+            f"{_nearer_auroc(observed, main, rng)[0]:.3f}, GET's prediction: "
+            f"{_nearer_auroc(predicted.dropna(), main, rng)[0]:.3f}"
         )
+
+
+def _z_scored(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each row centred and scaled to unit standard deviation."""
+    centred = frame.sub(frame.mean(axis=1), axis=0)
+    return centred.div(centred.std(axis=1) + 1e-9, axis=0)
 
 
 def _nearer_auroc(states: pd.DataFrame, main: pd.Series, rng) -> tuple[float, int, int]:
