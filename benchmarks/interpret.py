@@ -249,14 +249,9 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
         index="gene", columns="group", values="predicted", observed=True
     )
     predictions.index = predictions.index.astype(str)
-    # each gene's states across groups (genes x (dimension, group)), z-scored per dimension
+    # each gene's states across groups, z-scored per (gene, dimension): genes x (group, dim)
     cube = embedding.to_df().set_index(pd.MultiIndex.from_frame(states)).unstack("group")
-    cube = cube.dropna()
-    n_groups = states["group"].nunique()
-    values = cube.to_numpy().reshape(len(cube), -1, n_groups)
-    values = values - values.mean(axis=2, keepdims=True)
-    values = values / (values.std(axis=2, keepdims=True) + 1e-6)
-    programs = pd.DataFrame(values.reshape(len(cube), -1), index=cube.index.astype(str))
+    programs = _z_scored(cube.dropna().stack(level=0, future_stack=True)).unstack()
     main = drivers.loc[drivers["effect"].abs().groupby(drivers["gene"]).idxmax()]
     main = main.set_index("gene")["motif"]
     rng = np.random.default_rng(0)
