@@ -15,7 +15,11 @@ genes and the training chromosomes' genes:
 - sign agreement with the planted role for drivers with |effect| above the median;
 - AUPRC of region importance (mean over groups) for planted enhancer links, against
   closeness to the TSS alone, over each gene's non-TSS regions (also both times the
-  accessibility, as the paper's "GET Jacobian" enhancer score);
+  accessibility, as the paper's "GET Jacobian" enhancer score), beside the AUPRC of a
+  reference that knows which peaks are planted enhancers but not which gene each acts on
+  (planted enhancers ranked by closeness), and the mean region importance per band of
+  distance and planted role (the gene's own enhancers, other genes' enhancers,
+  promoters, background peaks);
 - AUROC of regulatory-embedding closeness (mean state over groups, within each group,
   and the gene's states across groups centred and scaled per gene and dimension) for
   gene pairs sharing their main driver, against pairs that do not, beside the same
@@ -27,6 +31,8 @@ Usage::
     OMP_NUM_THREADS=1 python benchmarks/interpret.py [--cache /tmp/scget_interpret]
     OMP_NUM_THREADS=1 python benchmarks/interpret.py --parts recovery \
         --cache /tmp/scget_interpret_nosparsity --extra '{"motif_sparsity": 0}'
+    OMP_NUM_THREADS=1 python benchmarks/interpret.py --parts recovery \
+        --cache /tmp/scget_interpret_hg38_density --bp-per-gene 49000
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from pathlib import Path
 import mudata
 import numpy as np
 import pandas as pd
+import scipy.sparse
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -54,32 +61,42 @@ from scget.tl._core._promoters import promoters
 from scget.tl._core._windows import WindowDataset
 
 PSEUDOBULK = Path("/tmp/scget_model_quality/demo_seed0.h5mu")
+N_GENES = 3000
+#: Distance (bp) added to each region's distance to the TSS in the no-model reference.
+CONTACT = 1_000
+#: Bands of distance to the TSS (bp) of the region importance table by role.
+BANDS = [0, 2_000, 10_000, 50_000, 200_000, np.inf]
+BAND_NAMES = ["< 2 kb", "2-10 kb", "10-50 kb", "50-200 kb", "> 200 kb"]
 CPU = torch.device("cpu")
 
 
-def load(cache: Path, extra: dict):
+def load(cache: Path, extra: dict, bp_per_gene: int | None = None):
     """The demo pseudobulk, the simulation's truth tables and the fine-tuned model (cached).
 
     ``extra`` are fine-tuning options beside the defaults (the model is cached per cache
-    folder: use another ``--cache`` for other options).
+    folder: use another ``--cache`` for other options). ``bp_per_gene`` simulates a genome
+    of that many bp per gene instead of the simulator's default (its pseudobulk is then
+    cached in ``cache`` rather than shared with ``benchmarks/model_quality.py``).
     """
     truth_path = cache / "truth_seed0.pkl"
-    if not truth_path.exists() or not PSEUDOBULK.exists():
+    pseudobulk = PSEUDOBULK if bp_per_gene is None else cache / "pseudobulk.h5mu"
+    if not truth_path.exists() or not pseudobulk.exists():
+        size = {} if bp_per_gene is None else {"genome_size": N_GENES * bp_per_gene}
         mdata = scget.datasets.simulate_multiome(
-            n_genes=3000, seed=0, path=cache / "simulation_seed0"
+            n_genes=N_GENES, seed=0, path=cache / "simulation_seed0", **size
         )
         files = mdata.uns["simulation"]
         with open(truth_path, "wb") as handle:
             pickle.dump({k: files[k] for k in ("drivers", "links", "tfs")}, handle)
-        if not PSEUDOBULK.exists():
+        if not pseudobulk.exists():
             pb = scget.pp.pseudobulk(mdata, groupby="cell_type", min_cells=50)
             scget.pp.scan_motifs(pb, genome=files["genome"])
             scget.pp.annotate_tss(pb, gtf=files["gtf"])
-            PSEUDOBULK.parent.mkdir(parents=True, exist_ok=True)
-            pb.write_h5mu(PSEUDOBULK)
+            pseudobulk.parent.mkdir(parents=True, exist_ok=True)
+            pb.write_h5mu(pseudobulk)
     with open(truth_path, "rb") as handle:
         truth = pickle.load(handle)
-    pb = mudata.read_h5mu(PSEUDOBULK)
+    pb = mudata.read_h5mu(pseudobulk)
     chromosomes = sorted(set(pb["atac"].var["chrom"]), key=chromosome_sort_key)
     if (cache / "model").exists():
         model = scget.tl.GETModel.load(cache / "model")
@@ -199,15 +216,41 @@ def _split(genes: pd.Index, pb, chromosome: str) -> dict[str, np.ndarray]:
     return {f"held-out chromosome {chromosome}": held, "training chromosomes": ~held}
 
 
+def _driver_pairs(values: pd.DataFrame, drivers: pd.MultiIndex) -> pd.DataFrame:
+    """Long (gene, motif, value, driver) table of a genes x motifs frame."""
+    pairs = values.stack().rename("value").reset_index()
+    pairs.columns = ["gene", "motif", "value"]
+    pairs["driver"] = pd.MultiIndex.from_frame(pairs[["gene", "motif"]]).isin(drivers)
+    return pairs
+
+
+def _window_motifs(importance: pd.DataFrame, pb) -> pd.DataFrame:
+    """Genes x motifs: motif scores summed over each gene's window, no model.
+
+    Each region of the window counts by its accessibility (mean over groups) divided by
+    its distance to the TSS plus :data:`CONTACT` bp.
+    """
+    regions = importance.groupby(["target", "source"], observed=True).agg(
+        distance=("distance", "first"), accessibility=("accessibility", "mean")
+    )
+    genes = regions.index.get_level_values("target").astype(str)
+    peaks = regions.index.get_level_values("source").astype(str)
+    rows, names = pd.factorize(genes)
+    scores = pb["atac"].varm["motif_scores"]
+    weight = regions["accessibility"] / (regions["distance"].abs() + CONTACT)
+    window = scipy.sparse.csr_matrix(
+        (weight.to_numpy(), (rows, scores.index.get_indexer(peaks))),
+        shape=(len(names), len(scores)),
+    )
+    return pd.DataFrame(window @ scores.to_numpy(), index=names, columns=scores.columns)
+
+
 def _group_pairs(motifs: pd.DataFrame, drivers: pd.MultiIndex, genes: set):
     """Per group: (gene, motif) pairs of ``genes`` with their value and driver label."""
     for group, frame in motifs.groupby(level="group"):
         frame = frame.droplevel("group")
         frame = frame[frame.index.isin(list(genes))]
-        pairs = frame.stack().rename("value").reset_index()
-        pairs.columns = ["gene", "motif", "value"]
-        pairs["driver"] = pd.MultiIndex.from_frame(pairs[["gene", "motif"]]).isin(drivers)
-        yield group, pairs[["gene", "value", "driver"]]
+        yield group, _driver_pairs(frame, drivers)[["gene", "value", "driver"]]
 
 
 def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
@@ -226,10 +269,10 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
     mean = motifs.groupby(level="gene").mean()
     drivers = truth["drivers"]
     driver = drivers.set_index(["gene", "motif"])
-    pairs = mean.stack().rename("value").reset_index().rename(columns={"level_1": "motif"})
-    pairs["driver"] = pd.MultiIndex.from_frame(pairs[["gene", "motif"]]).isin(driver.index)
+    pairs = _driver_pairs(mean, driver.index)
     tf_pairs = pairs[pairs["motif"].isin(truth["tfs"]["motif"])]
     importance = scget.get.region_importance(pb)
+    reference = _driver_pairs(_window_motifs(importance, pb)[mean.columns], driver.index)
     importance = importance[importance["distance"] != 0]  # the TSS peak itself
     regions = (
         importance.groupby(["target", "source"], observed=True)
@@ -242,6 +285,7 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
     )
     links = pd.MultiIndex.from_frame(truth["links"][["gene", "peak"]])
     regions["link"] = pd.MultiIndex.from_frame(regions[["target", "source"]]).isin(links)
+    regions["role"] = pb["atac"].var["sim_role"].reindex(regions["source"].astype(str)).to_numpy()
     cells = embedding.to_df().groupby(embedding.obs["gene"].to_numpy()).mean()
     profiles = pb["rna"].to_df().T  # genes x groups, observed
     states = embedding.obs[["group", "gene"]].astype(str)
@@ -260,12 +304,15 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
         print(f"\n-- {name}: {len(chosen)} genes")
         part = pairs[pairs["gene"].isin(chosen)]
         tf_part = tf_pairs[tf_pairs["gene"].isin(chosen)]
+        without_model = reference[reference["gene"].isin(chosen)]
         print(
             f"gene-by-motif AUROC |value|, drivers vs all other pairs: "
             f"{roc_auc_score(part['driver'], part['value'].abs()):.3f} "
             f"({part['driver'].sum()} drivers / {len(part)} pairs); "
             f"within the {truth['tfs'].shape[0]} TF motifs: "
-            f"{roc_auc_score(tf_part['driver'], tf_part['value'].abs()):.3f}"
+            f"{roc_auc_score(tf_part['driver'], tf_part['value'].abs()):.3f}; for reference, "
+            "no model (motif scores over the window x accessibility / (distance + 1 kb)): "
+            f"{roc_auc_score(without_model['driver'], without_model['value']):.3f}"
         )
         known = drivers[drivers["gene"].isin(chosen)].copy()
         known = known[known["effect"].abs() > known["effect"].abs().median()]
@@ -290,13 +337,18 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
         learned = average_precision_score(part["link"], part["weight"])
         jacobian = average_precision_score(part["link"], part["weight"] * part["accessibility"])
         near = part["accessibility"] / part["distance"].abs()
+        enhancer_closeness = (part["role"] == "enhancer") / part["distance"].abs()
         print(
             f"region importance AUPRC for planted links: {learned:.3f}"
             f" vs distance alone {average_precision_score(part['link'], closeness):.3f}"
             f"; x accessibility {jacobian:.3f}"
             f" vs accessibility / distance {average_precision_score(part['link'], near):.3f}"
-            f" (base rate {part['link'].mean():.3f}, {part['link'].sum()} links)"
+            f" (base rate {part['link'].mean():.3f}, {part['link'].sum()} links); for"
+            " reference, planted enhancers by closeness (which peaks are enhancers is known,"
+            " not which gene each acts on): "
+            f"{average_precision_score(part['link'], enhancer_closeness):.3f}"
         )
+        _importance_by_role(part)
         names = [g for g in cells.index if g in chosen and g in main.index]
         auroc, n_same, n_pairs = _nearer_auroc(cells.loc[names], main, rng)
         within = [
@@ -314,6 +366,16 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
             f"{_nearer_auroc(observed, main, rng)[0]:.3f}, GET's prediction: "
             f"{_nearer_auroc(predicted.dropna(), main, rng)[0]:.3f}"
         )
+
+
+def _importance_by_role(regions: pd.DataFrame) -> None:
+    """Mean region importance by planted role, per band of distance to the TSS."""
+    kind = regions["role"].where(~regions["link"], "own enhancer")
+    kind = kind.replace({"enhancer": "other genes' enhancer"})
+    band = pd.cut(regions["distance"].abs(), BANDS, labels=BAND_NAMES)
+    table = regions["weight"].groupby([band, kind], observed=True).mean().unstack()
+    print("mean region importance by distance to the TSS and planted role:")
+    print(table.round(3).to_string())
 
 
 def _z_scored(frame: pd.DataFrame) -> pd.DataFrame:
@@ -349,6 +411,12 @@ def main() -> None:
         "--extra", type=json.loads, default={}, help="JSON fine-tuning options beside the defaults"
     )
     parser.add_argument(
+        "--bp-per-gene",
+        type=int,
+        help="simulate this many bp of genome per gene (hg38, GENCODE: about 49,000) instead "
+        "of the simulator's default; needs its own --cache",
+    )
+    parser.add_argument(
         "--parts", nargs="+", default=["speed", "memory", "recovery"], help="parts to run"
     )
     args = parser.parse_args()
@@ -356,7 +424,7 @@ def main() -> None:
     scget.settings.verbosity = 1  # no progress bars
     torch.set_num_threads(1)
     args.cache.mkdir(parents=True, exist_ok=True)
-    pb, truth, model, chromosome = load(args.cache, args.extra)
+    pb, truth, model, chromosome = load(args.cache, args.extra, args.bp_per_gene)
     group = str(pb.obs_names[0])
     if "speed" in args.parts:
         speed(pb, model, group, args.genes, args.batch_size)
