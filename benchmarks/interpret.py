@@ -11,7 +11,8 @@ simulation's ``drivers``, ``links`` and ``tfs``, separately for the held-out chr
 genes and the training chromosomes' genes:
 
 - AUROC of |gene-by-motif| (mean over groups, and per group) for planted driver
-  (gene, motif) pairs;
+  (gene, motif) pairs, beside a reference without a model: each motif's scores summed
+  over the gene's window, each region weighted by accessibility / (distance + 1 kb);
 - sign agreement with the planted role for drivers with |effect| above the median;
 - AUPRC of region importance (mean over groups) for planted enhancer links, against
   closeness to the TSS alone, over each gene's non-TSS regions (also both times the
