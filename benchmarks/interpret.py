@@ -225,18 +225,16 @@ def _driver_pairs(values: pd.DataFrame, drivers: pd.MultiIndex) -> pd.DataFrame:
     return pairs
 
 
-def _window_motifs(importance: pd.DataFrame, pb) -> pd.DataFrame:
+def _window_motifs(regions: pd.DataFrame, pb) -> pd.DataFrame:
     """Genes x motifs: motif scores summed over each gene's window, no model.
 
-    Each region of the window counts by its accessibility (mean over groups) divided by
-    its distance to the TSS plus :data:`CONTACT` bp.
+    ``regions`` has one row per (``target`` gene, ``source`` peak) of the windows, TSS
+    peaks included, with its ``distance`` to the TSS and ``accessibility`` (mean over
+    groups). Each region counts by its accessibility divided by its distance plus
+    :data:`CONTACT` bp.
     """
-    regions = importance.groupby(["target", "source"], observed=True).agg(
-        distance=("distance", "first"), accessibility=("accessibility", "mean")
-    )
-    genes = regions.index.get_level_values("target").astype(str)
-    peaks = regions.index.get_level_values("source").astype(str)
-    rows, names = pd.factorize(genes)
+    peaks = regions["source"].astype(str).to_numpy()
+    rows, names = pd.factorize(regions["target"].astype(str))
     scores = pb["atac"].varm["motif_scores"]
     weight = regions["accessibility"] / (regions["distance"].abs() + CONTACT)
     window = scipy.sparse.csr_matrix(
@@ -272,11 +270,9 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
     driver = drivers.set_index(["gene", "motif"])
     pairs = _driver_pairs(mean, driver.index)
     tf_pairs = pairs[pairs["motif"].isin(truth["tfs"]["motif"])]
-    importance = scget.get.region_importance(pb)
-    reference = _driver_pairs(_window_motifs(importance, pb)[mean.columns], driver.index)
-    importance = importance[importance["distance"] != 0]  # the TSS peak itself
     regions = (
-        importance.groupby(["target", "source"], observed=True)
+        scget.get.region_importance(pb)
+        .groupby(["target", "source"], observed=True)
         .agg(
             weight=("weight", "mean"),
             distance=("distance", "first"),
@@ -284,6 +280,8 @@ def recovery(pb, truth, model, chromosome: str, batch_size: int) -> None:
         )
         .reset_index()
     )
+    reference = _driver_pairs(_window_motifs(regions, pb)[mean.columns], driver.index)
+    regions = regions[regions["distance"] != 0].copy()  # the TSS peak itself
     links = pd.MultiIndex.from_frame(truth["links"][["gene", "peak"]])
     regions["link"] = pd.MultiIndex.from_frame(regions[["target", "source"]]).isin(links)
     regions["role"] = pb["atac"].var["sim_role"].reindex(regions["source"].astype(str)).to_numpy()
