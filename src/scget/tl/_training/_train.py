@@ -425,7 +425,7 @@ def finetune(
         model=model,
         objective=trained,
         objective_params=objective_params,
-        with_targets=objective != "accessibility",
+        with_targets=expression,
         stride=stride,
         binary=binary,
         key_added=key_added,
