@@ -7,8 +7,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._constants import LIST_SEP, MOTIFS_KEY, RNA
-from ._storage import read_result
+from ._constants import LIST_SEP, MOTIF_KEY, RNA
+from ._scan_record import read_scan_record
+from ._storage import read_params
 from ._utils import modality, to_dense
 
 #: log10(TPM + 1) from which a TF counts as expressed (1 TPM).
@@ -22,14 +23,15 @@ def tf_expression(
     rna: str = RNA,
     min_expression: float = EXPRESSED,
     across: Literal["mean", "max"] = "mean",
+    motif_key: str = MOTIF_KEY,
 ) -> pd.DataFrame:
     """Expression of each motif cluster's TFs in ``group``.
 
-    The TFs of a cluster are the ``tf_names`` of the ``"motifs"`` table that
-    :func:`scget.pp.scan_motifs` stored (dimers ``A::B`` count both), matched to
-    ``[rna].var_names`` without regard to case. A ``group`` that is no observation (the
-    ``"all"`` of a cell-type-agnostic network) takes the mean (or the maximum, with
-    ``across="max"``) over the groups.
+    The TFs of a cluster are the ``tf_names`` of the table that
+    :func:`scget.pp.scan_motifs` recorded with the scores in ``varm[motif_key]``
+    (dimers ``A::B`` count both), matched to ``[rna].var_names`` without regard to case.
+    A ``group`` that is no observation (the ``"all"`` of a cell-type-agnostic network)
+    takes the mean (or the maximum, with ``across="max"``) over the groups.
 
     Returns
     -------
@@ -40,14 +42,9 @@ def tf_expression(
     Raises
     ------
     KeyError
-        If :func:`scget.pp.scan_motifs` has not stored the clusters' TF names.
+        If no :func:`scget.pp.scan_motifs` run is recorded for ``motif_key``.
     """
-    try:
-        table = read_result(pb, MOTIFS_KEY)
-    except KeyError as error:
-        raise KeyError(
-            "The TF names of the motif clusters are missing; run scget.pp.scan_motifs first."
-        ) from error
+    _, table = read_scan_record(pb, motif_key)
     adata = modality(pb, rna)
     names = pd.Index(adata.obs_names.astype(str))
     rows = [names.get_loc(group)] if group in names else slice(None)
@@ -64,3 +61,16 @@ def tf_expression(
         expression.append(found.max() if len(found) else np.nan)
     index = table.index.astype(str)
     return pd.DataFrame({"expressed": expressed, "expression": expression}, index=index)
+
+
+def scan_key_of(pb, key: str) -> str:
+    """The ``motif_key`` (scan) behind the attribution or network result stored under ``key``.
+
+    A gene-by-motif run records the ``motif_key`` it read; a motif network records the
+    ``key`` of the gene-by-motif run it was built from, which is followed. Results
+    written before the key was recorded get the default scan.
+    """
+    params = read_params(pb, key)
+    if "motif_key" not in params and "key" in params:
+        params = read_params(pb, params["key"])
+    return params.get("motif_key", MOTIF_KEY)

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._constants import ACCESSIBILITY_FEATURE, GENE_BY_MOTIF_KEY, LIST_SEP, MOTIFS_KEY
+from .._constants import ACCESSIBILITY_FEATURE, GENE_BY_MOTIF_KEY, LIST_SEP
 from .._logging import logger
-from .._motif_tfs import tf_expression
+from .._motif_tfs import scan_key_of, tf_expression
+from .._scan_record import read_scan_record
 from ._plotter import plot_function, split_axes
 
 #: Expressed TFs named in a motif's label before "+n".
@@ -181,7 +182,8 @@ def motif_importance(
         raise KeyError(f"gene {gene!r} has no gene-by-motif attributions in group {group!r}.")
     scores = frame.loc[gene].drop(ACCESSIBILITY_FEATURE, errors="ignore").astype(float)
     top = scores.loc[scores.abs().nlargest(n_top).index][::-1]
-    tfs = tf_expression(pb, group, rna=get.params(pb, key)["rna"])
+    motif_key = scan_key_of(pb, key)
+    tfs = tf_expression(pb, group, rna=get.params(pb, key)["rna"], motif_key=motif_key)
     labels = [_label(name, tfs["expressed"].get(name, [])) for name in top.index]
     bars = ax
     if motifs is None:
@@ -191,7 +193,8 @@ def motif_importance(
         )
     else:
         bars, logos = split_axes(ax, [3, 1], vertical=False, gap=0.02)
-        _draw_logos(logos, list(top.index), get.result(pb, MOTIFS_KEY)["motifs"], motifs)
+        _, scan = read_scan_record(pb, motif_key)
+        _draw_logos(logos, list(top.index), scan["motifs"], motifs)
     colours = np.where(top.to_numpy() > 0, "tab:red", "tab:blue")
     bars.barh(range(len(top)), top.to_numpy(), color=colours)
     bars.set_yticks(range(len(top)), labels, fontsize="small")

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 from .._constants import MOTIF_NETWORK_KEY, RNA
-from .._motif_tfs import tf_expression
+from .._motif_tfs import scan_key_of, tf_expression
 from ._plotter import plot_function
 
 _LAYOUTS = ("spring", "circular", "kamada_kawai", "shell")
@@ -96,7 +96,9 @@ def motif_network(
         positions = nx.spring_layout(graph, k=spread, iterations=200, seed=seed)
     else:
         positions = getattr(nx, f"{layout}_layout")(graph)
-    expression = tf_expression(pb, group, rna=_rna(pb, key))["expression"]
+    expression = tf_expression(pb, group, rna=_rna(pb, key), motif_key=scan_key_of(pb, key))[
+        "expression"
+    ]
     level = expression.reindex(list(graph.nodes)).fillna(0.0).to_numpy()
     top_level = level.max() or 1.0
     sizes = _NODE_SIZE[0] + _NODE_SIZE[1] * level / top_level

@@ -10,15 +10,16 @@ import pandas as pd
 from anndata import AnnData
 from mudata import MuData
 
-from .._constants import ATAC, MOTIF_KEY, MOTIF_PVALUE, MOTIFS_KEY
+from .._constants import ATAC, MOTIF_KEY, MOTIF_PVALUE
 from .._docs import inject_docs
 from .._genomic import format_peak_names, parse_peak_names, peak_coordinates
 from .._logging import logger
+from .._scan_record import scan_record_key
 from .._storage import write_result
 from .._utils import modality
 
 #: DNA sequences: A, C, G, T and the other IUPAC codes (unknown bases, as N: no hit).
-_SEQUENCE = re.compile(r"^[ACGTRYSWKMBDHVN]+$", re.IGNORECASE)
+DNA_SEQUENCE = re.compile(r"^[ACGTRYSWKMBDHVN]+$", re.IGNORECASE)
 _FORMS = (
     "data must be a MuData, an AnnData of peaks, a peak DataFrame, a list of peak names "
     "('chr1:100-600') or (chrom, start, end) tuples, or a list of DNA sequences "
@@ -102,10 +103,11 @@ def scan_motifs(
 
     - ``[atac].varm[key_added]``: DataFrame peaks x clusters (float32), columns in the
       collection's feature order.
-    - ``.uns["scget"]["motifs"]``: ``params`` (the arguments, the collection size) and
-      ``result``, a table per cluster: ``n_motifs``, ``motifs`` and ``tf_names``
-      (``;``-joined) and ``max_score`` (the raw maximum used to normalise, to score new
-      sequences on the same scale).
+    - ``.uns["scget"]["motifs"]`` (``"motifs_<key_added>"`` for another ``key_added``,
+      so that scans under two keys keep their own settings): ``params`` (the arguments,
+      the collection size) and ``result``, a table per cluster: ``n_motifs``,
+      ``motifs`` and ``tf_names`` (``;``-joined) and ``max_score`` (the raw maximum
+      used to normalise, to score new sequences on the same scale).
 
     For peaks or sequences: the DataFrame (rows in input order, indexed by peak name or
     ``seq0``, ``seq1``...).
@@ -151,7 +153,7 @@ def scan_motifs(
         index = pd.Index([f"seq{i}" for i in range(len(sequences))])
         size = chunk_size(len(sequences), None if gpu is not None else n_jobs)
         tasks = [sequences[i : i + size] for i in range(0, len(sequences), size)]
-    collection = _resolve_motifs(motifs)
+    collection = resolve_motifs(motifs)
     pseudocount = DEFAULT_PSEUDOCOUNT if pseudocount is None else pseudocount
     model = build_scan_model(
         collection, pvalue=pvalue, background=background, pseudocount=pseudocount
@@ -188,7 +190,7 @@ def scan_motifs(
         "n_clusters": len(collection.clusters),
         "genome": str(genome.path),
     }
-    write_result(target, MOTIFS_KEY, clusters, params)
+    write_result(target, scan_record_key(key_added), clusters, params)
     return target if copy else None
 
 
@@ -279,7 +281,7 @@ def _resolve_input(data, atac: str, copy: bool):
     items = list(data)
     if not items:
         raise ValueError("Nothing to scan: the input is empty.")
-    if all(isinstance(item, str) and _SEQUENCE.match(item) for item in items):
+    if all(isinstance(item, str) and DNA_SEQUENCE.match(item) for item in items):
         return None, None, [item.upper() for item in items]
     if all(isinstance(item, str) for item in items):
         return None, parse_peak_names(items), None
@@ -289,7 +291,7 @@ def _resolve_input(data, atac: str, copy: bool):
     raise ValueError(f"{_FORMS}.")
 
 
-def _resolve_motifs(motifs):
+def resolve_motifs(motifs):
     """A MotifCollection from a collection or a name (``"jaspar"``, ``"vierstra"``)."""
     from ..motifs import MotifCollection, load_jaspar
 

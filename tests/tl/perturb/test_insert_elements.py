@@ -187,6 +187,43 @@ def test_an_element_scores_as_a_peak_with_its_sequence(tmp_path):
     assert scored.loc["e", "Y"] == pytest.approx(min(np.log(1.0025 / 1.01 / 0.25) * 10 / top, 1))
 
 
+def test_two_scans_under_two_keys_rescan_each_as_it_was_scanned(tmp_path):
+    rng = np.random.default_rng(1)
+    motif_seqs = {"m1": "TGACTCAT", "m2": "GGGAATTTCC"}
+    collection = MotifCollection(
+        {k: _one_hot(v) for k, v in motif_seqs.items()},
+        pd.DataFrame({"name": ["A", "B"], "cluster": ["X", "Y"]}, index=list(motif_seqs)),
+    )
+    chrom = list(rng.choice(list("ACGT"), 2000))
+    for start, motif in ((100, "TGACTCAT"), (400, "TGACTCAT"), (900, "GGGAATTTCC")):
+        chrom[start : start + len(motif)] = motif
+    chrom = "".join(chrom)
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text(">chr1\n" + chrom + "\n")
+    starts = np.arange(0, 1800, 200)
+    names = [f"chr1:{s}-{s + 300}" for s in starts]
+    atac = ad.AnnData(np.ones((1, len(names)), np.float32), var=pd.DataFrame(index=names))
+    pb = md.MuData({"atac": atac})
+    scget.pp.scan_motifs(pb, str(fasta), motifs=collection, n_jobs=1)
+    scget.pp.scan_motifs(
+        pb, str(fasta), motifs=collection, n_jobs=1, normalize=False, key_added="raw"
+    )
+    normalised, raw = pb["atac"].varm["motif_scores"], pb["atac"].varm["raw"]
+    assert raw.to_numpy().max() > 1.0 >= normalised.to_numpy().max()
+    assert scget.get.params(pb, "motifs")["normalize"] is True
+    assert scget.get.params(pb, "motifs_raw")["normalize"] is False
+
+    sequences = pd.DataFrame({"sequence": [chrom[s : s + 300] for s in starts]}, index=names)
+    features = list(normalised.columns)
+    for key, stored in (("motif_scores", normalised), ("raw", raw)):
+        rescanned = element_scores(
+            pb, sequences, features=features, motifs=collection, motif_key=key
+        )
+        np.testing.assert_array_equal(rescanned.to_numpy(), stored.to_numpy())
+    with pytest.raises(KeyError, match="key_added='other'"):
+        element_scores(pb, sequences, features=features, motifs=collection, motif_key="other")
+
+
 @pytest.mark.slow
 def test_sharded_over_ranks_equals_one_process(trained, tmp_path):
     import torch.multiprocessing as mp

@@ -65,7 +65,7 @@ def regulator_catalogue(
         raise ValueError(f"top is a share of the edges, in (0, 1]; got {top}.")
     network = read_result(pb, key, writer="scget.tl.motif_network")
     groups = list(dict.fromkeys(network["group"].astype(str)))
-    tfs = expressed_tfs(pb, groups, rna=rna, min_expression=min_expression)
+    tfs = expressed_tfs(pb, groups, rna=rna, min_expression=min_expression, key=key)
     parts = []
     for group, edges in network.groupby("group", sort=False, observed=True):
         strength = edges["weight"].abs().to_numpy()

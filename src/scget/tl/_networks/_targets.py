@@ -88,7 +88,7 @@ def regulator_targets(
     unknown = sorted(set(groups) - set(stored))
     if unknown:
         raise ValueError(f"Groups {unknown} have no gene-by-motif results; stored: {stored}.")
-    tfs = expressed_tfs(pb, groups, rna=rna, min_expression=min_expression)
+    tfs = expressed_tfs(pb, groups, rna=rna, min_expression=min_expression, key=key)
     unknown = [name for name in motifs if name not in tfs.index]
     if unknown:
         raise ValueError(f"Unknown motif clusters {unknown}; e.g. {list(tfs.index[:5])}.")

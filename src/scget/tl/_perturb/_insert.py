@@ -11,15 +11,15 @@ device (no Python work per window), so the rate is ``predict``'s.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..._constants import ATAC, INSERT_ELEMENTS_KEY, LIST_SEP, MOTIF_KEY, MOTIFS_KEY
+from ..._constants import ATAC, INSERT_ELEMENTS_KEY, LIST_SEP, MOTIF_KEY
 from ..._docs import inject_docs
 from ..._logging import logger
-from ..._storage import read_params, read_result, write_result
+from ..._scan_record import read_scan_record
+from ..._storage import write_result
 from ..._utils import modality, resolve_device
 from .._core._engine import forward, on_device
 from .._core._model import GETModel, check_model
@@ -152,7 +152,13 @@ def insert_elements(
         raise KeyError(f"Unknown group {group!r} (not in pb.obs_names); give one of them.")
     features = [str(c) for c in pb[atac].varm[motif_key].columns]
     scores = element_scores(
-        pb, elements, features=features, genome=genome, motifs=motifs, atac=atac
+        pb,
+        elements,
+        features=features,
+        genome=genome,
+        motifs=motifs,
+        atac=atac,
+        motif_key=motif_key,
     )
     inputs = build_inputs(
         pb, binary=model.binary, with_targets=False, atac=atac, motif_key=motif_key
@@ -246,11 +252,12 @@ def element_scores(
     genome=None,
     motifs=None,
     atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
 ) -> pd.DataFrame:
     """Motif-cluster scores of ``elements``, elements x ``features`` (float32), checked.
 
-    Sequences and coordinates are scanned with the settings of the pb's
-    ``uns["scget"]["motifs"]`` record and normalised by its per-cluster maxima, as
+    Sequences and coordinates are scanned with the settings recorded by the scan stored
+    in ``[atac].varm[motif_key]`` and normalised by its per-cluster maxima, as
     :func:`scget.pp.scan_motifs` scored the peaks. See :func:`insert_elements` for the
     accepted forms and the errors.
     """
@@ -271,9 +278,11 @@ def element_scores(
         named = elements["name"] if "name" in elements.columns else elements.index
         index = pd.Index(named.astype(str))
         sequences = [str(sequence).upper() for sequence in elements["sequence"]]
-        from ...pp._scan_motifs import _SEQUENCE
+        from ...pp._scan_motifs import DNA_SEQUENCE
 
-        bad = [name for name, seq in zip(index, sequences, strict=True) if not _SEQUENCE.match(seq)]
+        bad = [
+            name for name, seq in zip(index, sequences, strict=True) if not DNA_SEQUENCE.match(seq)
+        ]
         if bad:
             raise ValueError(
                 f"Elements {bad[:5]} are not DNA sequences (A, C, G, T, N or other IUPAC "
@@ -303,7 +312,7 @@ def element_scores(
             f"Elements {list(too_long[:5])} are longer than the peaks ({width} bp): a region "
             "holds at most a peak's sequence; trim them or split them into several elements."
         )
-    return _scan(pb, tasks, index, features=features, motifs=motifs)
+    return _scan(pb, tasks, index, features=features, motifs=motifs, motif_key=motif_key)
 
 
 def _given_scores(scores: pd.DataFrame, features: list[str]) -> pd.DataFrame:
@@ -332,12 +341,13 @@ def _peak_width(pb, atac: str) -> int:
     return int((coords["end"] - coords["start"]).max())
 
 
-def _scan(pb, tasks: list, index: pd.Index, *, features: list[str], motifs) -> pd.DataFrame:
-    """Scan ``tasks`` as the pb's peaks were scanned; normalised scores in ``features`` order."""
+def _scan(
+    pb, tasks: list, index: pd.Index, *, features: list[str], motifs, motif_key: str
+) -> pd.DataFrame:
+    """Scan ``tasks`` as the pb's ``varm[motif_key]`` was scanned; scores in ``features`` order."""
     from ...pp._scan_motifs import score_as_recorded
 
-    params: dict[str, Any] = read_params(pb, MOTIFS_KEY, writer="scget.pp.scan_motifs")
-    clusters = read_result(pb, MOTIFS_KEY, writer="scget.pp.scan_motifs")
+    params, clusters = read_scan_record(pb, motif_key)
     collection = _collection(motifs, clusters)
     if collection.clusters != features:
         raise ValueError(
@@ -351,12 +361,12 @@ def _scan(pb, tasks: list, index: pd.Index, *, features: list[str], motifs) -> p
 
 def _collection(motifs, clusters: pd.DataFrame):
     """The collection the record ``clusters`` was scanned with (its motifs, its order)."""
-    from ...pp._scan_motifs import _resolve_motifs
+    from ...pp._scan_motifs import resolve_motifs
 
     wanted = [i for ids in clusters["motifs"].astype(str) for i in ids.split(LIST_SEP)]
     candidates = [motifs] if motifs is not None else ["jaspar", "vierstra"]
     for candidate in candidates:
-        collection = _resolve_motifs(candidate)
+        collection = resolve_motifs(candidate)
         if all(i in collection for i in wanted):
             chosen = collection.subset(wanted)
             if chosen.clusters == [str(c) for c in clusters.index]:

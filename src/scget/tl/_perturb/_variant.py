@@ -2,8 +2,8 @@
 
 A variant changes the motif scores of the peak that holds it. The peak is rescanned with
 the reference and the alternative allele exactly as :func:`scget.pp.scan_motifs` scanned
-it (same collection, p-value, background, pseudocount and normalisation, read from
-``uns["scget"]["motifs"]``), and either the model is run on every promoter window holding
+it (same collection, p-value, background, pseudocount and normalisation, read from the
+scan's record), and either the model is run on every promoter window holding
 the peak with the peak's motif scores replaced (``method="model"``) or the change of the
 motif scores is multiplied by the stored gene-by-motif importance (``"first_order"``).
 """
@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..._constants import ATAC, MOTIF_KEY, MOTIFS_KEY, RNA, VARIANT_EFFECT_KEY
+from ..._constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, RNA, VARIANT_EFFECT_KEY
 from ..._docs import inject_docs
 from ..._logging import logger
-from ..._storage import read_params, read_result, write_result
+from ..._scan_record import read_scan_record
+from ..._storage import write_result
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import per_gene, promoters, run
@@ -45,13 +46,15 @@ def variant_effect(
     rna: str = RNA,
     atac: str = ATAC,
     motif_key: str = MOTIF_KEY,
+    gene_by_motif_key: str = GENE_BY_MOTIF_KEY,
     key_added: str = VARIANT_EFFECT_KEY,
 ) -> pd.DataFrame:
     """Predicted change of each gene's expression for each sequence variant.
 
     The peak holding a variant is rescanned with the reference and the alternative
     allele, with the motif collection and settings it was scanned with
-    (``uns["scget"]["motifs"]``; the reference rescan must reproduce the stored scores).
+    (the record of the scan stored in ``[atac].varm[motif_key]``; the reference rescan
+    must reproduce the stored scores).
     With ``method="model"`` every promoter window holding the peak runs twice, with the
     reference and the alternative motif scores of the peak, and a gene's change is the
     difference of its predicted log10(TPM + 1), averaged over its TSS peaks' windows as
@@ -86,6 +89,9 @@ def variant_effect(
     {rna}
     {atac}
     {motif_key}
+    gene_by_motif_key
+        The ``key_added`` of the :func:`scget.tl.gene_by_motif` run that
+        ``method="first_order"`` multiplies with.
     {key_added}
 
     Returns
@@ -110,17 +116,16 @@ def variant_effect(
     """
     from ...genome import Genome
     from ...pp._intervals import overlap_pairs
-    from ...pp._scan_motifs import _resolve_motifs
+    from ...pp._scan_motifs import resolve_motifs
 
     if method not in ("model", "first_order"):
         raise ValueError(f"method must be 'model' or 'first_order', got {method!r}.")
     table = read_variants(variants)
     genome = genome if isinstance(genome, Genome) else Genome(genome)
     _check_reference(table, genome)
-    scan = read_params(pb, MOTIFS_KEY, writer="scget.pp.scan_motifs")
-    clusters_table = read_result(pb, MOTIFS_KEY, writer="scget.pp.scan_motifs")
+    scan, clusters_table = read_scan_record(pb, motif_key)
     stored = pb[atac].varm[motif_key]
-    collection = _resolve_motifs(motifs)
+    collection = resolve_motifs(motifs)
     if list(collection.clusters) != [str(c) for c in stored.columns] or len(collection) != int(
         scan["n_motifs"]
     ):
@@ -133,11 +138,12 @@ def variant_effect(
         from ...get import gene_by_motif
 
         try:
-            first_order = gene_by_motif(pb)
+            first_order = gene_by_motif(pb, key=gene_by_motif_key)
         except KeyError as error:
             raise KeyError(
-                "method='first_order' needs the gene-by-motif importance: run "
-                "scget.tl.gene_by_motif(pb, model) first, or use method='model'."
+                f"method='first_order' needs the gene-by-motif importance under "
+                f"{gene_by_motif_key!r}: run scget.tl.gene_by_motif(pb, model) first (or pass "
+                "the gene_by_motif_key= it was written under), or use method='model'."
             ) from error
     chosen = promoters(
         pb, model, genes=None, groups=groups, rna=rna, atac=atac, motif_key=motif_key
