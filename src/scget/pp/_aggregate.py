@@ -14,11 +14,6 @@ DEFAULT_CHUNK_SIZE = 10_000
 _NEGATIVE, _NON_INTEGER = 1, 2
 
 
-def is_in_memory(matrix) -> bool:
-    """Whether ``matrix`` is a NumPy array or a SciPy sparse matrix (not an on-disk dataset)."""
-    return isinstance(matrix, np.ndarray) or sp.issparse(matrix)
-
-
 def indicator(codes: np.ndarray, n_groups: int) -> sp.csr_matrix:
     """Sparse ``n_groups x n_cells`` matrix with a 1 where a cell belongs to a group.
 

@@ -82,19 +82,15 @@ def export_enhancer_gene(
     genes = table["gene"].astype(str)
     tss = var["tss"].reindex(genes).to_numpy(np.int64)
     if format == "abc":
-        out = pd.DataFrame(
-            {
-                "chr": peaks["chrom"].to_numpy(),
-                "start": peaks["start"].to_numpy(),
-                "end": peaks["end"].to_numpy(),
-                "name": table["peak"].astype(str),
-                "TargetGene": genes,
-                "TargetGeneTSS": tss,
-                "CellType": table["group"].astype(str),
-                "Score": table[method],
-                "method": method,
-            }
+        values = (
+            *(peaks[column].to_numpy() for column in PEAK_COLUMNS),
+            table["peak"].astype(str),
+            genes,
+            tss,
+            table["group"].astype(str),
+            table[method],
         )
+        out = pd.DataFrame(dict(zip(ABC_COLUMNS, values, strict=True))).assign(method=method)
         out.to_csv(path, sep="\t", index=False)
         return out
     chrom = var["chrom"].reindex(genes).astype(str).to_numpy()
