@@ -161,6 +161,15 @@ def check_counts(matrix, what: str) -> None:
         )
 
 
+def name_list(names: str | Iterable[str] | None) -> list[str] | None:
+    """``names`` as a list of strings; one name is a one-item list, ``None`` stays ``None``."""
+    if names is None:
+        return None
+    if isinstance(names, str):
+        return [names]
+    return [str(name) for name in names]
+
+
 def chosen_positions(
     chosen: Sequence[str] | str | None, names: pd.Index, what: str, rna: str
 ) -> np.ndarray:
@@ -174,9 +183,7 @@ def chosen_positions(
     """
     if chosen is None:
         return np.arange(len(names))
-    if isinstance(chosen, str):
-        chosen = [chosen]
-    chosen = [str(name) for name in chosen]
+    chosen = name_list(chosen)
     unknown = [name for name in chosen if name not in names]
     if unknown or not chosen:
         where = f'pb["{rna}"].var_names' if what == "gene" else "pb.obs_names"

@@ -99,3 +99,19 @@ def test_gene_by_motif_center_subtracts_each_motif_mean(pb):
     expected = means.sub(means.mean(axis=1), axis=0)
     np.testing.assert_allclose(ax.images[0].get_array(), expected.to_numpy(), atol=1e-6)
     assert "motif mean" in fig.axes[1].get_ylabel()
+
+
+def test_gene_by_motif_takes_one_group_as_a_string(pb):
+    one = GROUPS[0]
+    as_string = scget.pl.gene_by_motif(pb, groups=one, return_fig=True)
+    as_list = scget.pl.gene_by_motif(pb, groups=[one], return_fig=True)
+    assert as_string.axes[0].get_xticklabels()[0].get_text() == one
+    assert [t.get_text() for t in as_string.axes[0].get_yticklabels()] == [
+        t.get_text() for t in as_list.axes[0].get_yticklabels()
+    ]
+
+
+def test_a_reader_of_one_group_says_so_when_given_a_list(pb):
+    one = GROUPS[0]
+    with pytest.raises(TypeError, match=f"pass group='{one}'"):
+        scget.get.gene_by_motif(pb, group=[one])

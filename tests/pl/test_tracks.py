@@ -74,6 +74,20 @@ def test_tracks_errors(pb):
         scget.pl.tracks(pb)
     with pytest.raises(KeyError, match="nope"):
         scget.pl.tracks(pb, gene="nope")
+    with pytest.raises(KeyError, match="elsewhere"):
+        scget.pl.tracks(pb, gene="G5", key="elsewhere")  # a run named explicitly must exist
+
+
+def test_tracks_without_a_stored_default_run_draws_no_scores_and_says_so(pb, caplog):
+    pb = pb.copy()
     del pb.uns["scget"]["region_importance"]
-    with pytest.raises(KeyError, match=r"scget\.tl\.region_importance"):
-        scget.pl.tracks(pb, gene="G5")
+    with caplog.at_level("WARNING", logger="scget"):
+        fig = scget.pl.tracks(pb, gene="G5", return_fig=True)
+    assert len(fig.axes[0].child_axes) == len(GROUPS) + 2  # accessibility, peaks, genes
+    assert "scget.tl.region_importance(pb, model)" in caplog.text
+
+
+def test_tracks_take_one_group_as_a_string(pb):
+    one = GROUPS[0]
+    fig = scget.pl.tracks(pb, gene="G5", groups=one, scores=None, return_fig=True)
+    assert len(fig.axes[0].child_axes) == 1 + 2

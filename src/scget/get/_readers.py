@@ -603,6 +603,11 @@ def _groups(pb, key: str, group: str | None) -> list[str]:
     names = [str(name) for name in read_result(pb, key)["group"]]
     if group is None:
         return names
+    if not isinstance(group, str):
+        raise TypeError(
+            f"group takes one group name, got {group!r}: pass group={names[0]!r} (one of "
+            f"{names}), or leave it out to read every group."
+        )
     if group not in names:
         raise ValueError(f"group {group!r} is not in result {key!r}; groups: {names}.")
     return [group]

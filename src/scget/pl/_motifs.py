@@ -11,6 +11,7 @@ from .._constants import ACCESSIBILITY_FEATURE, GENE_BY_MOTIF_KEY, LIST_SEP
 from .._logging import logger
 from .._motif_tfs import scan_key_of, tf_expression
 from .._scan_record import read_scan_record
+from .._utils import name_list
 from ._plotter import plot_function, split_axes
 
 #: Expressed TFs named in a motif's label before "+n".
@@ -62,7 +63,7 @@ def gene_by_motif(
     genes
         Genes as columns; ``None``: groups as columns, averaging every gene.
     groups
-        Only these groups (``None``: every interpreted group).
+        Only this group or these groups (``None``: every interpreted group).
     n_top
         Number of motifs (rows).
     center
@@ -90,11 +91,12 @@ def gene_by_motif(
 
     table = get.gene_by_motif(pb, key=key).drop(columns=ACCESSIBILITY_FEATURE, errors="ignore")
     chosen = table.index.get_level_values("group").astype(str)
+    groups = name_list(groups)
     if groups is not None:
         missing = sorted(set(groups) - set(chosen))
         if missing:
             raise ValueError(f"groups {missing} have no gene-by-motif attributions.")
-        table = table[chosen.isin(list(groups))]
+        table = table[chosen.isin(groups)]
     if genes is None:
         matrix = table.groupby(level="group", observed=True, sort=False).mean().T
     else:

@@ -9,10 +9,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._constants import ATAC, ENHANCER_GENE_KEY, REGION_IMPORTANCE_KEY, RNA
+from .._constants import ATAC, ENHANCER_GENE_KEY, REGION_IMPORTANCE_KEY, RNA, UNS_KEY
 from .._genomic import parse_peak_names, peak_coordinates
 from .._logging import logger
-from .._utils import modality, to_dense
+from .._utils import modality, name_list, to_dense
 from ._plotter import plot_function, split_axes
 
 #: Readers of the region scores, by name, and their default keys.
@@ -25,7 +25,7 @@ def tracks(
     *,
     gene: str | None = None,
     region: str | None = None,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     flank: int = 100_000,
     layer: str | None = None,
     scores: Literal["region_importance", "enhancer_gene"] | None = "region_importance",
@@ -63,7 +63,7 @@ def tracks(
     region
         The locus as ``"chrom:start-end"`` (overrides the window around ``gene``).
     groups
-        Groups to draw (``None``: all).
+        Group or groups to draw (``None``: all).
     flank
         Bases on each side of ``gene``'s TSS.
     layer
@@ -72,7 +72,8 @@ def tracks(
         ``"region_importance"`` (:func:`scget.tl.region_importance`),
         ``"enhancer_gene"`` (:func:`scget.tl.enhancer_gene`) or ``None`` (no score track).
     key
-        The ``key_added`` of that run (``None``: its default).
+        The ``key_added`` of that run (``None``: its default; when that default run is
+        not stored, the view is drawn without the score track, with a log message).
     method
         Column of the enhancer-gene table (``None``: its first method).
     min_distance
@@ -114,7 +115,7 @@ def tracks(
     inside = (coords["chrom"] == chrom) & (coords["end"] > start) & (coords["start"] < end)
     peaks = coords[inside.to_numpy()]
     names = list(pd.Index(peaks_adata.obs_names.astype(str)))
-    groups = names if groups is None else list(groups)
+    groups = names if groups is None else name_list(groups)
     unknown = sorted(set(groups) - set(names))
     if unknown:
         raise ValueError(f"groups {unknown} are not in [{atac}].obs_names.")
@@ -128,6 +129,8 @@ def tracks(
     ]
     scored = shown.index if gene is None else pd.Index([gene])
     table = None if scores is None else _scores(pb, scores, key, method, scored)
+    if table is None and scores is not None:
+        scores = None
     gene_rows = _gene_rows(shown, end - start)
     heights = [1.0] * len(groups) + [0.3, 0.4 * (gene_rows.max() + 1 if len(shown) else 1)]
     heights += [] if table is None else [1.5]
@@ -191,11 +194,21 @@ def _locus(var: pd.DataFrame, gene, region, flank: int) -> tuple[str, int, int]:
     return str(var.loc[gene, "chrom"]), max(tss - flank, 0), tss + flank
 
 
-def _scores(pb, scores: str, key, method, genes: pd.Index) -> pd.DataFrame:
-    """Long table ``group``, ``gene``, ``peak``, ``score`` of the locus's genes."""
+def _scores(pb, scores: str, key, method, genes: pd.Index) -> pd.DataFrame | None:
+    """Long table ``group``, ``gene``, ``peak``, ``score`` of the locus's genes.
+
+    ``None`` when ``key`` is left to its default and that run is not stored.
+    """
     from .. import get
 
-    key = _SCORES[scores] if key is None else key
+    if key is None:
+        key = _SCORES[scores]
+        if key not in pb.uns.get(UNS_KEY, {}):
+            logger.warning(
+                f"tracks: no {scores} result is stored; drawing without the score track "
+                f"(run scget.tl.{scores}(pb, model) to add it, or pass scores=None)."
+            )
+            return None
     if scores == "region_importance":
         table = get.region_importance(pb, key=key)
         table = table.rename(columns={"target": "gene", "source": "peak", "weight": "score"})
