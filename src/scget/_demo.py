@@ -80,6 +80,8 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
     """Run the demo pipeline and write its outputs into the folder ``out``."""
     import scget
 
+    from ._utils import mudata_update_quietly
+
     size = _SIZES[args.size]
     timer = _Timer()
 
@@ -125,7 +127,8 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
         table = scget.tl.evaluate(pb, model=model)
 
     model.save(out / "model")
-    pb.write_h5mu(out / "pseudobulk.h5mu")
+    with mudata_update_quietly():
+        pb.write_h5mu(out / "pseudobulk.h5mu")
     (out / "report.md").write_text(_report(pb, model, table, timer, args))
 
 

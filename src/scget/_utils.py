@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -283,3 +284,17 @@ def atomic_directory(path: str | os.PathLike, *, outputs: Iterable[str] = ()) ->
     finally:
         if not old.exists():  # else interrupted while moving kept files: leave them there
             shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def mudata_update_quietly() -> Iterator[None]:
+    """Silence mudata 0.3's FutureWarning about ``update()`` in scget's own MuData steps.
+
+    Construction, reading and writing call ``update()``, which warns that mudata 0.4 will
+    stop pulling columns from the modalities. The behaviour is left as it is (columns are
+    pulled, as mudata 0.3 does by default); only the warning, which a user cannot act on
+    inside scget, is silenced.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="From 0.4 .update()", category=FutureWarning)
+        yield

@@ -360,3 +360,12 @@ def test_bad_arguments_raise(arguments, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         scget.datasets.simulate_multiome(**{**SMALL, **arguments}, path=tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+def test_simulating_raises_no_mudata_update_warning(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scget.datasets.simulate_multiome(**SMALL, path=tmp_path)
+    assert not [w for w in caught if issubclass(w.category, FutureWarning)]

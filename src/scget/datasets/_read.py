@@ -9,7 +9,7 @@ from pathlib import Path
 from .._constants import ATAC, PEAK_COLUMNS, RNA
 from .._genomic import parse_peak_names
 from .._logging import logger
-from .._utils import check_counts, modality
+from .._utils import check_counts, modality, mudata_update_quietly
 
 #: Cell Ranger ARC's file names in its ``outs`` folder.
 MATRIX_FILE = "filtered_feature_bc_matrix.h5"
@@ -77,7 +77,8 @@ def read_10x_multiome(
             mdata = _read_10x_h5(matrix)
             candidates = [matrix.parent / FRAGMENTS_FILE]
         elif path.suffix == ".h5mu":
-            mdata = md.read_h5mu(path)
+            with mudata_update_quietly():
+                mdata = md.read_h5mu(path)
             recorded = modality(mdata, ATAC).uns.get("files", {}).get("fragments")
             candidates = (
                 [] if recorded is None else [Path(recorded), path.parent / Path(recorded).name]
@@ -131,7 +132,8 @@ def _read_pair(paths: Sequence[str | os.PathLike]):
         if not p.is_file():
             raise FileNotFoundError(f"{p} does not exist.")
     rna, atac = (ad.read_h5ad(p) for p in paths)
-    return md.MuData({RNA: rna, ATAC: atac})
+    with mudata_update_quietly():
+        return md.MuData({RNA: rna, ATAC: atac})
 
 
 def _standardise(mdata) -> None:
@@ -144,4 +146,5 @@ def _standardise(mdata) -> None:
         atac.var[column] = peaks[column].to_numpy()
     for name, adata in ((RNA, rna), (ATAC, atac)):
         check_counts(adata.X, f'mdata["{name}"].X')
-    mdata.update()
+    with mudata_update_quietly():
+        mdata.update()

@@ -17,6 +17,7 @@ from .._docs import inject_docs
 from .._genomic import format_peak_names
 from .._logging import logger
 from .._settings import settings
+from .._utils import mudata_update_quietly
 from ..pp._normalize import accessibility_score, log_tpm
 from ._sim_counts import (
     assign_cell_types,
@@ -519,6 +520,7 @@ def _assemble(
         index=atac.var_names,
         columns=pd.Index(regulation.tfs["cluster"].to_numpy(), dtype=str),
     )
-    mdata = MuData({RNA: rna, ATAC: atac})
+    with mudata_update_quietly():
+        mdata = MuData({RNA: rna, ATAC: atac})
     mdata.obs["cell_type"] = obs["cell_type"]
     return mdata

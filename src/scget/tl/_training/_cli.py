@@ -202,7 +202,12 @@ def run(args: argparse.Namespace) -> int:
     import scget
 
     from ..._logging import logger
-    from ..._utils import atomic_directory, check_output_folder, is_main_process
+    from ..._utils import (
+        atomic_directory,
+        check_output_folder,
+        is_main_process,
+        mudata_update_quietly,
+    )
 
     options = resolve_options(args)
     out = check_output_folder(args.out, args.overwrite)
@@ -210,7 +215,8 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(
             f"{args.data} does not exist; pass the pseudobulk .h5mu (pb.write_h5mu(...))."
         )
-    pb = mudata.read_h5mu(args.data)
+    with mudata_update_quietly():
+        pb = mudata.read_h5mu(args.data)
     check_options(pb, options)
     distributed = _init_distributed()
     if not is_main_process():
