@@ -11,13 +11,19 @@ from pathlib import Path
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: How to run the tests that read real data (said in every such skip).
+REAL_DATA_HINT = (
+    "these tests read small public datasets (a PBMC multiome subset, 2.3 Mbp of hg38, the "
+    "Vierstra motif archetypes, a GENCODE gene table) from a folder 'shared/data' beside "
+    "the repository; place it there to run them"
+)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The read-only real data folder; skips the test when it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data folder {SHARED_DATA} is absent")
+        pytest.skip(f"real data not found at {SHARED_DATA}: {REAL_DATA_HINT}")
     return SHARED_DATA
 
 
@@ -28,7 +34,7 @@ def hg38_piece(shared_data):
 
     path = shared_data / "hg38_chr2_piece" / "chr2_1-2333275.fa.gz"
     if not path.exists():
-        pytest.skip(f"hg38 piece {path} is absent")
+        pytest.skip(f"the hg38 piece is not in {path.parent}: {REAL_DATA_HINT}")
     return Genome(path)
 
 

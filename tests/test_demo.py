@@ -44,3 +44,16 @@ def test_a_failing_demo_leaves_out_as_it_was(tmp_path, monkeypatch, capsys):
     assert "no pseudobulk today" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
     assert not list(tmp_path.parent.glob(f".{tmp_path.name}.*"))  # no staging folder left
+
+
+def test_help_reads_as_plain_text(capsys):
+    import re
+
+    from scget.cli import build_parser
+
+    parser = build_parser()
+    texts = [parser.format_help()]
+    subcommands = parser._subparsers._group_actions[0].choices.values()
+    texts += [sub.format_help() for sub in subcommands]
+    for text in texts:
+        assert not re.search(r"``|:func:|:class:|:mod:|:meth:", text), text

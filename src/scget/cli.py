@@ -11,6 +11,12 @@ USER_ERRORS = (ValueError, KeyError, FileNotFoundError, FileExistsError, NotADir
 #: Verbosity at which errors show their traceback (also ``--verbose``).
 DEBUG = 3
 
+#: What ``scget --help`` says (plain text: argparse prints it as it is).
+DESCRIPTION = (
+    "GET, the general expression transformer, for single-cell multiome data. "
+    "'scget demo' runs the whole pipeline on a simulated multiome; 'scget train' trains "
+    "GET from a saved .h5mu. 'scget COMMAND --help' describes each command."
+)
 #: Sub-command -> module providing ``add_arguments(parser)`` and ``run(args)``.
 _COMMANDS = {
     "demo": ("scget._demo", "Run the whole pipeline on a simulated multiome."),
@@ -23,7 +29,7 @@ _COMMANDS = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``scget`` command."""
-    parser = argparse.ArgumentParser(prog="scget", description=__doc__)
+    parser = argparse.ArgumentParser(prog="scget", description=DESCRIPTION)
     parser.add_argument(
         "-v", "--verbosity", type=int, default=2, help="0 errors .. 3 debug (with tracebacks)"
     )
