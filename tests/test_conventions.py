@@ -59,7 +59,7 @@ def test_copy_returns_the_object_or_none(namespace, name, function):
 @pytest.mark.parametrize("name", scget.pl.__all__)
 def test_every_plot_takes_the_figure_options(name):
     parameters = inspect.signature(getattr(scget.pl, name)).parameters
-    assert {"ax", "figsize", "return_fig", "save"} <= set(parameters)
+    assert {"ax", "figsize", "return_fig", "save", "show"} <= set(parameters)
 
 
 @pytest.mark.parametrize(("namespace", "name", "obj"), PUBLIC, ids=lambda v: str(v)[:30])

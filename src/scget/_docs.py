@@ -62,7 +62,11 @@ dpi
 return_fig
     Return the :class:`~matplotlib.figure.Figure` instead of ``None``.
 save
-    Path to save the figure to (format from the extension).""",
+    Path to save the figure to (format from the extension).
+show
+    ``True`` shows the figure (:func:`matplotlib.pyplot.show`); ``False`` closes a new
+    figure after saving it, so that a notebook does not display it (unless
+    ``return_fig``); ``None`` leaves it to the notebook or backend, as matplotlib does.""",
 }
 
 

@@ -43,3 +43,16 @@ def test_history_rejects_bad_input():
         scget.pl.history([1, 2, 3])
     with pytest.raises(ValueError, match="train_loss"):
         scget.pl.history(pd.DataFrame({"epoch": [0]}))
+
+
+def test_show_false_closes_a_new_figure_after_saving_it(tmp_path, monkeypatch):
+    model = SimpleNamespace(history=_history())
+    before = set(plt.get_fignums())
+    assert scget.pl.history(model, save=tmp_path / "h.png", show=False) is None
+    assert set(plt.get_fignums()) == before  # saved, then closed: a notebook shows nothing
+    assert (tmp_path / "h.png").stat().st_size > 0
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(True))
+    fig = scget.pl.history(model, show=True, return_fig=True)
+    assert shown == [True] and fig.number in plt.get_fignums()
+    plt.close(fig)

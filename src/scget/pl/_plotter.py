@@ -1,9 +1,9 @@
-"""The figure handling every plot shares: ``ax``, ``figsize``, ``dpi``, ``return_fig``, ``save``.
+"""The figure handling every plot shares: scanpy's ``ax``, ``return_fig``, ``save``, ``show``.
 
 A plot is written as a drawing function that takes its data first, then ``ax`` and its
 own keyword options, and draws on ``ax``; :func:`plot_function` turns it into the public
 plot: it makes the figure (or uses ``ax``), saves and returns it, and gives the public
-signature and docstring the shared options.
+signature and docstring the shared options (also ``figsize`` and ``dpi``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def plot_function(*, figsize: tuple[float, float]) -> Callable[[Callable], Calla
             dpi: int = 100,
             return_fig: bool = False,
             save: str | os.PathLike | None = None,
+            show: bool | None = None,
             **kwargs: Any,
         ):
             fig, axes = new_axes(ax, figsize, dpi)
@@ -53,7 +54,14 @@ def plot_function(*, figsize: tuple[float, float]) -> Callable[[Callable], Calla
                 if ax is None:
                     _close(fig)
                 raise
-            return finish(fig, return_fig=return_fig, save=save)
+            result = finish(fig, return_fig=return_fig, save=save)
+            if show:
+                import matplotlib.pyplot as plt
+
+                plt.show()
+            elif show is False and ax is None and not return_fig:
+                _close(fig)
+            return result
 
         signature = inspect.signature(draw)
         keyword = inspect.Parameter.KEYWORD_ONLY
@@ -66,6 +74,7 @@ def plot_function(*, figsize: tuple[float, float]) -> Callable[[Callable], Calla
             inspect.Parameter("dpi", keyword, default=100, annotation="int"),
             inspect.Parameter("return_fig", keyword, default=False, annotation="bool"),
             inspect.Parameter("save", keyword, default=None, annotation="str | PathLike | None"),
+            inspect.Parameter("show", keyword, default=None, annotation="bool | None"),
         ]
         plot.__signature__ = signature.replace(
             parameters=kept + shared, return_annotation="Figure | None"
