@@ -324,16 +324,46 @@ CASES = [
         _missing("enhancer_gene", "enhancer_gene"),
     ),
     Case(
-        "get.insertion",
-        lambda x: get.insertion(x.pb()),
+        "get.insert_elements",
+        lambda x: get.insert_elements(x.pb()),
         KeyError,
         _missing("insert_elements", "insert_elements"),
+    ),
+    Case(
+        "get.knockout_motifs",
+        lambda x: get.knockout_motifs(x.pb()),
+        KeyError,
+        _missing("knockout_motifs", "knockout_motifs"),
+    ),
+    Case(
+        "get.delete_regions",
+        lambda x: get.delete_regions(x.pb()),
+        KeyError,
+        _missing("delete_regions", "delete_regions"),
     ),
     Case(
         "get.perturbation",
         lambda x: get.perturbation(x.pb()),
         KeyError,
         _missing("knockout_motifs", "knockout_motifs"),
+    ),
+    Case(
+        "get.insertion",
+        lambda x: get.insertion(x.pb()),
+        KeyError,
+        _missing("insert_elements", "insert_elements"),
+    ),
+    Case(
+        "get.regulator_targets",
+        lambda x: get.regulator_targets(x.pb()),
+        KeyError,
+        _missing("regulator_targets", "regulator_targets"),
+    ),
+    Case(
+        "get.regulator_catalogue",
+        lambda x: get.regulator_catalogue(x.pb()),
+        KeyError,
+        _missing("regulator_catalogue", "regulator_catalogue"),
     ),
     Case(
         "get.variant_effect",

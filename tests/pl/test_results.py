@@ -41,7 +41,7 @@ def test_regulatory_embedding_coloured_by_a_motif_importance(pb):
 def test_perturbation_bars_are_the_ranked_change(pb):
     fig = scget.pl.perturbation(pb, "knockout_motifs", group="B", n_top=3, return_fig=True)
     ax = fig.axes[0]
-    change = scget.get.perturbation(pb, "knockout_motifs").loc["B"].dropna()
+    change = scget.get.knockout_motifs(pb, "knockout_motifs").loc["B"].dropna()
     heights = [bar.get_height() for bar in _bars(ax)]
     np.testing.assert_allclose(heights, change.sort_values(ascending=False), rtol=1e-6)
     named = {t.get_text() for t in ax.texts}
@@ -54,7 +54,7 @@ def test_perturbation_bars_are_the_ranked_change(pb):
 
 
 def test_perturbation_mean_over_groups_and_measured_scatter(pb):
-    change = scget.get.perturbation(pb, "knockout_motifs").mean(axis=0).dropna()
+    change = scget.get.knockout_motifs(pb, "knockout_motifs").mean(axis=0).dropna()
     measured = pd.Series(np.arange(10.0), index=change.index[:10])
     fig = scget.pl.perturbation(pb, "knockout_motifs", measured=measured, return_fig=True)
     bars, scatter = fig.axes[0].child_axes

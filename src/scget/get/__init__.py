@@ -1,6 +1,7 @@
 """Readers of stored results, as DataFrames ready for scanpy and pandas (as ``scanpy.get``).
 
-Every scget function that writes a result has a reader here; plots read only through
+Every scget function that writes a result has a reader here, named after it
+(``scget.tl.knockout_motifs`` -> ``scget.get.knockout_motifs``); plots read only through
 these.
 """
 
@@ -19,9 +20,15 @@ _EXPORTS = {
     "motif_network": "._readers",
     "enrichment": "._readers",
     "enhancer_gene": "._readers",
+    "knockout_motifs": "._readers",
+    "delete_regions": "._readers",
+    "insert_elements": "._readers",
+    "variant_effect": "._readers",
+    "regulator_targets": "._readers",
+    "regulator_catalogue": "._readers",
+    # old names, one release behind a FutureWarning
     "perturbation": "._readers",
     "insertion": "._readers",
-    "variant_effect": "._readers",
 }
 __getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

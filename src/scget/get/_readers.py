@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 from .._constants import (
     ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
+    DELETE_REGIONS_KEY,
     EMBEDDING_PREDICTED,
     ENHANCER_GENE_KEY,
     ENRICHMENT_KEY,
@@ -24,6 +26,8 @@ from .._constants import (
     PREDICT_KEY,
     PREDICTION_LAYERS,
     REGION_IMPORTANCE_KEY,
+    REGULATOR_CATALOGUE_KEY,
+    REGULATOR_TARGETS_KEY,
     REGULATORY_EMBEDDING_KEY,
     RNA,
     VARIANT_EFFECT_KEY,
@@ -419,33 +423,59 @@ def enhancer_gene(
     return rows
 
 
-def perturbation(pb, key: str = KNOCKOUT_MOTIFS_KEY) -> pd.DataFrame:
-    """Return the predicted change of :func:`scget.tl.knockout_motifs` or ``delete_regions``.
+def knockout_motifs(pb, key: str = KNOCKOUT_MOTIFS_KEY) -> pd.DataFrame:
+    """Return the predicted change of :func:`scget.tl.knockout_motifs`.
 
     Parameters
     ----------
     pb
         Pseudobulk :class:`~mudata.MuData` perturbed.
     key
-        The run's ``key_added`` (``"delete_regions"`` for a deletion's default).
+        The run's ``key_added``.
 
     Returns
     -------
-    Groups x genes: perturbed minus reference predicted log10(TPM + 1); NaN where no
+    Groups x genes: knocked-out minus reference predicted log10(TPM + 1); NaN where no
     window of the gene was changed.
 
     Raises
     ------
     KeyError
-        If no perturbation is stored under ``key``.
+        If no knockout is stored under ``key``.
     """
-    stored = read_params(pb, key, writer="scget.tl.knockout_motifs")
-    rna = modality(pb, stored["rna"])
-    return pd.DataFrame(
-        to_dense(rna.layers[key], np.float32),
-        index=rna.obs_names.astype(str).copy(),
-        columns=rna.var_names.astype(str).copy(),
-    )
+    return _change(pb, key, writer="scget.tl.knockout_motifs")
+
+
+def delete_regions(pb, key: str = DELETE_REGIONS_KEY) -> pd.DataFrame:
+    """Return the predicted change of :func:`scget.tl.delete_regions`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` perturbed.
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    Groups x genes: deleted minus reference predicted log10(TPM + 1); NaN where no
+    window of the gene was changed.
+
+    Raises
+    ------
+    KeyError
+        If no deletion is stored under ``key``.
+    """
+    return _change(pb, key, writer="scget.tl.delete_regions")
+
+
+def perturbation(pb, key: str = KNOCKOUT_MOTIFS_KEY) -> pd.DataFrame:
+    """Deprecated name of :func:`knockout_motifs` and :func:`delete_regions`.
+
+    Reads either (they store alike) and warns; it goes in the next release.
+    """
+    _renamed("perturbation", "knockout_motifs (or scget.get.delete_regions)")
+    return _change(pb, key, writer="scget.tl.knockout_motifs")
 
 
 def variant_effect(
@@ -480,7 +510,7 @@ def variant_effect(
     return pd.DataFrame(table)
 
 
-def insertion(pb, key: str = INSERT_ELEMENTS_KEY) -> pd.DataFrame:
+def insert_elements(pb, key: str = INSERT_ELEMENTS_KEY) -> pd.DataFrame:
     """Return the element activities of :func:`scget.tl.insert_elements`.
 
     Parameters
@@ -503,6 +533,68 @@ def insertion(pb, key: str = INSERT_ELEMENTS_KEY) -> pd.DataFrame:
         If :func:`scget.tl.insert_elements` has not run under ``key``.
     """
     return read_result(pb, key, writer="scget.tl.insert_elements")
+
+
+def insertion(pb, key: str = INSERT_ELEMENTS_KEY) -> pd.DataFrame:
+    """Deprecated name of :func:`insert_elements`; warns, and goes in the next release."""
+    _renamed("insertion", "insert_elements")
+    return insert_elements(pb, key)
+
+
+def regulator_targets(
+    pb, *, motif: str | None = None, group: str | None = None, key: str = REGULATOR_TARGETS_KEY
+) -> pd.DataFrame:
+    """Return the target genes of :func:`scget.tl.regulator_targets`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` the targets were ranked in.
+    motif
+        Only this motif cluster's targets.
+    group
+        Only this group's targets.
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    One row per (motif, group, gene): ``motif``, ``group``, ``gene``, ``score``,
+    ``rank`` (1 for the strongest) and ``tfs``.
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.regulator_targets` has not run under ``key``.
+    """
+    table = read_result(pb, key, writer="scget.tl.regulator_targets")
+    return _rows(table, motif=motif, group=group)
+
+
+def regulator_catalogue(pb, *, group: str | None = None, key: str = REGULATOR_CATALOGUE_KEY):
+    """Return the TF-TF interactions of :func:`scget.tl.regulator_catalogue`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` of the motif network.
+    group
+        Only this group's interactions.
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    The network's columns (``group``, ``source``, ``target``, ``weight``...), strongest
+    first per group, with ``source_tfs`` and ``target_tfs`` (``;``-joined expressed TFs).
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.regulator_catalogue` has not run under ``key``.
+    """
+    table = read_result(pb, key, writer="scget.tl.regulator_catalogue")
+    return _rows(table, group=group)
 
 
 def motif_network(
@@ -619,3 +711,24 @@ def _layer(key: str, name: str, stored: set[str]) -> str:
     if layer not in stored:
         raise KeyError(f"Evaluation {key!r} stored no layer {layer!r}; rerun scget.tl.evaluate.")
     return layer
+
+
+def _change(pb, key: str, *, writer: str) -> pd.DataFrame:
+    """Groups x genes of a stored knockout or deletion (they store alike)."""
+    stored = read_params(pb, key, writer=writer)
+    rna = modality(pb, stored["rna"])
+    return pd.DataFrame(
+        to_dense(rna.layers[key], np.float32),
+        index=rna.obs_names.astype(str).copy(),
+        columns=rna.var_names.astype(str).copy(),
+    )
+
+
+def _renamed(old: str, new: str) -> None:
+    """Warn that the reader ``scget.get.<old>`` is now ``scget.get.<new>``."""
+    warnings.warn(
+        f"scget.get.{old} is renamed scget.get.{new}, after the function that writes the "
+        f"result; the old name goes in the next release.",
+        FutureWarning,
+        stacklevel=3,
+    )

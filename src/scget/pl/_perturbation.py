@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._constants import UNS_KEY
 from .._logging import logger
 from ._plotter import plot_function, split_axes
 
@@ -21,9 +22,9 @@ def perturbation(
 ) -> None:
     """Ranked bars of the predicted change of a perturbation, the largest changes named.
 
-    Reads :func:`scget.get.perturbation` (perturbed minus reference predicted
-    log10(TPM + 1)) of :func:`scget.tl.knockout_motifs` or
-    :func:`scget.tl.delete_regions`; genes no window of which was changed are left out.
+    Reads :func:`scget.get.knockout_motifs` or :func:`scget.get.delete_regions` (perturbed
+    minus reference predicted log10(TPM + 1)); genes no window of which was changed are
+    left out.
     The ``n_top`` genes of largest absolute change are labelled, in a column beside
     their tail of the ranking, with a line to their bar. With ``measured``, a second
     panel scatters the predicted against the measured change of the genes both have,
@@ -56,7 +57,8 @@ def perturbation(
     """
     from .. import get
 
-    table = get.perturbation(pb, key=key)
+    deletion = key in pb.uns.get(UNS_KEY, {}) and "motifs" not in get.params(pb, key)
+    table = (get.delete_regions if deletion else get.knockout_motifs)(pb, key=key)
     if group is None:
         change, where = table.mean(axis=0), f"mean of {len(table)} groups"
     else:

@@ -64,6 +64,10 @@ def test_catalogue_keeps_the_top_share_with_expressed_tfs(pb):
         assert set(labels.loc[(labels["group"] == group) & (labels["motif"] == motif), "tfs"]) == {
             tfs
         }
+    stored = scget.get.regulator_catalogue(pb, group="b")
+    pd.testing.assert_frame_equal(
+        stored, everything[everything["group"] == "b"].reset_index(drop=True)
+    )
 
 
 def test_targets_are_the_top_genes_of_the_motif_column(pb):
@@ -75,6 +79,8 @@ def test_targets_are_the_top_genes_of_the_motif_column(pb):
     repressed = scget.tl.regulator_targets(pb, ["M03"], group="a", top=5, direction="repressed")
     assert repressed["gene"].tolist() == list(column.sort_values().index[:5])
     assert set(table["tfs"]) == {""}  # neither TF03A nor TF03B is expressed
+    stored = scget.get.regulator_targets(pb, motif="M03", group="a")
+    pd.testing.assert_frame_equal(stored, repressed.reset_index(drop=True))
 
 
 def test_targets_of_a_motif_named_like_a_gene(pb):

@@ -82,7 +82,7 @@ def test_published_readout_is_the_networks_centre_output(joint):
     np.testing.assert_allclose(table["accessibility"], hand[:, 1], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(table["activity"], hand[:, 0] * hand[:, 1], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(table["change"], table["activity"] - table["activity"].iloc[-1])
-    pd.testing.assert_frame_equal(scget.get.insertion(pb), table)
+    pd.testing.assert_frame_equal(scget.get.insert_elements(pb), table)
 
 
 def test_a_zero_element_changes_nothing_against_the_accessible_contexts(joint):
@@ -114,7 +114,7 @@ def test_expression_readout_and_the_untrained_head(trained):
         fresh, trained, elements=ELEMENTS, group="A", n_sites=3, readout="expression", copy=True
     )
     assert "scget" not in fresh.uns
-    pd.testing.assert_frame_equal(scget.get.insertion(copied), table)
+    pd.testing.assert_frame_equal(scget.get.insert_elements(copied), table)
 
 
 def test_bad_elements_are_refused_before_any_work(trained):

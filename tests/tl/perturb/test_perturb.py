@@ -76,7 +76,7 @@ def test_knockout_in_peaks_equals_predict_on_zeroed_scores(pb, model):
     assert np.median(np.abs(change.to_numpy()[touched])) > 1e-3  # far above the tolerance
     untouched = ~touched & expected.notna().to_numpy()  # predicted, but no changed region
     np.testing.assert_allclose(expected.to_numpy()[untouched], 0.0, atol=1e-6)
-    stored = scget.get.perturbation(pb, "knockout_motifs")
+    stored = scget.get.knockout_motifs(pb, "knockout_motifs")
     pd.testing.assert_frame_equal(stored, change.astype(np.float32))
     summary = scget.get.result(pb, "knockout_motifs")
     assert summary["n_genes"].tolist() == touched.sum(axis=1).tolist()
@@ -136,11 +136,12 @@ def test_perturbations_survive_h5mu_and_copy_leaves_the_data(pb, model, tmp_path
     assert "delete_regions" not in pb["rna"].layers
     copied.write_h5mu(tmp_path / "pb.h5mu")
     back = md.read_h5mu(tmp_path / "pb.h5mu")
-    for key in ("knockout_motifs", "delete_regions"):
-        pd.testing.assert_frame_equal(
-            scget.get.perturbation(back, key), scget.get.perturbation(copied, key)
-        )
+    for read in (scget.get.knockout_motifs, scget.get.delete_regions):
+        pd.testing.assert_frame_equal(read(back), read(copied))
     assert scget.get.params(back, "knockout_motifs")["motifs"] == ["M0"]
+    with pytest.warns(FutureWarning, match="renamed scget.get.knockout_motifs"):
+        old = scget.get.perturbation(back, "delete_regions")
+    pd.testing.assert_frame_equal(old, scget.get.delete_regions(back))
 
 
 def test_bad_perturbations_are_rejected_before_any_work(pb, model, tmp_path):

@@ -52,7 +52,7 @@ def regulator_catalogue(
     first per group, plus ``source_tfs`` and ``target_tfs`` (``;``-joined expressed
     TFs; a cell-type-agnostic network lists those expressed in any group). Writes it,
     replacing an earlier run, as ``pb.uns["scget"][key_added]["result"]``. Read it with
-    :func:`scget.get.result` (``key_added``).
+    :func:`scget.get.regulator_catalogue`.
 
     Raises
     ------

@@ -66,7 +66,7 @@ def regulator_targets(
     gene), ``motif``, ``group``, ``gene``, ``score`` (gene-by-motif), ``rank`` (1 for
     the strongest) and ``tfs`` (the motif's TFs expressed in the group, ``;``-joined).
     Writes it, replacing an earlier run, as ``pb.uns["scget"][key_added]["result"]``;
-    :func:`scget.tl.enrichment` reads it. Read it with :func:`scget.get.result`.
+    :func:`scget.tl.enrichment` reads it. Read it with :func:`scget.get.regulator_targets`.
 
     Raises
     ------

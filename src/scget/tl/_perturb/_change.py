@@ -40,7 +40,8 @@ modified copy. Writes, replacing an earlier run under ``key_added``:
 - ``pb.uns["scget"][key_added]``: ``"result"``, one row per chosen group (``group``,
   ``n_genes`` affected, ``n_windows`` run), and the parameters.
 
-Read it with :func:`scget.get.perturbation`.""",
+Read it with :func:`scget.get.knockout_motifs` (:func:`scget.get.delete_regions` for a
+deletion).""",
 }
 
 

@@ -120,7 +120,7 @@ def insert_elements(
     - ``pb.uns["scget"][key_added]``: ``"result"``, that table, and the parameters
       (with the sites drawn: their peak names).
 
-    Read it with :func:`scget.get.insertion`.
+    Read it with :func:`scget.get.insert_elements`.
 
     Raises
     ------
