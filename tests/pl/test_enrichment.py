@@ -16,6 +16,7 @@ def test_enrichment_dots_are_the_top_terms(pb):
     assert sizes[np.argmax(table["n_genes"].to_numpy())] == 200.0
     assert [t.get_text() for t in ax.get_yticklabels()] == table["term"].tolist()
     assert fig.axes[1].get_ylabel() == "-log10(padj)"  # the colour bar
+    assert ax.get_title() == "targets of motif M0, group A"
 
 
 def test_enrichment_labels_terms_with_motif_and_group_when_mixed(pb):
@@ -23,7 +24,9 @@ def test_enrichment_labels_terms_with_motif_and_group_when_mixed(pb):
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert len(labels) == 12
     assert "term M1-0 (M1, B)" in labels
+    assert fig.axes[0].get_title() == "targets of each motif and group"
     one_group = scget.pl.enrichment(pb, group="B", return_fig=True)
+    assert one_group.axes[0].get_title() == "targets of motif M1, group B"
     assert one_group.axes[0].get_yticklabels()[0].get_text() == "term M1-0"
     with pytest.raises(ValueError, match="No enriched term"):
         scget.pl.enrichment(pb, motif="M0", group="B")

@@ -115,3 +115,18 @@ def test_a_reader_of_one_group_says_so_when_given_a_list(pb):
     one = GROUPS[0]
     with pytest.raises(TypeError, match=f"pass group='{one}'"):
         scget.get.gene_by_motif(pb, group=[one])
+
+
+def test_gene_by_motif_heatmap_of_small_values_puts_their_scale_in_the_label(pb):
+    small = pb.copy()
+    for group in GROUPS:
+        slot = f"gene_by_motif:{group}"
+        small["rna"].varm[slot] = small["rna"].varm[slot] * 1e-6
+    fig = scget.pl.gene_by_motif(small, n_top=4, return_fig=True)
+    image = fig.axes[0].images[0].get_array()
+    means = scget.get.gene_by_motif(small).drop(columns="accessibility").groupby("group").mean()
+    power = int(np.floor(np.log10(means.abs().to_numpy().max())))
+    assert power in (-7, -6)
+    np.testing.assert_allclose(np.abs(image).max(), means.abs().to_numpy().max() / 10.0**power)
+    assert fig.axes[1].get_ylabel() == f"motif importance (x 1e{power})"
+    assert not fig.axes[1].yaxis.get_offset_text().get_text()  # no offset over the bar

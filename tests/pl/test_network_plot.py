@@ -33,6 +33,9 @@ def test_motif_network_draws_the_filtered_edges_coloured_by_sign(networked):
     nodes = ax.collections[0]
     assert len(nodes.get_offsets()) == len(set(top["source"]) | set(top["target"]))
     assert len(fig.axes) == 2  # the colour bar
+    legend = ax.get_legend()
+    assert legend.get_title().get_text() == "TF log10(TPM + 1)"  # node sizes explained
+    assert len(legend.legend_handles) >= 2
 
 
 def test_motif_network_node_size_is_tf_expression(networked):

@@ -27,6 +27,10 @@ def test_prediction_scatter_matches_the_evaluation_table(pb, group, method, tmp_
     points = ax.collections[0].get_offsets()
     assert len(points) == row["n_genes"]
     assert f"r = {row['pearson']:.3f}" in ax.get_title()
+    diagonal = ax.get_lines()[0]  # y = x across the points, for calibration
+    assert diagonal.get_label() == "y = x"
+    np.testing.assert_allclose(diagonal.get_xdata(), diagonal.get_ydata())
+    assert diagonal.get_xdata()[0] <= points.min() and diagonal.get_xdata()[1] >= points.max()
     assert (tmp_path / "p.png").stat().st_size > 0
     plt.close(fig)
 

@@ -46,6 +46,7 @@ def test_perturbation_bars_are_the_ranked_change(pb):
     np.testing.assert_allclose(heights, change.sort_values(ascending=False), rtol=1e-6)
     named = {t.get_text() for t in ax.texts}
     assert named == set(change.abs().nlargest(3).index)
+    assert ax.get_title() == "knockout of M0, B"
     ranked = change.sort_values(ascending=False)
     for label in ax.texts:  # each label points at its gene's bar
         assert label.xy == pytest.approx(
@@ -56,8 +57,11 @@ def test_perturbation_bars_are_the_ranked_change(pb):
 def test_perturbation_mean_over_groups_and_measured_scatter(pb):
     change = scget.get.knockout_motifs(pb, "knockout_motifs").mean(axis=0).dropna()
     measured = pd.Series(np.arange(10.0), index=change.index[:10])
-    fig = scget.pl.perturbation(pb, "knockout_motifs", measured=measured, return_fig=True)
+    fig = scget.pl.perturbation(
+        pb, "knockout_motifs", measured=measured, measured_label="planted effect", return_fig=True
+    )
     bars, scatter = fig.axes[0].child_axes
+    assert scatter.get_xlabel() == "planted effect"
     np.testing.assert_allclose(
         sorted(bar.get_height() for bar in _bars(bars)), sorted(change), rtol=1e-5
     )

@@ -79,6 +79,8 @@ def enrichment(
     ax.set_yticks(range(len(top)), labels, fontsize="small")
     ax.set_ylim(-0.8, len(top) - 0.2)
     ax.set_xlabel("gene ratio")
+    fixed = [f"{c} {table[c].iloc[0]}" for c in ("motif", "group") if table[c].nunique() == 1]
+    ax.set_title("targets of " + ", ".join(fixed) if fixed else "targets of each motif and group")
     ax.margins(x=0.15)
     ax.figure.colorbar(dots, ax=ax, shrink=0.6, label="-log10(padj)")
     sizes = np.unique(np.quantile(top["n_genes"], [0, 0.5, 1]).round().astype(int))

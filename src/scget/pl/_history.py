@@ -41,12 +41,15 @@ def history(data, *, key: str = FINETUNE_KEY, log: bool = True, ax=None) -> None
     """
     from .. import get
 
+    params: dict = {}
     if isinstance(data, pd.DataFrame):
         table = data
     elif hasattr(data, "uns"):
         table = get.history(data, key=key)
+        params = get.params(data, key)
     else:
         table = getattr(data, "history", None)
+        params = getattr(data, "params", None) or {}
     if not isinstance(table, pd.DataFrame):
         raise ValueError(
             "data must be a MuData, a GETModel or a DataFrame of the training history, "
@@ -75,9 +78,23 @@ def history(data, *, key: str = FINETUNE_KEY, log: bool = True, ax=None) -> None
             label=f"best valid (epoch {int(best['epoch'])})",
         )
     if log and np.nanmin(losses) > 0:
+        from matplotlib.ticker import LogLocator, NullFormatter
+
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     elif log:
         logger.info("A loss is not positive; plotting the loss on a linear axis.")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
+    ax.set_ylabel(_loss_name(params))
     ax.legend(frameon=False)
+
+
+def _loss_name(params: dict) -> str:
+    """The axis label of a training's loss, from its recorded parameters."""
+    if "mask_ratio" in params:
+        return "masked-region loss (MSE)"
+    if "loss" not in params:
+        return "loss"
+    objective = params.get("objective", "expression")
+    return f"{params['loss']} loss ({objective})"

@@ -114,15 +114,21 @@ def gene_by_motif(
     rows, columns = _leaf_order(values), _leaf_order(values.T)
     matrix = matrix.iloc[rows, columns]
     limit = float(np.abs(values).max()) or 1.0
+    power = int(np.floor(np.log10(limit))) if not 1e-2 <= limit < 1e3 else 0
+    scale = 10.0**-power
     image = ax.imshow(
-        matrix.to_numpy(dtype=float), cmap=cmap, vmin=-limit, vmax=limit, aspect="auto"
+        matrix.to_numpy(dtype=float) * scale,
+        cmap=cmap,
+        vmin=-limit * scale,
+        vmax=limit * scale,
+        aspect="auto",
     )
     ax.set_yticks(range(len(matrix)), matrix.index.astype(str), fontsize="small")
     ax.set_xticks(range(matrix.shape[1]), matrix.columns.astype(str), rotation=90)
     ax.set_xlabel("gene" if genes is not None else "group")
     label = "motif importance" + (" - motif mean" if center else "")
-    bar = ax.figure.colorbar(image, ax=ax, shrink=0.6, label=label)
-    bar.formatter.set_powerlimits((-2, 3))
+    label += f" (x 1e{power})" if power else ""
+    ax.figure.colorbar(image, ax=ax, shrink=0.6, label=label)
 
 
 @plot_function(figsize=(6, 4))

@@ -127,13 +127,42 @@ def motif_network(
         ax.text(*positions[node], str(node), fontsize=7, ha="center", va="center")
         for node in graph.nodes
     ]
-    adjust_text(labels, ax=ax)
+    xy = np.array([positions[node] for node in graph.nodes])
+    adjust_text(labels, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.3, 1.6))
     ax.figure.colorbar(
-        mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, label="edge weight"
+        mpl.cm.ScalarMappable(norm=norm, cmap=cmap),
+        ax=ax,
+        shrink=0.45,
+        anchor=(0.0, 1.0),
+        label="edge weight",
     )
+    _size_legend(ax, top_level)
     kind = "LiNGAM, source causes target" if graph.is_directed() else "Spearman"
-    ax.set_title(f"{group}: {len(edges)} edges ({kind})\nnode size: TF log10(TPM + 1)")
+    ax.set_title(f"{group}: {len(edges)} edges ({kind})")
     ax.set_axis_off()
+
+
+def _size_legend(ax, top_level: float) -> None:
+    """A legend of node sizes: the expression of the motif clusters' most expressed TF."""
+    shown = sorted({round(top_level * share, 1) for share in (1.0, 0.5)} | {0.0})
+    handles = [
+        ax.scatter(
+            [], [], s=_NODE_SIZE[0] + _NODE_SIZE[1] * value / top_level, c="#dddddd",
+            edgecolors="grey", label=f"{value:g}",
+        )
+        for value in shown
+    ]  # fmt: skip
+    ax.legend(
+        handles=handles,
+        title="TF log10(TPM + 1)",
+        title_fontsize="x-small",
+        fontsize="x-small",
+        loc="lower left",
+        bbox_to_anchor=(1.0, 0.0),
+        frameon=False,
+        labelspacing=1.6,
+        borderpad=1.2,
+    )
 
 
 def _rna(pb, key: str) -> str:

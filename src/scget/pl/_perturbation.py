@@ -18,6 +18,7 @@ def perturbation(
     group: str | None = None,
     n_top: int = 10,
     measured: pd.Series | None = None,
+    measured_label: str = "measured change",
     ax=None,
 ) -> None:
     """Ranked bars of the predicted change of a perturbation, the largest changes named.
@@ -42,6 +43,9 @@ def perturbation(
     measured
         Measured change per gene (e.g. a log fold change of a CRISPR screen), indexed by
         gene.
+    measured_label
+        The x axis label of the ``measured`` panel (e.g. ``"planted effect"`` for the
+        truth of a simulation).
     {plot}
 
     Returns
@@ -71,7 +75,7 @@ def perturbation(
     bars = ax
     if measured is not None:
         bars, scatter = split_axes(ax, [3, 2], vertical=False, gap=0.2)
-        _draw_measured(scatter, change, measured)
+        _draw_measured(scatter, change, measured, measured_label)
     ranks = np.arange(len(change))
     colours = np.where(change.to_numpy() > 0, "tab:red", "tab:blue")
     bars.bar(ranks, change.to_numpy(), width=1.0, color=colours, linewidth=0)
@@ -80,7 +84,7 @@ def perturbation(
     _label_tails(bars, change, change.abs().nlargest(n_top).index)
     bars.set_xlabel(f"gene rank ({len(change)} genes)")
     bars.set_ylabel("predicted change\nlog10(TPM + 1)")
-    bars.set_title(f"{key}, {where}")
+    bars.set_title(f"{_what(get.params(pb, key), deletion)}, {where}")
 
 
 def _label_tails(ax, change: pd.Series, named: pd.Index) -> None:
@@ -102,7 +106,18 @@ def _label_tails(ax, change: pd.Series, named: pd.Index) -> None:
             )
 
 
-def _draw_measured(ax, change: pd.Series, measured: pd.Series) -> None:
+def _what(params: dict, deletion: bool) -> str:
+    """The perturbation in words: the motifs knocked out, or the regions deleted."""
+    if deletion:
+        peaks = params.get("peaks") or []
+        return f"deletion of {len(peaks)} region{'s' if len(peaks) != 1 else ''}"
+    motifs = params.get("motifs") or []
+    motifs = [motifs] if isinstance(motifs, str) else list(motifs)
+    shown = ", ".join(motifs[:3]) + (f" +{len(motifs) - 3}" if len(motifs) > 3 else "")
+    return f"knockout of {shown}"
+
+
+def _draw_measured(ax, change: pd.Series, measured: pd.Series, label: str) -> None:
     """Scatter of predicted against measured change, Pearson's r in the title."""
     shared = change.index.intersection(measured.dropna().index)
     if len(shared) < 2:
@@ -118,5 +133,5 @@ def _draw_measured(ax, change: pd.Series, measured: pd.Series) -> None:
     ax.scatter(observed, predicted, s=10, alpha=0.7, linewidths=0)
     pearson = float(np.corrcoef(observed, predicted)[0, 1])
     ax.set_title(f"r = {pearson:.3f}, n = {len(shared)}")
-    ax.set_xlabel("measured change")
+    ax.set_xlabel(label)
     ax.set_ylabel("predicted change")

@@ -74,6 +74,9 @@ def prediction(
     else:
         pearson = float(np.corrcoef(points["observed"], points["predicted"])[0, 1])
         where = shown[0] if len(shown) == 1 else f"{len(shown)} groups pooled"
+    low = float(min(points["predicted"].min(), points["observed"].min()))
+    high = float(max(points["predicted"].max(), points["observed"].max()))
+    ax.plot([low, high], [low, high], color="grey", linestyle="--", linewidth=0.8, label="y = x")
     ax.set_title(f"{method}, {setting}, {where}\nr = {pearson:.3f}, n = {len(points)}")
     ax.set_xlabel(f"predicted ({method})")
     ax.set_ylabel("observed log10(TPM + 1)")

@@ -17,6 +17,8 @@ from ._plotter import plot_function, split_axes
 
 #: Readers of the region scores, by name, and their default keys.
 _SCORES = {"region_importance": REGION_IMPORTANCE_KEY, "enhancer_gene": ENHANCER_GENE_KEY}
+#: Their names on the score track.
+_SCORE_NAMES = {"region_importance": "region importance", "enhancer_gene": "enhancer-gene"}
 
 
 @plot_function(figsize=(8, 6))
@@ -157,7 +159,7 @@ def tracks(
     rest = panels[len(groups) + 2 :]
     if table is not None:
         _draw_score_arcs(rest[0], table, genes_var, coords, colours, min_distance, n_arcs)
-        label = scores if method is None else f"{scores}\n{method}"
+        label = _SCORE_NAMES[scores] + ("" if method is None else f"\n{method}")
         kept = "" if n_arcs is None else f"top {n_arcs}, "
         label += f"\n({kept}≥ {min_distance:,} bp\nfrom the TSS)"
         _name(rest[0], label)
