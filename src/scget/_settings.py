@@ -23,6 +23,12 @@ class ScgetSettings:
     n_jobs
         Worker processes for parallel work such as motif scanning; ``None`` or ``-1``
         use every available core.
+    n_threads
+        Threads torch computes with on the CPU (training, prediction, interpretation).
+        ``None`` (default): ``OMP_NUM_THREADS`` when set, else the cores free when the
+        computation starts (the process's cores, shared among a node's ``torchrun``
+        ranks, less those other processes keep busy; at least 1), since torch's threads
+        slow each other several-fold on busy cores. See :mod:`scget._threads`.
     cachedir
         Where downloads and simulated files are kept. Defaults to ``$SCGET_CACHE_DIR``
         or ``~/.cache/scget``.
@@ -32,6 +38,7 @@ class ScgetSettings:
         self._verbosity = 2
         self._device = "auto"
         self._n_jobs: int | None = None
+        self._n_threads: int | None = None
         self._cachedir = Path(os.environ.get("SCGET_CACHE_DIR", Path.home() / ".cache" / "scget"))
         self._apply_verbosity()
 
@@ -72,6 +79,19 @@ class ScgetSettings:
         self._n_jobs = value
 
     @property
+    def n_threads(self) -> int | None:
+        """Torch's CPU threads; ``None`` chooses the free cores."""
+        return self._n_threads
+
+    @n_threads.setter
+    def n_threads(self, value: int | None) -> None:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ValueError(f"n_threads must be a positive integer or None, got {value!r}")
+        self._n_threads = value
+
+    @property
     def cachedir(self) -> Path:
         """Directory for downloads and simulated files."""
         return self._cachedir
@@ -86,7 +106,7 @@ class ScgetSettings:
     def __repr__(self) -> str:
         return (
             f"ScgetSettings(verbosity={self.verbosity}, device={self.device!r}, "
-            f"n_jobs={self.n_jobs}, cachedir='{self.cachedir}')"
+            f"n_jobs={self.n_jobs}, n_threads={self.n_threads}, cachedir='{self.cachedir}')"
         )
 
 

@@ -37,19 +37,29 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
 
 
 def resolve_device(device: str | None = None):
-    """The :class:`torch.device` for ``device`` (``"auto"``: CUDA, then MPS, then CPU)."""
+    """The :class:`torch.device` for ``device`` (``"auto"``: CUDA, then MPS, then CPU).
+
+    Every scget step that runs torch resolves its device here; on the CPU this also sets
+    torch's threads as ``settings.n_threads`` says (:func:`scget._threads.apply_threads`).
+    """
     import torch
 
     device = settings.device if device is None else device
     if device == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    resolved = torch.device(device)
+            resolved = torch.device("cuda")
+        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            resolved = torch.device("mps")
+        else:
+            resolved = torch.device("cpu")
+    else:
+        resolved = torch.device(device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available; use 'auto'.")
+    if resolved.type == "cpu":
+        from ._threads import apply_threads
+
+        apply_threads(settings.n_threads)
     return resolved
 
 

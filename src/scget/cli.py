@@ -40,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
         const=DEBUG,
         help=f"same as -v {DEBUG}: debug messages, and tracebacks of errors",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="torch's CPU threads (default: OMP_NUM_THREADS, else the cores not busy with "
+        "other work; see scget.settings.n_threads)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in _COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -59,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     scget.settings.verbosity = args.verbosity
+    try:
+        scget.settings.n_threads = args.threads
+    except ValueError as error:
+        build_parser().error(f"--threads: {error}")
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
     except USER_ERRORS as error:
