@@ -13,12 +13,18 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
-    "sphinx_autodoc_typehints",
 ]
+# Sphinx's own type hints, in the parameter descriptions (sphinx-autodoc-typehints parsed
+# every docstring again, printing a deprecation line and unplaced docutils errors per page)
+autodoc_typehints = "description"
+autodoc_typehints_description_target = "documented"
 autosummary_generate = True
 autodoc_member_order = "bysource"
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
+# scget's Returns sections are prose (what is returned, then the slots written), not
+# numpydoc's "name : type" entries, which napoleon would split at every colon
+napoleon_custom_sections = ["Returns"]
 nb_execution_mode = "off"
 myst_enable_extensions = ["colon_fence", "dollarmath"]
 # .rst first: autosummary writes its stubs (reStructuredText) with the first suffix
