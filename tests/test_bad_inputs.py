@@ -229,7 +229,7 @@ CASES = [
         "tl.delete_regions",
         lambda x: tl.delete_regions(x.pb(), x.model, regions=["garbage"]),
         KeyError,
-        "Unknown peaks ['garbage']",
+        "delete_regions: 1 of 1 regions are unknown peaks (not in pb[\"atac\"].var_names): 'garbage'",
     ),
     Case(
         "tl.insert_elements",
@@ -245,7 +245,7 @@ CASES = [
             x.pb(), x.model, elements=pd.DataFrame({"NOPE": [1.0]}), group="A", readout="expression"
         ),
         KeyError,
-        "Unknown motif clusters ['NOPE'] in the element scores",
+        "1 of 1 columns of the element scores are unknown motif clusters: 'NOPE'",
     ),
     Case(
         "tl.variant_effect",
