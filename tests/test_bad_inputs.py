@@ -229,7 +229,7 @@ CASES = [
         "tl.delete_regions",
         lambda x: tl.delete_regions(x.pb(), x.model, regions=["garbage"]),
         KeyError,
-        "delete_regions: 1 of 1 regions are unknown peaks (not in pb[\"atac\"].var_names): 'garbage'",
+        "1 of 1 regions are unknown peaks (not in pb[\"atac\"].var_names): 'garbage'",
     ),
     Case(
         "tl.insert_elements",
