@@ -127,7 +127,10 @@ def test_deletion_equals_predict_without_the_peak(pb, model, tmp_path, form, scg
         {"chrom": [chrom, "chrX"], "start": [start + 10, 0], "end": [end - 10, 9]}
     )
     regions = {"name": [peak], "frame": inside, "bed": tmp_path / "regions.bed"}[form]
-    inside.to_csv(tmp_path / "regions.bed", sep="\t", header=False, index=False)
+    (tmp_path / "regions.bed").write_text(  # as BED files come: a track line, a header...
+        'track name=deleted description="two regions"\nchrom start end name score strand\n'
+        f"{chrom} {start + 10} {end - 10} inside 0 +\nchrX\t0\t9\tfar\t0\t-\n"
+    )
     change = scget.tl.delete_regions(pb, model, regions=regions, device="cpu", unmatched="warn")
     if form != "name":  # the second region overlaps no peak: reported, not silently dropped
         assert "1 of 2 regions in" in scget_log.text

@@ -123,30 +123,6 @@ def variant_effect(
         raise ValueError(f"method must be 'model' or 'first_order', got {method!r}.")
     check_unmatched(unmatched)
     table = read_variants(variants)
-    genome = genome if isinstance(genome, Genome) else Genome(genome)
-    _check_reference(table, genome)
-    scan = read_params(pb, MOTIFS_KEY, writer="scget.pp.scan_motifs")
-    clusters_table = read_result(pb, MOTIFS_KEY, writer="scget.pp.scan_motifs")
-    stored = pb[atac].varm[motif_key]
-    collection = _resolve_motifs(motifs)
-    if list(collection.clusters) != [str(c) for c in stored.columns] or len(collection) != int(
-        scan["n_motifs"]
-    ):
-        raise ValueError(
-            f'The motif collection differs from the one pb["{atac}"].varm["{motif_key}"] was '
-            "scanned with; pass that collection as motifs=."
-        )
-    first_order = None
-    if method == "first_order":
-        from ...get import gene_by_motif
-
-        try:
-            first_order = gene_by_motif(pb)
-        except KeyError as error:
-            raise KeyError(
-                "method='first_order' needs the gene-by-motif importance: run "
-                "scget.tl.gene_by_motif(pb, model) first, or use method='model'."
-            ) from error
     peaks = peak_coordinates(pb[atac])
     span = pd.DataFrame(
         {
@@ -175,6 +151,30 @@ def variant_effect(
             f"{crossing.sum()} variants cross a peak's edge (first: {first['variant']}); "
             "only variants wholly inside a peak are scored: split or drop them."
         )
+    genome = genome if isinstance(genome, Genome) else Genome(genome)
+    _check_reference(table.iloc[np.unique(i)], genome)
+    scan = read_params(pb, MOTIFS_KEY, writer="scget.pp.scan_motifs")
+    clusters_table = read_result(pb, MOTIFS_KEY, writer="scget.pp.scan_motifs")
+    stored = pb[atac].varm[motif_key]
+    collection = _resolve_motifs(motifs)
+    if list(collection.clusters) != [str(c) for c in stored.columns] or len(collection) != int(
+        scan["n_motifs"]
+    ):
+        raise ValueError(
+            f'The motif collection differs from the one pb["{atac}"].varm["{motif_key}"] was '
+            "scanned with; pass that collection as motifs=."
+        )
+    first_order = None
+    if method == "first_order":
+        from ...get import gene_by_motif
+
+        try:
+            first_order = gene_by_motif(pb)
+        except KeyError as error:
+            raise KeyError(
+                "method='first_order' needs the gene-by-motif importance: run "
+                "scget.tl.gene_by_motif(pb, model) first, or use method='model'."
+            ) from error
     outside = len(table) - len(np.unique(i))
     chosen = promoters(
         pb, model, genes=None, groups=groups, rna=rna, atac=atac, motif_key=motif_key
