@@ -128,7 +128,7 @@ def resolve_regions(
     """The peaks that ``regions`` name or overlap, every region that matches none reported.
 
     ``regions`` is one peak name or several (``pb[atac].var_names``), a BED file
-    (:func:`scget._genomic.read_bed`) or a DataFrame with ``chrom``, ``start`` and
+    (:func:`scget.genome.read_bed`) or a DataFrame with ``chrom``, ``start`` and
     ``end`` (0-based, half-open; ``name`` labels a row in messages). An unknown peak
     name is reported as a ``KeyError``; a region overlapping no peak as a ``ValueError``
     saying why (start after end, a chromosome the peaks do not have, with the naming the
