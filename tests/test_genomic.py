@@ -94,6 +94,24 @@ def test_read_bed_accepts_what_bed_files_hold(tmp_path, compressed):
     assert table["start"].dtype == np.int64
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chr1\t1\t5\tn\nchr2\t3\t9\tm\t0\t+\n",
+        "chrom start end\nchr1 1 5\n\nchr2 3 9 x\n",
+        "track name=t\nchr1\t1\t5\t a b \nchr1\t7\t9\n",
+        "chr1 1 5\r\nchr2 2 3\r\n",
+        BED_TEXT,
+    ],
+)
+def test_read_bed_parses_in_one_pass_as_line_by_line(tmp_path, text):
+    from scget._genomic import _read_bed_lines
+
+    path = tmp_path / "r.bed"
+    path.write_text(text)
+    pd.testing.assert_frame_equal(read_bed(path), _read_bed_lines(path))
+
+
 def test_read_bed_skips_a_commented_header_and_reads_windows_line_ends(tmp_path):
     path = tmp_path / "r.bed"
     path.write_bytes(b"#chrom\tchromStart\tchromEnd\r\nchr1\t1\t5\r\n")

@@ -161,15 +161,81 @@ def read_bed(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"BED file {path} does not exist.")
-    opener = gzip.open if path.suffix in (".gz", ".bgz") else open
+    try:  # a regular file in one pass of pandas' parser
+        return _read_bed_regular(path)
+    except (ValueError, EOFError, OSError):  # irregular: line by line, to say where and why
+        return _read_bed_lines(path)
+
+
+def _open_bed(path: Path):
+    """The text of a BED file, plain or gzipped."""
+    return gzip.open(path, "rt") if path.suffix in (".gz", ".bgz") else open(path)
+
+
+def _skipped(line: str) -> bool:
+    """Whether a BED line holds no interval (blank, comment, ``track``, ``browser``)."""
+    return not line.strip() or line.lstrip().startswith(_BED_SKIPPED)
+
+
+def _split_bed(line: str) -> list[str]:
+    """The fields of a BED line: at tabs where it has one, else at runs of spaces."""
+    fields = line.rstrip("\r\n").split("\t") if "\t" in line else line.split()
+    return [field.strip() for field in fields]
+
+
+def _read_bed_regular(path: Path) -> pd.DataFrame:
+    """:func:`read_bed` of a file whose interval lines all have the first one's layout.
+
+    Raises ``ValueError`` (or a decoding error) when they do not, for
+    :func:`_read_bed_lines` to find the line.
+    """
+    with _open_bed(path) as handle:
+        skipped, first, total = [], None, 0
+        for total, line in enumerate(handle, 1):
+            if _skipped(line) or (first is None and _is_bed_header(_split_bed(line))):
+                skipped.append(total - 1)
+            elif first is None:
+                first = line
+    if first is None:
+        raise ValueError("no interval")
+    columns = [0, 1, 2, 3]  # pandas fills a missing name; usecols drops columns after it
+    table = pd.read_csv(
+        path,
+        sep="\t" if "\t" in first else r"\s+",
+        header=None,
+        names=columns,
+        usecols=columns if len(_split_bed(first)) > 3 else None,
+        skiprows=set(skipped),
+        skip_blank_lines=False,
+        dtype={0: str, 1: np.int64, 2: np.int64, 3: str},
+        na_filter=False,
+        quoting=3,  # csv.QUOTE_NONE
+        compression="gzip" if path.suffix in (".gz", ".bgz") else None,
+    )
+    lines = np.setdiff1d(np.arange(total), skipped) + 1
+    chrom = table[0].astype(str).str.strip()
+    if len(table) != len(lines) or (table[[1, 2]] < 0).any(axis=None) or (chrom == "").any():
+        raise ValueError("irregular")
+    return pd.DataFrame(
+        {
+            "chrom": chrom.to_numpy(),
+            "start": table[1].to_numpy(np.int64),
+            "end": table[2].to_numpy(np.int64),
+            "name": table[3].fillna("").astype(str).str.strip().to_numpy(),
+            "line": lines,
+        }
+    )
+
+
+def _read_bed_lines(path: Path) -> pd.DataFrame:
+    """:func:`read_bed`, line by line: an unreadable line is named with what was expected."""
     rows: list[tuple[str, int, int, str, int]] = []
     try:
-        with opener(path, "rt") as handle:
+        with _open_bed(path) as handle:
             for number, line in enumerate(handle, 1):
-                if not line.strip() or line.lstrip().startswith(_BED_SKIPPED):
+                if _skipped(line):
                     continue
-                fields = line.rstrip("\r\n").split("\t") if "\t" in line else line.split()
-                fields = [field.strip() for field in fields]
+                fields = _split_bed(line)
                 if not rows and _is_bed_header(fields):
                     continue
                 rows.append(_bed_row(fields, path, number, line))
@@ -183,10 +249,10 @@ def read_bed(path: str | os.PathLike) -> pd.DataFrame:
     chrom, start, end, name, line = zip(*rows, strict=True)
     return pd.DataFrame(
         {
-            "chrom": pd.array(chrom, dtype=object).astype(str),
+            "chrom": np.array(chrom, dtype=object),
             "start": np.array(start, dtype=np.int64),
             "end": np.array(end, dtype=np.int64),
-            "name": pd.array(name, dtype=object).astype(str),
+            "name": np.array(name, dtype=object),
             "line": np.array(line, dtype=np.int64),
         }
     )
