@@ -54,7 +54,8 @@ def delete_regions(
         and ``#`` lines are skipped, tabs or spaces separate the columns) or a DataFrame
         with ``chrom``, ``start`` and ``end`` (0-based, half-open; ``name`` optional).
     {genes_groups}
-    {unmatched} Here: peak names that are not peaks, and regions overlapping no peak
+    {unmatched}
+        Here: peak names that are not peaks, and regions overlapping no peak
         (each with the reason: start after end, a chromosome the peaks lack with the
         naming they use, or no peak there).
     batch_size

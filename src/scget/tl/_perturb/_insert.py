@@ -104,7 +104,8 @@ def insert_elements(
         The :class:`scget.motifs.MotifCollection` the peaks were scanned with, for
         sequences; ``None`` finds it among ``"jaspar"`` and ``"vierstra"`` by the motif
         ids the scan recorded.
-    {unmatched} Here: elements given as coordinates on a chromosome ``genome`` lacks (with
+    {unmatched}
+        Here: elements given as coordinates on a chromosome ``genome`` lacks (with
         its naming), outside their chromosome or with start after end, and the columns of
         precomputed scores that are not the model's motif clusters.
     batch_size

@@ -57,7 +57,8 @@ def knockout_motifs(
         overlapping a BED file or a DataFrame of regions, as ``regions`` of
         :func:`scget.tl.delete_regions`; ``None``: everywhere.
     {genes_groups}
-    {unmatched} Here: ``peaks`` that are not peaks, regions overlapping no peak, and
+    {unmatched}
+        Here: ``peaks`` that are not peaks, regions overlapping no peak, and
         peaks (or regions) holding no site of ``motifs`` (a score of 0 for each), where
         the knockout would change nothing.
     batch_size

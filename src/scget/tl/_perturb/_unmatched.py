@@ -28,8 +28,8 @@ UNMATCHED = ("error", "warn")
 #: How many unmatched items a message lists.
 _N_LISTED = 10
 
-#: Docstring fragment of the ``unmatched`` argument (zero indent); the text after the
-#: placeholder says what is matched against what.
+#: Docstring fragment of the ``unmatched`` argument (zero indent); each function's next
+#: lines ("Here: ...") say what is matched against what.
 DOCS = {
     "unmatched": """\
 unmatched

@@ -84,7 +84,8 @@ def variant_effect(
     method
         ``"model"`` (run the model on both alleles) or ``"first_order"`` (motif-score
         change x stored gene-by-motif importance).
-    {unmatched} Here: variants inside no peak (each with the reason, e.g. a chromosome
+    {unmatched}
+        Here: variants inside no peak (each with the reason, e.g. a chromosome
         the peaks lack, with the naming they use).
     batch_size
         Windows per forward pass.
