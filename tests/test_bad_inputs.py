@@ -547,6 +547,14 @@ UNMATCHED_CASES = {
         "1 of 2 peaks hold no site of the motifs knocked out ['M1'] (all scores 0): "
         "chr1:5000-5500. Knock out in peaks that hold the motifs",
     ),
+    "knockout_motifs: region of a table": (
+        lambda x, pb: tl.knockout_motifs(
+            pb, x.model, motifs="M1", peaks=_regions(("chr1", 20100, 20200), ("1", 20100, 20200))
+        ),
+        ValueError,
+        "1 of 2 regions in the table overlap no peak: 1:20100-20200: no peak on chromosome "
+        "'1' (did you mean 'chr1'?)",
+    ),
     "variant_effect: variant in no peak": (
         lambda x, pb: tl.variant_effect(
             pb,

@@ -133,9 +133,9 @@ def read_bed(path: str | os.PathLike) -> pd.DataFrame:
 
     Skips blank lines, comments (``#...``, including a ``#chrom start end`` header),
     UCSC ``track`` and ``browser`` lines, and a header row of column names (``chrom
-    start end``) before the first interval. Columns are separated by tabs, or by spaces
-    in a file without tabs; columns after the third (name, score, strand...) are
-    allowed, and the fourth is kept as the interval's name.
+    start end``) before the first interval. Columns are separated by tabs (on a line
+    holding one; a name may then hold spaces) or by runs of spaces; columns after the
+    third (name, score, strand...) are allowed, and the fourth is kept as the name.
 
     Parameters
     ----------
