@@ -229,7 +229,7 @@ CASES = [
         "tl.delete_regions",
         lambda x: tl.delete_regions(x.pb(), x.model, regions=["garbage"]),
         KeyError,
-        "Unknown peaks ['garbage']",
+        "1 of 1 regions are unknown peaks (not in pb[\"atac\"].var_names): 'garbage'",
     ),
     Case(
         "tl.insert_elements",
@@ -245,7 +245,7 @@ CASES = [
             x.pb(), x.model, elements=pd.DataFrame({"NOPE": [1.0]}), group="A", readout="expression"
         ),
         KeyError,
-        "Unknown motif clusters ['NOPE'] in the element scores",
+        "1 of 1 columns of the element scores are unknown motif clusters: 'NOPE'",
     ),
     Case(
         "tl.variant_effect",
@@ -505,3 +505,167 @@ def test_bad_input_raises_a_clear_error(case, model, tmp_path):
     with pytest.raises(case.error) as raised:
         case.call(Inputs(model=model, tmp=tmp_path))
     assert case.message in str(raised.value.args[0])  # args: a KeyError's str() is quoted
+
+
+# Things a user names that match nothing (issue 33): each is reported, before any model
+# computation, naming the problem, and the user's MuData is left as it was.
+
+
+def _regions(*rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["chrom", "start", "end"])
+
+
+def _bed(x: Inputs, text: str) -> Path:
+    path = x.tmp / "regions.bed"
+    path.write_text(text)
+    return path
+
+
+def _elements_on(x: Inputs) -> Path:
+    path = x.tmp / "genome.fa"
+    path.write_text(">chr1\n" + "ACGT" * 250 + "\n")
+    return path
+
+
+UNMATCHED_CASES = {
+    "delete_regions: start and end swapped": (
+        lambda x, pb: tl.delete_regions(
+            pb, x.model, regions=_regions(("chr1", 5100, 5400), ("chr1", 10400, 10100))
+        ),
+        ValueError,
+        "1 of 2 regions in the table overlap no peak: chr1:10400-10100: start > end (start "
+        "and end swapped?). Check the chromosome names",
+    ),
+    "delete_regions: chromosome naming": (
+        lambda x, pb: tl.delete_regions(
+            pb, x.model, regions=_regions(("chr1", 5100, 5400), ("2", 5100, 5400))
+        ),
+        ValueError,
+        "2:5100-5400: no peak on chromosome '2' (did you mean 'chr2'?)",
+    ),
+    "delete_regions: BED line of a file": (
+        lambda x, pb: tl.delete_regions(
+            pb, x.model, regions=_bed(x, "track name=t\nchr1 5100 5400 a\nchr1 0 10 far\n")
+        ),
+        ValueError,
+        "'far' chr1:0-10 (line 3): overlaps no peak",
+    ),
+    "delete_regions: unreadable BED line": (
+        lambda x, pb: tl.delete_regions(
+            pb, x.model, regions=_bed(x, "chr1\t5100\t5400\nchr1\t5k\n")
+        ),
+        ValueError,
+        "regions.bed line 2: expected an interval 'chrom start end [name ...]'",
+    ),
+    "delete_regions: unknown option": (
+        lambda x, pb: tl.delete_regions(pb, x.model, regions="chr1:5000-5500", unmatched="skip"),
+        ValueError,
+        "unmatched must be one of ['error', 'warn'], got 'skip'",
+    ),
+    "knockout_motifs: unknown peak": (
+        lambda x, pb: tl.knockout_motifs(
+            pb, x.model, motifs="M0", peaks=["chr1:5000-5500", "chr1:1-2"]
+        ),
+        KeyError,
+        "knockout_motifs: 1 of 2 peaks are unknown peaks",
+    ),
+    "knockout_motifs: peak without the motif": (
+        lambda x, pb: tl.knockout_motifs(
+            pb, x.model, motifs="M1", peaks=["chr1:5000-5500", "chr1:20000-20500"]
+        ),
+        ValueError,
+        "1 of 2 peaks hold no site of the motifs knocked out ['M1'] (all scores 0): "
+        "chr1:5000-5500. Knock out in peaks that hold the motifs",
+    ),
+    "knockout_motifs: region of a table": (
+        lambda x, pb: tl.knockout_motifs(
+            pb, x.model, motifs="M1", peaks=_regions(("chr1", 20100, 20200), ("1", 20100, 20200))
+        ),
+        ValueError,
+        "1 of 2 regions in the table overlap no peak: 1:20100-20200: no peak on chromosome "
+        "'1' (did you mean 'chr1'?)",
+    ),
+    "variant_effect: variant in no peak": (
+        lambda x, pb: tl.variant_effect(
+            pb,
+            x.model,
+            variants=pd.DataFrame(
+                {"chrom": ["chr1", "1"], "pos": [5100, 5100], "ref": ["A", "A"], "alt": "C"}
+            ),
+            genome=x.tmp / "none.fa",
+        ),
+        ValueError,
+        "1 of 2 variants lie in no peak: 1:5100:A>C: no peak on chromosome '1' (did you "
+        "mean 'chr1'?)",
+    ),
+    "insert_elements: element off the genome": (
+        lambda x, pb: tl.insert_elements(
+            pb,
+            x.model,
+            elements=pd.DataFrame(
+                {"chrom": ["chr1", "1"], "start": [0, 0], "end": [100, 100]}, index=["e1", "e2"]
+            ),
+            genome=_elements_on(x),
+            group="A",
+            readout="expression",
+        ),
+        ValueError,
+        "1 of 2 elements lie off the genome genome.fa: e2 1:0-100: chromosome '1' is not in "
+        "genome.fa (did you mean 'chr1'?)",
+    ),
+}
+
+
+def assert_unchanged(pb: md.MuData, before: md.MuData) -> None:
+    """``pb`` holds what ``before`` (its copy) holds: matrices, layers, varm, obs, var, uns."""
+    assert set(pb.mod) == set(before.mod) and set(pb.uns) == set(before.uns)
+    for name, adata in pb.mod.items():
+        old = before[name]
+        assert set(adata.layers) == set(old.layers) and set(adata.varm) == set(old.varm)
+        for new_array, old_array in [(adata.X, old.X)] + [
+            (adata.layers[k], old.layers[k]) for k in old.layers
+        ]:
+            np.testing.assert_array_equal(_dense(new_array), _dense(old_array))
+        for key in old.varm:
+            np.testing.assert_array_equal(np.asarray(adata.varm[key]), np.asarray(old.varm[key]))
+        pd.testing.assert_frame_equal(adata.var, old.var)
+        pd.testing.assert_frame_equal(adata.obs, old.obs)
+        assert set(adata.uns) == set(old.uns)
+
+
+def _dense(array) -> np.ndarray:
+    return array.toarray() if sp.issparse(array) else np.asarray(array)
+
+
+@pytest.mark.parametrize("name", list(UNMATCHED_CASES))
+def test_what_matches_nothing_is_reported_and_the_data_is_unchanged(name, model, tmp_path):
+    call, error, message = UNMATCHED_CASES[name]
+    pb = planted_pb()
+    before = pb.copy()
+    with pytest.raises(error) as raised:
+        call(Inputs(model=model, tmp=tmp_path), pb)
+    assert message in str(raised.value.args[0])
+    assert_unchanged(pb, before)
+
+
+def test_read_gtf_names_an_empty_or_foreign_file(tmp_path):
+    empty = tmp_path / "genes.gtf"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match=f"GTF file {empty} is empty \\(0 bytes\\)"):
+        scget.genome.read_gtf(empty)
+    page = tmp_path / "genes.gtf.gz"
+    page.write_bytes(b"<html><body>Not Found</body></html>\n")
+    with pytest.raises(ValueError, match=f"Cannot read {page} as a GTF file") as raised:
+        scget.genome.read_gtf(page)
+    assert "9 tab-separated columns" in str(raised.value)
+
+
+def test_cli_verbosity_out_of_range_is_a_usage_error(capsys):
+    from scget.cli import main
+
+    with pytest.raises(SystemExit) as raised:
+        main(["-v", "9", "demo"])
+    assert raised.value.code == 2
+    assert "argument -v/--verbosity: invalid choice: 9 (choose from 0, 1, 2, 3)" in (
+        capsys.readouterr().err
+    )

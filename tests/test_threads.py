@@ -55,9 +55,7 @@ def test_resolving_the_cpu_sets_torchs_threads(monkeypatch):
         scget.settings.n_threads = 0
 
 
-def test_the_command_line_sets_the_threads_and_refuses_a_bad_number(
-    monkeypatch, capsys, tmp_path
-):
+def test_the_command_line_sets_the_threads_and_refuses_a_bad_number(monkeypatch, capsys, tmp_path):
     from scget.cli import main
 
     monkeypatch.setattr(scget.settings, "_n_threads", None)

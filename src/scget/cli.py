@@ -31,7 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``scget`` command."""
     parser = argparse.ArgumentParser(prog="scget", description=DESCRIPTION)
     parser.add_argument(
-        "-v", "--verbosity", type=int, default=2, help="0 errors .. 3 debug (with tracebacks)"
+        "-v",
+        "--verbosity",
+        type=int,
+        choices=range(DEBUG + 1),
+        default=2,
+        metavar="{0,1,2,3}",
+        help="0 errors .. 3 debug (with tracebacks)",
     )
     parser.add_argument(
         "--verbose",

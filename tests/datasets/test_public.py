@@ -81,6 +81,63 @@ def test_genome_checksum_mismatch_and_offline(empty_cache, monkeypatch, http_mir
         genome("hg37")
 
 
+def test_genome_refuses_a_damaged_file_and_leaves_no_partial_file(
+    empty_cache, monkeypatch, http_mirror, offline_url
+):
+    mirror, url = http_mirror
+    content = ucsc_mirror(mirror)
+    monkeypatch.setitem(BASE_URLS, "ucsc", offline_url)  # no checksum list: nothing else checks
+    folder = empty_cache / "genomes" / "hg38"
+    folder.mkdir(parents=True)
+    place = folder / "hg38.fa.gz"
+    damaged = {
+        "truncated": content[: len(content) // 2],
+        "empty": b"",
+        "not a FASTA": gzip.compress(b"<html>Not found</html>"),
+    }
+    for what, placed in damaged.items():
+        place.write_bytes(placed)
+        with pytest.raises(ValueError) as error:
+            genome("hg38")
+        message = str(error.value)
+        assert str(place) in message and "Delete it, then download it again" in message, what
+        assert sorted(p.name for p in folder.iterdir()) == ["hg38.fa.gz"], what  # nothing else
+    # an exception while recompressing leaves nothing behind either
+    place.write_bytes(content)
+
+    def fail(path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("pysam.faidx", fail)
+    with pytest.raises(KeyboardInterrupt):
+        genome("hg38")
+    assert sorted(p.name for p in folder.iterdir()) == ["hg38.fa.gz"]
+    monkeypatch.undo()
+    # online, a damaged copy no longer matching UCSC's checksum is downloaded again
+    monkeypatch.setattr(scget.settings, "_cachedir", empty_cache)
+    monkeypatch.setitem(BASE_URLS, "ucsc", url)
+    place.write_bytes(content[:100])
+    assert Genome(genome("hg38")).chrom_sizes == {c: len(s) for c, s in SEQUENCES.items()}
+
+
+def test_concurrent_genome_calls_give_one_complete_copy(empty_cache, monkeypatch, http_mirror):
+    from concurrent.futures import ThreadPoolExecutor
+
+    mirror, url = http_mirror
+    ucsc_mirror(mirror)
+    monkeypatch.setitem(BASE_URLS, "ucsc", url)
+    with ThreadPoolExecutor(4) as pool:
+        paths = list(pool.map(lambda _: genome("hg38"), range(4)))
+    assert len(set(paths)) == 1
+    assert sorted(p.name for p in paths[0].parent.iterdir()) == [
+        "hg38.fa.bgz",
+        "hg38.fa.bgz.fai",
+        "hg38.fa.bgz.gzi",
+        "md5sum.txt",
+    ]
+    assert Genome(paths[0]).fetch("chr2", 690, 700) == SEQUENCES["chr2"][690:700]
+
+
 GTF = (
     'chr1\tHAVANA\tgene\t1001\t5000\t.\t+\t.\tgene_id "ENSG1.1"; gene_type "protein_coding"; '
     'gene_name "AAA";\n'

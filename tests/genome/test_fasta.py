@@ -49,7 +49,9 @@ def test_real_bgzipped_hg38_piece(hg38_piece):
 def test_errors_list_offenders(fasta):
     genome = Genome(fasta)
     with pytest.raises(
-        ValueError, match=r"2 chromosome\(s\).*'1' \(2 intervals\), 'chrX' \(1 intervals\)"
+        ValueError,
+        match=r"2 chromosome\(s\).*'1' \(2 intervals\) \(did you mean 'chr1'\?\), "
+        r"'chrX' \(1 intervals\)",
     ):
         genome.check_intervals(["1", "chrX", "1", "chr1"], [0, 0, 5, 0], [5, 5, 9, 5])
     with pytest.raises(ValueError, match=r"3 interval\(s\).*chr2:10-20 \(length 16\), chr1:-1-5"):

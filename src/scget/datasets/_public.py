@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import os
+import tempfile
+import zlib
 from pathlib import Path
 
-from .._download import fetch, fetch_listed, source_url
+from .._download import bad_file, fetch, fetch_listed, source_url
 from .._logging import logger
 from .._settings import settings
 
@@ -39,7 +41,11 @@ def genome(name: str = "hg38") -> Path:
 
     The UCSC ``<name>.fa.gz`` (gzip) is checked against UCSC's ``md5sum.txt``,
     recompressed with bgzip and indexed (``.fai``, ``.gzi``), and the gzip file is then
-    removed. Needs about 1 GB of disk and a few minutes for a mammalian genome.
+    removed. Needs about 1 GB of disk and a few minutes for a mammalian genome. Where
+    ``md5sum.txt`` cannot be downloaded, the file must be complete (not empty, a gzip
+    readable to its end) or it is refused; the bgzipped copy and its indexes are written
+    under temporary names and renamed into place once complete, so a failure (or a
+    concurrent call) leaves no partial file.
 
     Parameters
     ----------
@@ -55,7 +61,9 @@ def genome(name: str = "hg38") -> Path:
     Raises
     ------
     ValueError
-        If ``name`` is unknown or the download does not match UCSC's checksum.
+        If ``name`` is unknown, the download does not match UCSC's checksum, or the
+        file (downloaded or placed by hand) is empty, truncated or not a gzipped FASTA;
+        the message names the file and what to do.
     OSError
         If the download fails; the message names the URL and where to place the file.
     """
@@ -63,29 +71,61 @@ def genome(name: str = "hg38") -> Path:
         raise ValueError(f"Unknown genome {name!r}; choose one of {GENOMES}.")
     folder = settings.cachedir / "genomes" / name
     fasta = folder / f"{name}.fa.bgz"
-    if all(Path(f"{fasta}{suffix}").is_file() for suffix in ("", ".fai", ".gzi")):
+    if _indexed(fasta):
         return fasta
-    downloaded = fetch_listed(
-        source_url("ucsc", f"{name}/bigZips/{name}.fa.gz"),
-        folder / f"{name}.fa.gz",
-        checksums=source_url("ucsc", f"{name}/bigZips/md5sum.txt"),
-    )
-    _bgzip(downloaded, fasta)
-    downloaded.unlink()
+    url = source_url("ucsc", f"{name}/bigZips/{name}.fa.gz")
+    try:
+        downloaded = fetch_listed(  # _bgzip reads it to its end: no second pass to check it
+            url,
+            folder / f"{name}.fa.gz",
+            checksums=source_url("ucsc", f"{name}/bigZips/md5sum.txt"),
+            decompress=False,
+        )
+        _bgzip(downloaded, fasta, url)
+    except OSError:
+        if _indexed(fasta):  # a concurrent call converted it and removed the download meanwhile
+            return fasta
+        raise
+    downloaded.unlink(missing_ok=True)
     return fasta
 
 
-def _bgzip(source: Path, fasta: Path) -> None:
-    """Recompress a gzipped FASTA with bgzip and index it (``.fai`` and ``.gzi``)."""
+def _indexed(fasta: Path) -> bool:
+    """Whether the bgzipped FASTA and both its indexes are in place."""
+    return all(Path(f"{fasta}{suffix}").is_file() for suffix in ("", ".fai", ".gzi"))
+
+
+def _bgzip(source: Path, fasta: Path, url: str) -> None:
+    """Recompress a gzipped FASTA with bgzip and index it (``.fai`` and ``.gzi``).
+
+    Written under a temporary name in the same folder and renamed into place (indexes
+    first, the FASTA last) once complete; on any failure nothing is left behind, and a
+    truncated or non-FASTA ``source`` is refused naming it (:func:`scget._download.bad_file`).
+    """
     import pysam
 
     logger.info(f"Recompressing {source.name} with bgzip and indexing it (a few minutes).")
-    partial = fasta.with_name(fasta.name + ".part")
-    with gzip.open(source, "rb") as plain, pysam.BGZFile(str(partial), "wb") as bgzf:
-        for block in iter(lambda: plain.read(_BLOCK), b""):
-            bgzf.write(block)
-    os.replace(partial, fasta)
-    pysam.faidx(str(fasta))
+    with tempfile.NamedTemporaryFile(
+        dir=fasta.parent, prefix=f".{fasta.name}.", suffix=".part", delete=False
+    ) as handle:
+        partial = Path(handle.name)
+    written = [partial] + [Path(f"{partial}{suffix}") for suffix in (".fai", ".gzi")]
+    try:
+        plain = gzip.open(source, "rb")  # FileNotFoundError: removed by a concurrent call
+        try:
+            with plain, pysam.BGZFile(str(partial), "wb") as bgzf:
+                for block in iter(lambda: plain.read(_BLOCK), b""):
+                    bgzf.write(block)
+            pysam.faidx(str(partial))
+        except (EOFError, OSError, ValueError, zlib.error, pysam.SamtoolsError) as error:
+            problem = f"cannot be read as a gzipped FASTA ({type(error).__name__}: {error})"
+            raise ValueError(bad_file(source, problem, url)) from error
+        for suffix in (".fai", ".gzi"):
+            os.replace(f"{partial}{suffix}", f"{fasta}{suffix}")
+        os.replace(partial, fasta)
+    finally:
+        for path in written:
+            path.unlink(missing_ok=True)
 
 
 def gene_annotation(species: str = "human", release: int | str = 46, *, table: bool = False):

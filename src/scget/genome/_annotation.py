@@ -61,14 +61,35 @@ def read_gtf(
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the file does not have the 9 tab-separated GTF columns.
+        If the file is empty or not a GTF file (not the 9 tab-separated GTF columns, not
+        text, a truncated gzip, a non-integer position); the message names the file.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"GTF file {path} does not exist.")
+    if path.stat().st_size == 0:
+        raise ValueError(
+            f"GTF file {path} is empty (0 bytes), perhaps a failed download: delete it and "
+            "download the annotation again."
+        )
     patterns = {name: re.compile(rf'(?:^|;)\s*{re.escape(name)} "([^"]*)"') for name in attributes}
-    wanted = set(features)
-    kept = []
+    try:
+        kept = list(_gtf_chunks(path, set(features), patterns, chunk_size))
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError) as error:
+        raise ValueError(
+            f"Cannot read {path} as a GTF file ({type(error).__name__}: {error}). A GTF file is "
+            "text (or gzipped text) with 9 tab-separated columns (seqname, source, feature, "
+            "start, end, score, strand, frame, attributes); if it came from a download, delete "
+            "it and download it again."
+        ) from error
+    columns = ["chrom", "source", "feature", "start", "end", "strand", *attributes]
+    if not kept:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(kept, ignore_index=True)[columns]
+
+
+def _gtf_chunks(path: Path, wanted: set[str], patterns: dict, chunk_size: int):
+    """The rows of ``wanted`` features of a GTF file, chunk by chunk, attributes parsed."""
     reader = pd.read_csv(
         path,
         sep="\t",
@@ -80,10 +101,7 @@ def read_gtf(
     )
     for chunk in reader:
         if chunk.shape[1] != len(_GTF_COLUMNS):
-            raise ValueError(
-                f"{path} has {chunk.shape[1]} tab-separated columns; a GTF file has 9 "
-                "(seqname, source, feature, start, end, score, strand, frame, attributes)."
-            )
+            raise ValueError(f"{chunk.shape[1]} tab-separated columns instead of 9")
         chunk.columns = _GTF_COLUMNS
         chunk = chunk[chunk["feature"].isin(wanted)]
         if chunk.empty:
@@ -93,11 +111,7 @@ def read_gtf(
         table["end"] = chunk["end"].astype(np.int64)
         for name, pattern in patterns.items():
             table[name] = chunk["attr"].str.extract(pattern, expand=False)
-        kept.append(table)
-    columns = ["chrom", "source", "feature", "start", "end", "strand", *attributes]
-    if not kept:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(kept, ignore_index=True)[columns]
+        yield table
 
 
 def read_tss_table(annotation: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._genomic import chromosome_hint
+
 #: Offending intervals listed in an error message.
 _N_LISTED = 5
 
@@ -104,7 +106,9 @@ class Genome:
         if not known.all():
             missing, counts = np.unique(chroms[~known], return_counts=True)
             pairs = list(zip(missing, counts, strict=True))[:_N_LISTED]
-            listed = ", ".join(f"{str(m)!r} ({n} intervals)" for m, n in pairs)
+            listed = ", ".join(
+                f"{str(m)!r} ({n} intervals){chromosome_hint(str(m), sizes)}" for m, n in pairs
+            )
             raise ValueError(
                 f"{len(missing)} chromosome(s) are not in the FASTA {self.path.name}: {listed}. "
                 f"It holds {list(sizes)[:_N_LISTED]}...; check the naming ('chr1' vs '1') or drop "

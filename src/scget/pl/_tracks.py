@@ -87,7 +87,7 @@ def tracks(
     links
         Links to draw as arcs: a DataFrame with ``gene`` and ``peak`` columns, or
         ``chrom``, ``start`` and ``end`` (one arc from start to end, e.g. a BED file read
-        with :func:`pandas.read_csv`), with an optional ``weight`` (arc height).
+        with :func:`scget.genome.read_bed`), with an optional ``weight`` (arc height).
     {rna}
     {atac}
     {plot}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -18,6 +17,7 @@ from .._genomic import (
     format_peak_names,
     parse_peak_names,
     peak_coordinates,
+    read_bed,
 )
 from .._logging import logger, progress
 from .._storage import write_result
@@ -62,7 +62,9 @@ def recount_peaks(
         in the ATAC data's ``uns["files"]["fragments"]`` (as
         :func:`scget.read_10x_multiome` and muon record it).
     reference
-        Reference peaks to join: a BED file, a DataFrame with ``chrom``, ``start``,
+        Reference peaks to join: a BED file (read as :func:`scget.tl.delete_regions`
+        reads one: header, ``track``, ``browser`` and ``#`` lines skipped, tabs or
+        spaces, extra columns allowed), a DataFrame with ``chrom``, ``start``,
         ``end`` (or ``Chromosome``, ``Start``, ``End``), or peak names. ``None`` keeps
         the data's peaks only.
     width
@@ -174,16 +176,15 @@ def _describe(reference) -> str | None:
 def _read_peaks(reference) -> pd.DataFrame:
     """Read reference peaks into a chrom/start/end table."""
     if isinstance(reference, str | os.PathLike):
-        path = Path(reference)
-        if not path.is_file():
-            raise FileNotFoundError(f"Reference peak file {path} does not exist.")
-        with open(path) as handle:  # header lines: track, browser, #
-            n_header = sum(1 for _ in _header_lines(handle))
-        table = pd.read_csv(
-            path, sep="\t", header=None, skiprows=n_header, usecols=range(3), dtype={0: str}
-        )
-        table.columns = ["chrom", "start", "end"]
-        return table.astype({"start": np.int64, "end": np.int64}).reset_index(drop=True)
+        table = read_bed(reference)
+        backwards = table[table["start"] >= table["end"]]
+        if len(backwards):
+            first = backwards.iloc[0]
+            raise ValueError(
+                f"{len(backwards)} reference peaks in {reference} have start >= end (first: line "
+                f"{first['line']}, {first['chrom']} {first['start']} {first['end']}); fix them."
+            )
+        return table[["chrom", "start", "end"]]
     if isinstance(reference, pd.DataFrame):
         renamed = reference.rename(columns={"Chromosome": "chrom", "Start": "start", "End": "end"})
         missing = {"chrom", "start", "end"} - set(renamed.columns)
@@ -191,13 +192,6 @@ def _read_peaks(reference) -> pd.DataFrame:
             raise ValueError(f"Reference peaks lack column(s) {sorted(missing)}.")
         return renamed[["chrom", "start", "end"]].astype({"start": np.int64, "end": np.int64})
     return parse_peak_names(reference).reset_index(drop=True)
-
-
-def _header_lines(lines):
-    for line in lines:
-        if not line.startswith(("track", "browser", "#")):
-            return
-        yield line
 
 
 def _union_peaks(data_peaks: pd.DataFrame, reference, width: int | None):

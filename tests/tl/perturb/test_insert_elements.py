@@ -119,7 +119,9 @@ def test_expression_readout_and_the_untrained_head(trained):
 
 def test_bad_elements_are_refused_before_any_work(trained):
     pb = planted_pb()
-    with pytest.raises(KeyError, match=r"Unknown motif clusters \['NOPE'\]"):
+    with pytest.raises(
+        KeyError, match="columns of the element scores are unknown motif clusters: 'NOPE'"
+    ):
         scget.tl.insert_elements(
             pb, trained, elements=pd.DataFrame({"NOPE": [1.0]}), group="A", readout="expression"
         )

@@ -62,14 +62,23 @@ def _non_tss_peak(pb) -> str:
     return next(name for name in pb["atac"].var_names[40:] if name not in tss)
 
 
-def test_knockout_in_peaks_equals_predict_on_zeroed_scores(pb, model):
+def test_knockout_in_peaks_equals_predict_on_zeroed_scores(pb, model, scget_log):
     peaks = list(pb["atac"].var_names[[5, 17, 130]])
 
     def zero(data):
         data["atac"].varm["motif_scores"].loc[peaks, ["M0", "M2"]] = 0.0
 
     expected = _predicted_change(pb, model, zero)
-    change = scget.tl.knockout_motifs(pb, model, motifs=["M0", "M2"], peaks=peaks, device="cpu")
+    # two of the peaks hold neither motif: reported (an error by default), not ignored
+    without = [p for p in peaks if not pb["atac"].varm["motif_scores"].loc[p, ["M0", "M2"]].any()]
+    assert len(without) == 2
+    with pytest.raises(ValueError, match="2 of 3 peaks hold no site of the motifs knocked out"):
+        scget.tl.knockout_motifs(pb, model, motifs=["M0", "M2"], peaks=peaks, device="cpu")
+    assert "knockout_motifs" not in pb.uns.get("scget", {})
+    change = scget.tl.knockout_motifs(
+        pb, model, motifs=["M0", "M2"], peaks=peaks, device="cpu", unmatched="warn"
+    )
+    assert f"(all scores 0): {'; '.join(without)}." in scget_log.text
     touched = change.notna().to_numpy()
     assert 0 < touched.sum() < expected.notna().sum().sum()
     np.testing.assert_allclose(change.to_numpy()[touched], expected.to_numpy()[touched], atol=1e-6)
@@ -104,7 +113,7 @@ def test_knocking_out_an_absent_motif_changes_nothing(pb, model, scget_log):
 
 
 @pytest.mark.parametrize("form", ["name", "bed", "frame"])
-def test_deletion_equals_predict_without_the_peak(pb, model, tmp_path, form):
+def test_deletion_equals_predict_without_the_peak(pb, model, tmp_path, form, scget_log):
     peak = _non_tss_peak(pb)
     number = list(pb["atac"].var_names).index(peak)
 
@@ -118,8 +127,14 @@ def test_deletion_equals_predict_without_the_peak(pb, model, tmp_path, form):
         {"chrom": [chrom, "chrX"], "start": [start + 10, 0], "end": [end - 10, 9]}
     )
     regions = {"name": [peak], "frame": inside, "bed": tmp_path / "regions.bed"}[form]
-    inside.to_csv(tmp_path / "regions.bed", sep="\t", header=False, index=False)
-    change = scget.tl.delete_regions(pb, model, regions=regions, device="cpu")
+    (tmp_path / "regions.bed").write_text(  # as BED files come: a track line, a header...
+        'track name=deleted description="two regions"\nchrom start end name score strand\n'
+        f"{chrom} {start + 10} {end - 10} inside 0 +\nchrX\t0\t9\tfar\t0\t-\n"
+    )
+    change = scget.tl.delete_regions(pb, model, regions=regions, device="cpu", unmatched="warn")
+    if form != "name":  # the second region overlaps no peak: reported, not silently dropped
+        assert "1 of 2 regions in" in scget_log.text
+        assert "chrX:0-9" in scget_log.text and "no peak on chromosome 'chrX'" in scget_log.text
     touched = change.notna().to_numpy()
     assert touched.any()
     np.testing.assert_allclose(change.to_numpy()[touched], expected.to_numpy()[touched], atol=1e-6)
@@ -149,18 +164,18 @@ def test_bad_perturbations_are_rejected_before_any_work(pb, model, tmp_path):
         scget.tl.knockout_motifs(pb, model, motifs=["M0", "m1"], device="cpu")
     with pytest.raises(KeyError, match="Unknown motif clusters"):
         scget.tl.knockout_motifs(pb, model, motifs="accessibility", device="cpu")
-    with pytest.raises(KeyError, match="Unknown peaks"):
+    with pytest.raises(KeyError, match="peaks are unknown peaks"):
         scget.tl.knockout_motifs(pb, model, motifs="M0", peaks=["chr1:1-2"], device="cpu")
     with pytest.raises(KeyError, match="Unknown groups"):
         scget.tl.knockout_motifs(pb, model, motifs="M0", groups=["Z"], device="cpu")
     with pytest.raises(KeyError, match="Unknown genes"):
         scget.tl.delete_regions(pb, model, regions=["chr1:5000-5500"], genes=["x"], device="cpu")
-    with pytest.raises(KeyError, match="Unknown peaks"):
+    with pytest.raises(KeyError, match="regions are unknown peaks"):
         scget.tl.delete_regions(pb, model, regions=["chr1:1-2"], device="cpu")
     with pytest.raises(FileNotFoundError, match="neither a peak"):
         scget.tl.delete_regions(pb, model, regions=tmp_path / "missing.bed", device="cpu")
     far = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [10]})
-    with pytest.raises(ValueError, match="No region overlaps"):
+    with pytest.raises(ValueError, match="1 of 1 regions in the table overlap no peak"):
         scget.tl.delete_regions(pb, model, regions=far, device="cpu")
     with pytest.raises(ValueError, match="lacks the columns"):
         renamed = far.rename(columns={"chrom": "chr"})

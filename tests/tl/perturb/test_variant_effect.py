@@ -155,14 +155,28 @@ def test_vcf_positions_are_one_based_and_refs_checked(scanned, tmp_path):
         scget.tl.variant_effect(x.pb, x.model, variants=vcf, genome=x.genome, motifs=x.motifs)
 
 
-def test_outside_peaks_left_out_and_indel_across_edge_rejected(scanned):
+def test_outside_peaks_reported_and_indel_across_edge_rejected(scanned, scget_log):
     x = scanned
     end = int(x.peaks["end"].iloc[VARIANT_PEAK])
     outside = pd.DataFrame({"chrom": ["chr1"], "pos": [end + 10], "ref": ["C"], "alt": ["A"]})
+    both = pd.concat([x.snv, outside], ignore_index=True)
+    label = f"chr1:{end + 10}:C>A: overlaps no peak"
+    with pytest.raises(ValueError, match=f"1 of 2 variants lie in no peak: {label}.*'warn'"):
+        scget.tl.variant_effect(x.pb, x.model, variants=both, genome=x.genome, motifs=x.motifs)
+    assert "variant_effect" not in x.pb.uns.get("scget", {})
     result = scget.tl.variant_effect(
-        x.pb, x.model, variants=outside, genome=x.genome, motifs=x.motifs, device="cpu"
+        x.pb, x.model, variants=both, genome=x.genome, motifs=x.motifs, unmatched="warn"
     )
-    assert result.empty and scget.get.variant_effect(x.pb, motif_change=True).empty
+    assert set(result["variant"]) == set(
+        scget.tl.variant_effect(x.pb, x.model, variants=x.snv, genome=x.genome, motifs=x.motifs)[
+            "variant"
+        ]
+    )
+    assert label in scget_log.text
+    with pytest.raises(ValueError, match="Nothing is left to run"):
+        scget.tl.variant_effect(
+            x.pb, x.model, variants=outside, genome=x.genome, motifs=x.motifs, unmatched="warn"
+        )
     across = pd.DataFrame({"chrom": ["chr1"], "pos": [end - 1], "ref": ["CCC"], "alt": ["C"]})
     with pytest.raises(ValueError, match="cross a peak's edge"):
         scget.tl.variant_effect(x.pb, x.model, variants=across, genome=x.genome, motifs=x.motifs)

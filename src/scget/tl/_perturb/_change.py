@@ -147,20 +147,3 @@ def store_change(
     return pd.DataFrame(
         deltas, index=adata.obs_names.astype(str).copy(), columns=adata.var_names.astype(str)
     )
-
-
-def named_peaks(pb, names, *, atac: str, hint: str = "") -> np.ndarray:
-    """Numbers of the peaks ``names`` (one name or several), checked before any work.
-
-    Raises ``KeyError`` naming the unknown peaks (or saying none was given); ``hint``
-    ends the message with the other inputs the caller accepts.
-    """
-    names = [names] if isinstance(names, str) else [str(name) for name in names]
-    peak_names = pb[atac].var_names
-    unknown = [name for name in names if name not in peak_names]
-    if unknown or not names:
-        raise KeyError(
-            f'Unknown peaks {unknown[:10]} (not in pb["{atac}"].var_names); give at least '
-            f"one{hint}."
-        )
-    return np.unique(peak_names.get_indexer(names))

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..._constants import ATAC, DELETE_REGIONS_KEY, MOTIF_KEY, PEAK_COLUMNS, RNA
+from ..._constants import ATAC, DELETE_REGIONS_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
-from ..._genomic import peak_coordinates
-from ...pp._intervals import overlap_pairs
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import promoters
-from ._change import DOCS, change, named_peaks, store_change
+from ._change import DOCS, change, store_change
+from ._unmatched import DOCS as UNMATCHED_DOCS
+from ._unmatched import resolve_regions
 
 
-@inject_docs(**INTERPRET_DOCS, **DOCS)
+@inject_docs(**INTERPRET_DOCS, **DOCS, **UNMATCHED_DOCS)
 def delete_regions(
     pb,
     model: GETModel,
@@ -27,6 +26,7 @@ def delete_regions(
     regions: str | os.PathLike | Sequence[str] | pd.DataFrame,
     genes: Sequence[str] | None = None,
     groups: Sequence[str] | None = None,
+    unmatched: str = "error",
     batch_size: int = 32,
     device: str | None = "auto",
     rna: str = RNA,
@@ -49,10 +49,15 @@ def delete_regions(
         and ``["rna"].var["tss_peaks"|"strand"]``.
     {model}
     regions
-        Peak names (``["atac"].var_names``), a BED file (its first three columns:
-        chromosome, 0-based start, end) or a DataFrame with ``chrom``, ``start`` and
-        ``end`` (0-based, half-open).
+        Peak names (``["atac"].var_names``), a BED file (plain or gzipped; chromosome,
+        0-based start and end, then any other columns; header, ``track``, ``browser``
+        and ``#`` lines are skipped, tabs or spaces separate the columns) or a DataFrame
+        with ``chrom``, ``start`` and ``end`` (0-based, half-open; ``name`` optional).
     {genes_groups}
+    {unmatched}
+        Here: peak names that are not peaks, and regions overlapping no peak
+        (each with the reason: start after end, a chromosome the peaks lack with the
+        naming they use, or no peak there).
     batch_size
         Windows per forward pass (each affected window runs twice: as it is and
         perturbed).
@@ -71,13 +76,17 @@ def delete_regions(
     ------
     {errors}
     KeyError
-        If a peak name is unknown.
+        If a peak name is unknown (with ``unmatched="warn"``: if none is known).
     FileNotFoundError
         If ``regions`` names neither a peak nor a file.
     ValueError
-        If no region overlaps a peak, or a table lacks its columns.
+        If a region overlaps no peak (with ``unmatched="warn"``: if none does), a BED
+        line cannot be read (the message names the file and line) or a table lacks its
+        columns.
     """
-    deleted = overlapping_peaks(pb, regions, atac=atac)
+    deleted = resolve_regions(
+        pb, regions, atac=atac, caller="delete_regions", unmatched=unmatched
+    ).peaks()
     chosen = promoters(
         pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key
     )
@@ -97,44 +106,6 @@ def delete_regions(
     if copy:
         pb = pb.copy()
     names = [str(name) for name in pb[atac].var_names[deleted]]
-    params = {**chosen.params, "peaks": names, "batch_size": batch_size}
+    params = {**chosen.params, "peaks": names, "unmatched": unmatched, "batch_size": batch_size}
     frame = store_change(pb, deltas, windows, chosen, params, key=key_added, what="delete_regions")
     return pb if copy else frame
-
-
-def overlapping_peaks(
-    pb, regions: str | os.PathLike | Sequence[str] | pd.DataFrame, *, atac: str
-) -> np.ndarray:
-    """Numbers of the peaks that ``regions`` name or overlap (checked, before any work)."""
-    peak_names = pb[atac].var_names
-    if isinstance(regions, str | os.PathLike) and str(regions) in peak_names:
-        regions = [str(regions)]
-    elif isinstance(regions, str | os.PathLike):
-        if not Path(regions).is_file():
-            raise FileNotFoundError(
-                f"regions {str(regions)!r} is neither a peak of pb[{atac!r}] nor a BED file."
-            )
-        regions = pd.read_csv(
-            regions,
-            sep="\t",
-            header=None,
-            usecols=[0, 1, 2],
-            names=list(PEAK_COLUMNS),
-            comment="#",
-            dtype={0: str},
-        )
-    if isinstance(regions, pd.DataFrame):
-        missing = [column for column in PEAK_COLUMNS if column not in regions.columns]
-        if missing:
-            raise ValueError(f"The regions table lacks the columns {missing}.")
-        table = regions[list(PEAK_COLUMNS)].astype({"chrom": str})
-        _, found = overlap_pairs(table, peak_coordinates(pb[atac]))
-        if len(found) == 0:
-            raise ValueError(
-                "No region overlaps a peak: check the chromosome names and the "
-                "coordinates (0-based, half-open)."
-            )
-        return np.unique(found)
-    return named_peaks(
-        pb, regions, atac=atac, hint=", or a BED file or a DataFrame of chrom, start, end"
-    )

@@ -24,6 +24,8 @@ from ..._utils import modality, resolve_device
 from .._core._engine import forward, on_device
 from .._core._model import GETModel, check_model
 from .._core._windows import build_inputs, centred_windows
+from ._unmatched import DOCS as UNMATCHED_DOCS
+from ._unmatched import check_unmatched, report_unmatched
 
 #: Read-outs of :func:`insert_elements`.
 READOUTS = ("published", "expression")
@@ -31,7 +33,7 @@ READOUTS = ("published", "expression")
 CONTROL = "control"
 
 
-@inject_docs()
+@inject_docs(**UNMATCHED_DOCS)
 def insert_elements(
     pb,
     model: GETModel,
@@ -43,6 +45,7 @@ def insert_elements(
     seed: int = 0,
     readout: str = "published",
     motifs=None,
+    unmatched: str = "error",
     batch_size: int = 64,
     device: str | None = "auto",
     atac: str = ATAC,
@@ -66,7 +69,7 @@ def insert_elements(
 
     An all-zero element, ``"control"``, runs beside the elements: the contexts with the
     centre region made accessible and its motifs unchanged. An element without motif
-    hits has the control's activity.
+    hits has the control's activity (the log counts them).
 
     Parameters
     ----------
@@ -101,6 +104,10 @@ def insert_elements(
         The :class:`scget.motifs.MotifCollection` the peaks were scanned with, for
         sequences; ``None`` finds it among ``"jaspar"`` and ``"vierstra"`` by the motif
         ids the scan recorded.
+    {unmatched}
+        Here: elements given as coordinates on a chromosome ``genome`` lacks (with
+        its naming), outside their chromosome or with start after end, and the columns of
+        precomputed scores that are not the model's motif clusters.
     batch_size
         Windows per forward pass.
     {device}
@@ -127,11 +134,12 @@ def insert_elements(
     ValueError
         If the read-out is unknown, or published while the model's accessibility head is
         untrained; ``n_sites`` is not positive; an element is longer than the peaks,
-        holds no valid DNA or non-finite scores; the group has no accessible region; or
-        the data's motif features differ from the model's.
+        holds no valid DNA or non-finite scores, or (with ``unmatched="warn"``: every
+        element) lies off ``genome``; the group has no accessible region; or the data's
+        motif features differ from the model's.
     KeyError
-        If the group or a motif cluster of precomputed scores is unknown, or an input
-        is missing.
+        If the group or (with ``unmatched="warn"``: every) motif cluster of precomputed
+        scores is unknown, or an input is missing.
     """
     import torch
 
@@ -147,6 +155,7 @@ def insert_elements(
         )
     if isinstance(n_sites, bool) or not isinstance(n_sites, int | np.integer) or n_sites < 1:
         raise ValueError(f"n_sites must be a positive integer, got {n_sites!r}.")
+    check_unmatched(unmatched)
     names = pd.Index(modality(pb, atac).obs_names.astype(str))
     if str(group) not in names:
         raise KeyError(f"Unknown group {group!r} (not in pb.obs_names); give one of them.")
@@ -159,7 +168,13 @@ def insert_elements(
         motifs=motifs,
         atac=atac,
         motif_key=motif_key,
+        unmatched=unmatched,
     )
+    no_site = int((~(scores.to_numpy() > 0).any(axis=1)).sum())
+    if no_site:
+        logger.info(
+            f"insert_elements: {no_site} elements hold no motif site: they score as the control."
+        )
     inputs = build_inputs(
         pb, binary=model.binary, with_targets=False, atac=atac, motif_key=motif_key
     )
@@ -234,6 +249,7 @@ def insert_elements(
         "n_sites": int(n_sites),
         "seed": seed,
         "readout": readout,
+        "unmatched": unmatched,
         "sites": [str(name) for name in pb[atac].var_names[regions.peaks[sites]]],
         "window_size": model.window_size,
         "batch_size": batch_size,
@@ -253,6 +269,7 @@ def element_scores(
     motifs=None,
     atac: str = ATAC,
     motif_key: str = MOTIF_KEY,
+    unmatched: str = "error",
 ) -> pd.DataFrame:
     """Motif-cluster scores of ``elements``, elements x ``features`` (float32), checked.
 
@@ -265,7 +282,7 @@ def element_scores(
         raise ValueError("No elements: the DataFrame has no rows.")
     if isinstance(elements, pd.DataFrame) and "sequence" not in elements.columns:
         if not {"chrom", "start", "end"} <= set(elements.columns):
-            return _given_scores(elements, features)
+            return _given_scores(elements, features, unmatched)
     width = _peak_width(pb, atac)
     if isinstance(elements, str | os.PathLike):
         from ...genome import Genome
@@ -299,8 +316,9 @@ def element_scores(
                 "or a FASTA path."
             )
         genome = genome if isinstance(genome, Genome) else Genome(genome)
-        coords = elements[["chrom", "start", "end"]]
-        genome.check_intervals(coords["chrom"], coords["start"], coords["end"])
+        named = elements["name"] if "name" in elements.columns else elements.index
+        elements = elements[_on_genome(elements, pd.Index(named).astype(str), genome, unmatched)]
+        coords = elements[["chrom", "start", "end"]].astype({"chrom": str})
         index = pd.Index(elements["name"] if "name" in elements.columns else elements.index).astype(
             str
         )
@@ -315,14 +333,53 @@ def element_scores(
     return _scan(pb, tasks, index, features=features, motifs=motifs, motif_key=motif_key)
 
 
-def _given_scores(scores: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+def _on_genome(elements: pd.DataFrame, names: pd.Index, genome, unmatched: str) -> np.ndarray:
+    """Mask of the elements (``chrom``, ``start``, ``end``) lying on ``genome``.
+
+    The others are reported, each with the reason (:func:`~._unmatched.report_unmatched`).
+    """
+    from ..._genomic import chromosome_hint
+
+    sizes = genome.chrom_sizes
+    reasons, inside = [], np.ones(len(elements), dtype=bool)
+    for k, (chrom, start, end) in enumerate(elements[["chrom", "start", "end"]].to_numpy()):
+        chrom = str(chrom)
+        if chrom not in sizes:
+            why = (
+                f"chromosome {chrom!r} is not in {genome.path.name}{chromosome_hint(chrom, sizes)}"
+            )
+        elif start > end:
+            why = "start > end (start and end swapped?)"
+        elif start < 0 or end > sizes[chrom] or start == end:
+            why = f"empty or outside {chrom} (length {sizes[chrom]})"
+        else:
+            continue
+        inside[k] = False
+        reasons.append((f"{names[k]} {chrom}:{start}-{end}", why))
+    report_unmatched(
+        reasons,
+        total=len(elements),
+        what=f"elements lie off the genome {genome.path.name}",
+        caller="insert_elements",
+        unmatched=unmatched,
+        fix="Check the genome build and the coordinates (0-based, half-open).",
+    )
+    return inside
+
+
+def _given_scores(scores: pd.DataFrame, features: list[str], unmatched: str) -> pd.DataFrame:
     """Precomputed scores in the model's cluster order (absent clusters 0), checked."""
     unknown = [str(c) for c in scores.columns if str(c) not in features]
-    if unknown:
-        raise KeyError(
-            f"Unknown motif clusters {unknown[:10]} in the element scores; columns must be "
-            f"the model's motif clusters (pb['atac'].varm columns, e.g. {features[:3]})."
-        )
+    report_unmatched(
+        [(repr(name), "") for name in unknown],
+        total=scores.shape[1],
+        what="columns of the element scores are unknown motif clusters",
+        caller="insert_elements",
+        unmatched=unmatched,
+        fix=f"Columns must be the model's motif clusters (pb['atac'].varm columns, e.g. "
+        f"{features[:3]}).",
+        error=KeyError,
+    )
     table = scores.rename(columns=str).reindex(columns=features, fill_value=0.0)
     values = table.to_numpy(dtype=np.float32)
     if not np.isfinite(values).all() or (values < 0).any():

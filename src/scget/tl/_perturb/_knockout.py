@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..._constants import ATAC, KNOCKOUT_MOTIFS_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import promoters
-from ._change import DOCS, change, named_peaks, store_change
+from ._change import DOCS, change, store_change
+from ._unmatched import DOCS as UNMATCHED_DOCS
+from ._unmatched import resolve_regions
 
 
-@inject_docs(**INTERPRET_DOCS, **DOCS)
+@inject_docs(**INTERPRET_DOCS, **DOCS, **UNMATCHED_DOCS)
 def knockout_motifs(
     pb,
     model: GETModel,
     *,
     motifs: str | Sequence[str],
-    peaks: Sequence[str] | None = None,
+    peaks: str | os.PathLike | Sequence[str] | pd.DataFrame | None = None,
     genes: Sequence[str] | None = None,
     groups: Sequence[str] | None = None,
+    unmatched: str = "error",
     batch_size: int = 32,
     device: str | None = "auto",
     rna: str = RNA,
@@ -48,8 +53,14 @@ def knockout_motifs(
     motifs
         Motif clusters (the model's feature names) to knock out.
     peaks
-        Knock out only in these peaks (``["atac"].var_names``); ``None``: everywhere.
+        Knock out only in these peaks: peak names (``["atac"].var_names``), or the peaks
+        overlapping a BED file or a DataFrame of regions, as ``regions`` of
+        :func:`scget.tl.delete_regions`; ``None``: everywhere.
     {genes_groups}
+    {unmatched}
+        Here: ``peaks`` that are not peaks, regions overlapping no peak, and
+        peaks (or regions) holding no site of ``motifs`` (a score of 0 for each), where
+        the knockout would change nothing.
     batch_size
         Windows per forward pass (each affected window runs twice: as it is and
         perturbed).
@@ -68,7 +79,13 @@ def knockout_motifs(
     ------
     {errors}
     KeyError
-        If a motif or peak is unknown (with the closest motif names).
+        If a motif is unknown (with the closest motif names), or a peak is (with
+        ``unmatched="warn"``: if none is known).
+    ValueError
+        If a region of ``peaks`` overlaps no peak or no peak of ``peaks`` holds a site of
+        ``motifs`` (with ``unmatched="warn"``: if none does).
+    FileNotFoundError
+        If ``peaks`` names neither a peak nor a file.
     """
     motifs = [motifs] if isinstance(motifs, str) else [str(name) for name in motifs]
     known = list(model.feature_names[:-1])
@@ -86,17 +103,26 @@ def knockout_motifs(
             f"{what}{hint}; give at least one of the model's motif clusters (model.feature_names)."
         )
     if peaks is not None:
-        peaks = [peaks] if isinstance(peaks, str) else [str(name) for name in peaks]
-        numbers = named_peaks(pb, peaks, atac=atac)
+        matches = resolve_regions(
+            pb, peaks, atac=atac, caller="knockout_motifs", unmatched=unmatched, argument="peaks"
+        )
     chosen = promoters(
         pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key
     )
     features = np.array([known.index(name) for name in motifs])
     present = (chosen.inputs.motifs[:, features] != 0).any(axis=1)
     if peaks is not None:
+        matches = matches.keep(
+            present,
+            what=f"peaks hold no site of the motifs knocked out {motifs} (all scores 0)",
+            caller="knockout_motifs",
+            unmatched=unmatched,
+            fix="Knock out in peaks that hold the motifs (pb['atac'].varm scores > 0).",
+        )
         inside = np.zeros_like(present)
-        inside[numbers] = True
+        inside[matches.peaks()] = True
         present &= inside
+        peaks = [str(name) for name in pb[atac].var_names[matches.peaks()]]
     changed = np.broadcast_to(present, chosen.scores.shape)
     deltas, windows = change(
         chosen,
@@ -110,6 +136,7 @@ def knockout_motifs(
     )
     if copy:
         pb = pb.copy()
-    params = {**chosen.params, "motifs": motifs, "peaks": peaks, "batch_size": batch_size}
+    params = {**chosen.params, "motifs": motifs, "peaks": peaks, "unmatched": unmatched}
+    params["batch_size"] = batch_size
     frame = store_change(pb, deltas, windows, chosen, params, key=key_added, what="knockout_motifs")
     return pb if copy else frame

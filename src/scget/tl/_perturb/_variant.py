@@ -26,12 +26,14 @@ from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import per_gene, promoters, run
 from ._change import window_peaks
+from ._unmatched import DOCS as UNMATCHED_DOCS
+from ._unmatched import check_unmatched, match_intervals
 
 _ALLELE = set("ACGTN")
 _COLUMNS = ["variant", "chrom", "pos", "ref", "alt", "peak", "group", "gene", "change"]
 
 
-@inject_docs(**INTERPRET_DOCS)
+@inject_docs(**INTERPRET_DOCS, **UNMATCHED_DOCS)
 def variant_effect(
     pb,
     model: GETModel,
@@ -41,6 +43,7 @@ def variant_effect(
     motifs="jaspar",
     groups: Sequence[str] | None = None,
     method: str = "model",
+    unmatched: str = "error",
     batch_size: int = 32,
     device: str | None = "auto",
     rna: str = RNA,
@@ -61,8 +64,9 @@ def variant_effect(
     :func:`scget.tl.knockout_motifs` does. With ``method="first_order"`` no forward pass
     runs: the change of the peak's motif scores is multiplied by the gene's stored
     motif importance (:func:`scget.tl.gene_by_motif`), for the same genes (the published
-    shortcut). Variants outside every peak have no effect: they are left out of the table
-    and counted in the log. SNVs and indels wholly inside one peak are accepted.
+    shortcut). A variant outside every peak has no effect on the model's input: it is an
+    error listing it (``unmatched="error"``), or it is left out of the table and logged
+    (``unmatched="warn"``). SNVs and indels wholly inside one peak are accepted.
 
     Parameters
     ----------
@@ -83,6 +87,9 @@ def variant_effect(
     method
         ``"model"`` (run the model on both alleles) or ``"first_order"`` (motif-score
         change x stored gene-by-motif importance).
+    {unmatched}
+        Here: variants inside no peak (each with the reason, e.g. a chromosome
+        the peaks lack, with the naming they use).
     batch_size
         Windows per forward pass.
     {device}
@@ -108,21 +115,51 @@ def variant_effect(
     {errors}
     ValueError
         Before any work, if a reference allele differs from the genome, an allele is not
-        A/C/G/T/N, an indel crosses a peak's edge, ``method`` is unknown, or the stored
-        scores cannot be reproduced with ``genome`` and ``motifs``.
+        A/C/G/T/N, an indel crosses a peak's edge, a variant lies in no peak (with
+        ``unmatched="warn"``: if none lies in a peak), ``method`` or ``unmatched`` is
+        unknown, or the stored scores cannot be reproduced with ``genome`` and ``motifs``.
     KeyError
         If the motif scan record, or (``"first_order"``) the gene-by-motif result, is
         missing.
     """
+    from ..._genomic import peak_coordinates
     from ...genome import Genome
-    from ...pp._intervals import overlap_pairs
     from ...pp._scan_motifs import resolve_motifs
 
     if method not in ("model", "first_order"):
         raise ValueError(f"method must be 'model' or 'first_order', got {method!r}.")
+    check_unmatched(unmatched)
     table = read_variants(variants)
+    peaks = peak_coordinates(pb[atac])
+    span = pd.DataFrame(
+        {
+            "chrom": table["chrom"],
+            "start": table["pos"] - 1,
+            "end": table["pos"] - 1 + table["ref"].str.len(),
+        }
+    )
+    matches = match_intervals(
+        pb,
+        span,
+        list(table["variant"]),
+        atac=atac,
+        what="variants lie in no peak",
+        caller="variant_effect",
+        unmatched=unmatched,
+        fix="Only variants inside peaks change the model's input: check the chromosome names "
+        "and the positions (1-based, as in VCF), or drop those variants.",
+    )
+    i, j = matches.item, matches.peak
+    starts, ends = peaks["start"].to_numpy()[j], peaks["end"].to_numpy()[j]
+    crossing = (span["start"].to_numpy()[i] < starts) | (span["end"].to_numpy()[i] > ends)
+    if crossing.any():
+        first = table.iloc[i[crossing][0]]
+        raise ValueError(
+            f"{crossing.sum()} variants cross a peak's edge (first: {first['variant']}); "
+            "only variants wholly inside a peak are scored: split or drop them."
+        )
     genome = genome if isinstance(genome, Genome) else Genome(genome)
-    _check_reference(table, genome)
+    _check_reference(table.iloc[np.unique(i)], genome)
     scan, clusters_table = read_scan_record(pb, motif_key)
     stored = pb[atac].varm[motif_key]
     collection = resolve_motifs(motifs)
@@ -145,32 +182,10 @@ def variant_effect(
                 f"{gene_by_motif_key!r}: run scget.tl.gene_by_motif(pb, model) first (or pass "
                 "the gene_by_motif_key= it was written under), or use method='model'."
             ) from error
+    outside = len(table) - len(np.unique(i))
     chosen = promoters(
         pb, model, genes=None, groups=groups, rna=rna, atac=atac, motif_key=motif_key
     )
-
-    from ..._genomic import peak_coordinates
-
-    peaks = peak_coordinates(pb[atac])
-    span = pd.DataFrame(
-        {
-            "chrom": table["chrom"],
-            "start": table["pos"] - 1,
-            "end": table["pos"] - 1 + table["ref"].str.len(),
-        }
-    )
-    i, j = overlap_pairs(span, peaks)
-    starts, ends = peaks["start"].to_numpy()[j], peaks["end"].to_numpy()[j]
-    crossing = (span["start"].to_numpy()[i] < starts) | (span["end"].to_numpy()[i] > ends)
-    if crossing.any():
-        first = table.iloc[i[crossing][0]]
-        raise ValueError(
-            f"{crossing.sum()} variants cross a peak's edge (first: {first['variant']}); "
-            "only variants wholly inside a peak are scored: split or drop them."
-        )
-    outside = len(table) - len(np.unique(i))
-    if outside:
-        logger.info(f"variant_effect: {outside} variants lie in no peak: no effect, not listed.")
     ref_scores, alt_scores = _rescan(
         table, i, peaks, j, genome, collection, scan, clusters_table["max_score"].to_numpy()
     )
@@ -214,7 +229,7 @@ def variant_effect(
         ),
         columns=stored.columns.astype(str),
     )
-    params = {**chosen.params, "method": method, "batch_size": batch_size}
+    params = {**chosen.params, "method": method, "unmatched": unmatched, "batch_size": batch_size}
     params |= {"n_variants": len(table), "n_outside_peaks": outside, "genome": str(genome.path)}
     write_result(pb, key_added, result, params)
     pb.uns["scget"][key_added]["motif_change"] = motif_change
