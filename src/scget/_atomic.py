@@ -3,8 +3,8 @@
 :func:`atomic_write` writes a file's new content to a temporary sibling, flushes it to
 disk (``fsync``) and renames it over the file (``os.replace``, atomic on POSIX and
 Windows), so a reader sees the old content or the new, never a mixture; a process killed
-while writing leaves at most a hidden ``.NAME.*.tmp`` sibling, which
-:func:`remove_orphans` clears. :func:`file_lock` serialises the processes that fill the
+while writing leaves at most a hidden ``.NAME.PID@HOST.*.tmp`` sibling, which the next
+writer clears (:func:`remove_orphans`). :func:`file_lock` serialises the processes that fill the
 same entry (a read-modify-write, or an expensive value computed once), through a
 ``NAME.lock`` file beside it (:mod:`filelock`; the operating system releases the lock of
 a killed process).
@@ -12,7 +12,9 @@ a killed process).
 
 from __future__ import annotations
 
+import glob
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -23,8 +25,36 @@ from typing import IO
 LOCK_SUFFIX = ".lock"
 
 
-def _temporary_prefix(path: Path) -> str:
-    return f".{path.name}."
+def temporary_prefix(path: Path) -> str:
+    """Start of the name of a temporary sibling of ``path`` that this process writes.
+
+    It names the writer (process id and host), so that :func:`orphans` can tell the
+    temporary files of killed writers from those of live ones.
+    """
+    return f".{path.name}.{os.getpid()}@{socket.gethostname()}."
+
+
+def orphans(path: str | os.PathLike) -> list[Path]:
+    """Temporary siblings of ``path`` (files or folders) whose writer on this host is dead."""
+    path = Path(path)
+    start = f".{path.name}."
+    found = []
+    for candidate in path.parent.glob(f"{glob.escape(start)}*.tmp"):
+        writer = candidate.name[len(start) : -len(".tmp")].rpartition(".")[0]
+        pid, _, host = writer.partition("@")
+        if pid.isdigit() and host == socket.gethostname() and not _alive(int(pid)):
+            found.append(candidate)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 @contextmanager
@@ -51,7 +81,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     if mode not in ("wb", "w"):
         raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}.")
     descriptor, temporary = tempfile.mkstemp(
-        prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent
+        prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent
     )
     try:
         encoding = None if "b" in mode else "utf-8"
@@ -82,21 +112,21 @@ def _sync_folder(folder: Path) -> None:
 
 
 def remove_orphans(path: str | os.PathLike) -> list[Path]:
-    """Remove the temporary siblings of ``path`` that killed writers left behind.
+    """Remove the temporary files that killed writers of ``path`` left behind.
 
-    Call it only while no other process can be writing ``path``: while holding its
-    :func:`file_lock`, or as its only writer.
+    Only files whose writer (:func:`temporary_prefix`) ran on this host and is no longer
+    alive are removed, so writers that are still at work are never disturbed.
 
     Returns
     -------
     The removed files.
     """
-    path = Path(path)
     removed = []
-    for orphan in path.parent.glob(_temporary_prefix(path) + "*.tmp"):
-        with suppress(FileNotFoundError):
-            orphan.unlink()
-            removed.append(orphan)
+    for orphan in orphans(path):
+        if orphan.is_file():
+            with suppress(FileNotFoundError):
+                orphan.unlink()
+                removed.append(orphan)
     return removed
 
 

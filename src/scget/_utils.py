@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from ._atomic import orphans, temporary_prefix
 from ._settings import settings
 
 if TYPE_CHECKING:
@@ -232,7 +233,8 @@ def atomic_directory(path: str | os.PathLike, *, outputs: Iterable[str] = ()) ->
     Everything is written into the temporary folder, a hidden sibling of ``path``; only
     when the block finishes without error is it renamed to ``path`` (an existing
     ``path`` is first renamed aside, then removed). An error or interrupt inside the
-    block leaves ``path`` as it was and removes the temporary folder. Entries of an
+    block leaves ``path`` as it was and removes the temporary folder; one that a killed
+    process left behind is removed by the next call for ``path``. Entries of an
     existing ``path`` that the new content lacks (files kept beside a checkpoint) are
     moved into the new folder, except ``outputs``.
 
@@ -254,7 +256,10 @@ def atomic_directory(path: str | os.PathLike, *, outputs: Iterable[str] = ()) ->
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(f"{path} exists and is not a folder; choose another path.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    for orphan in orphans(path):  # of a writer killed before the rename
+        if not (orphan / "old").exists():
+            shutil.rmtree(orphan, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent))
     new, old = work / "new", work / "old"
     try:
         new.mkdir()

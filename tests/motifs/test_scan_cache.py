@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -82,12 +86,22 @@ def test_entry_stored_under_another_key_is_not_trusted(caplog):
 
 @pytest.mark.usefixtures("own_cache")
 def test_orphans_of_a_killed_writer_are_removed_by_the_next_one():
-    orphan = cache_path("test", "k").parent / ".k.entry.x1y2.tmp"
-    orphan.parent.mkdir(parents=True, exist_ok=True)
-    orphan.write_bytes(b"half")
+    folder = cache_path("test", "k").parent
+    folder.mkdir(parents=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    orphan = folder / f".k.entry.{dead}@{socket.gethostname()}.x1y2.tmp"
+    live = folder / f".k.entry.{os.getpid()}@{socket.gethostname()}.x1y2.tmp"
+    for path in (orphan, live):
+        path.write_bytes(b"half")
     assert cached("test", "k", lambda: [1, 2]) == [1, 2]
-    assert not orphan.exists()
-    assert sorted(p.name for p in orphan.parent.iterdir()) == ["k.entry", "k.entry.lock"]
+    assert not orphan.exists() and live.exists()  # a live writer's file is left alone
+    live.unlink()
+    assert sorted(p.name for p in folder.iterdir()) == ["k.entry", "k.entry.lock"]
 
 
 def test_unwritable_cache_folder_computes_without_caching(tmp_path, monkeypatch, caplog):

@@ -163,7 +163,8 @@ def test_training_options_have_one_record_for_functions_cli_and_docs():
             parameter = inspect.signature(function).parameters[option.name]
             assert parameter.default == option.default
             assert f"Default: ``{option.default!r}``" in function.__doc__
-        assert OPTIONS[option.name][0] is type(option.default)
+        assert OPTIONS[option.name][0] is (option.metadata["cli"] or (type(option.default),))[0]
+        assert OPTIONS[option.name][0] is not type(None)
         assert f"Default: {option.default}." in OPTIONS[option.name][1]
     with pytest.raises(
         TypeError, match=r"finetune\(\) got unexpected keyword argument\(s\) \['lr_max'\]"
