@@ -13,7 +13,9 @@ launcher then stops the others, as when a node of a job fails). ``WHERE`` is one
 
 ``COMMAND`` is a ``scget`` command line (e.g. ``train pb.h5mu --out ...``), or
 ``scan OUT.npy``: score 200 random 500-bp sequences (seed 0) with the default JASPAR
-collection (filling both motif caches when empty) and save the scores.
+collection (filling both motif caches when empty) and save the scores; or
+``simulate OUT.npz``: simulate a small multiome in the cache and save its counts and the
+digests of its files.
 """
 
 from __future__ import annotations
@@ -131,11 +133,32 @@ def scan(out: str) -> None:
     np.save(out, scores.to_numpy())
 
 
+def simulate(out: str) -> None:
+    """Simulate a small multiome in the cache; save its counts and its files' digests."""
+    import hashlib
+
+    import numpy as np
+
+    import scget
+
+    mdata = scget.datasets.simulate_multiome(n_cells=50, n_cell_types=2, n_genes=20, n_tfs=2)
+    files = mdata.uns["simulation"]
+    digests = [
+        hashlib.sha256(Path(files[name]).read_bytes()).hexdigest()
+        for name in ("genome", "gtf", "fragments")
+    ]
+    rna, atac = (mdata[m].X.toarray() for m in ("rna", "atac"))
+    np.savez(out, rna=rna, atac=atac, files=np.array(digests))
+
+
+COMMANDS = {"scan": scan, "simulate": simulate}
+
+
 def main(argv: list[str]) -> int:
     if os.environ.get("RANK", "0") == os.environ.get("SCGET_FAULT_RANK", "0"):
         inject(os.environ.get("SCGET_FAULT", "none"))
-    if argv[0] == "scan":
-        scan(argv[1])
+    if argv[0] in COMMANDS:
+        COMMANDS[argv[0]](argv[1])
         return 0
     from scget.cli import main as cli
 

@@ -25,6 +25,7 @@ import torch
 from _ports import free_port
 
 import scget
+from scget.motifs._cache import _read
 from scget.tl import GETModel
 
 sys.path.insert(0, str(Path(__file__).parent / "tl"))
@@ -199,6 +200,17 @@ def test_kill_at_a_random_step_under_torchrun_then_resume(data, tmp_path):
     assert not leftovers(tmp_path, state)
 
 
+def at_once(command: str, folder: Path, n: int = 4) -> list[subprocess.CompletedProcess]:
+    """Run ``n`` workers with ``command`` at once, sharing the cache in ``folder``.
+
+    Worker ``i`` writes ``folder / f"{i}.npy"`` (``.npz`` for ``simulate``).
+    """
+    suffix = ".npz" if command == "simulate" else ".npy"
+    with ThreadPoolExecutor(n) as pool:
+        futures = [pool.submit(run, [command, folder / f"{i}{suffix}"], folder) for i in range(n)]
+        return [completed(future.result()) for future in futures]
+
+
 @pytest.mark.slow
 def test_four_processes_filling_an_empty_cache_agree_with_one(tmp_path):
     rounds = int(os.environ.get("SCGET_CACHE_ROUNDS", "20"))
@@ -206,15 +218,24 @@ def test_four_processes_filling_an_empty_cache_agree_with_one(tmp_path):
     one = np.load(tmp_path / "one.npy")
     for round_ in range(rounds):
         folder = tmp_path / f"round{round_}"
-        with ThreadPoolExecutor(4) as pool:
-            futures = [pool.submit(run, ["scan", folder / f"{i}.npy"], folder) for i in range(4)]
-            processes = [future.result() for future in futures]
-        for process in processes:
-            completed(process)
+        processes = at_once("scan", folder)
         same = [np.array_equal(np.load(folder / f"{i}.npy"), one) for i in range(4)]
         entries = [p for p in (folder / "cache").rglob("*.entry")]
-        sound = [scget.motifs._cache._read(p, p.stem)[0] for p in entries]
+        sound = [_read(p, p.stem)[0] for p in entries]
         print(f"round {round_ + 1}: 4 processes equal to one: {same}; cache entries sound: {sound}")
         assert all(same) and len(entries) == 2 and all(sound)
         assert not leftovers(*(folder / "cache").iterdir())
         assert "is damaged" not in "".join(p.stderr for p in processes)
+
+
+@pytest.mark.slow
+def test_processes_simulating_the_same_cached_multiome_at_once_agree(tmp_path):
+    completed(run(["simulate", tmp_path / "one.npz"], tmp_path / "alone"))
+    one = np.load(tmp_path / "one.npz")
+    at_once("simulate", tmp_path, n=3)
+    for i in range(3):
+        result = np.load(tmp_path / f"{i}.npz")
+        for name in ("rna", "atac", "files"):
+            np.testing.assert_array_equal(result[name], one[name])
+    (folder,) = [p for p in (tmp_path / "cache" / "simulations").iterdir() if p.is_dir()]
+    assert (folder / "simulation.json").is_file() and not leftovers(folder)
