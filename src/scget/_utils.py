@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -190,6 +190,12 @@ def to_dense(matrix, dtype=None) -> np.ndarray:
     if sp.issparse(matrix) or hasattr(matrix, "toarray"):
         matrix = matrix.toarray()
     return np.asarray(matrix, dtype=dtype)
+
+
+def changed_entries(old: Mapping, new: Mapping) -> str:
+    """``"key: old -> new; ..."`` for every key whose value differs (sorted), or ``""``."""
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys)
 
 
 def check_output_folder(path: str | os.PathLike, overwrite: bool) -> Path:

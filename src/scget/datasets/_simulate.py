@@ -20,6 +20,7 @@ from .._docs import inject_docs
 from .._genomic import format_peak_names
 from .._logging import logger
 from .._settings import settings
+from .._utils import changed_entries
 from ..pp._normalize import accessibility_score, log_tpm
 from ._sim_counts import (
     assign_cell_types,
@@ -429,9 +430,8 @@ def _output_folder(path, params: dict) -> tuple[Path, bool]:
     if record.is_file():
         stored = json.loads(record.read_text())
         wanted = json.loads(json.dumps(params))
-        differ = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
-        if differ:
-            changes = ", ".join(f"{k}: {stored.get(k)!r} -> {wanted.get(k)!r}" for k in differ)
+        changes = changed_entries(stored, wanted)
+        if changes:
             raise FileExistsError(
                 f"{folder} holds another simulation ({changes}), whose files a MuData may "
                 "still use. Pass another path=, or delete the folder if nothing uses it."

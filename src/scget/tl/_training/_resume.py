@@ -23,6 +23,7 @@ import torch
 
 from ..._atomic import atomic_write, remove_orphans
 from ..._logging import logger
+from ..._utils import changed_entries
 
 #: Version of the training-state format (a state of another version is refused).
 STATE_FORMAT = 1
@@ -193,10 +194,8 @@ def read_state(path: Path, signature: Mapping[str, Any]) -> dict[str, Any]:
             f"{state.get('format') if isinstance(state, Mapping) else None!r}, expected "
             f"{STATE_FORMAT}). Delete it to train from the start."
         )
-    stored = state["signature"]
-    differ = sorted(k for k in set(stored) | set(signature) if stored.get(k) != signature.get(k))
-    if differ:
-        changes = "; ".join(f"{k}: {stored.get(k)!r} -> {signature.get(k)!r}" for k in differ)
+    changes = changed_entries(state["signature"], signature)
+    if changes:
         raise ResumeError(
             f"The training state in {path} belongs to another run ({changes}). Resume with "
             "the data and options of the interrupted run, or pass another checkpoint_dir "
