@@ -228,7 +228,10 @@ def pretrain(
     KeyError
         If the motif scores or counts are missing.
     ValueError
-        For invalid settings or a split leaving nothing to train or validate on.
+        For invalid settings or a split leaving nothing to train or validate on, or a
+        training state to resume that is damaged or belongs to another run.
+    FileExistsError
+        If ``checkpoint_dir`` holds a training state and ``resume`` is False.
     """
     from ._losses import MaskedObjective
 
@@ -397,8 +400,11 @@ def finetune(
     KeyError
         If motif scores, counts or targets are missing.
     ValueError
-        For invalid settings, motif features differing from ``model``'s, or a split
-        leaving nothing to train or validate on.
+        For invalid settings, motif features differing from ``model``'s, a split
+        leaving nothing to train or validate on, or a training state to resume that is
+        damaged or belongs to another run.
+    FileExistsError
+        If ``checkpoint_dir`` holds a training state and ``resume`` is False.
     """
     from ._losses import FinetuneObjective, check_objective
 
