@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -21,6 +22,9 @@ def test_atomic_write_replaces_the_whole_file_or_nothing(tmp_path):
         handle.write(b"new content")
         assert path.read_bytes() == b"old"  # unchanged until the block ends
     assert path.read_bytes() == b"new content"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # as open() would create it
     with pytest.raises(RuntimeError, match="failed"), atomic_write(path) as handle:
         handle.write(b"partial")
         raise RuntimeError("failed")

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import socket
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -80,9 +80,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     path = Path(path)
     if mode not in ("wb", "w"):
         raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}.")
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent
-    )
+    temporary = path.parent / f"{temporary_prefix(path)}{secrets.token_hex(4)}.tmp"
+    # created like an ordinary file (0o666 less the umask), unlike mkstemp's 0o600
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         encoding = None if "b" in mode else "utf-8"
         with open(descriptor, mode, encoding=encoding) as handle:
