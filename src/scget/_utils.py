@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from ._atomic import orphans, temporary_prefix
 from ._settings import settings
 
 if TYPE_CHECKING:
@@ -209,6 +210,12 @@ def to_dense(matrix, dtype=None) -> np.ndarray:
     return np.asarray(matrix, dtype=dtype)
 
 
+def changed_entries(old: Mapping, new: Mapping) -> str:
+    """``"key: old -> new; ..."`` for every key whose value differs (sorted), or ``""``."""
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys)
+
+
 def check_output_folder(path: str | os.PathLike, overwrite: bool) -> Path:
     """Refuse to write into the non-empty folder ``path`` unless ``overwrite``.
 
@@ -250,7 +257,8 @@ def atomic_directory(path: str | os.PathLike, *, outputs: Iterable[str] = ()) ->
     Everything is written into the temporary folder, a hidden sibling of ``path``; only
     when the block finishes without error is it renamed to ``path`` (an existing
     ``path`` is first renamed aside, then removed). An error or interrupt inside the
-    block leaves ``path`` as it was and removes the temporary folder. Entries of an
+    block leaves ``path`` as it was and removes the temporary folder; one that a killed
+    process left behind is removed by the next call for ``path``. Entries of an
     existing ``path`` that the new content lacks (files kept beside a checkpoint) are
     moved into the new folder, except ``outputs``.
 
@@ -272,7 +280,10 @@ def atomic_directory(path: str | os.PathLike, *, outputs: Iterable[str] = ()) ->
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(f"{path} exists and is not a folder; choose another path.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    for orphan in orphans(path):  # of a writer killed before the rename
+        if not (orphan / "old").exists():
+            shutil.rmtree(orphan, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent))
     new, old = work / "new", work / "old"
     try:
         new.mkdir()

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 
 import scget
 from scget.motifs import MotifCollection, _scan
 from scget.motifs import _jaspar as jaspar_module
+from scget.motifs._cache import cache_path, cached
 from scget.motifs._scan import build_scan_model, cached_scorer
 
 
@@ -20,7 +28,7 @@ def _collection(scale: float = 1.0) -> MotifCollection:
 
 def test_thresholds_cached_on_disk_and_keyed(monkeypatch):
     model = build_scan_model(_collection(), pvalue=1e-2)
-    files = list((scget.settings.cachedir / "motif_scan").glob(f"{model.key}.pkl"))
+    files = list((scget.settings.cachedir / "motif_scan").glob(f"{model.key}.entry"))
     assert len(files) == 1
     # a fresh process (empty memory) reads the file instead of computing
     monkeypatch.setattr(_scan, "_MODELS", {})
@@ -40,12 +48,69 @@ def test_thresholds_cached_on_disk_and_keyed(monkeypatch):
         assert other.thresholds != model.thresholds
 
 
-def test_corrupt_cache_file_is_recomputed():
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda data: b"not a pickle", "not a scget cache entry"),
+        (lambda data: data[: len(data) // 2], "its checksum does not match"),
+        (lambda data: data[:-1] + bytes([data[-1] ^ 1]), "its checksum does not match"),
+    ],
+)
+def test_damaged_cache_entry_is_reported_and_rebuilt(damage, reason, caplog):
     model = build_scan_model(_collection(), pvalue=0.02)
-    path = scget.settings.cachedir / "motif_scan" / f"{model.key}.pkl"
-    path.write_bytes(b"not a pickle")
+    path = cache_path("motif_scan", model.key)
+    path.write_bytes(damage(path.read_bytes()))
     _scan._MODELS.pop(model.key)
-    assert build_scan_model(_collection(), pvalue=0.02).thresholds == model.thresholds
+    with caplog.at_level(logging.WARNING, logger="scget"):
+        again = build_scan_model(_collection(), pvalue=0.02)
+    assert again.thresholds == model.thresholds
+    assert f"{path} is damaged ({reason}" in caplog.text and "rebuilt" in caplog.text
+    assert cached("motif_scan", model.key, None) == (again.log_odds, again.thresholds)
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    """An empty cache folder of the test's own."""
+    monkeypatch.setattr(scget.settings, "cachedir", tmp_path / "cache")
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_entry_stored_under_another_key_is_not_trusted(caplog):
+    cached("test", "a", lambda: 1)
+    cache_path("test", "a").rename(cache_path("test", "b"))
+    with caplog.at_level(logging.WARNING, logger="scget"):
+        assert cached("test", "b", lambda: 2) == 2
+    assert "holds another key" in caplog.text
+    assert cached("test", "b", None) == 2
+
+
+@pytest.mark.usefixtures("own_cache")
+def test_orphans_of_a_killed_writer_are_removed_by_the_next_one():
+    folder = cache_path("test", "k").parent
+    folder.mkdir(parents=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    orphan = folder / f".k.entry.{dead}@{socket.gethostname()}.x1y2.tmp"
+    live = folder / f".k.entry.{os.getpid()}@{socket.gethostname()}.x1y2.tmp"
+    for path in (orphan, live):
+        path.write_bytes(b"half")
+    assert cached("test", "k", lambda: [1, 2]) == [1, 2]
+    assert not orphan.exists() and live.exists()  # a live writer's file is left alone
+    live.unlink()
+    assert sorted(p.name for p in folder.iterdir()) == ["k.entry", "k.entry.lock"]
+
+
+def test_unwritable_cache_folder_computes_without_caching(tmp_path, monkeypatch, caplog):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setattr(scget.settings, "cachedir", blocked)
+    with caplog.at_level(logging.INFO, logger="scget"):
+        assert cached("test", "k", lambda: 3) == 3
+    assert "Not cached" in caplog.text
 
 
 def test_scorer_cache_reuses_a_window_at_least_as_long():

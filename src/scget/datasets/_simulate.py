@@ -6,18 +6,21 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
+from .._atomic import file_lock
 from .._constants import ATAC, RNA
 from .._docs import inject_docs
 from .._genomic import format_peak_names
 from .._logging import logger
 from .._settings import settings
-from .._utils import mudata_update_quietly
+from .._utils import changed_entries, mudata_update_quietly
 from ..pp._normalize import accessibility_score, log_tpm
 from ._sim_counts import (
     assign_cell_types,
@@ -145,7 +148,8 @@ def simulate_multiome(
         all the arguments (the motifs included) under :attr:`scget.settings.cachedir`
         ``/simulations``. The arguments are recorded there (``simulation.json``); a
         folder holding the same simulation is reused (its files are not rewritten), one
-        holding another is refused.
+        holding another is refused. Processes simulating the same cached simulation at
+        once take turns (a lock file beside the folder): one writes it, the others reuse it.
     {seed}
 
     Returns
@@ -195,60 +199,61 @@ def simulate_multiome(
     sizes = chromosome_sizes(params["genome_size"], n_chromosomes)
     check_genome_fits(sizes, n_genes)
     params["motifs_sha1"] = _fingerprint(motifs)
-    folder, reuse = _output_folder(path, params)
+    with _folder_lock(path, params):  # one writer of a cached simulation at a time
+        folder, reuse = _output_folder(path, params)
 
-    logger.info(
-        f"Simulating {n_cells} cells, {n_cell_types} cell types, {n_genes} genes, "
-        f"{params['n_peaks']} peaks, {n_tfs} TFs on {int(sizes.sum()):,} bp"
-    )
-    layout = make_layout(
-        sizes,
-        n_genes=n_genes,
-        n_peaks=params["n_peaks"],
-        enhancer_fraction=enhancer_fraction,
-        rng=rngs[1],
-    )
-    genes, tf_rows = _name_genes(layout.genes, tfs, rngs[2])
-    tfs["gene"] = np.where(tf_rows >= 0, genes["gene_name"].to_numpy()[tf_rows], "")
-    peaks = layout.peaks
-    peak_start, peak_end = layout.peak_global()
-    peak_names = format_peak_names(
-        np.asarray(layout.chroms)[peaks["chrom_idx"].to_numpy()], peaks["start"], peaks["end"]
-    )
-    regulation = make_regulation(tfs, peaks, n_cell_types, rngs[2])
+        logger.info(
+            f"Simulating {n_cells} cells, {n_cell_types} cell types, {n_genes} genes, "
+            f"{params['n_peaks']} peaks, {n_tfs} TFs on {int(sizes.sum()):,} bp"
+        )
+        layout = make_layout(
+            sizes,
+            n_genes=n_genes,
+            n_peaks=params["n_peaks"],
+            enhancer_fraction=enhancer_fraction,
+            rng=rngs[1],
+        )
+        genes, tf_rows = _name_genes(layout.genes, tfs, rngs[2])
+        tfs["gene"] = np.where(tf_rows >= 0, genes["gene_name"].to_numpy()[tf_rows], "")
+        peaks = layout.peaks
+        peak_start, peak_end = layout.peak_global()
+        peak_names = format_peak_names(
+            np.asarray(layout.chroms)[peaks["chrom_idx"].to_numpy()], peaks["start"], peaks["end"]
+        )
+        regulation = make_regulation(tfs, peaks, n_cell_types, rngs[2])
 
-    genome, gtf, fragments_path = (folder / name for name in _FILES)
-    if not reuse:
-        _write_genome(genome, layout, regulation, motifs, rngs[3])
-        write_gtf(gtf, genes, layout.exons, layout.chroms)
+        genome, gtf, fragments_path = (folder / name for name in _FILES)
+        if not reuse:
+            _write_genome(genome, layout, regulation, motifs, rngs[3])
+            write_gtf(gtf, genes, layout.exons, layout.chroms)
 
-    rates = make_rates(
-        regulation, peaks, n_genes, tf_rows, expression_noise=expression_noise, rng=rngs[4]
-    )
-    rng = rngs[5]
-    cell_type = assign_cell_types(n_cells, n_cell_types, rng)
-    counts_rna = rna_counts(
-        rates.expression,
-        cell_type,
-        library_sizes(n_cells, params["rna_depth"], rng),
-        count_model,
-        rng,
-    )
-    fragments = sample_fragments(
-        rates.accessibility,
-        cell_type,
-        library_sizes(n_cells, params["atac_depth"], rng),
-        peak_start,
-        peak_end,
-        sizes,
-        rng,
-    )
-    counts_atac = count_insertions(fragments, layout.offsets, peak_start, peak_end, n_cells)
-    barcodes = _barcodes(n_cells, rng)
-    if not reuse:
-        write_fragments(fragments_path, fragments, layout.chroms, barcodes)
-        _write_params(folder, params)
-    del fragments
+        rates = make_rates(
+            regulation, peaks, n_genes, tf_rows, expression_noise=expression_noise, rng=rngs[4]
+        )
+        rng = rngs[5]
+        cell_type = assign_cell_types(n_cells, n_cell_types, rng)
+        counts_rna = rna_counts(
+            rates.expression,
+            cell_type,
+            library_sizes(n_cells, params["rna_depth"], rng),
+            count_model,
+            rng,
+        )
+        fragments = sample_fragments(
+            rates.accessibility,
+            cell_type,
+            library_sizes(n_cells, params["atac_depth"], rng),
+            peak_start,
+            peak_end,
+            sizes,
+            rng,
+        )
+        counts_atac = count_insertions(fragments, layout.offsets, peak_start, peak_end, n_cells)
+        barcodes = _barcodes(n_cells, rng)
+        if not reuse:
+            write_fragments(fragments_path, fragments, layout.chroms, barcodes)
+            _write_params(folder, params)
+        del fragments
 
     type_names = pd.Index([f"type_{i + 1:02d}" for i in range(n_cell_types)])
     gene_names = pd.Index(genes["gene_name"])
@@ -384,6 +389,28 @@ def _fingerprint(motifs: MotifCollection) -> str:
     return digest.hexdigest()
 
 
+def _cache_folder(params: dict) -> Path:
+    """The folder of the simulation of ``params`` in the cache."""
+    digest = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+    return settings.cachedir / "simulations" / f"multiome_{digest}"
+
+
+@contextmanager
+def _folder_lock(path, params: dict) -> Iterator[None]:
+    """Hold the lock of the cached simulation's folder (when ``path`` is None).
+
+    Processes simulating the same cached simulation at once then write it once: the
+    others wait, then reuse it.
+    """
+    if path is not None:
+        yield
+        return
+    folder = _cache_folder(params)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(folder):
+        yield
+
+
 def _output_folder(path, params: dict) -> tuple[Path, bool]:
     """The folder for the files and whether it already holds this very simulation.
 
@@ -393,8 +420,7 @@ def _output_folder(path, params: dict) -> tuple[Path, bool]:
     existing MuData may point at its files.
     """
     if path is None:
-        digest = hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
-        path = settings.cachedir / "simulations" / f"multiome_{digest}"
+        path = _cache_folder(params)
         given = False
     else:
         given = True
@@ -404,9 +430,8 @@ def _output_folder(path, params: dict) -> tuple[Path, bool]:
     if record.is_file():
         stored = json.loads(record.read_text())
         wanted = json.loads(json.dumps(params))
-        differ = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
-        if differ:
-            changes = ", ".join(f"{k}: {stored.get(k)!r} -> {wanted.get(k)!r}" for k in differ)
+        changes = changed_entries(stored, wanted)
+        if changes:
             raise FileExistsError(
                 f"{folder} holds another simulation ({changes}), whose files a MuData may "
                 "still use. Pass another path=, or delete the folder if nothing uses it."

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._constants import LIST_SEP
 from .._logging import logger
-from ._cache import read_cache, write_cache
+from ._cache import cached
 from ._cluster import DEFAULT_MIN_SIMILARITY, cluster_motifs
 from ._collection import ALPHABET, MotifCollection
 
@@ -71,12 +71,11 @@ def load_jaspar(
     if not key:
         return _load_jaspar(release, collection, tax_group, min_similarity, table)
     if key not in _LOADED:
-        stored = read_cache("jaspar", key)
-        if stored is None:
-            loaded = _load_jaspar(release, collection, tax_group, min_similarity, table)
-            stored = pickle.dumps(loaded)
-            write_cache("jaspar", key, stored)
-        _LOADED[key] = stored
+
+        def load() -> bytes:
+            return pickle.dumps(_load_jaspar(release, collection, tax_group, min_similarity, table))
+
+        _LOADED[key] = cached("jaspar", key, load)
     return pickle.loads(_LOADED[key])  # a new object each call: callers may modify it
 
 

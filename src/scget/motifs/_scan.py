@@ -24,7 +24,8 @@ Caches (what :func:`scget.pp.scan_motifs` re-uses between calls):
   :func:`build_scan_model`) in memory and on disk under
   ``scget.settings.cachedir / "motif_scan"``, keyed by a digest of everything they depend
   on: every probability matrix (values and order), the p-value, the background, the
-  pseudocount, the MOODS version and the cache format;
+  pseudocount, the MOODS version and the cache format (checksummed, written atomically,
+  computed by one process while others that need it wait: :mod:`scget.motifs._cache`);
 - the compiled MOODS scanners in memory (this process; forked workers inherit them),
   keyed by that digest and the look-ahead window: a later scan with the same model re-uses
   a cached scanner whose window is at least the one its size calls for.
@@ -43,7 +44,7 @@ import numpy as np
 
 from .._logging import logger, progress
 from .._utils import resolve_n_jobs
-from ._cache import read_cache, write_cache
+from ._cache import cached
 from ._collection import MotifCollection
 
 #: (bases per worker below which, look-ahead window): measured break-even points of build
@@ -139,12 +140,11 @@ def build_scan_model(
     key = _model_key(motifs, pvalue, bg, pseudocount)
     column = {name: i for i, name in enumerate(motifs.clusters)}
     cluster_index = [column[c] for c in motifs.info["cluster"] for _ in range(2)]
-    cached = _MODELS.get(key) or read_cache("motif_scan", key)
-    if cached is None:
-        cached = _log_odds_and_thresholds(motifs, pvalue, bg, pseudocount)
-        write_cache("motif_scan", key, cached)
-    _MODELS[key] = cached
-    log_odds, thresholds = cached
+    if key not in _MODELS:
+        _MODELS[key] = cached(
+            "motif_scan", key, lambda: _log_odds_and_thresholds(motifs, pvalue, bg, pseudocount)
+        )
+    log_odds, thresholds = _MODELS[key]
     return ScanModel(log_odds, thresholds, cluster_index, bg, motifs.clusters, key)
 
 

@@ -118,7 +118,9 @@ def scan_motifs(
     and the compiled MOODS scanners are cached (see :mod:`scget.motifs._scan`); cache
     entries are keyed by everything they depend on (the matrices, ``pvalue``,
     ``background``, ``pseudocount``, the MOODS version), so they never go stale. The
-    on-disk part lives under ``scget.settings.cachedir`` and may be deleted at any time.
+    on-disk part lives under ``scget.settings.cachedir`` and may be deleted at any time;
+    processes may share it (entries are checksummed, written atomically and computed once
+    under a file lock; a damaged one is rebuilt with a warning).
     A scan of many bases uses a longer MOODS look-ahead window (faster per base, slower to
     build); scores are then equal up to the last bits of the summation (about 1e-15).
 

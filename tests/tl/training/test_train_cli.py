@@ -71,6 +71,8 @@ def test_unknown_config_keys_are_named(h5mu, tmp_path, capsys):
         (["--lr", "-1"], "lr must be positive"),
         (["--leave-out-groups", "nowhere"], "nowhere"),
         (["--leave-out-chromosomes", "chr99"], "chr99"),
+        (["--resume"], "resume=True reads the state in checkpoint_dir: pass checkpoint_dir"),
+        (["--checkpoint-dir", "s", "--checkpoint-every", "0"], "checkpoint_every must be at"),
     ],
 )
 def test_every_option_is_checked_before_pretraining(h5mu, tmp_path, capsys, options, message):
@@ -80,6 +82,21 @@ def test_every_option_is_checked_before_pretraining(h5mu, tmp_path, capsys, opti
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_a_training_state_is_not_overwritten_without_resume(h5mu, tmp_path, capsys):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "finetune_state.pt").write_bytes(b"an earlier run")
+    out = tmp_path / "ckpt"
+    argv = ["train", str(h5mu), "--out", str(out), "--checkpoint-dir", str(state)]
+    assert main([*argv, "--pretrain-epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "finetune_state.pt holds the training state of an earlier run: pass" in err
+    assert "--resume" in err and not out.exists()
+    assert (state / "finetune_state.pt").read_bytes() == b"an earlier run"
+    assert main([*argv, "--resume"]) == 2
+    assert "cannot be read as a training state" in capsys.readouterr().err
 
 
 def test_a_run_failing_after_pretraining_writes_nothing(h5mu, tmp_path, monkeypatch, capsys):
@@ -163,7 +180,8 @@ def test_training_options_have_one_record_for_functions_cli_and_docs():
             parameter = inspect.signature(function).parameters[option.name]
             assert parameter.default == option.default
             assert f"Default: ``{option.default!r}``" in function.__doc__
-        assert OPTIONS[option.name][0] is type(option.default)
+        assert OPTIONS[option.name][0] is (option.metadata["cli"] or (type(option.default),))[0]
+        assert OPTIONS[option.name][0] is not type(None)
         assert f"Default: {option.default}." in OPTIONS[option.name][1]
     with pytest.raises(
         TypeError, match=r"finetune\(\) got unexpected keyword argument\(s\) \['lr_max'\]"

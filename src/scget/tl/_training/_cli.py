@@ -15,6 +15,13 @@ names with underscores, e.g. ``{"max_epochs": 30, "leave_out_groups": ["B"]}``),
 the command line. With ``--pretrain-epochs N`` the model is first pretrained (masked
 regions) for at most N epochs and saved to ``OUT/pretrain``; the fine-tuned model is
 saved to ``OUT``. Only rank 0 logs and writes.
+
+A long run can write its training state every N epochs and continue after a kill
+(a preempted job): run the same command with ``--checkpoint-dir DIR
+--checkpoint-every N --resume`` until it completes (the first run finds no state and
+starts afresh; the result equals an uninterrupted run's)::
+
+    scget train pb.h5mu --out ckpt --checkpoint-dir ckpt.state --checkpoint-every 5 --resume
 """
 
 from __future__ import annotations
@@ -48,13 +55,15 @@ def _setup_options() -> dict[str, tuple[Any, str, str]]:
 def _training_options() -> dict[str, tuple[Any, str, str]]:
     """The optimisation settings, from their one record (:class:`TrainingParams`).
 
-    ``max_epochs`` bounds fine-tuning; pretraining has ``--pretrain-epochs``.
+    ``max_epochs`` bounds fine-tuning; pretraining has ``--pretrain-epochs``. The type is
+    the default's, or the field's ``cli`` type where the default is ``None``.
     """
     options = {}
     for option in fields(TrainingParams):
         used_by = FINETUNE_KEY if option.name == "max_epochs" else BOTH
         help_text = f"{option.metadata['doc']} Default: {option.default}."
-        options[option.name] = (type(option.default), help_text.replace("``", ""), used_by)
+        kind = (option.metadata["cli"] or (type(option.default),))[0]
+        options[option.name] = (kind, help_text.replace("``", ""), used_by)
     return options
 
 
@@ -137,6 +146,8 @@ def check_options(pb, options: dict[str, Any]) -> None:
         For an unknown loss, architecture or preset, an invalid training setting, mask
         ratio or device, or a split naming unknown chromosomes or groups (or leaving
         nothing to train on).
+    FileExistsError
+        If ``--checkpoint-dir`` holds a training state and ``--resume`` is not given.
     KeyError
         If the ATAC modality is missing.
     """
@@ -145,11 +156,16 @@ def check_options(pb, options: dict[str, Any]) -> None:
     from ...nn import ARCHITECTURES, PRESETS
     from .._core._split import make_split
     from ._losses import FinetuneObjective, MaskedObjective
+    from ._resume import check_resumable, state_path
 
     records = (SetupParams, TrainingParams)
     known = {option.name for record in records for option in fields(record)}
     given = {name: value for name, value in options.items() if name in known}
-    setup, _ = from_options("scget train", given, *records)
+    setup, training = from_options("scget train", given, *records)
+    if training.checkpoint_dir is not None:
+        stages = [FINETUNE_KEY] + ([PRETRAIN_KEY] if options.get("pretrain_epochs") else [])
+        for stage in stages:
+            check_resumable(state_path(training.checkpoint_dir, stage), training.resume)
     FinetuneObjective(
         options.get("loss", "poisson"),
         options.get("feature_dropout", 0.0),

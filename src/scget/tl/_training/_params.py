@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
@@ -205,6 +206,31 @@ class TrainingParams(_Options):
         0, "Seed of the initial weights (where created), shuffling, dropout and masks."
     )
     num_workers: int = _option(0, "DataLoader worker processes.")
+    checkpoint_dir: str | None = _option(
+        None,
+        """
+        Folder for the training state (``pretrain_state.pt`` or ``finetune_state.pt``):
+        weights, optimiser, schedule, random states, early stopping and history, written
+        atomically every ``checkpoint_every`` epochs and after the last, so that a killed
+        run can be resumed (``resume``). ``None`` writes none.
+        """,
+        cli=(str, "folder of the training state, for --resume"),
+    )
+    checkpoint_every: int = _option(
+        1,
+        "Epochs between two writes of the training state (with ``checkpoint_dir``).",
+    )
+    resume: bool = _option(
+        False,
+        """
+        Continue from the training state in ``checkpoint_dir`` if there is one (else
+        train from the start): the result equals that of the uninterrupted run. The
+        data, the settings (but ``checkpoint_every`` and ``num_workers``), the initial
+        weights and the number of processes must be those of the interrupted run. A
+        finished state returns its model without training. Without ``resume``, an
+        existing state is an error (it is never overwritten).
+        """,
+    )
 
     def __post_init__(self) -> None:
         if self.max_epochs < 1 or self.batch_size < 1:
@@ -215,6 +241,12 @@ class TrainingParams(_Options):
             raise ValueError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}.")
         if self.patience is not None and self.patience < 1:
             raise ValueError(f"patience must be a positive integer or None, got {self.patience}.")
+        if self.checkpoint_dir is not None:
+            self.checkpoint_dir = os.fspath(self.checkpoint_dir)
+        if self.checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be at least 1, got {self.checkpoint_every}.")
+        if self.resume and self.checkpoint_dir is None:
+            raise ValueError("resume=True reads the state in checkpoint_dir: pass checkpoint_dir.")
 
 
 for _record in (SetupParams, TrainingParams):

@@ -78,6 +78,16 @@ def _datasets(
     return train, valid
 
 
+def _data_digest(inputs: RegionInputs, *datasets: WindowDataset) -> str:
+    """Digest of the model inputs and of the windows of ``datasets`` (a resume check)."""
+    from ._resume import digest
+
+    arrays = [inputs.motifs, inputs.chrom, inputs.start, inputs.end, inputs.tss]
+    for group in inputs.groups:
+        arrays += [group.name, group.peaks, group.accessibility, group.targets, group.score]
+    return digest(inputs.feature_names, *arrays, *(d.windows for d in datasets))
+
+
 def _train(
     pb,
     *,
@@ -132,12 +142,6 @@ def _train(
     inputs.check_network(network.config)
     if lora is not None:
         add_lora(network, rank=int(lora["rank"]), alpha=float(lora["alpha"]))
-    history, best_epoch = fit(
-        network, objective, train_set, valid_set, params=training, device=device, desc=stage
-    )
-    if lora is not None and merge:
-        merge_lora(network)
-    network.to("cpu").eval()
     params: dict[str, Any] = {
         "stage": stage,
         "pretrained": model is not None,
@@ -149,10 +153,25 @@ def _train(
         "max_span": setup.max_span,
         "lora": dict(lora) if lora is not None and not merge else None,
         "lora_merged": bool(lora is not None and merge),
-        "best_epoch": best_epoch,
-        "training": training.to_dict(),
         **objective_params,
     }
+    signature = None
+    if training.checkpoint_dir is not None:
+        signature = {**params, "split": split, "data": _data_digest(inputs, train_set, valid_set)}
+    history, best_epoch = fit(
+        network,
+        objective,
+        train_set,
+        valid_set,
+        params=training,
+        device=device,
+        desc=stage,
+        signature=signature,
+    )
+    if lora is not None and merge:
+        merge_lora(network)
+    network.to("cpu").eval()
+    params.update(best_epoch=best_epoch, training=training.to_dict())
     result = GETModel(
         network, feature_names=inputs.feature_names, split=split, history=history, params=params
     )
@@ -209,7 +228,10 @@ def pretrain(
     KeyError
         If the motif scores or counts are missing.
     ValueError
-        For invalid settings or a split leaving nothing to train or validate on.
+        For invalid settings or a split leaving nothing to train or validate on, or a
+        training state to resume that is damaged or belongs to another run.
+    FileExistsError
+        If ``checkpoint_dir`` holds a training state and ``resume`` is False.
     """
     from ._losses import MaskedObjective
 
@@ -378,8 +400,11 @@ def finetune(
     KeyError
         If motif scores, counts or targets are missing.
     ValueError
-        For invalid settings, motif features differing from ``model``'s, or a split
-        leaving nothing to train or validate on.
+        For invalid settings, motif features differing from ``model``'s, a split
+        leaving nothing to train or validate on, or a training state to resume that is
+        damaged or belongs to another run.
+    FileExistsError
+        If ``checkpoint_dir`` holds a training state and ``resume`` is False.
     """
     from ._losses import FinetuneObjective, check_objective
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,16 @@ import torch
 from ..._constants import HISTORY_COLUMNS
 from ..._logging import logger, progress
 from ._params import TrainingParams
+from ._resume import (
+    RESUMABLE_CHANGES,
+    LoopState,
+    check_resumable,
+    digest,
+    read_state,
+    restore,
+    save_state,
+    state_path,
+)
 
 
 def distributed_info() -> tuple[bool, int, int]:
@@ -184,10 +196,14 @@ def fit(
     params: TrainingParams,
     device,
     desc: str = "training",
+    signature: Mapping[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Train ``network`` in place on ``train_set``, early-stopping on ``valid_set``.
 
     The weights of the epoch with the lowest validation loss are restored at the end.
+    With ``params.checkpoint_dir`` the training state is written there every
+    ``params.checkpoint_every`` epochs and after the last one
+    (:mod:`scget.tl._training._resume`), and ``params.resume`` continues from it.
 
     Parameters
     ----------
@@ -202,11 +218,22 @@ def fit(
     device
         Torch device (made rank-local under torchrun).
     desc
-        Label of the progress bar.
+        Label of the progress bar; also names the training state (``{desc}_state.pt``).
+    signature
+        What a resumed run must share with the interrupted one (settings, data digest);
+        the number of processes, the optimisation settings and the initial weights are
+        added here.
 
     Returns
     -------
     The history (one row per epoch: :data:`scget._constants.HISTORY_COLUMNS`) and the best epoch.
+
+    Raises
+    ------
+    FileExistsError
+        If ``checkpoint_dir`` holds a training state and ``resume`` is False.
+    scget.tl._training._resume.ResumeError
+        If the training state to resume is damaged or belongs to another run.
     """
     from torch.nn.parallel import DistributedDataParallel
     from torch.utils.data import DataLoader
@@ -217,6 +244,17 @@ def fit(
             "must be non-empty (check the split and the window settings)."
         )
     distributed, rank, world_size = distributed_info()
+    state_file = None
+    if params.checkpoint_dir is not None:
+        state_file = state_path(params.checkpoint_dir, desc)
+        check_resumable(state_file, params.resume)
+        settings = {k: v for k, v in params.to_dict().items() if k not in RESUMABLE_CHANGES}
+        signature = {
+            **(signature or {}),
+            "training": settings,
+            "processes": world_size,
+            "initial_weights": digest(*network.state_dict().values()),
+        }
     device = process_device(device)
     torch.manual_seed(params.seed + rank)
     network.to(device)
@@ -247,9 +285,16 @@ def fit(
     optimizer = _optimizer(network, params)
     scheduler = _schedule(optimizer, steps_per_epoch * params.max_epochs, params)
     trainable = [p for p in network.parameters() if p.requires_grad]
-    best_loss, best_epoch, best_state, waited = math.inf, 0, None, 0
-    rows = []
-    epochs = progress(range(1, params.max_epochs + 1), desc=desc, unit="epoch")
+    loop = LoopState()
+    if state_file is not None and state_file.is_file():
+        state = read_state(state_file, signature)
+        loop = restore(state, network=network, optimizer=optimizer, scheduler=scheduler, rank=rank)
+        if rank == 0:
+            logger.info(f"{desc}: resumed from {state_file} after epoch {loop.epoch}.")
+    elif params.resume and rank == 0:
+        logger.info(f"{desc}: no training state in {params.checkpoint_dir}; starting afresh.")
+    last = loop.epoch if loop.finished else params.max_epochs
+    epochs = progress(range(loop.epoch + 1, last + 1), desc=desc, unit="epoch")
     for epoch in epochs:
         train_loader.batch_sampler.set_epoch(epoch)
         network.train()
@@ -269,23 +314,38 @@ def fit(
         train_loss = float(total) / max(count, 1.0)
         valid_loss = evaluate_loss(network, valid_loader, objective, device=device)
         lr = optimizer.param_groups[0]["lr"]
-        rows.append((epoch, train_loss, valid_loss, lr))
+        loop.epoch = epoch
+        loop.rows.append((epoch, train_loss, valid_loss, lr))
         epochs.set_postfix(train=f"{train_loss:.4f}", valid=f"{valid_loss:.4f}")
         logger.debug(f"{desc} epoch {epoch}: train {train_loss:.4f}, valid {valid_loss:.4f}")
-        if valid_loss < best_loss:
-            best_loss, best_epoch, waited = valid_loss, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
+        if valid_loss < loop.best_loss:
+            loop.best_loss, loop.best_epoch, loop.waited = valid_loss, epoch, 0
+            loop.best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
         else:
-            waited += 1
-            if params.patience is not None and waited >= params.patience:
+            loop.waited += 1
+            if params.patience is not None and loop.waited >= params.patience:
+                loop.finished = True
                 if rank == 0:
-                    logger.info(f"{desc}: early stop after epoch {epoch} (patience {waited}).")
-                break
-    if best_state is None:
+                    logger.info(f"{desc}: early stop after epoch {epoch} (patience {loop.waited}).")
+        loop.finished = loop.finished or epoch == params.max_epochs
+        if state_file is not None and (loop.finished or epoch % params.checkpoint_every == 0):
+            save_state(
+                state_file,
+                signature=signature,
+                loop=loop,
+                network=network,
+                optimizer=optimizer,
+                scheduler=scheduler,
+                rank=rank,
+            )
+        if loop.finished:
+            break
+    if loop.best_state is None:
         raise RuntimeError(
             f"{desc}: the validation loss was never finite (training diverged); lower lr."
         )
-    network.load_state_dict(best_state)
+    network.load_state_dict(loop.best_state)
     if rank == 0:
-        logger.info(f"{desc}: best validation loss {best_loss:.4f} at epoch {best_epoch}.")
-    return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)), best_epoch
+        best = f"{loop.best_loss:.4f} at epoch {loop.best_epoch}"
+        logger.info(f"{desc}: best validation loss {best}.")
+    return pd.DataFrame(loop.rows, columns=list(HISTORY_COLUMNS)), loop.best_epoch
