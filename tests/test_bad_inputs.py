@@ -68,6 +68,14 @@ def _missing(key: str, writer: str) -> str:
     return f"No scget result under uns['scget'][{key!r}]; run scget.tl.{writer}(...) first"
 
 
+def _state(inputs: Inputs, content: bytes) -> Path:
+    """A checkpoint folder holding a fine-tuning state file of ``content`` (torn, or empty)."""
+    folder = inputs.tmp / f"state-{len(content)}"
+    folder.mkdir(exist_ok=True)
+    (folder / "finetune_state.pt").write_bytes(content)
+    return folder
+
+
 pp, tl, get, pl, datasets = (getattr(scget, ns) for ns in NAMESPACES)
 
 CASES = [
@@ -139,6 +147,20 @@ CASES = [
         lambda x: tl.finetune(x.pb(), model="model.pt"),
         TypeError,
         "model must be a GETModel",
+    ),
+    Case(
+        "tl.finetune",
+        lambda x: tl.finetune(x.pb(), checkpoint_dir=_state(x, b""), **tiny_kwargs()),
+        FileExistsError,
+        "holds the training state of an earlier run: pass resume=True",
+    ),
+    Case(
+        "tl.finetune",
+        lambda x: tl.finetune(
+            x.pb(), checkpoint_dir=_state(x, b"torn"), resume=True, **tiny_kwargs()
+        ),
+        ValueError,
+        "cannot be read as a training state",
     ),
     Case(
         "tl.finetune",
