@@ -137,7 +137,7 @@ def evaluate(
       expression from each gene's training mean on their deviations of TSS
       accessibility, over the genes of the training chromosomes (neither test nor
       validation) with an accessible TSS peak; the held-out groups and chromosomes
-      never enter it (logged at info level).
+      never enter it. Its value is logged.
     - ``"top-correlated training group"``: the expression of the training group (other
       than the evaluated one) whose expression over the genes off the test chromosomes
       correlates best with the evaluated group's (all genes when there are no test
