@@ -166,7 +166,9 @@ def evaluate(
       gene's mean over the training groups other than the group itself (the
       ``"mean training expression"`` prediction ``m``): ``r(observed - m, predicted -
       m)``. The gene's own level, which ``m`` already predicts, drops out: it scores
-      what sets the group apart (NaN for the mean training expression itself);
+      what sets the group apart (NaN for the mean training expression itself). It
+      means most for predictions on the expression scale: ``"TSS accessibility"`` and
+      ``"gene activity"`` are scores on another one;
     - ``slope``, ``intercept``: the calibration line ``observed ~ intercept + slope *
       predicted`` (least squares; 1 and 0 when calibrated).
 
