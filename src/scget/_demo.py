@@ -134,13 +134,17 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
 
 def _report(pb, model, table, timer: _Timer, args: argparse.Namespace) -> str:
     """The markdown report: data, split, evaluation table, timings."""
+    from .tl._evaluation._scoring import METRICS
+
     split = model.split
     summary = (
-        table.groupby(["setting", "method"])[["pearson", "spearman", "r2", "slope", "intercept"]]
+        table.groupby(["setting", "method"])[list(METRICS)]
         .mean()
         .reset_index()
         .sort_values(["setting", "pearson"], ascending=[True, False])
     )
+    # the reason column only where a method could not be scored
+    per_group = table if table["reason"].ne("").any() else table.drop(columns="reason")
     lines = [
         "# scget demo report",
         "",
@@ -160,11 +164,14 @@ def _report(pb, model, table, timer: _Timer, args: argparse.Namespace) -> str:
         "- held-out chromosome: the training groups' genes on the test chromosomes;",
         "- held-out both: the held-out groups' genes on the test chromosomes.",
         "",
+        "`centred_r` is the Pearson r of observed and predicted deviations from each gene's "
+        "mean over the training groups: what sets a group apart, beyond each gene's own level.",
+        "",
         summary.to_markdown(index=False, floatfmt=".3f"),
         "",
         "## Per group",
         "",
-        table.to_markdown(index=False, floatfmt=".3f"),
+        per_group.to_markdown(index=False, floatfmt=".3f"),
         "",
         "## Timings (s)",
         "",
