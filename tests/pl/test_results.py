@@ -97,6 +97,9 @@ def test_evaluation_bars_are_mean_pearson_per_setting_and_method(pb):
     np.testing.assert_allclose(marks[:, 1], [0.94, 0.78])
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Fu et al. 2025" in legend
+    assert ax.get_legend().get_title().get_text() == "whiskers: range over groups"
+    plain = scget.pl.evaluation(pb, return_fig=True).axes[0]  # the paper's marks: asked for
+    assert "Fu et al. 2025" not in [t.get_text() for t in plain.get_legend().get_texts()]
 
 
 def test_evaluation_bars_of_the_centred_score():

@@ -112,4 +112,12 @@ def evaluation(
     ax.set_xticks(range(len(settings)), settings)
     ax.set_ylabel(METRIC_LABELS[metric])
     ax.axhline(0, color="black", linewidth=0.6)
-    ax.legend(frameon=False, fontsize="small", loc="center left", bbox_to_anchor=(1, 0.5))
+    several = bool((table.groupby(["setting", "method"]).size() > 1).any())
+    ax.legend(
+        frameon=False,
+        fontsize="small",
+        loc="center left",
+        bbox_to_anchor=(1, 0.5),
+        title="whiskers: range over groups" if several else None,
+        title_fontsize="x-small",
+    )
