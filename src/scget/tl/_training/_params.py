@@ -171,6 +171,16 @@ class SetupParams(_Options):
     device: str | None = _option("auto", cli=(str, "auto, cpu, cuda, mps"))
     atac: str = _option(ATAC)
     motif_key: str = _option(MOTIF_KEY)
+    valid_groups: Sequence[str] | None = _option(
+        None,
+        """
+        Training groups held out for early stopping (on every training chromosome), in
+        place of a validation chromosome; :func:`scget.tl.finetune` picks one for
+        ``target="new groups"`` (logged).
+        """,
+        group="split_args",
+        cli=(list, "early-stopping groups (in place of a validation chromosome)"),
+    )
 
 
 @dataclass

@@ -11,18 +11,19 @@ from ..._constants import (
     ACCESSIBILITY_HIDDEN,
     ACCESSIBILITY_MOTIF_SPARSITY,
     ACCESSIBILITY_WEIGHT,
-    FEATURE_DROPOUT,
     FINETUNE_KEY,
     FINETUNE_OBJECTIVE,
     FINETUNE_STRIDE,
     MASK_RATIO,
-    MOTIF_SPARSITY,
     PRETRAIN_KEY,
+    PRIOR_DROPOUT,
+    TARGETS,
 )
 from ..._logging import logger
 from ..._storage import write_result
 from ..._utils import resolve_device
 from .._core._model import GETModel, check_model
+from .._core._prior import PRIOR_GROUPS, add_prior
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
 from ._params import SetupParams, TrainingParams, from_options, keyword_options
@@ -55,27 +56,50 @@ def _datasets(
     stride: int,
     max_span: int,
 ) -> tuple[WindowDataset, WindowDataset]:
-    """Training and validation windows of the training groups."""
-    train_groups = [g for g in inputs.group_names if g not in split["leave_out_groups"]]
+    """Training and validation windows: validation groups, or validation chromosomes."""
+    held_out = {*split["leave_out_groups"], *split["valid_groups"]}
+    train_groups = [g for g in inputs.group_names if g not in held_out]
 
-    def dataset(chromosomes, step):
+    def dataset(chromosomes, groups, step):
         windows = make_windows(
             inputs,
             window_size=window_size,
             stride=step,
             chromosomes=chromosomes,
-            groups=train_groups,
+            groups=groups,
             max_span=max_span,
         )
         return WindowDataset(inputs, windows, window_size)
 
-    train = dataset(split["train_chromosomes"], stride)
-    valid = dataset(split["valid_chromosomes"], window_size)
+    train = dataset(split["train_chromosomes"], train_groups, stride)
+    if split["valid_groups"]:
+        valid = dataset(split["train_chromosomes"], split["valid_groups"], window_size)
+    else:
+        valid = dataset(split["valid_chromosomes"], train_groups, window_size)
     logger.info(
         f"{len(train)} training windows ({len(train_groups)} groups, "
         f"{len(split['train_chromosomes'])} chromosomes), {len(valid)} validation windows."
     )
     return train, valid
+
+
+def _valid_groups(setup: SetupParams, groups: list[str]) -> list[str] | None:
+    """The validation group of a model for new groups: the last training group (logged).
+
+    ``None`` (validation on a chromosome) when the user chose validation chromosomes or
+    groups, or fewer than two training groups are left.
+    """
+    if setup.valid_groups is not None or setup.valid_chromosomes is not None:
+        return setup.valid_groups
+    left_out = set(setup.leave_out_groups or [])
+    candidates = [g for g in groups if g not in left_out]
+    if len(candidates) < 2:
+        logger.warning(
+            f"Only {len(candidates)} training group(s): validating on a held-out chromosome, "
+            "not on a held-out training group."
+        )
+        return None
+    return candidates[-1:]
 
 
 def _train(
@@ -93,8 +117,15 @@ def _train(
     training: TrainingParams,
     lora: Mapping[str, float] | None = None,
     merge: bool = False,
+    prior: bool = False,
+    validate_on_groups: bool = False,
 ) -> GETModel:
-    """Shared body of :func:`pretrain` and :func:`finetune` (their options as records)."""
+    """Shared body of :func:`pretrain` and :func:`finetune` (their options as records).
+
+    ``prior``: a network with an expression prior reads the training groups' expression
+    (else all of its prior channels are 0); ``validate_on_groups``: without a validation
+    part chosen, hold out a training group for validation.
+    """
     from ...nn import ARCHITECTURES, PRESETS, add_lora, merge_lora
 
     architecture, preset, window_size = setup.architecture, setup.preset, setup.window_size
@@ -110,15 +141,16 @@ def _train(
     inputs = build_inputs(
         pb, binary=binary, with_targets=with_targets, atac=setup.atac, motif_key=setup.motif_key
     )
+    valid_groups = setup.valid_groups
+    if validate_on_groups:
+        valid_groups = _valid_groups(setup, inputs.group_names)
     split = make_split(
         inputs.regions_per_chromosome(),
         inputs.group_names,
         leave_out_chromosomes=setup.leave_out_chromosomes,
         leave_out_groups=setup.leave_out_groups,
         valid_chromosomes=setup.valid_chromosomes,
-    )
-    train_set, valid_set = _datasets(
-        inputs, split, window_size=window_size, stride=stride, max_span=setup.max_span
+        valid_groups=valid_groups,
     )
     network = _network(
         model,
@@ -130,6 +162,21 @@ def _train(
         training.seed,
     )
     inputs.check_network(network.config)
+    prior_groups = []
+    if network.config.expression_prior:
+        if prior:
+            prior_groups = [g for g in inputs.group_names if g not in split["leave_out_groups"]]
+        inputs = add_prior(
+            pb,
+            inputs,
+            groups=prior_groups,
+            chromosomes=split["train_chromosomes"],
+            binary=binary,
+            atac=setup.atac,
+        )
+    train_set, valid_set = _datasets(
+        inputs, split, window_size=window_size, stride=stride, max_span=setup.max_span
+    )
     if lora is not None:
         add_lora(network, rank=int(lora["rank"]), alpha=float(lora["alpha"]))
     history, best_epoch = fit(
@@ -152,6 +199,7 @@ def _train(
         "best_epoch": best_epoch,
         "training": training.to_dict(),
         **objective_params,
+        PRIOR_GROUPS: prior_groups,
     }
     result = GETModel(
         network, feature_names=inputs.feature_names, split=split, history=history, params=params
@@ -258,6 +306,8 @@ def finetune(
     binary: bool | None = None,
     stride: int = FINETUNE_STRIDE,
     key_added: str = FINETUNE_KEY,
+    target: str | None = None,
+    prior_dropout: float = PRIOR_DROPOUT,
     **options: Any,
 ) -> GETModel:
     """Train GET to predict expression per region and strand, accessibility per region, or both.
@@ -365,6 +415,28 @@ def finetune(
         Regions between the starts of training windows (100 in GET).
     {run_args}
     {key_added}
+    target
+        What the model is for, which sets the defaults of the options not given
+        (``scget._constants.TARGETS``; docs: "One protocol per setting"):
+
+        - ``"new groups"``: predict groups (cell types) that have ATAC but no RNA, on the
+          genes of the training chromosomes. It validates (early stopping) on a training
+          group held out for it (``valid_groups``; by default the last training group,
+          logged), never on a chromosome or on the test groups, and trains without
+          feature dropout and motif sparsity, which cost this setting.
+        - ``"new genes"``: predict genes the model has not seen (held-out chromosomes).
+          It validates on a held-out chromosome, with feature dropout 0.5 and motif
+          sparsity 3e-4.
+
+        ``None``: ``"new groups"`` when only ``leave_out_groups`` is given, else ``"new
+        genes"`` (and always ``"new genes"`` for ``objective="accessibility"``).
+    prior_dropout
+        With an expression prior (``architecture`` ``"tss+distance+prior"``, the
+        default): the share of regions whose prior is hidden at each training step, so
+        that the network also predicts genes that have none (new chromosomes, new
+        genes). The prior of the group being trained on is always the mean over the
+        *other* training groups; :func:`scget.tl.predict` gives every group the mean over
+        the groups the model was trained on (leaving the group itself out).
 
     Returns
     -------
@@ -385,10 +457,15 @@ def finetune(
 
     check_objective(objective, accessibility_weight, accessibility_hidden)
     expression = objective != "accessibility"
+    target = _target(target, options, expression)
+    protocol = TARGETS[target]
     if feature_dropout is None:
-        feature_dropout = FEATURE_DROPOUT if expression else ACCESSIBILITY_FEATURE_DROPOUT
+        feature_dropout = (
+            protocol["feature_dropout"] if expression else ACCESSIBILITY_FEATURE_DROPOUT
+        )
     if motif_sparsity is None:
-        motif_sparsity = MOTIF_SPARSITY if expression else ACCESSIBILITY_MOTIF_SPARSITY
+        motif_sparsity = protocol["motif_sparsity"] if expression else ACCESSIBILITY_MOTIF_SPARSITY
+    options = {**{k: protocol[k] for k in ("max_epochs", "patience")}, **options}
     if model is not None:
         check_model(model)
     if lora and model is None:
@@ -408,12 +485,15 @@ def finetune(
         accessibility_weight=accessibility_weight,
         accessibility_hidden=accessibility_hidden,
         motif_sparsity=motif_sparsity,
+        prior_dropout=prior_dropout,
     )
     objective_params = {
         "loss": loss,
         "feature_dropout": feature_dropout,
         "motif_sparsity": motif_sparsity,
         "objective": objective,
+        "target": target,
+        "prior_dropout": float(prior_dropout),
     }
     if objective == "joint":
         objective_params["accessibility_weight"] = float(accessibility_weight)
@@ -433,4 +513,18 @@ def finetune(
         training=training,
         lora={"rank": lora_rank, "alpha": lora_alpha} if lora else None,
         merge=merge,
+        prior=expression,
+        validate_on_groups=target == "new groups",
     )
+
+
+def _target(target: str | None, options: Mapping[str, Any], expression: bool) -> str:
+    """The setting ``finetune`` trains for: ``target``, or the one its split implies."""
+    if target is not None:
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {list(TARGETS)} or None, got {target!r}.")
+        return target
+    new_groups = options.get("leave_out_groups") and not options.get("leave_out_chromosomes")
+    target = "new groups" if expression and new_groups else "new genes"
+    logger.info(f'Fine-tuning for {target} (pass target="new groups" or "new genes" to choose).')
+    return target
