@@ -4,8 +4,8 @@ For each simulation seed, the ``scget demo`` data (3,000 genes; the last chromos
 the last cell type held out) are simulated, pseudobulked, scanned and annotated once
 (cached under ``--cache``); then each variant is fine-tuned (after pretraining, where the
 variant says so), predicts, and is evaluated by :func:`scget.tl.evaluate`. The table
-gives, per seed, setting and variant, GET's mean Pearson r and R^2 over the groups, with
-the baselines of the setting beside it.
+gives, per seed, setting and variant, GET's mean Pearson r, centred r and R^2 over the
+groups, with the baselines of the setting beside it.
 
 Usage::
 
@@ -85,7 +85,7 @@ def run_variant(pb, chromosome: str, group: str, pretrain: bool, kwargs: dict, s
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
     """Mean metrics over groups per setting and method."""
-    return table.groupby(["setting", "method"])[["pearson", "r2", "slope"]].mean()
+    return table.groupby(["setting", "method"])[["pearson", "centred_r", "r2", "slope"]].mean()
 
 
 def main() -> None:
@@ -135,7 +135,7 @@ def main() -> None:
     result = pd.DataFrame(rows)
     out = args.cache / "model_quality.csv"
     result.to_csv(out, index=False)
-    for metric in ("pearson", "r2"):
+    for metric in ("pearson", "centred_r", "r2"):
         wide = result.pivot_table(
             index=["setting", "method", "variant"], columns="seed", values=metric
         )

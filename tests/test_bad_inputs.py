@@ -9,6 +9,7 @@ every public function, so that functions merged later get their row.
 from __future__ import annotations
 
 import inspect
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -475,3 +476,16 @@ def test_bad_input_raises_a_clear_error(case, model, tmp_path):
     with pytest.raises(case.error) as raised:
         case.call(Inputs(model=model, tmp=tmp_path))
     assert case.message in str(raised.value.args[0])  # args: a KeyError's str() is quoted
+
+
+def test_evaluate_names_every_requested_baseline_it_cannot_score(scget_log):
+    """Not an error: the table keeps the baselines' rows, NaN, with the reason, and it warns."""
+    pb = planted_pb()
+    groups = list(pb.obs_names)
+    methods = ["TSS accessibility", "mean training expression", "top-correlated training group"]
+    table = tl.evaluate(pb, split={"leave_out_groups": groups}, methods=methods)
+    warnings = [r.getMessage() for r in scget_log.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "Could not score 2 requested method(s)" in warnings[0]
+    unscored = table[table["method"] != "TSS accessibility"]
+    assert len(unscored) == 2 * len(groups) and unscored["pearson"].isna().all()
+    assert set(unscored["reason"]) == {"no training group other than the group itself"}

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from _evaluation_pb import make_evaluation_pb
 from conftest import GROUPS
 from matplotlib.collections import PathCollection
 from matplotlib.patches import Rectangle
@@ -92,3 +93,30 @@ def test_evaluation_bars_are_mean_pearson_per_setting_and_method(pb):
     np.testing.assert_allclose(marks[:, 1], [0.94, 0.78])
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Fu et al. 2025" in legend
+
+
+def test_evaluation_bars_of_the_centred_score():
+    pb = make_evaluation_pb()
+    methods = ["GET", "mean training expression", "mean + TSS accessibility change"]
+    split = {"test_chromosomes": ["chr3"], "leave_out_groups": ["D"]}
+    scget.tl.evaluate(pb, split=split, methods=methods)
+    ax = scget.pl.evaluation(pb, metric="centred_r", return_fig=True).axes[0]
+    table = scget.get.evaluation(pb)
+    means = table.groupby(["method", "setting"])["centred_r"].mean()
+    settings = ["held-out group", "held-out chromosome", "held-out both"]
+    # the mean training expression has no deviation of its own: no bar, no legend entry
+    drawn = ["GET", "mean + TSS accessibility change"]
+    expected = [means.get((m, s), np.nan) for m in drawn for s in settings]
+    np.testing.assert_allclose([bar.get_height() for bar in _bars(ax)], expected)
+    assert np.isfinite(expected).sum() == 5  # the baseline: not on held-out chromosomes
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == drawn
+    assert ax.get_ylabel().startswith("mean centred r")
+    with pytest.raises(ValueError, match="metric must be one of"):
+        scget.pl.evaluation(pb, metric="slope")
+    with pytest.raises(ValueError, match="use metric='pearson'"):
+        scget.pl.evaluation(pb, metric="centred_r", reference=True)
+
+
+def test_evaluation_of_a_table_without_the_metric_is_a_clear_error(pb):
+    with pytest.raises(KeyError, match=r"run scget\.tl\.evaluate again"):
+        scget.pl.evaluation(pb, metric="centred_r")

@@ -172,8 +172,10 @@ def evaluation(pb, *, level: str = "expression", key: str | None = None) -> pd.D
     Returns
     -------
     One row per group, setting and method: ``group``, ``setting``, ``method``,
-    ``pearson``, ``spearman``, ``r2``, ``slope``, ``intercept``, and ``n_genes``
-    (expression) or ``n_regions`` (accessibility).
+    ``pearson``, ``spearman``, ``r2``, ``centred_r`` (Pearson r of the deviations from
+    each gene's mean over the training groups), ``slope``, ``intercept``, ``n_genes``
+    (expression) or ``n_regions`` (accessibility), and ``reason``: why a requested
+    method was not scored (its metrics NaN), empty where it was.
 
     Raises
     ------

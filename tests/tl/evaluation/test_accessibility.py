@@ -4,7 +4,7 @@ import pytest
 from _evaluation_pb import CLOSED_TSS, PEAKS_PER_CHROM, make_evaluation_pb
 
 import scget
-from scget.tl._evaluation._scoring import METRICS, regression_metrics
+from scget.tl._evaluation._scoring import METRICS, PAIRED_METRICS, regression_metrics
 
 SPLIT = {"test_chromosomes": ["chr3"], "leave_out_groups": ["D"]}
 
@@ -30,7 +30,7 @@ def _row(table, group, method):
 
 def test_accessible_peaks_of_the_test_chromosome_are_scored_per_setting(evaluated):
     pb, table = evaluated
-    assert list(table.columns) == ["group", "setting", "method", *METRICS, "n_regions"]
+    assert list(table.columns) == ["group", "setting", "method", *METRICS, "n_regions", "reason"]
     counts = table.groupby(["setting", "group"])["n_regions"].unique().map(list).to_dict()
     assert CLOSED_TSS[:2] == ("A", "chr3")  # group A has a closed peak on chr3
     assert counts == {
@@ -49,7 +49,7 @@ def test_accessible_peaks_of_the_test_chromosome_are_scored_per_setting(evaluate
     chr3 = np.arange(atac.n_vars) >= 2 * PEAKS_PER_CHROM
     peaks = chr3 & (atac.layers["counts"][0] > 0)  # group A, without its closed peak
     expected = regression_metrics(atac.X[0, peaks], atac.layers["get_accessibility"][0, peaks])
-    got = _row(table, "A", "GET")[list(METRICS)].to_numpy(float)
+    got = _row(table, "A", "GET")[list(PAIRED_METRICS)].to_numpy(float)
     np.testing.assert_allclose(got, expected)
     pd.testing.assert_frame_equal(scget.get.evaluation(pb, level="accessibility"), table)
     assert scget.get.params(pb, "evaluation_accessibility")["level"] == "accessibility"
@@ -66,17 +66,17 @@ def test_baselines_match_hand_computations(evaluated):
     design = np.hstack([motifs, np.ones((atac.n_vars, 1))])
     coef = np.linalg.lstsq(design[~test], score[1, ~test], rcond=None)[0]
     expected = regression_metrics(score[1, test], design[test] @ coef)
-    got = _row(table, "B", "motif-only linear")[list(METRICS)].to_numpy(float)
+    got = _row(table, "B", "motif-only linear")[list(PAIRED_METRICS)].to_numpy(float)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
     # D (left out): the mean of the training groups A, B and C
     expected = regression_metrics(score[3, test], score[:3, test].mean(axis=0))
-    got = _row(table, "D", "mean training accessibility")[list(METRICS)].to_numpy(float)
+    got = _row(table, "D", "mean training accessibility")[list(PAIRED_METRICS)].to_numpy(float)
     np.testing.assert_allclose(got, expected)
     # B: the training group best correlated with it off chr3 (A or C)
     r = {o: np.corrcoef(score[1, ~test], score[o, ~test])[0, 1] for o in (0, 2)}
     best = max(r, key=r.get)
     expected = regression_metrics(score[1, test], score[best, test])
-    got = _row(table, "B", "top-correlated training group")[list(METRICS)].to_numpy(float)
+    got = _row(table, "B", "top-correlated training group")[list(PAIRED_METRICS)].to_numpy(float)
     np.testing.assert_allclose(got, expected)
 
 

@@ -1,8 +1,10 @@
 import numpy as np
 import pandas as pd
+import pytest
 import scipy.sparse as sp
 
 from scget.tl._evaluation._baselines import (
+    accessibility_change,
     feature_baselines,
     gene_activity,
     gene_peak_overlap,
@@ -121,3 +123,24 @@ def test_feature_baselines_are_seeded_and_subsample():
         assert np.isfinite(first[method]).all()
         np.testing.assert_array_equal(first[method], second[method])
     assert (first["MLP"] >= 0).all()  # Softplus output
+
+
+def test_accessibility_change_fits_one_beta_on_the_training_groups():
+    tss = np.array([[0.2, 0.5], [0.4, 0.9], [0.6, 0.1]])
+    expression = np.array([[1.0, 2.0], [2.0, 2.4], [50.0, -50.0]])  # row 2: held out
+    train = np.array([True, True, False])
+    # deviations from the training means (0.3, 0.7) and (1.5, 2.2): accessibility
+    # +-(0.1, 0.2), expression +-(0.5, 0.2): beta = 0.18 / 0.10
+    predicted, beta = accessibility_change(expression, tss, train, np.ones((3, 2), bool))
+    assert beta == pytest.approx(1.8)
+    np.testing.assert_allclose(predicted[2], [1.5 + 1.8 * 0.3, 2.2 - 1.8 * 0.6])
+    # each training group from the other one: its mean plus beta x its own change
+    np.testing.assert_allclose(predicted[0], [2.0 + 1.8 * -0.2, 2.4 + 1.8 * -0.4])
+    first_gene = np.array([[True, False]] * 3)  # beta = 0.1 / 0.02
+    predicted, beta = accessibility_change(expression, tss, train, first_gene)
+    assert beta == pytest.approx(5.0)
+    np.testing.assert_allclose(predicted[2], [1.5 + 5 * 0.3, 2.2 - 5 * 0.6])
+    # one training group: nothing to fit
+    one = np.array([True, False, False])
+    predicted, beta = accessibility_change(expression, tss, one, np.ones((3, 2), bool))
+    assert np.isnan(beta) and np.isnan(predicted).all()

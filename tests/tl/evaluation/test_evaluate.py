@@ -1,3 +1,4 @@
+import logging
 from types import SimpleNamespace
 
 import mudata as md
@@ -15,7 +16,7 @@ from scget.tl._evaluation._evaluate import (
     evaluated_predictions,
     resolve_split,
 )
-from scget.tl._evaluation._scoring import METRICS, regression_metrics
+from scget.tl._evaluation._scoring import METRICS, PAIRED_METRICS, regression_metrics
 
 FAST = dict(mlp_epochs=1)
 CHR3 = {"test_chromosomes": ["chr3"], "leave_out_groups": []}
@@ -84,7 +85,7 @@ def test_each_setting_scores_its_groups_and_genes():
 
 def test_table_columns_methods_and_same_genes(pb_evaluated):
     pb, table = pb_evaluated
-    assert list(table.columns) == ["group", "setting", "method", *METRICS, "n_genes"]
+    assert list(table.columns) == ["group", "setting", "method", *METRICS, "n_genes", "reason"]
     assert set(table["method"]) == set(METHODS)
     for setting, rows in table.groupby("setting"):
         assert set(rows["method"]) == set(SETTING_METHODS[setting]), setting
@@ -112,8 +113,7 @@ def test_get_metrics_match_a_direct_computation(pb_evaluated):
     idx = pb["rna"].var_names.get_indexer(genes)
     expected = regression_metrics(observed[idx], predicted[idx])
     row = table[(table["group"] == "B") & (table["method"] == "GET")].iloc[0]
-    metrics = ["pearson", "spearman", "r2", "slope", "intercept"]
-    np.testing.assert_allclose(row[metrics].astype(float), expected)
+    np.testing.assert_allclose(row[list(PAIRED_METRICS)].astype(float), expected)
 
 
 def test_mean_training_expression_of_left_out_group_matches_hand_value(pb_evaluated):
@@ -126,8 +126,7 @@ def test_mean_training_expression_of_left_out_group_matches_hand_value(pb_evalua
         & (table["setting"] == "held-out both")
         & (table["method"] == "mean training expression")
     ]
-    metrics = ["pearson", "spearman", "r2", "slope", "intercept"]
-    np.testing.assert_allclose(row[metrics].to_numpy(float)[0], expected)
+    np.testing.assert_allclose(row[list(PAIRED_METRICS)].to_numpy(float)[0], expected)
 
 
 def test_perfect_predictor_scores_one():
@@ -215,3 +214,88 @@ def test_no_evaluated_gene_is_a_clear_error():
     pb["rna"].var["chrom"] = chrom.where(chrom != "chr3", "chr1")  # no gene left on chr3
     with pytest.raises(ValueError, match="No group has evaluated genes"):
         scget.tl.evaluate(pb, split=CHR3, **FAST)
+
+
+def _scored_d(pb, table, method, setting):
+    return table[
+        (table["group"] == "D") & (table["setting"] == setting) & (table["method"] == method)
+    ].iloc[0]
+
+
+def test_mean_plus_accessibility_change_matches_hand_computation(pb_evaluated):
+    pb, table = pb_evaluated
+    rna, atac = pb["rna"], pb["atac"]
+    genes = rna.var["tss_peaks"] != ""
+    peak = atac.var_names.get_indexer(rna.var.loc[genes, "tss_peaks"])
+    access = np.asarray(atac.X, np.float64)[:, peak]  # one TSS peak per gene
+    observed = np.asarray(rna.X, np.float64)[:, genes.to_numpy()]
+    chrom = rna.var.loc[genes, "chrom"].to_numpy()
+    train = chrom != "chr3"
+    # beta: least squares through the origin of the training groups' (A-C) deviations
+    # from their mean, on the accessible TSS genes of the training chromosomes
+    d_access = access[:3] - access[:3].mean(axis=0)
+    d_expr = observed[:3] - observed[:3].mean(axis=0)
+    fit = (access[:3] >= 0.05) & train
+    beta = (d_access[fit] @ d_expr[fit]) / (d_access[fit] @ d_access[fit])
+    predicted = observed[:3].mean(axis=0) + beta * (access[3] - access[:3].mean(axis=0))
+    for setting, genes_of in (("held-out group", train), ("held-out both", ~train)):
+        row = _scored_d(pb, table, "mean + TSS accessibility change", setting)
+        expected = regression_metrics(observed[3, genes_of], predicted[genes_of])
+        np.testing.assert_allclose(row[list(PAIRED_METRICS)].to_numpy(float), expected)
+        deviations = observed[3] - observed[:3].mean(axis=0)
+        centred = np.corrcoef(deviations[genes_of], (predicted - observed[:3].mean(0))[genes_of])
+        assert row["centred_r"] == pytest.approx(centred[0, 1])
+    assert row["reason"] == "" and row["n_genes"] == 6
+
+
+def test_centred_r_of_every_method_is_around_the_training_mean(pb_evaluated):
+    pb, table = pb_evaluated
+    idx = pb["rna"].var_names.get_indexer([f"g1_{i}" for i in range(GENES_PER_CHROM)])
+    idx = np.concatenate([idx, idx + GENES_PER_CHROM])  # chr1 and chr2
+    observed = np.asarray(pb["rna"].X, np.float64)[:, idx]
+    reference = observed[:3].mean(axis=0)
+    get = np.asarray(pb["rna"].layers["get_pred"], np.float64)[3, idx]
+    row = _scored_d(pb, table, "GET", "held-out group")
+    expected = np.corrcoef(observed[3] - reference, get - reference)[0, 1]
+    assert row["centred_r"] == pytest.approx(expected)
+    # the training mean has no deviation of its own; B is centred on A and C
+    assert np.isnan(_scored_d(pb, table, "mean training expression", "held-out group")["centred_r"])
+    chr3 = pb["rna"].var_names.get_indexer([f"g3_{i}" for i in range(GENES_PER_CHROM)])
+    x = np.asarray(pb["rna"].X, np.float64)[:, chr3]
+    pred = np.asarray(pb["rna"].layers["get_pred"], np.float64)[1, chr3]
+    others = x[[0, 2]].mean(axis=0)
+    b = table[(table["group"] == "B") & (table["method"] == "GET")].iloc[0]
+    assert b["centred_r"] == pytest.approx(np.corrcoef(x[1] - others, pred - others)[0, 1])
+
+
+def test_requested_methods_it_cannot_score_are_named_and_kept(scget_log, tmp_path):
+    pb = make_evaluation_pb()
+    # the MLP is scored on held-out chromosomes only, and the split holds none
+    scget.tl.evaluate(pb, split={"leave_out_groups": ["D"]}, methods=["GET", "MLP"], **FAST)
+    mlp = scget.get.evaluation(pb).set_index("method").loc["MLP"]
+    assert mlp["reason"] == "scored in the held-out chromosome, held-out both setting(s) only"
+    assert "'MLP' (held-out group: D): scored in the held-out chromosome" in scget_log.text
+    scget_log.clear()
+    split = {"leave_out_groups": GROUPS}  # no training group left
+    methods = ["GET", "mean training expression", "mean + TSS accessibility change"]
+    table = scget.tl.evaluate(pb, split=split, methods=methods)
+    warnings = [r.getMessage() for r in scget_log.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    for method in methods[1:]:
+        assert repr(method) in warnings[0]
+    assert len(table) == len(GROUPS) * len(methods)
+    scored = table["method"] == "GET"
+    assert (table.loc[scored, "reason"] == "").all()
+    assert table.loc[scored, "pearson"].notna().all()
+    assert table.loc[~scored, list(METRICS)].isna().all().all()
+    assert (table.loc[~scored, "n_genes"] == 0).all()
+    reasons = table[~scored].groupby("method")["reason"].agg(set).to_dict()
+    assert reasons == {
+        "mean training expression": {"no training group other than the group itself"},
+        "mean + TSS accessibility change": {
+            "no beta: no training group's TSS accessibility on the training chromosomes "
+            "differs from the other training groups' mean"
+        },
+    }
+    pb.write_h5mu(tmp_path / "pb.h5mu")
+    pd.testing.assert_frame_equal(scget.get.evaluation(md.read_h5mu(tmp_path / "pb.h5mu")), table)

@@ -15,7 +15,12 @@ import pandas as pd
 from ..._constants import COUNTS_LAYER, SETTINGS
 from ..._genomic import peak_coordinates
 from ..._utils import modality, to_dense
-from ._baselines import LINEAR_RIDGE, mean_training_expression, top_correlated_group
+from ._baselines import (
+    LINEAR_RIDGE,
+    NO_OTHER_TRAINING_GROUP,
+    mean_training_expression,
+    top_correlated_group,
+)
 from ._scoring import EvaluatedPredictions, common_scored
 
 #: Methods scored on accessibility, in table order.
@@ -121,6 +126,7 @@ def accessibility_predictions(
     on_train = ~np.isin(chrom, [*test, *split["valid_chromosomes"]])
     left_out = np.asarray(groups.isin(split["leave_out_groups"]))
     train_groups = ~left_out
+    reference = mean_training_expression(observed, train_groups)
     predictions: dict[str, np.ndarray] = {}
     if "GET" in methods:
         predictions["GET"] = to_dense(atac_ad.layers[layer], np.float64)
@@ -128,9 +134,7 @@ def accessibility_predictions(
         scores = np.asarray(atac_ad.varm[motif_key], dtype=np.float64)
         predictions["motif-only linear"] = motif_linear(scores, observed, regions & on_train)
     if "mean training accessibility" in methods:
-        predictions["mean training accessibility"] = mean_training_expression(
-            observed, train_groups
-        )
+        predictions["mean training accessibility"] = reference
     if "top-correlated training group" in methods:
         predictions["top-correlated training group"] = top_correlated_group(
             observed, train_groups, ~on_test
@@ -147,4 +151,11 @@ def accessibility_predictions(
         settings={name: mask for name, mask in settings.items() if mask.any()},
         predictions={m: predictions[m] for m in methods},
         setting_methods=dict.fromkeys(ACCESSIBILITY_SETTINGS, ACCESSIBILITY_METHODS),
+        reference=reference,
+        reasons={
+            "GET": f"pb[{atac!r}].layers[{layer!r}] has no prediction for the group",
+            "motif-only linear": "fewer than two accessible peaks on the training chromosomes",
+            "mean training accessibility": NO_OTHER_TRAINING_GROUP,
+            "top-correlated training group": NO_OTHER_TRAINING_GROUP,
+        },
     )

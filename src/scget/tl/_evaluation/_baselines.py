@@ -31,6 +31,8 @@ LINEAR_RIDGE = 1e-6
 MLP_BATCH_SIZE = 256
 #: Feature-based baselines and their display names.
 FEATURE_METHODS = ("linear regression", "random forest", "MLP")
+#: Why a baseline built from the other training groups cannot score a group.
+NO_OTHER_TRAINING_GROUP = "no training group other than the group itself"
 
 
 def tss_accessibility(accessibility: np.ndarray, tss: sp.spmatrix) -> np.ndarray:
@@ -145,6 +147,55 @@ def mean_training_expression(expression: np.ndarray, train_groups: np.ndarray) -
         if others.any():
             result[group] = expression[others].mean(axis=0)
     return result
+
+
+def accessibility_change(
+    expression: np.ndarray,
+    tss_scores: np.ndarray,
+    train_groups: np.ndarray,
+    fit: np.ndarray,
+) -> tuple[np.ndarray, float]:
+    """Mean training expression plus ``beta`` times the change of TSS accessibility.
+
+    With ``m_E`` and ``m_A`` each gene's mean expression and mean TSS accessibility over
+    the training groups other than the group itself (:func:`mean_training_expression`),
+    the prediction is ``m_E + beta * (A - m_A)``. The one scalar ``beta`` is the least
+    squares slope through the origin of ``E - m_E`` on ``A - m_A`` over the pairs
+    ``fit`` selects among the training groups: ``sum(dA * dE) / sum(dA ** 2)`` (the same
+    slope as with the means over all training groups, of which these deviations are a
+    constant multiple).
+
+    Parameters
+    ----------
+    expression
+        Observed log10(TPM + 1), groups x genes.
+    tss_scores
+        TSS accessibility (:func:`tss_accessibility`), groups x genes.
+    train_groups
+        Boolean mask of training groups.
+    fit
+        Boolean groups x genes: the (group, gene) pairs ``beta`` may be fitted on; only
+        those of training groups with finite values are used.
+
+    Returns
+    -------
+    Groups x genes predictions (all NaN for a group with no other training group, and
+    everywhere when ``beta`` cannot be fitted: no training pair whose accessibility
+    differs from its mean), and ``beta`` (NaN when it cannot be fitted).
+    """
+    mean_expression = mean_training_expression(expression, train_groups)
+    change = tss_scores - mean_training_expression(tss_scores, train_groups)
+    deviation = expression - mean_expression
+    use = fit & train_groups[:, None] & np.isfinite(change) & np.isfinite(deviation)
+    spread = float(change[use] @ change[use])
+    if spread <= 0:
+        return np.full(expression.shape, np.nan), np.nan
+    beta = float(change[use] @ deviation[use]) / spread
+    logger.info(
+        f"mean + TSS accessibility change: beta = {beta:.4g} "
+        f"(least squares on {int(use.sum())} training (group, gene) pairs)"
+    )
+    return mean_expression + beta * change, beta
 
 
 def top_correlated_group(

@@ -36,6 +36,8 @@ from ._accessibility import ACCESSIBILITY_METHODS, accessibility_predictions
 from ._baselines import (
     FEATURE_METHODS,
     GENE_ACTIVITY_UPSTREAM,
+    NO_OTHER_TRAINING_GROUP,
+    accessibility_change,
     feature_baselines,
     gene_activity,
     gene_peak_overlap,
@@ -51,6 +53,7 @@ METHODS = (
     "TSS accessibility",
     "gene activity",
     "mean training expression",
+    "mean + TSS accessibility change",
     "top-correlated training group",
     *FEATURE_METHODS,
 )
@@ -66,6 +69,7 @@ SETTING_METHODS = dict(
                 "TSS accessibility",
                 "gene activity",
                 "mean training expression",
+                "mean + TSS accessibility change",
                 "top-correlated training group",
             ),
             ("GET", "TSS accessibility", "gene activity", *FEATURE_METHODS),
@@ -126,6 +130,14 @@ def evaluate(
       ``gene_activity_upstream`` bp promoter upstream (strand-aware).
     - ``"mean training expression"``: the gene's mean expression over the training groups
       (not left out), the evaluated group itself excluded.
+    - ``"mean + TSS accessibility change"``: the mean training expression plus ``beta``
+      times the change of the gene's TSS accessibility in the group from its mean over
+      the same training groups. One scalar ``beta`` for all genes and groups: the least
+      squares slope (through the origin) of the training groups' deviations of
+      expression from each gene's training mean on their deviations of TSS
+      accessibility, over the genes of the training chromosomes (neither test nor
+      validation) with an accessible TSS peak; the held-out groups and chromosomes
+      never enter it. Its value is logged.
     - ``"top-correlated training group"``: the expression of the training group (other
       than the evaluated one) whose expression over the genes off the test chromosomes
       correlates best with the evaluated group's (all genes when there are no test
@@ -141,11 +153,28 @@ def evaluate(
 
     Each setting scores the methods of :data:`SETTING_METHODS`: the training groups'
     expression in the held-out groups, the models of region features on the held-out
-    chromosomes, and every method where both are held out. Pearson and Spearman
-    correlations, ``R^2 = 1 - SS_res / SS_tot`` (of the observed values) and the
-    calibration line (``observed ~ intercept + slope * predicted``, least squares; 1 and 0
-    when calibrated) are computed per group, setting and method; they are NaN below two
-    genes or for a constant prediction.
+    chromosomes, and every method where both are held out. In ``"held-out both"`` the
+    methods built on the training groups' expression use what the user measured of the
+    held-out chromosomes' genes in the training groups (GET never saw it): they show how
+    far a known gene's level carries into a new group, not how a new gene is predicted.
+
+    **Metrics**, per group, setting and method, over the genes scored:
+
+    - ``pearson``, ``spearman``: correlations of predicted and observed values;
+    - ``r2``: ``1 - SS_res / SS_tot`` (of the observed values);
+    - ``centred_r``: the Pearson r of the observed and predicted *deviations* from each
+      gene's mean over the training groups other than the group itself (the
+      ``"mean training expression"`` prediction ``m``): ``r(observed - m, predicted -
+      m)``. The gene's own level, which ``m`` already predicts, drops out: it scores
+      what sets the group apart (NaN for the mean training expression itself);
+    - ``slope``, ``intercept``: the calibration line ``observed ~ intercept + slope *
+      predicted`` (least squares; 1 and 0 when calibrated).
+
+    They are NaN below two genes or for a constant prediction. A method requested but
+    not scored in a group of a setting it belongs to (no training group other than the
+    group, no ``beta``, no GET prediction), or named in ``methods`` and scored in none of
+    the settings the split holds, keeps its rows with NaN metrics, 0 genes and the reason;
+    a warning names each of them.
 
     Parameters
     ----------
@@ -186,9 +215,10 @@ def evaluate(
     Returns
     -------
     The table (columns ``group``, ``setting``, ``method``, ``pearson``, ``spearman``,
-    ``r2``, ``slope``, ``intercept``, and ``n_genes``, or ``n_regions`` for
-    accessibility). Written, replacing an earlier evaluation under ``key_added`` (read
-    them with :func:`scget.get.evaluation` and :func:`scget.get.evaluated_genes`):
+    ``r2``, ``centred_r``, ``slope``, ``intercept``, ``n_genes`` (``n_regions`` for
+    accessibility) and ``reason``, empty where the method was scored). Written, replacing
+    an earlier evaluation under ``key_added`` (read them with
+    :func:`scget.get.evaluation` and :func:`scget.get.evaluated_genes`):
 
     - ``pb.uns["scget"][key_added]``: the table (``["result"]``) and the parameters,
       the split included (``["params"]``);
@@ -214,6 +244,7 @@ def evaluate(
     if key_added is None:
         key_added = default_key
     split = resolve_split(pb, model=model, split=split)
+    named = methods is not None
     if by_accessibility:
         methods = _resolve_methods(pb, methods, layer=layer, mod=atac, valid=ACCESSIBILITY_METHODS)
     else:
@@ -239,7 +270,7 @@ def evaluate(
         table = score_table(evaluated, count="n_regions")
         write_result(pb, key_added, table, asdict(params))
         return table
-    evaluated = evaluated_predictions(pb, params, n_jobs=n_jobs)
+    evaluated = evaluated_predictions(pb, params, n_jobs=n_jobs, named=named)
     table = score_table(evaluated)
     layers = {evaluation_layer(key_added, m): v for m, v in evaluated.predictions.items()}
     for setting, mask in evaluated.settings.items():
@@ -342,7 +373,7 @@ def _resolve_methods(
 
 
 def evaluated_predictions(
-    pb, params: EvaluationParams, *, n_jobs: int | None = None
+    pb, params: EvaluationParams, *, n_jobs: int | None = None, named: bool = False
 ) -> EvaluatedPredictions:
     """Compute the evaluated genes and every method's predictions (see :func:`evaluate`).
 
@@ -354,6 +385,8 @@ def evaluated_predictions(
         The settings; ``split`` as returned by :func:`resolve_split`.
     n_jobs
         Workers of the random forest.
+    named
+        Whether the user named ``params.methods`` (rather than taking the default).
 
     Returns
     -------
@@ -409,11 +442,17 @@ def evaluated_predictions(
     settings = {name: mask for name, mask in settings.items() if mask.any()}
 
     train_groups = ~left_out
+    reference = mean_training_expression(observed, train_groups)
+    tss_scores = tss_accessibility(accessibility, tss)
+    reasons = dict.fromkeys(
+        ("mean training expression", "top-correlated training group"), NO_OTHER_TRAINING_GROUP
+    )
+    reasons["GET"] = f"pb[{rna!r}].layers[{params.layer!r}] has no prediction for the group"
     predictions: dict[str, np.ndarray] = {}
     if "GET" in methods:
         predictions["GET"] = to_dense(rna_ad.layers[params.layer], np.float64)
     if "TSS accessibility" in methods:
-        predictions["TSS accessibility"] = tss_accessibility(accessibility, tss)
+        predictions["TSS accessibility"] = tss_scores
     if "gene activity" in methods:
         overlap = gene_peak_overlap(
             gene_var, peak_coordinates(atac_ad), upstream=params.gene_activity_upstream
@@ -421,7 +460,17 @@ def evaluated_predictions(
         counts = to_dense(atac_ad.layers[COUNTS_LAYER], np.float64)[atac_rows]
         predictions["gene activity"] = gene_activity(counts, overlap)
     if "mean training expression" in methods:
-        predictions["mean training expression"] = mean_training_expression(observed, train_groups)
+        predictions["mean training expression"] = reference
+    if "mean + TSS accessibility change" in methods:
+        fit = scorable & train_groups[:, None] & on_train[None, :]
+        predicted, beta = accessibility_change(observed, tss_scores, train_groups, fit)
+        predictions["mean + TSS accessibility change"] = predicted
+        reasons["mean + TSS accessibility change"] = (
+            NO_OTHER_TRAINING_GROUP
+            if np.isfinite(beta)
+            else "no beta: no training group's TSS accessibility on the training chromosomes "
+            "differs from the other training groups' mean"
+        )
     if "top-correlated training group" in methods:
         train_genes = ~on_test & (gene_chrom != "") if test else np.ones(len(gene_chrom), bool)
         predictions["top-correlated training group"] = top_correlated_group(
@@ -460,6 +509,9 @@ def evaluated_predictions(
         settings=settings,
         predictions={m: predictions[m] for m in methods},
         setting_methods=SETTING_METHODS,
+        reference=reference,
+        reasons=reasons,
+        named=methods if named else (),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,11 @@ import pandas as pd
 from ..._logging import logger
 
 #: Metrics of each row of an evaluation.
-METRICS = ("pearson", "spearman", "r2", "slope", "intercept")
+METRICS = ("pearson", "spearman", "r2", "centred_r", "slope", "intercept")
+#: The metrics of :func:`regression_metrics`, in its order.
+PAIRED_METRICS = ("pearson", "spearman", "r2", "slope", "intercept")
+#: Why a method has no prediction for a group, where the method does not say.
+NO_PREDICTION = "no prediction for this group"
 
 
 @dataclass
@@ -31,6 +35,15 @@ class EvaluatedPredictions:
         Method -> groups x genes predictions (all NaN for a group the method cannot score).
     setting_methods
         Setting -> the methods scored in it.
+    reference
+        Groups x genes: each gene's mean observed value over the training groups other
+        than the group itself, the origin of the centred score (:func:`centred_pearson`).
+    reasons
+        Method -> why it has no prediction for a group where its predictions are all NaN
+        (:data:`NO_PREDICTION` for a method not listed).
+    named
+        The methods the user named; one scored in none of the settings held gets a row
+        per group and setting with NaN metrics and the reason.
     """
 
     groups: pd.Index
@@ -39,6 +52,9 @@ class EvaluatedPredictions:
     settings: dict[str, np.ndarray]
     predictions: dict[str, np.ndarray]
     setting_methods: Mapping[str, Sequence[str]]
+    reference: np.ndarray
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    named: Sequence[str] = ()
 
     @property
     def evaluated(self) -> np.ndarray:
@@ -70,34 +86,93 @@ def common_scored(
 
 
 def score_table(evaluated: EvaluatedPredictions, *, count: str = "n_genes") -> pd.DataFrame:
-    """Build the tidy metrics table, one row per group, setting and method able to score it.
+    """Build the tidy metrics table, one row per group, setting and method.
 
-    ``count`` names the column of the number of scored genes (or regions).
+    ``count`` names the column of the number of scored genes (or regions). A method with
+    no prediction for a group of a setting it is scored in, and a method the user named
+    that is scored in none of the settings held, keep their rows: NaN metrics, ``count``
+    0 and why in ``reason`` (empty for the scored rows). One warning names them all.
     """
-    rows = []
+    rows, unscored = [], {}
+    named_elsewhere = {
+        method: ", ".join(s for s, scored in evaluated.setting_methods.items() if method in scored)
+        for method in evaluated.named
+        if not any(method in evaluated.setting_methods[s] for s in evaluated.settings)
+    }
     for setting, mask in evaluated.settings.items():
-        methods = evaluated.methods_of(setting)
         for row, group in enumerate(evaluated.groups):
             genes = mask[row]
             if not genes.any():
                 continue
             observed = evaluated.observed[row, genes]
-            for method in methods:
+            reference = evaluated.reference[row, genes]
+            for method in evaluated.methods_of(setting):
                 predicted = evaluated.predictions[method][row, genes]
-                if not np.isfinite(predicted).all():
-                    logger.info(f"{method!r} cannot score group {group!r} (no training group)")
+                if np.isfinite(predicted).all():
+                    metrics = dict(
+                        zip(PAIRED_METRICS, regression_metrics(observed, predicted), strict=True),
+                        centred_r=centred_pearson(observed, predicted, reference),
+                    )
+                    rows.append(_row(group, setting, method, metrics, n=int(genes.sum())))
                     continue
-                metrics = regression_metrics(observed, predicted)
-                rows.append([group, setting, method, *metrics, int(genes.sum())])
+                reason = evaluated.reasons.get(method, NO_PREDICTION)
+                unscored.setdefault((method, reason), []).append(f"{setting}: {group}")
+                rows.append(_row(group, setting, method, {}, reason=reason))
+            for method, settings in named_elsewhere.items():
+                reason = f"scored in the {settings} setting(s) only"
+                unscored.setdefault((method, reason), []).append(f"{setting}: {group}")
+                rows.append(_row(group, setting, method, {}, reason=reason))
     if not rows:
         raise ValueError(
             "No group has evaluated genes: no gene with an accessible TSS peak on the test "
             "chromosomes (or in the left-out groups)."
         )
-    table = pd.DataFrame(rows, columns=["group", "setting", "method", *METRICS, count])
+    if unscored:
+        what = [f"{m!r} ({', '.join(where)}): {why}" for (m, why), where in unscored.items()]
+        logger.warning(
+            f"Could not score {len({m for m, _ in unscored})} requested method(s); their rows "
+            f"hold NaN metrics and the reason: {'; '.join(what)}"
+        )
+    table = pd.DataFrame(rows, columns=["group", "setting", "method", *METRICS, count, "reason"])
     table[list(METRICS)] = table[list(METRICS)].astype(np.float64)
     table[count] = table[count].astype(np.int64)
     return table
+
+
+def _row(
+    group: str, setting: str, method: str, metrics: dict, *, n: int = 0, reason: str = ""
+) -> list:
+    """One table row (metrics left out are NaN), in the column order of :func:`score_table`."""
+    return [group, setting, method, *(metrics.get(m, np.nan) for m in METRICS), n, reason]
+
+
+def centred_pearson(observed: np.ndarray, predicted: np.ndarray, reference: np.ndarray) -> float:
+    """Pearson r between the observed and the predicted deviations from ``reference``.
+
+    ``r(observed - reference, predicted - reference)``. With ``reference`` each gene's
+    mean over the training groups, it scores what sets a group apart from the others
+    rather than each gene's own level, which the mean training expression alone already
+    predicts. NaN with fewer than two values, a non-finite value or a constant deviation
+    (the mean training expression itself: 0 everywhere).
+
+    Returns
+    -------
+    The centred Pearson r.
+    """
+    from scipy.stats import pearsonr
+
+    observed, predicted, reference = (
+        np.asarray(a, dtype=np.float64) for a in (observed, predicted, reference)
+    )
+    deviations = observed - reference, predicted - reference
+    if not all(np.isfinite(d).all() for d in deviations) or not _vary(*deviations):
+        return np.nan
+    return float(pearsonr(*deviations)[0])
+
+
+def _vary(*values: np.ndarray) -> bool:
+    """Whether there are at least two values and none of the arrays is constant."""
+    return len(values[0]) >= 2 and all(np.ptp(v) > 0 for v in values)
 
 
 def regression_metrics(
@@ -118,7 +193,7 @@ def regression_metrics(
     observed = np.asarray(observed, dtype=np.float64)
     predicted = np.asarray(predicted, dtype=np.float64)
     pearson = spearman = r2 = slope = intercept = np.nan
-    if len(observed) >= 2 and np.ptp(observed) > 0 and np.ptp(predicted) > 0:
+    if _vary(observed, predicted):
         pearson = float(pearsonr(observed, predicted)[0])
         spearman = float(spearmanr(observed, predicted)[0])
         centred = predicted - predicted.mean()
