@@ -39,23 +39,23 @@ MOTIF_SPARSITY = 3e-4
 #: without them (the published method), which predicted accessibility better.
 ACCESSIBILITY_FEATURE_DROPOUT = 0.0
 ACCESSIBILITY_MOTIF_SPARSITY = 0.0
-#: Share of the regions whose expression prior is hidden at each fine-tuning step, so
-#: that one network also predicts genes without a prior (new chromosomes, new genes).
-PRIOR_DROPOUT = 0.5
 #: What a fine-tuned model is for (``finetune(target=...)``) -> its training defaults:
-#: validation on a held-out training group, long training and no regulariser for new
-#: groups; validation on a held-out chromosome and both regularisers for new genes.
+#: validation on a held-out training group and no regulariser for new groups; validation
+#: on a held-out chromosome and both regularisers for new genes. The epochs fit both
+#: models of ``scget demo`` into 10 minutes on 2 CPU cores (docs/model.md).
 TARGETS = {
     "new groups": {
         "feature_dropout": 0.0,
         "motif_sparsity": 0.0,
-        "max_epochs": 50,
+        "prior_dropout": 0.2,
+        "max_epochs": 15,
         "patience": 10,
     },
     "new genes": {
         "feature_dropout": FEATURE_DROPOUT,
         "motif_sparsity": MOTIF_SPARSITY,
-        "max_epochs": 50,
+        "prior_dropout": 0.5,
+        "max_epochs": 20,
         "patience": 10,
     },
 }

@@ -148,12 +148,14 @@ def test_adding_the_expression_prior_leaves_a_trained_network_unchanged():
 
 
 def test_a_network_with_a_prior_asks_for_it():
-    network = GETNetwork(GETConfig.from_preset("tiny", 12, expression_prior=True))
-    x, _, _ = _inputs()
+    config = GETConfig.from_preset("tiny", 12, tss_input=True, expression_prior=True)
+    network = GETNetwork(config)
+    x, tss, _ = _inputs()
     with pytest.raises(ValueError, match="expression prior"):
-        network(x)
+        network(x, tss=tss)
     with pytest.raises(ValueError, match="expression prior"):
-        network(x, prior=_prior()[..., :3])
-    assert network(x, prior=_prior()).expression.shape == (2, 9, 2)
+        network(x, tss=tss, prior=_prior()[..., :3])
+    assert network(x, tss=tss, prior=_prior()).expression.shape == (2, 9, 2)
+
     published = GETNetwork(GETConfig.from_preset("tiny", 12))
     assert not any("prior" in n for n in published.state_dict())

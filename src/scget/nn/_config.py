@@ -77,13 +77,14 @@ class GETConfig:
         information.
     expression_prior
         Add a learned embedding of each region's expression prior to the region
-        embedding, and a learned linear map of it to the expression head's input (before
-        the Softplus): the prior is :data:`PRIOR_CHANNELS` values per region, the mean
-        expression over the training groups of the genes whose TSS the region holds (+
-        and - strand; 0 elsewhere), a flag that the prior is present (0 for genes
-        without one: new chromosomes, new genes), and the region's mean accessibility
-        over the training groups, so that the network sees how the accessibility of the
-        group it predicts differs from it. Not in the published GET.
+        embedding, and a learned linear map of it and of the region's accessibility to
+        the expression head's input (before the Softplus). The prior is
+        :data:`PRIOR_CHANNELS` values per region: the mean expression over the training
+        groups of the genes whose TSS the region holds (+ and - strand; 0 elsewhere),
+        a flag that the prior is present (0 for genes without one: new chromosomes, new
+        genes), and the region's mean accessibility over the training groups, so that
+        the network sees how the accessibility of the group it predicts differs from it.
+        Not in the published GET.
     """
 
     n_features: int

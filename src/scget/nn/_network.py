@@ -17,6 +17,10 @@ from ._layers import LAYER_NORM_EPS, EncoderBlock
 CONTEXT = ("mask", "padding_mask", "tss", "positions", "prior")
 #: Standard deviation of the truncated-normal initialisation (as ViT and BERT).
 INIT_STD = 0.02
+#: The expression prior's map to the expression head is this multiple of its learned
+#: weights: Adam moves each weight by about the learning rate per step, and passing the
+#: prior through needs weights near 1 within a few hundred steps.
+PRIOR_SCALE = 10.0
 
 
 class GETOutput(NamedTuple):
@@ -59,8 +63,9 @@ class GETNetwork(nn.Module):
     to their embedding, ``distance_bias`` adds a learned bias of the log genomic
     distance to the attention logits (:class:`~scget.nn.DistanceBias`), and
     ``expression_prior`` adds a linear embedding of the regions' expression prior
-    (:data:`~scget.nn.PRIOR_CHANNELS`) to their embedding and a linear map of it to the
-    expression head's input. All start at zero, so that :meth:`extend` leaves a trained
+    (:data:`~scget.nn.PRIOR_CHANNELS`) to their embedding and a linear map of it and of
+    the regions' accessibility to the expression head's input (before the Softplus).
+    All start at zero, so that :meth:`extend` leaves a trained
     network's outputs unchanged.
 
     Parameters
@@ -105,10 +110,15 @@ class GETNetwork(nn.Module):
         self.reset_parameters()
 
     def _add_prior(self) -> None:
-        """Create the prior's embedding and its map to the expression head, at zero."""
+        """Create the prior's embedding and its map to the expression head, at zero.
+
+        The map reads the prior and the region's accessibility (the last input feature),
+        so that the change of accessibility from its training mean reaches the output
+        as directly as the prior does.
+        """
         channels = len(PRIOR_CHANNELS)
         self.prior_embedding = nn.Linear(channels, self.config.hidden_dim, bias=False)
-        self.prior_head = nn.Linear(channels, self.config.n_outputs, bias=False)
+        self.prior_head = nn.Linear(channels + 1, self.config.n_outputs, bias=False)
         for layer in (self.prior_embedding, self.prior_head):
             nn.init.zeros_(layer.weight)
 
@@ -232,7 +242,8 @@ class GETNetwork(nn.Module):
         hidden = self.norm(layers[-1])[:, 1:]
         logits = self.expression_head(hidden)
         if self.prior_head is not None:
-            logits = logits + self.prior_head(prior.to(logits.dtype))
+            direct = torch.cat([prior, x[..., -1:]], dim=-1).to(logits.dtype)
+            logits = logits + PRIOR_SCALE * self.prior_head(direct)
         return GETOutput(
             expression=F.softplus(logits),
             accessibility=F.softplus(self.accessibility_head(hidden)),

@@ -215,10 +215,11 @@ def test_prior_dropout_hides_the_expression_of_the_prior_only():
 
 
 def test_prior_dropout_acts_in_training_only():
-    network = GETNetwork(GETConfig.from_preset("tiny", 6, dropout=0.0, expression_prior=True))
+    config = GETConfig.from_preset("tiny", 6, dropout=0.0, tss_input=True, expression_prior=True)
+    network = GETNetwork(config)
     with torch.no_grad():
         network.prior_head.weight.normal_()
-    batch = {**_batch(), "prior": torch.rand(2, 10, 4)}
+    batch = {**_batch(), "prior": torch.rand(2, 10, 4), "tss": torch.ones(2, 10, 2)}
     plain, dropping = FinetuneObjective("mse"), FinetuneObjective("mse", prior_dropout=0.5)
     network.eval()
     assert torch.equal(plain(network, batch)[0], dropping(network, batch)[0])

@@ -16,7 +16,6 @@ from ..._constants import (
     FINETUNE_STRIDE,
     MASK_RATIO,
     PRETRAIN_KEY,
-    PRIOR_DROPOUT,
     TARGETS,
 )
 from ..._logging import logger
@@ -307,7 +306,7 @@ def finetune(
     stride: int = FINETUNE_STRIDE,
     key_added: str = FINETUNE_KEY,
     target: str | None = None,
-    prior_dropout: float = PRIOR_DROPOUT,
+    prior_dropout: float | None = None,
     **options: Any,
 ) -> GETModel:
     """Train GET to predict expression per region and strand, accessibility per region, or both.
@@ -423,10 +422,14 @@ def finetune(
           genes of the training chromosomes. It validates (early stopping) on a training
           group held out for it (``valid_groups``; by default the last training group,
           logged), never on a chromosome or on the test groups, and trains without
-          feature dropout and motif sparsity, which cost this setting.
+          feature dropout and motif sparsity, which cost this setting, with
+          ``prior_dropout`` 0.2, for at most 15 epochs (``max_epochs``).
         - ``"new genes"``: predict genes the model has not seen (held-out chromosomes).
-          It validates on a held-out chromosome, with feature dropout 0.5 and motif
-          sparsity 3e-4.
+          It validates on a held-out chromosome, with feature dropout 0.5, motif
+          sparsity 3e-4 and ``prior_dropout`` 0.5, for at most 20 epochs.
+
+        Options given explicitly (``max_epochs``, ``patience``, ``feature_dropout``...)
+        replace the target's.
 
         ``None``: ``"new groups"`` when only ``leave_out_groups`` is given, else ``"new
         genes"`` (and always ``"new genes"`` for ``objective="accessibility"``).
@@ -436,7 +439,9 @@ def finetune(
         that the network also predicts genes that have none (new chromosomes, new
         genes). The prior of the group being trained on is always the mean over the
         *other* training groups; :func:`scget.tl.predict` gives every group the mean over
-        the groups the model was trained on (leaving the group itself out).
+        the groups the model was trained on (leaving the group itself out). ``None``:
+        the ``target``'s (0.2 for new groups, whose genes all have a prior, 0.5 for new
+        genes).
 
     Returns
     -------
@@ -465,6 +470,8 @@ def finetune(
         )
     if motif_sparsity is None:
         motif_sparsity = protocol["motif_sparsity"] if expression else ACCESSIBILITY_MOTIF_SPARSITY
+    if prior_dropout is None:
+        prior_dropout = protocol["prior_dropout"]
     options = {**{k: protocol[k] for k in ("max_epochs", "patience")}, **options}
     if model is not None:
         check_model(model)
