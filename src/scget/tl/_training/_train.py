@@ -352,14 +352,14 @@ def finetune(
     feature_dropout
         Probability of hiding each motif score of each region at each training step
         (accessibility is never hidden); 0 (the published method) turns it off.
-        ``None``: 0.5 for ``"expression"`` and ``"joint"``, 0 for ``"accessibility"``
-        (see ``objective``). It
+        ``None``: the ``target``'s (0 for new groups, 0.5 for new genes) for
+        ``"expression"`` and ``"joint"``, 0 for ``"accessibility"`` (see ``objective``). It
         keeps the model from memorising regions by their motif fingerprint, which
         helps on held-out chromosomes and hurts in held-out groups (where memorised
         gene levels help): on the demo simulation (TSS input) 0 gave held-out-group r
         0.77 and held-out-chromosome r 0.51 (seed 0), 0.8 gave 0.64-0.69 and 0.58-0.61,
-        and the default 0.5 gave 0.71-0.74 and 0.55-0.61 (seeds 0-2; see the docs'
-        "The model and its defaults").
+        and 0.5 gave 0.71-0.74 and 0.55-0.61 (seeds 0-2; see the docs'
+        "The model and its defaults"): no one setting serves both.
     motif_sparsity
         Weight of a group lasso on the motif inputs, added to the mean loss: the sum
         over motifs of the L2 norm of the motif's column of the region embedding
@@ -370,8 +370,9 @@ def finetune(
         feature dropout 0.5) 0, 1e-4, 3e-4 and 1e-3 gave held-out-group r 0.73, 0.73,
         0.69 and 0.67, held-out-chromosome r 0.60, 0.61, 0.63 and 0.63, and held-out-both
         r 0.59, 0.61, 0.62 and 0.62. The default 3e-4 was chosen by these prediction
-        figures (docs: "The model and its defaults"). ``None``: 3e-4 for ``"expression"``
-        and ``"joint"``, 0 for ``"accessibility"``.
+        figures (docs: "The model and its defaults"). ``None``: the ``target``'s (0 for
+        new groups, 3e-4 for new genes) for ``"expression"`` and ``"joint"``, 0 for
+        ``"accessibility"``.
     objective
         ``"expression"`` (the expression head only), ``"accessibility"`` (the
         accessibility head only; the expression head stays untrained) or ``"joint"``
