@@ -108,9 +108,9 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
         key=scget._genomic.chromosome_sort_key,
     )
     held_out_chromosome = chromosomes[-1]
-    # One model per setting (docs: "One protocol per setting"): the held-out chromosome's
-    # genes (in every group) are new genes; the held-out group on the training
-    # chromosomes is a new group. No pretraining: it gained nothing measurable here.
+    # One model per setting (docs/model.md, "New groups and new genes"): the held-out
+    # chromosome's genes (in every group) are new genes; the held-out group on the
+    # training chromosomes is a new group. No pretraining: it gained nothing measurable.
     split = {"leave_out_chromosomes": [held_out_chromosome], "leave_out_groups": [held_out_group]}
     models = {}
     for target in ("new genes", "new groups"):
@@ -136,12 +136,13 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
     model.save(out / "model")
     models["new groups"].save(out / "model_new_groups")
     pb.write_h5mu(out / "pseudobulk.h5mu")
-    (out / "report.md").write_text(_report(pb, model, table, timer, args))
+    report = _report(pb, model, table, timer, args, models["new groups"])
+    (out / "report.md").write_text(report)
 
 
-def _report(pb, model, table, timer: _Timer, args: argparse.Namespace) -> str:
+def _report(pb, model, table, timer: _Timer, args: argparse.Namespace, groups_model) -> str:
     """The markdown report: data, split, evaluation table, timings."""
-    split = model.split
+    split = {**model.split, "valid_groups": groups_model.split["valid_groups"]}
     summary = (
         table.groupby(["setting", "method"])[["pearson", "spearman", "r2", "slope", "intercept"]]
         .mean()
@@ -168,8 +169,11 @@ def _report(pb, model, table, timer: _Timer, args: argparse.Namespace) -> str:
         "- held-out both: the held-out groups' genes on the test chromosomes.",
         "",
         'GET in the held-out group is the model fine-tuned for new groups (`target="new '
-        'groups"`, saved in `model_new_groups/`); in the other settings, the model for new '
-        'genes (`target="new genes"`, saved in `model/`).',
+        'groups"`, saved in `model_new_groups/`; it validated on the training group(s) '
+        f"{', '.join(split['valid_groups']) or '-'}); in the other settings, the model for "
+        'new genes (`target="new genes"`, saved in `model/`). The pseudobulk\'s `get_pred` '
+        "holds the first's predictions for the held-out group and the second's for the "
+        "others; its stored evaluation is the first model's.",
         "",
         summary.to_markdown(index=False, floatfmt=".3f"),
         "",
