@@ -26,9 +26,9 @@ MOTIF_PVALUE = 1e-4
 MASK_RATIO = 0.5
 
 # --- scget's training defaults, chosen by measurement (docs/model.md) ------------------
-#: Network extensions of :data:`scget.nn.ARCHITECTURES`: TSS indicators in the input
-#: and the attention bias of genomic distance.
-DEFAULT_ARCHITECTURE = "tss+distance"
+#: Network extensions of :data:`scget.nn.ARCHITECTURES`: TSS indicators in the input,
+#: the attention bias of genomic distance and the expression prior.
+DEFAULT_ARCHITECTURE = "tss+distance+prior"
 #: Network size: trains in minutes on a laptop CPU; take "small" or "base" on a GPU.
 DEFAULT_PRESET = "tiny"
 #: Share of motif scores hidden at each fine-tuning step.
@@ -39,6 +39,26 @@ MOTIF_SPARSITY = 3e-4
 #: without them (the published method), which predicted accessibility better.
 ACCESSIBILITY_FEATURE_DROPOUT = 0.0
 ACCESSIBILITY_MOTIF_SPARSITY = 0.0
+#: What a fine-tuned model is for (``finetune(target=...)``) -> its training defaults:
+#: validation on a held-out training group and no regulariser for new groups; validation
+#: on a held-out chromosome and both regularisers for new genes. The epochs fit both
+#: models of ``scget demo`` into 10 minutes on 2 CPU cores (docs/model.md).
+TARGETS = {
+    "new groups": {
+        "feature_dropout": 0.0,
+        "motif_sparsity": 0.0,
+        "prior_dropout": 0.2,
+        "max_epochs": 15,
+        "patience": 10,
+    },
+    "new genes": {
+        "feature_dropout": FEATURE_DROPOUT,
+        "motif_sparsity": MOTIF_SPARSITY,
+        "prior_dropout": 0.5,
+        "max_epochs": 20,
+        "patience": 10,
+    },
+}
 #: What fine-tuning trains by default (``"expression"``, ``"accessibility"``, ``"joint"``).
 FINETUNE_OBJECTIVE = "expression"
 #: Weight of the mean accessibility loss beside the mean expression loss in ``"joint"``.

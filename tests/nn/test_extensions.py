@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from scget.nn import ARCHITECTURES, DistanceBias, GETConfig, GETNetwork
+from scget.nn import ARCHITECTURES, PRIOR_CHANNELS, DistanceBias, GETConfig, GETNetwork
 from scget.nn._distance import BIAS_SCALE, DISTANCE_UNIT, MAX_DISTANCE, N_KNOTS
 
 
@@ -116,3 +116,46 @@ def test_missing_context_is_a_clear_error():
         network(x, tss=tss)
     with pytest.raises(ValueError, match="True or False"):
         GETConfig.from_preset("tiny", 12, tss_input=1)
+
+
+def _prior(batch=2, length=9, seed=1):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, length, len(PRIOR_CHANNELS), generator=generator)
+
+
+def test_adding_the_expression_prior_leaves_a_trained_network_unchanged():
+    torch.manual_seed(0)
+    network = _trained_like(GETNetwork(GETConfig.from_preset("tiny", 12))).eval()
+    x, tss, positions = _inputs()
+    before = network(x)
+    network.extend(**ARCHITECTURES["tss+distance+prior"])
+    assert network.config.expression_prior
+    assert (network.prior_embedding.weight == 0).all() and (network.prior_head.weight == 0).all()
+    after = network(x, tss=tss, positions=positions, prior=_prior())
+    for name in ("expression", "accessibility", "reconstruction", "hidden"):
+        torch.testing.assert_close(getattr(after, name), getattr(before, name))
+    # trained, the prior reaches the expression through the embedding and the head's map
+    with torch.no_grad():
+        network.prior_head.weight[0, 0] = 1.0
+    shifted = network(x, tss=tss, positions=positions, prior=_prior())
+    torch.testing.assert_close(shifted.hidden, before.hidden)
+    assert not torch.allclose(shifted.expression[..., 0], before.expression[..., 0], atol=1e-4)
+    torch.testing.assert_close(shifted.expression[..., 1], before.expression[..., 1])
+    with torch.no_grad():
+        network.prior_embedding.weight.normal_()  # (a constant would be normalised away)
+    embedded = network(x, tss=tss, positions=positions, prior=_prior())
+    assert not torch.allclose(embedded.hidden, before.hidden, atol=1e-4)
+
+
+def test_a_network_with_a_prior_asks_for_it():
+    config = GETConfig.from_preset("tiny", 12, tss_input=True, expression_prior=True)
+    network = GETNetwork(config)
+    x, tss, _ = _inputs()
+    with pytest.raises(ValueError, match="expression prior"):
+        network(x, tss=tss)
+    with pytest.raises(ValueError, match="expression prior"):
+        network(x, tss=tss, prior=_prior()[..., :3])
+    assert network(x, tss=tss, prior=_prior()).expression.shape == (2, 9, 2)
+
+    published = GETNetwork(GETConfig.from_preset("tiny", 12))
+    assert not any("prior" in n for n in published.state_dict())

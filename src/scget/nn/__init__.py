@@ -6,6 +6,7 @@ _EXPORTS = {
     "GETConfig": "._config",
     "PRESETS": "._config",
     "ARCHITECTURES": "._config",
+    "PRIOR_CHANNELS": "._config",
     "DistanceBias": "._distance",
     "GETNetwork": "._network",
     "GETOutput": "._network",

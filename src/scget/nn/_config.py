@@ -75,6 +75,16 @@ class GETConfig:
         log genomic distance between the two regions' midpoints, so that the model can
         weigh regions by their distance. The published GET has no positional
         information.
+    expression_prior
+        Add a learned embedding of each region's expression prior to the region
+        embedding, and a learned linear map of it and of the region's accessibility to
+        the expression head's input (before the Softplus). The prior is
+        :data:`PRIOR_CHANNELS` values per region: the mean expression over the training
+        groups of the genes whose TSS the region holds (+ and - strand; 0 elsewhere),
+        a flag that the prior is present (0 for genes without one: new chromosomes, new
+        genes), and the region's mean accessibility over the training groups, so that
+        the network sees how the accessibility of the group it predicts differs from it.
+        Not in the published GET.
     """
 
     n_features: int
@@ -88,6 +98,7 @@ class GETConfig:
     n_outputs: int = 2
     tss_input: bool = False
     distance_bias: bool = False
+    expression_prior: bool = False
 
     def __post_init__(self) -> None:
         for name in ("n_features", "hidden_dim", "n_layers", "n_heads", "ffn_dim", "n_outputs"):
@@ -99,7 +110,7 @@ class GETConfig:
                 f"hidden_dim={self.hidden_dim} is not divisible by n_heads={self.n_heads}; "
                 "pick a number of heads that divides the width."
             )
-        for name in ("tss_input", "distance_bias"):
+        for name in ("tss_input", "distance_bias", "expression_prior"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"GETConfig.{name} must be True or False.")
         for name in ("dropout", "attention_dropout", "drop_path"):
@@ -149,11 +160,17 @@ class GETConfig:
         return cls(**values)
 
 
+#: Channels of the expression prior of a region (:attr:`GETConfig.expression_prior`):
+#: mean training expression on the + and - strand, presence flag, mean accessibility.
+PRIOR_CHANNELS = ("prior_plus", "prior_minus", "prior_present", "mean_accessibility")
+
 #: Named architectures: which of scget's extensions (see :class:`GETConfig`) a network
-#: has. ``"published"`` is GET as published (no positional information, no TSS input).
+#: has. ``"published"`` is GET as published (no positional information, no TSS input,
+#: no expression prior).
 ARCHITECTURES: dict[str, dict[str, bool]] = {
-    "published": {"tss_input": False, "distance_bias": False},
-    "tss": {"tss_input": True, "distance_bias": False},
-    "distance": {"tss_input": False, "distance_bias": True},
-    "tss+distance": {"tss_input": True, "distance_bias": True},
+    "published": {"tss_input": False, "distance_bias": False, "expression_prior": False},
+    "tss": {"tss_input": True, "distance_bias": False, "expression_prior": False},
+    "distance": {"tss_input": False, "distance_bias": True, "expression_prior": False},
+    "tss+distance": {"tss_input": True, "distance_bias": True, "expression_prior": False},
+    "tss+distance+prior": {"tss_input": True, "distance_bias": True, "expression_prior": True},
 }

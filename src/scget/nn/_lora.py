@@ -16,7 +16,7 @@ DEFAULT_TARGETS = ("region_embedding", "blocks.*")
 #: Modules that stay fully trainable under LoRA ("full training of the head").
 HEADS = ("expression_head", "accessibility_head", "reconstruction_head")
 #: scget's network extensions: new parameters (zero at first), so trained in full too.
-EXTENSIONS = ("tss_embedding", "distance_bias")
+EXTENSIONS = ("tss_embedding", "distance_bias", "prior_embedding", "prior_head")
 
 
 class LoRALinear(nn.Module):

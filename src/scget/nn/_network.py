@@ -9,14 +9,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._config import GETConfig
+from ._config import PRIOR_CHANNELS, GETConfig
 from ._distance import DistanceBias
 from ._layers import LAYER_NORM_EPS, EncoderBlock
 
 #: Keyword inputs of :meth:`GETNetwork.forward` besides the features, in order.
-CONTEXT = ("mask", "padding_mask", "tss", "positions")
+CONTEXT = ("mask", "padding_mask", "tss", "positions", "prior")
 #: Standard deviation of the truncated-normal initialisation (as ViT and BERT).
 INIT_STD = 0.02
+#: The expression prior's map to the expression head is this multiple of its learned
+#: weights: Adam moves each weight by about the learning rate per step, and passing the
+#: prior through needs weights near 1 within a few hundred steps.
+PRIOR_SCALE = 10.0
 
 
 class GETOutput(NamedTuple):
@@ -54,11 +58,15 @@ class GETNetwork(nn.Module):
     and masked-region reconstruction. Masked regions (pretraining) have their
     embedding replaced by a learned [MASK] embedding.
 
-    Two extensions, off in the published GET, are switched on by the configuration:
+    Three extensions, off in the published GET, are switched on by the configuration:
     ``tss_input`` adds a linear embedding of the regions' strand-specific TSS indicators
-    to their embedding, and ``distance_bias`` adds a learned bias of the log genomic
-    distance to the attention logits (:class:`~scget.nn.DistanceBias`). Both start at
-    zero, so that :meth:`extend` leaves a trained network's outputs unchanged.
+    to their embedding, ``distance_bias`` adds a learned bias of the log genomic
+    distance to the attention logits (:class:`~scget.nn.DistanceBias`), and
+    ``expression_prior`` adds a linear embedding of the regions' expression prior
+    (:data:`~scget.nn.PRIOR_CHANNELS`) to their embedding and a linear map of it and of
+    the regions' accessibility to the expression head's input (before the Softplus).
+    All start at zero, so that :meth:`extend` leaves a trained
+    network's outputs unchanged.
 
     Parameters
     ----------
@@ -96,7 +104,23 @@ class GETNetwork(nn.Module):
         self.distance_bias = (
             DistanceBias(config.n_layers, config.n_heads) if config.distance_bias else None
         )
+        self.prior_embedding = self.prior_head = None
+        if config.expression_prior:
+            self._add_prior()
         self.reset_parameters()
+
+    def _add_prior(self) -> None:
+        """Create the prior's embedding and its map to the expression head, at zero.
+
+        The map reads the prior and the region's accessibility (the last input feature),
+        so that the change of accessibility from its training mean reaches the output
+        as directly as the prior does.
+        """
+        channels = len(PRIOR_CHANNELS)
+        self.prior_embedding = nn.Linear(channels, self.config.hidden_dim, bias=False)
+        self.prior_head = nn.Linear(channels + 1, self.config.n_outputs, bias=False)
+        for layer in (self.prior_embedding, self.prior_head):
+            nn.init.zeros_(layer.weight)
 
     def reset_parameters(self) -> None:
         """Truncated-normal (std 0.02) weights and tokens, zero biases, unit LayerNorms."""
@@ -110,11 +134,22 @@ class GETNetwork(nn.Module):
                 nn.init.zeros_(module.bias)
         for token in (self.cls_token, self.mask_token):
             nn.init.trunc_normal_(token, std=INIT_STD, a=-2 * INIT_STD, b=2 * INIT_STD)
-        for extension in (self.tss_embedding, self.distance_bias):
+        for extension in (
+            self.tss_embedding,
+            self.distance_bias,
+            self.prior_embedding,
+            self.prior_head,
+        ):
             if extension is not None:
                 nn.init.zeros_(next(extension.parameters()))
 
-    def extend(self, *, tss_input: bool = False, distance_bias: bool = False) -> GETNetwork:
+    def extend(
+        self,
+        *,
+        tss_input: bool = False,
+        distance_bias: bool = False,
+        expression_prior: bool = False,
+    ) -> GETNetwork:
         """Add the extensions asked for that the network lacks, initialised at zero.
 
         The outputs are unchanged until the new parameters are trained (a published
@@ -122,7 +157,7 @@ class GETNetwork(nn.Module):
 
         Parameters
         ----------
-        tss_input, distance_bias
+        tss_input, distance_bias, expression_prior
             The extensions to add (see :class:`GETConfig`).
 
         Returns
@@ -139,10 +174,15 @@ class GETNetwork(nn.Module):
         if distance_bias and self.distance_bias is None:
             self.distance_bias = DistanceBias(self.config.n_layers, self.config.n_heads)
             self.distance_bias.to(reference.device, reference.dtype)
+        if expression_prior and self.prior_embedding is None:
+            self._add_prior()
+            self.prior_embedding.to(reference.device, reference.dtype)
+            self.prior_head.to(reference.device, reference.dtype)
         self.config = dataclasses.replace(
             self.config,
             tss_input=self.tss_embedding is not None,
             distance_bias=self.distance_bias is not None,
+            expression_prior=self.prior_embedding is not None,
         )
         return self
 
@@ -166,6 +206,7 @@ class GETNetwork(nn.Module):
         padding_mask: torch.Tensor | None = None,
         tss: torch.Tensor | None = None,
         positions: torch.Tensor | None = None,
+        prior: torch.Tensor | None = None,
     ) -> GETOutput:
         """Predict expression, accessibility and features for windows of regions.
 
@@ -182,6 +223,9 @@ class GETNetwork(nn.Module):
             (B, L, 2) TSS indicators (+, - strand); needed when ``config.tss_input``.
         positions
             (B, L) region midpoints (bp); needed when ``config.distance_bias``.
+        prior
+            (B, L, 4) expression prior (:data:`~scget.nn.PRIOR_CHANNELS`); needed when
+            ``config.expression_prior``.
 
         Returns
         -------
@@ -193,11 +237,15 @@ class GETNetwork(nn.Module):
             If ``x`` or the masks have the wrong shape.
         """
         embedding, layers = self._encode(
-            x, mask=mask, padding_mask=padding_mask, tss=tss, positions=positions
+            x, mask=mask, padding_mask=padding_mask, tss=tss, positions=positions, prior=prior
         )
         hidden = self.norm(layers[-1])[:, 1:]
+        logits = self.expression_head(hidden)
+        if self.prior_head is not None:
+            direct = torch.cat([prior, x[..., -1:]], dim=-1).to(logits.dtype)
+            logits = logits + PRIOR_SCALE * self.prior_head(direct)
         return GETOutput(
-            expression=F.softplus(self.expression_head(hidden)),
+            expression=F.softplus(logits),
             accessibility=F.softplus(self.accessibility_head(hidden)),
             reconstruction=self.reconstruction_head(hidden),
             hidden=hidden,
@@ -210,7 +258,8 @@ class GETNetwork(nn.Module):
         Parameters
         ----------
         x, **context
-            As for :meth:`forward` (``mask``, ``padding_mask``, ``tss``, ``positions``).
+            As for :meth:`forward` (``mask``, ``padding_mask``, ``tss``, ``positions``,
+            ``prior``).
 
         Returns
         -------
@@ -229,7 +278,7 @@ class GETNetwork(nn.Module):
         unknown = sorted(set(context) - set(CONTEXT))
         if unknown:
             raise TypeError(f"Unexpected network input(s) {unknown}; the inputs are {CONTEXT}.")
-        mask, padding_mask, tss, positions = (context.get(name) for name in CONTEXT)
+        mask, padding_mask, tss, positions, prior = (context.get(name) for name in CONTEXT)
         if x.ndim != 3 or x.shape[-1] != self.config.n_features:
             raise ValueError(
                 f"x must have shape (batch, regions, {self.config.n_features}), "
@@ -257,10 +306,20 @@ class GETNetwork(nn.Module):
                 f"shape {tuple(x.shape[:2])}, got "
                 f"{None if positions is None else tuple(positions.shape)}."
             )
+        if self.prior_embedding is not None and (
+            prior is None or tuple(prior.shape) != (*x.shape[:2], len(PRIOR_CHANNELS))
+        ):
+            raise ValueError(
+                f"This network reads an expression prior: pass prior of shape "
+                f"{(*x.shape[:2], len(PRIOR_CHANNELS))}, got "
+                f"{None if prior is None else tuple(prior.shape)}."
+            )
         embedding = self.region_embedding(x)
         tokens = embedding
         if self.tss_embedding is not None:
             tokens = tokens + self.tss_embedding(tss.to(tokens.dtype))
+        if self.prior_embedding is not None:
+            tokens = tokens + self.prior_embedding(prior.to(tokens.dtype))
         if mask is not None:
             tokens = torch.where(
                 mask.bool().unsqueeze(-1), self.mask_token.to(tokens.dtype), tokens

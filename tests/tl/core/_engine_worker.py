@@ -15,13 +15,14 @@ def sharded_forward(rank: int, world_size: int, port: int, model_dir: str, out: 
 
     from scget.tl import GETModel
     from scget.tl._core._engine import forward, on_device
-    from scget.tl._core._windows import build_inputs, make_windows
+    from scget.tl._core._prior import model_inputs
+    from scget.tl._core._windows import make_windows
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world_size)
     try:
         model = GETModel.load(model_dir)
-        inputs = build_inputs(planted_pb(), with_targets=False)
+        inputs = model_inputs(planted_pb(), model)
         windows = make_windows(inputs, window_size=model.window_size, stride=37)
         with on_device(model.network, torch.device("cpu")) as network:
             outputs = forward(

@@ -13,7 +13,8 @@ from scget.tl._core._engine import (
     promoter_windows,
 )
 from scget.tl._core._predict import _region_windows, _tss_peaks
-from scget.tl._core._windows import WindowDataset, build_inputs, make_windows, region_context
+from scget.tl._core._prior import model_inputs
+from scget.tl._core._windows import WindowDataset, make_windows, region_context
 
 CPU = torch.device("cpu")
 
@@ -39,7 +40,7 @@ def _single_window_outputs(network, inputs, windows, window_size):
 def test_predict_equals_the_network_run_window_by_window(pb, trained, tss_windows):
     """predict on the engine gives, bit for bit, the network's output on each window."""
     scget.tl.predict(pb, trained, device="cpu", batch_size=1, tss_windows=tss_windows)
-    inputs = build_inputs(pb, with_targets=False)
+    inputs = model_inputs(pb, trained)
     _, is_tss = _tss_peaks(pb, rna="rna", atac="atac")
     network = trained.network.eval()
     for number, group in enumerate(inputs.groups):
@@ -57,7 +58,7 @@ def test_predict_equals_the_network_run_window_by_window(pb, trained, tss_window
 
 def test_forward_batches_and_transform(pb, trained):
     size = trained.window_size
-    inputs = build_inputs(pb, with_targets=False)
+    inputs = model_inputs(pb, trained)
     windows = make_windows(inputs, window_size=size, stride=50)
     network = trained.network.eval()
     batched = forward(network, inputs, windows, window_size=size, batch_size=7, device=CPU)
@@ -81,7 +82,7 @@ def test_forward_batches_and_transform(pb, trained):
 
 def test_promoter_windows_are_centred_on_accessible_tss_peaks(pb, trained):
     size = trained.window_size
-    inputs = build_inputs(pb, with_targets=False)
+    inputs = model_inputs(pb, trained)
     score = np.asarray(pb["atac"].X)
     table = promoter_windows(
         inputs, pb["rna"].var, pb["atac"].var_names, accessibility=score, window_size=size
@@ -118,7 +119,7 @@ def test_promoter_windows_are_centred_on_accessible_tss_peaks(pb, trained):
 
 def test_gradient_x_input_equals_each_windows_own_gradient(pb, trained):
     size = trained.window_size
-    inputs = build_inputs(pb, with_targets=False)
+    inputs = model_inputs(pb, trained)
     windows = make_windows(inputs, window_size=size, stride=60)[:6]
     offsets = np.array([3, 20, 0, 31, 10, 7])
     strands = np.array([0, 1, 1, 0, 0, 1])
@@ -164,7 +165,7 @@ def test_forward_shards_over_ranks_and_gathers(trained, tmp_path):
     mp.spawn(
         sharded_forward, args=(2, free_port(), str(tmp_path / "model"), str(tmp_path)), nprocs=2
     )
-    inputs = build_inputs(planted_pb(), with_targets=False)
+    inputs = model_inputs(planted_pb(), trained)
     windows = make_windows(inputs, window_size=size, stride=37)
     single = forward(
         trained.network.eval(), inputs, windows, window_size=size, batch_size=4, device=CPU

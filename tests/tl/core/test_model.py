@@ -10,7 +10,10 @@ from _planted import tiny_kwargs
 from _published_format import published_state_dict
 
 import scget
+from scget._genomic import peak_coordinates
+from scget.nn import ARCHITECTURES
 from scget.tl import GETModel
+from scget.tl._core._prior import model_inputs
 
 
 def _predictions(pb, model) -> dict[str, np.ndarray]:
@@ -115,7 +118,9 @@ def _published_architecture(network):
     """The network without scget's extensions (what a published checkpoint holds)."""
     from scget.nn import GETNetwork
 
-    config = dataclasses.replace(network.config, tss_input=False, distance_bias=False)
+    config = dataclasses.replace(
+        network.config, tss_input=False, distance_bias=False, expression_prior=False
+    )
     published = GETNetwork(config)
     state = network.state_dict()
     published.load_state_dict({k: state[k] for k in published.state_dict()})
@@ -142,8 +147,13 @@ def test_from_published_checkpoint_predicts_as_the_original(pb, trained, tmp_pat
     )
     expected = _predictions(pb, same_windows)
     _assert_same(expected, _predictions(pb, imported))
-    imported.network.extend(tss_input=True, distance_bias=True)
+    imported.network.extend(**ARCHITECTURES["tss+distance+prior"])
     assert imported.config.tss_input and imported.config.distance_bias
+    assert imported.config.expression_prior
+    # a prior that is not zero: three groups' expression on every chromosome
+    imported.params["prior_groups"] = list(pb.obs_names[:3])
+    imported.split["train_chromosomes"] = sorted(set(peak_coordinates(pb["atac"])["chrom"]))
+    assert np.abs(model_inputs(pb, imported).groups[0].prior[:, :3]).sum() > 0
     _assert_same(expected, _predictions(pb, imported))
     with pytest.raises(ValueError, match="feature_names"):
         GETModel.from_published(path, feature_names=trained.feature_names[:-1])

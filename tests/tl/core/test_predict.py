@@ -7,6 +7,7 @@ import torch
 from _planted import tiny_kwargs
 
 import scget
+from scget.tl._core._prior import model_inputs
 from scget.tl._core._windows import (
     WindowDataset,
     build_inputs,
@@ -45,7 +46,7 @@ def test_predict_writes_region_and_gene_layers(pb, trained):
 
 def test_tss_regions_are_predicted_with_their_own_centred_window(pb, trained):
     scget.tl.predict(pb, trained, device="cpu", tss_windows="centred")
-    inputs = build_inputs(pb, with_targets=False)
+    inputs = model_inputs(pb, trained)
     group = inputs.groups[1]
     tss_peak = pb["atac"].var_names.get_loc(pb["rna"].var["tss_peaks"].iloc[40])
     position = int(np.flatnonzero(group.peaks == tss_peak)[0])

@@ -54,3 +54,15 @@ def test_bad_leave_outs_raise():
         make_split(COUNTS, GROUPS, leave_out_groups=GROUPS)
     with pytest.raises(ValueError, match="at least two"):
         make_split(COUNTS, GROUPS, leave_out_chromosomes=list(COUNTS.index[1:]))
+
+
+def test_validation_groups_replace_the_validation_chromosome():
+    split = make_split(COUNTS, GROUPS, leave_out_groups=["B"], valid_groups=["C"])
+    assert split["valid_groups"] == ["C"] and split["valid_chromosomes"] == []
+    assert split["train_chromosomes"] == ["chr1", "chr2", "chr3", "chr4", "chr10", "chrX"]
+    with pytest.raises(ValueError, match="both validation and test groups"):
+        make_split(COUNTS, GROUPS, leave_out_groups=["B"], valid_groups=["B"])
+    with pytest.raises(ValueError, match="no group to train"):
+        make_split(COUNTS, GROUPS, leave_out_groups=["B"], valid_groups=["A", "C"])
+    with pytest.raises(ValueError, match="not both"):
+        make_split(COUNTS, GROUPS, valid_groups=["C"], valid_chromosomes=["chr1"])

@@ -14,9 +14,9 @@ from torch import nn
 
 import scget
 from scget.tl._core._engine import promoter_windows
+from scget.tl._core._prior import model_inputs
 from scget.tl._core._windows import (
     WindowDataset,
-    build_inputs,
     motif_feature_names,
     region_context,
 )
@@ -42,6 +42,7 @@ class Quadratic(nn.Module):
             n_layers=1,
             tss_input=False,
             distance_bias=False,
+            expression_prior=False,
         )
         self.W = rng.normal(size=(n_features, HIDDEN))
         self.M = rng.normal(size=(WINDOW, WINDOW))
@@ -67,7 +68,7 @@ def _model(pb, *, binary: bool = False):
 
 
 def _windows(pb, model):
-    inputs = build_inputs(pb, binary=model.binary, with_targets=False)
+    inputs = model_inputs(pb, model)
     table = promoter_windows(
         inputs,
         pb["rna"].var,

@@ -14,7 +14,8 @@ from _ports import free_port
 
 import scget
 from scget.motifs import MotifCollection
-from scget.tl._core._windows import WindowDataset, build_inputs, centred_windows
+from scget.tl._core._prior import model_inputs
+from scget.tl._core._windows import WindowDataset, centred_windows, region_context
 from scget.tl._perturb._insert import element_scores
 
 
@@ -35,7 +36,7 @@ def by_hand(pb, model, table_sites, elements: np.ndarray, group: str):
     """Mean centre expression (larger strand) and accessibility per element, from the network."""
     import torch
 
-    inputs = build_inputs(pb, binary=model.binary, with_targets=False)
+    inputs = model_inputs(pb, model)
     number = list(pb["atac"].obs_names).index(group)
     regions = inputs.groups[number]
     where = {peak: i for i, peak in enumerate(regions.peaks)}
@@ -55,7 +56,7 @@ def by_hand(pb, model, table_sites, elements: np.ndarray, group: str):
             centre = x[offset, :n_motifs]
             x[offset, :n_motifs] = np.minimum(centre + element, np.maximum(centre, 1.0))
             x[offset, n_motifs] = 1.0
-            context = {k: item[k][None] for k in ("padding_mask", "tss", "positions")}
+            context = {k: value[None] for k, value in region_context(item).items()}
             with torch.no_grad():
                 out = network(torch.from_numpy(x)[None], **context)
             values.append(

@@ -35,7 +35,12 @@ class Cumulative(nn.Module):
         super().__init__()
         generator = torch.Generator().manual_seed(1)
         self.config = SimpleNamespace(
-            n_features=n_features, hidden_dim=2, n_layers=1, tss_input=False, distance_bias=False
+            n_features=n_features,
+            hidden_dim=2,
+            n_layers=1,
+            tss_input=False,
+            distance_bias=False,
+            expression_prior=False,
         )
         self.region_embedding = nn.Linear(n_features, 2)
         self.region_embedding.weight.data = torch.randn(2, n_features, generator=generator)

@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from scget.nn import GETConfig, GETNetwork
-from scget.tl._training._losses import FinetuneObjective, drop_motif_features, sample_draws
+from scget.tl._training._losses import (
+    FinetuneObjective,
+    drop_motif_features,
+    drop_prior,
+    sample_draws,
+)
 
 
 def test_feature_dropout_spares_accessibility_and_keeps_the_mean():
@@ -197,3 +202,28 @@ def test_motif_sparsity_shrinks_unused_motifs_and_spares_accessibility():
 def test_motif_sparsity_is_checked(bad):
     with pytest.raises(ValueError, match="motif_sparsity"):
         FinetuneObjective("mse", motif_sparsity=bad)
+
+
+def test_prior_dropout_hides_the_expression_of_the_prior_only():
+    prior = torch.rand(2, 10, 4) + 0.5
+    hidden = torch.zeros(2, 10, dtype=torch.bool)
+    hidden[0, :3] = True
+    dropped = drop_prior(prior, hidden)
+    assert (dropped[0, :3, :3] == 0).all()
+    assert torch.equal(dropped[0, :3, 3], prior[0, :3, 3])  # mean accessibility stays
+    assert torch.equal(dropped[0, 3:], prior[0, 3:]) and torch.equal(dropped[1], prior[1])
+
+
+def test_prior_dropout_acts_in_training_only():
+    config = GETConfig.from_preset("tiny", 6, dropout=0.0, tss_input=True, expression_prior=True)
+    network = GETNetwork(config)
+    with torch.no_grad():
+        network.prior_head.weight.normal_()
+    batch = {**_batch(), "prior": torch.rand(2, 10, 4), "tss": torch.ones(2, 10, 2)}
+    plain, dropping = FinetuneObjective("mse"), FinetuneObjective("mse", prior_dropout=0.5)
+    network.eval()
+    assert torch.equal(plain(network, batch)[0], dropping(network, batch)[0])
+    network.train()
+    assert not torch.equal(plain(network, batch)[0], dropping(network, batch, epoch=1)[0])
+    with pytest.raises(ValueError, match="prior_dropout"):
+        FinetuneObjective("mse", prior_dropout=1.5)

@@ -158,3 +158,30 @@ def test_objective_is_recorded_and_decides_what_predict_writes():
     )
     scget.tl.predict(pb, expression, device="cpu")
     assert "get_accessibility" not in pb["atac"].layers  # the stale layer is removed
+
+
+def test_the_split_chooses_the_target_and_its_protocol(pb, seen):
+    model = scget.tl.finetune(pb, leave_out_groups=["D"], **tiny_kwargs(max_epochs=1))
+    params, split = model.params, model.split
+    assert params["target"] == "new groups"
+    assert params["feature_dropout"] == 0.0 and params["motif_sparsity"] == 0.0
+    # validation on the last training group, on every chromosome; never on the test group
+    assert split["valid_groups"] == ["C"] and split["valid_chromosomes"] == []
+    assert {g for _, g in seen["valid"]} == {"C"} and {g for _, g in seen["train"]} == {"A", "B"}
+    assert (
+        {c for c, _ in seen["valid"]}
+        == {c for c, _ in seen["train"]}
+        == {f"chr{i}" for i in (1, 2, 3, 4)}
+    )
+    assert params["prior_groups"] == ["A", "B", "C"]
+
+    model = scget.tl.finetune(pb, leave_out_chromosomes=["chr4"], **tiny_kwargs(max_epochs=1))
+    assert model.params["target"] == "new genes" and model.params["feature_dropout"] == 0.5
+    assert model.split["valid_groups"] == [] and len(model.split["valid_chromosomes"]) == 1
+
+    model = scget.tl.finetune(
+        pb, leave_out_groups=["D"], target="new genes", **tiny_kwargs(max_epochs=1)
+    )
+    assert model.split["valid_groups"] == [] and model.params["motif_sparsity"] == 3e-4
+    with pytest.raises(ValueError, match="target must be one of"):
+        scget.tl.finetune(pb, target="new cells", **tiny_kwargs(max_epochs=1))

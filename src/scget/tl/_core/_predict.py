@@ -26,9 +26,9 @@ from ..._utils import chosen_positions, modality, resolve_device, to_dense
 from ._engine import forward, on_device
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel, check_model
+from ._prior import model_inputs
 from ._windows import (
     GroupRegions,
-    build_inputs,
     centred_windows,
     hide_interleaved,
     window_starts,
@@ -214,10 +214,7 @@ def predict(
     if copy:
         pb = pb.copy()
     device = resolve_device(device)
-    inputs = build_inputs(
-        pb, binary=model.binary, with_targets=False, atac=atac, motif_key=motif_key
-    )
-    inputs.check_network(model.network.config)
+    inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key)
     window_size = model.window_size
     n_groups = pb[atac].n_obs
     expression = model.objective != "accessibility"

@@ -24,6 +24,7 @@ from ..._storage import write_result
 from ..._utils import chosen_positions, modality, resolve_device, to_dense
 from ._engine import Transform, attribute, on_device, promoter_windows
 from ._model import GETModel, check_model
+from ._prior import model_inputs
 from ._windows import RegionInputs, build_inputs
 
 #: Docstring fragments of the interpretation functions (zero indent).
@@ -120,9 +121,10 @@ def promoters(
     slashed = [name for name in group_names[group_numbers] if "/" in name]
     if slashed:
         raise ValueError(f"Group names {slashed[:5]} hold '/', which HDF5 keys cannot: rename.")
-    inputs = build_inputs(pb, binary=binary, with_targets=False, atac=atac, motif_key=motif_key)
-    if model is not None:
-        inputs.check_network(model.network.config)
+    if model is None:
+        inputs = build_inputs(pb, binary=False, with_targets=False, atac=atac, motif_key=motif_key)
+    else:
+        inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key)
     scores = to_dense(pb[atac].X, np.float32)
     table = promoter_windows(
         inputs, var, pb[atac].var_names, accessibility=scores, window_size=window_size

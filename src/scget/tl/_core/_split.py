@@ -10,7 +10,13 @@ from ..._genomic import chromosome_sort_key
 from ..._logging import logger
 
 #: Keys of a split (lists of str): what a model was trained, validated and tested on.
-SPLIT_KEYS = ("train_chromosomes", "valid_chromosomes", "test_chromosomes", "leave_out_groups")
+SPLIT_KEYS = (
+    "train_chromosomes",
+    "valid_chromosomes",
+    "test_chromosomes",
+    "leave_out_groups",
+    "valid_groups",
+)
 #: Share of the training regions aimed at when picking the validation chromosome.
 VALID_FRACTION = 0.125
 
@@ -22,12 +28,15 @@ def make_split(
     leave_out_chromosomes: Sequence[str] | None = None,
     leave_out_groups: Sequence[str] | None = None,
     valid_chromosomes: Sequence[str] | None = None,
+    valid_groups: Sequence[str] | None = None,
 ) -> dict[str, list[str]]:
     """Split chromosomes and groups into training, validation and test parts.
 
     ``leave_out_chromosomes`` (in every group) and ``leave_out_groups`` (on every
     chromosome) form the test set, never used for training or early stopping. The
-    validation chromosome(s) are separate from both: when not given, the remaining
+    validation part is separate from both: either ``valid_groups``, training groups
+    held out on every remaining chromosome (validation by new groups), or validation
+    chromosome(s) of the training groups; when neither is given, the remaining
     chromosome whose share of the remaining regions is closest to
     :data:`VALID_FRACTION` is held out (ties: the first in natural order), and logged.
 
@@ -42,12 +51,16 @@ def make_split(
     leave_out_groups
         Test groups.
     valid_chromosomes
-        Validation chromosomes; picked automatically when ``None``.
+        Validation chromosomes; picked automatically when ``None`` and no
+        ``valid_groups`` are given.
+    valid_groups
+        Validation groups (on the training chromosomes); then no chromosome is held out
+        for validation.
 
     Returns
     -------
     Dict of lists with the :data:`SPLIT_KEYS`; the training groups are all groups
-    but ``leave_out_groups``.
+    but ``leave_out_groups`` and ``valid_groups``.
 
     Raises
     ------
@@ -61,8 +74,26 @@ def make_split(
     left_groups = _known(leave_out_groups, groups, "leave_out_groups", "groups")
     if len(left_groups) == len(groups):
         raise ValueError(f"leave_out_groups={left_groups} leaves no group to train on.")
+    checking = _known(valid_groups, groups, "valid_groups", "groups")
+    if set(checking) & set(left_groups):
+        raise ValueError(
+            f"{sorted(set(checking) & set(left_groups))} are both validation and test groups."
+        )
+    if checking and len(checking) + len(left_groups) == len(groups):
+        raise ValueError(
+            f"valid_groups={checking} and leave_out_groups={left_groups} leave no group to "
+            "train on."
+        )
+    if checking and valid_chromosomes:
+        raise ValueError(
+            "Pass valid_groups or valid_chromosomes, not both: a model validates on new "
+            "groups or on new chromosomes."
+        )
     remaining = [c for c in chromosomes if c not in test]
-    if valid_chromosomes is None:
+    if checking:
+        valid = []
+        logger.info(f"Validating (early stopping) on held-out training group(s) {checking}.")
+    elif valid_chromosomes is None:
         if len(remaining) < 2:
             raise ValueError(
                 f"Only {remaining} remain after leave_out_chromosomes={test}; at least two "
@@ -81,13 +112,15 @@ def make_split(
     if not test and not left_groups:
         logger.info(
             "Nothing was left out (leave_out_chromosomes, leave_out_groups): there is no test "
-            f"set; validation uses held-out chromosome(s) {valid}, never trained on."
+            f"set; validation uses held-out {'group' if checking else 'chromosome'}(s) "
+            f"{checking or valid}, never trained on."
         )
     return {
         "train_chromosomes": train,
         "valid_chromosomes": valid,
         "test_chromosomes": test,
         "leave_out_groups": left_groups,
+        "valid_groups": checking,
     }
 
 

@@ -54,6 +54,10 @@ class GroupRegions:
         Expression targets (regions x 2: plus, minus strand), or ``None``.
     segments
         One ``(chromosome, first, stop)`` range of region positions per chromosome.
+    prior
+        The expression prior of each region (regions x 4,
+        :data:`scget.nn.PRIOR_CHANNELS`), or ``None``; added by
+        :func:`scget.tl._core._prior.add_prior`.
     """
 
     name: str
@@ -62,6 +66,7 @@ class GroupRegions:
     targets: np.ndarray | None
     segments: tuple[tuple[str, int, int], ...]
     score: np.ndarray | None = None
+    prior: np.ndarray | None = None
 
     def segment_of(self, chromosomes: Sequence[str] | None = None) -> list[tuple[str, int, int]]:
         """Return the segments on ``chromosomes`` (all when ``None``)."""
@@ -105,6 +110,11 @@ class RegionInputs:
                 f"This model reads TSS indicators but the peaks have no "
                 f"{list(TSS_GENE_COLUMNS)} columns: run scget.pp.annotate_tss(pb, gtf) first."
             )
+
+    @property
+    def has_prior(self) -> bool:
+        """Whether the groups hold an expression prior (:func:`~._prior.add_prior`)."""
+        return bool(self.groups) and self.groups[0].prior is not None
 
     @property
     def n_features(self) -> int:
@@ -380,8 +390,9 @@ def hide_interleaved(every: int, phase: int):
 
 
 def region_context(batch: dict) -> dict:
-    """Network keyword arguments of a batch besides the features: padding, TSSs, positions."""
-    return {key: batch[key] for key in ("padding_mask", "tss", "positions") if key in batch}
+    """Network keyword arguments of a batch besides the features (padding, TSSs, prior...)."""
+    keys = ("padding_mask", "tss", "positions", "prior")
+    return {key: batch[key] for key in keys if key in batch}
 
 
 class WindowDataset:
@@ -391,7 +402,8 @@ class WindowDataset:
     (window_size, True = padding), ``tss`` (window_size x 2 TSS indicators, zero when
     the inputs have none), ``positions`` (window_size region midpoints in bp),
     ``target`` (window_size x 2, when the inputs have targets), ``atac_target``
-    (window_size, the accessibility scores, when the groups hold them) and ``index`` (the
+    (window_size, the accessibility scores, when the groups hold them), ``prior``
+    (window_size x 4, when the groups hold an expression prior) and ``index`` (the
     item's number, used to seed per-sample randomness).
     Windows shorter than ``window_size`` (short chromosomes) are zero-padded.
 
@@ -442,7 +454,8 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
     -------
     Dict of tensors with a leading windows axis, as :class:`WindowDataset` items stacked
     (without ``index``): ``x``, ``padding_mask``, ``tss``, ``positions`` and, when the
-    inputs have them, ``target`` (expression) and ``atac_target`` (accessibility score).
+    inputs have them, ``target`` (expression), ``atac_target`` (accessibility score) and
+    ``prior`` (expression prior).
     """
     import torch
 
@@ -457,6 +470,7 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
     target = np.zeros((n, window_size, 2), dtype=np.float32) if has_targets else None
     has_scores = bool(inputs.groups) and inputs.groups[0].score is not None
     score = np.zeros((n, window_size), dtype=np.float32) if has_scores else None
+    prior = np.zeros((n, window_size, 4), dtype=np.float32) if inputs.has_prior else None
     for number in np.unique(windows[:, 0]):  # one gather per group, not per window
         rows = np.flatnonzero(windows[:, 0] == number)
         window, column = np.nonzero(real[rows])
@@ -473,6 +487,8 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
             target[window, column] = group.targets[local]
         if score is not None:
             score[window, column] = group.score[local]
+        if prior is not None:
+            prior[window, column] = group.prior[local]
     batch = {
         "x": torch.from_numpy(x),
         "padding_mask": torch.from_numpy(~real),
@@ -483,4 +499,6 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
         batch["target"] = torch.from_numpy(target)
     if score is not None:
         batch["atac_target"] = torch.from_numpy(score)
+    if prior is not None:
+        batch["prior"] = torch.from_numpy(prior)
     return batch

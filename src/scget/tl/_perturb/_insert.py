@@ -23,7 +23,8 @@ from ..._storage import write_result
 from ..._utils import modality, resolve_device
 from .._core._engine import forward, on_device
 from .._core._model import GETModel, check_model
-from .._core._windows import build_inputs, centred_windows
+from .._core._prior import model_inputs
+from .._core._windows import centred_windows
 from ._unmatched import DOCS as UNMATCHED_DOCS
 from ._unmatched import check_unmatched, report_unmatched
 
@@ -175,10 +176,7 @@ def insert_elements(
         logger.info(
             f"insert_elements: {no_site} elements hold no motif site: they score as the control."
         )
-    inputs = build_inputs(
-        pb, binary=model.binary, with_targets=False, atac=atac, motif_key=motif_key
-    )
-    inputs.check_network(model.network.config)
+    inputs = model_inputs(pb, model, atac=atac, motif_key=motif_key)
     number = int(names.get_loc(str(group)))
     regions = inputs.groups[number]
     if len(regions.peaks) == 0:

@@ -83,6 +83,8 @@ OPTIONS: dict[str, tuple[Any, str, str]] = {
         "share of regions whose accessibility is hidden and predicted",
         FINETUNE_KEY,
     ),
+    "target": (str, "what the model is for: 'new groups' or 'new genes'", FINETUNE_KEY),
+    "prior_dropout": (float, "share of regions whose expression prior is hidden", FINETUNE_KEY),
     "lora": (
         bool,
         "fine-tune LoRA adapters on the pretrained model (merged at the end)",
@@ -194,6 +196,7 @@ def check_options(pb, options: dict[str, Any]) -> None:
         leave_out_chromosomes=setup.leave_out_chromosomes,
         leave_out_groups=setup.leave_out_groups,
         valid_chromosomes=setup.valid_chromosomes,
+        valid_groups=setup.valid_groups,
     )
 
 

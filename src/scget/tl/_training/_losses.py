@@ -70,6 +70,11 @@ class FinetuneObjective:
         drives the weights of motifs that do not help to zero, so that the network
         explains expression with few motifs rather than spreading it over every motif a
         region happens to contain. Validation losses leave it out.
+    prior_dropout
+        In training only, the expression prior (batch key ``"prior"``, when the network
+        reads one) of each region is hidden with this probability: its expression and
+        presence channels are set to 0, as for a gene without a prior; the mean
+        accessibility channel stays. Drawn per sample and epoch from ``seed``.
     """
 
     def __init__(
@@ -82,6 +87,7 @@ class FinetuneObjective:
         accessibility_weight: float = 1.0,
         accessibility_hidden: float = 1.0,
         motif_sparsity: float = 0.0,
+        prior_dropout: float = 0.0,
     ) -> None:
         if loss not in EXPRESSION_LOSSES:
             raise ValueError(f"loss must be one of {EXPRESSION_LOSSES}, got {loss!r}.")
@@ -90,6 +96,8 @@ class FinetuneObjective:
         check_objective(objective, accessibility_weight, accessibility_hidden)
         if not np.isfinite(motif_sparsity) or motif_sparsity < 0:
             raise ValueError(f"motif_sparsity must be >= 0, got {motif_sparsity!r}.")
+        if not 0 <= prior_dropout <= 1:
+            raise ValueError(f"prior_dropout must be in [0, 1], got {prior_dropout!r}.")
         self.loss = loss
         self.feature_dropout = float(feature_dropout)
         self.seed = int(seed)
@@ -97,6 +105,7 @@ class FinetuneObjective:
         self.accessibility_weight = float(accessibility_weight)
         self.accessibility_hidden = float(accessibility_hidden)
         self.motif_sparsity = float(motif_sparsity)
+        self.prior_dropout = float(prior_dropout)
 
     def _per_element(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         pred, target = pred.float(), target.float()
@@ -121,6 +130,11 @@ class FinetuneObjective:
             draws = sample_draws(batch["index"], self.seed, epoch, x.shape[1:], stream=1)
             x = drop_motif_features(x, self.feature_dropout, draws.to(x.device))
         context = region_context(batch)
+        if network.training and self.prior_dropout > 0 and "prior" in context:
+            draws = sample_draws(batch["index"], self.seed, epoch, padding.shape[1:], stream=3)
+            context["prior"] = drop_prior(
+                context["prior"], draws.to(padding.device) < self.prior_dropout
+            )
         output = None
         if self.objective != "accessibility":
             output = network(x, **context)
@@ -186,6 +200,16 @@ def drop_motif_features(x: torch.Tensor, probability: float, draws: torch.Tensor
     keep = draws[..., :-1] >= probability
     motifs = x[..., :-1] * keep.to(x.dtype) / (1 - probability)
     return torch.cat([motifs, x[..., -1:]], dim=-1)
+
+
+def drop_prior(prior: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+    """``prior`` (windows x regions x 4) without its expression where ``hidden`` is True.
+
+    The expression and presence channels are set to 0 (a gene without a prior); the mean
+    accessibility channel, which every region has, stays.
+    """
+    keep = (~hidden).unsqueeze(-1).to(prior.dtype)
+    return torch.cat([prior[..., :3] * keep, prior[..., 3:]], dim=-1)
 
 
 class MaskedObjective:

@@ -11,18 +11,18 @@ from ..._constants import (
     ACCESSIBILITY_HIDDEN,
     ACCESSIBILITY_MOTIF_SPARSITY,
     ACCESSIBILITY_WEIGHT,
-    FEATURE_DROPOUT,
     FINETUNE_KEY,
     FINETUNE_OBJECTIVE,
     FINETUNE_STRIDE,
     MASK_RATIO,
-    MOTIF_SPARSITY,
     PRETRAIN_KEY,
+    TARGETS,
 )
 from ..._logging import logger
 from ..._storage import write_result
 from ..._utils import resolve_device
 from .._core._model import GETModel, check_model
+from .._core._prior import PRIOR_GROUPS, add_prior
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
 from ._params import SetupParams, TrainingParams, from_options, keyword_options
@@ -55,22 +55,26 @@ def _datasets(
     stride: int,
     max_span: int,
 ) -> tuple[WindowDataset, WindowDataset]:
-    """Training and validation windows of the training groups."""
-    train_groups = [g for g in inputs.group_names if g not in split["leave_out_groups"]]
+    """Training and validation windows: validation groups, or validation chromosomes."""
+    held_out = {*split["leave_out_groups"], *split["valid_groups"]}
+    train_groups = [g for g in inputs.group_names if g not in held_out]
 
-    def dataset(chromosomes, step):
+    def dataset(chromosomes, groups, step):
         windows = make_windows(
             inputs,
             window_size=window_size,
             stride=step,
             chromosomes=chromosomes,
-            groups=train_groups,
+            groups=groups,
             max_span=max_span,
         )
         return WindowDataset(inputs, windows, window_size)
 
-    train = dataset(split["train_chromosomes"], stride)
-    valid = dataset(split["valid_chromosomes"], window_size)
+    train = dataset(split["train_chromosomes"], train_groups, stride)
+    if split["valid_groups"]:
+        valid = dataset(split["train_chromosomes"], split["valid_groups"], window_size)
+    else:
+        valid = dataset(split["valid_chromosomes"], train_groups, window_size)
     logger.info(
         f"{len(train)} training windows ({len(train_groups)} groups, "
         f"{len(split['train_chromosomes'])} chromosomes), {len(valid)} validation windows."
@@ -85,7 +89,27 @@ def _data_digest(inputs: RegionInputs, *datasets: WindowDataset) -> str:
     arrays = [inputs.motifs, inputs.chrom, inputs.start, inputs.end, inputs.tss]
     for group in inputs.groups:
         arrays += [group.name, group.peaks, group.accessibility, group.targets, group.score]
+        arrays += [] if group.prior is None else [group.prior]
     return digest(inputs.feature_names, *arrays, *(d.windows for d in datasets))
+
+
+def _valid_groups(setup: SetupParams, groups: list[str]) -> list[str] | None:
+    """The validation group of a model for new groups: the last training group (logged).
+
+    ``None`` (validation on a chromosome) when the user chose validation chromosomes or
+    groups, or fewer than two training groups are left.
+    """
+    if setup.valid_groups is not None or setup.valid_chromosomes is not None:
+        return setup.valid_groups
+    left_out = set(setup.leave_out_groups or [])
+    candidates = [g for g in groups if g not in left_out]
+    if len(candidates) < 2:
+        logger.warning(
+            f"Only {len(candidates)} training group(s): validating on a held-out chromosome, "
+            "not on a held-out training group."
+        )
+        return None
+    return candidates[-1:]
 
 
 def _train(
@@ -103,8 +127,15 @@ def _train(
     training: TrainingParams,
     lora: Mapping[str, float] | None = None,
     merge: bool = False,
+    prior: bool = False,
+    validate_on_groups: bool = False,
 ) -> GETModel:
-    """Shared body of :func:`pretrain` and :func:`finetune` (their options as records)."""
+    """Shared body of :func:`pretrain` and :func:`finetune` (their options as records).
+
+    ``prior``: a network with an expression prior reads the training groups' expression
+    (else all of its prior channels are 0); ``validate_on_groups``: without a validation
+    part chosen, hold out a training group for validation.
+    """
     from ...nn import ARCHITECTURES, PRESETS, add_lora, merge_lora
 
     architecture, preset, window_size = setup.architecture, setup.preset, setup.window_size
@@ -120,15 +151,16 @@ def _train(
     inputs = build_inputs(
         pb, binary=binary, with_targets=with_targets, atac=setup.atac, motif_key=setup.motif_key
     )
+    valid_groups = setup.valid_groups
+    if validate_on_groups:
+        valid_groups = _valid_groups(setup, inputs.group_names)
     split = make_split(
         inputs.regions_per_chromosome(),
         inputs.group_names,
         leave_out_chromosomes=setup.leave_out_chromosomes,
         leave_out_groups=setup.leave_out_groups,
         valid_chromosomes=setup.valid_chromosomes,
-    )
-    train_set, valid_set = _datasets(
-        inputs, split, window_size=window_size, stride=stride, max_span=setup.max_span
+        valid_groups=valid_groups,
     )
     network = _network(
         model,
@@ -140,6 +172,21 @@ def _train(
         training.seed,
     )
     inputs.check_network(network.config)
+    prior_groups = []
+    if network.config.expression_prior:
+        if prior:
+            prior_groups = [g for g in inputs.group_names if g not in split["leave_out_groups"]]
+        inputs = add_prior(
+            pb,
+            inputs,
+            groups=prior_groups,
+            chromosomes=split["train_chromosomes"],
+            binary=binary,
+            atac=setup.atac,
+        )
+    train_set, valid_set = _datasets(
+        inputs, split, window_size=window_size, stride=stride, max_span=setup.max_span
+    )
     if lora is not None:
         add_lora(network, rank=int(lora["rank"]), alpha=float(lora["alpha"]))
     params: dict[str, Any] = {
@@ -154,6 +201,7 @@ def _train(
         "lora": dict(lora) if lora is not None and not merge else None,
         "lora_merged": bool(lora is not None and merge),
         **objective_params,
+        PRIOR_GROUPS: prior_groups,
     }
     signature = None
     if training.checkpoint_dir is not None:
@@ -280,6 +328,8 @@ def finetune(
     binary: bool | None = None,
     stride: int = FINETUNE_STRIDE,
     key_added: str = FINETUNE_KEY,
+    target: str | None = None,
+    prior_dropout: float | None = None,
     **options: Any,
 ) -> GETModel:
     """Train GET to predict expression per region and strand, accessibility per region, or both.
@@ -325,14 +375,14 @@ def finetune(
     feature_dropout
         Probability of hiding each motif score of each region at each training step
         (accessibility is never hidden); 0 (the published method) turns it off.
-        ``None``: 0.5 for ``"expression"`` and ``"joint"``, 0 for ``"accessibility"``
-        (see ``objective``). It
+        ``None``: the ``target``'s (0 for new groups, 0.5 for new genes) for
+        ``"expression"`` and ``"joint"``, 0 for ``"accessibility"`` (see ``objective``). It
         keeps the model from memorising regions by their motif fingerprint, which
         helps on held-out chromosomes and hurts in held-out groups (where memorised
         gene levels help): on the demo simulation (TSS input) 0 gave held-out-group r
         0.77 and held-out-chromosome r 0.51 (seed 0), 0.8 gave 0.64-0.69 and 0.58-0.61,
-        and the default 0.5 gave 0.71-0.74 and 0.55-0.61 (seeds 0-2; see the docs'
-        "The model and its defaults").
+        and 0.5 gave 0.71-0.74 and 0.55-0.61 (seeds 0-2; see the docs'
+        "The model and its defaults"): no one setting serves both.
     motif_sparsity
         Weight of a group lasso on the motif inputs, added to the mean loss: the sum
         over motifs of the L2 norm of the motif's column of the region embedding
@@ -343,8 +393,9 @@ def finetune(
         feature dropout 0.5) 0, 1e-4, 3e-4 and 1e-3 gave held-out-group r 0.73, 0.73,
         0.69 and 0.67, held-out-chromosome r 0.60, 0.61, 0.63 and 0.63, and held-out-both
         r 0.59, 0.61, 0.62 and 0.62. The default 3e-4 was chosen by these prediction
-        figures (docs: "The model and its defaults"). ``None``: 3e-4 for ``"expression"``
-        and ``"joint"``, 0 for ``"accessibility"``.
+        figures (docs: "The model and its defaults"). ``None``: the ``target``'s (0 for
+        new groups, 3e-4 for new genes) for ``"expression"`` and ``"joint"``, 0 for
+        ``"accessibility"``.
     objective
         ``"expression"`` (the expression head only), ``"accessibility"`` (the
         accessibility head only; the expression head stays untrained) or ``"joint"``
@@ -387,6 +438,34 @@ def finetune(
         Regions between the starts of training windows (100 in GET).
     {run_args}
     {key_added}
+    target
+        What the model is for, which sets the defaults of the options not given
+        (``scget._constants.TARGETS``; docs: "One protocol per setting"):
+
+        - ``"new groups"``: predict groups (cell types) that have ATAC but no RNA, on the
+          genes of the training chromosomes. It validates (early stopping) on a training
+          group held out for it (``valid_groups``; by default the last training group,
+          logged), never on a chromosome or on the test groups, and trains without
+          feature dropout and motif sparsity, which cost this setting, with
+          ``prior_dropout`` 0.2, for at most 15 epochs (``max_epochs``).
+        - ``"new genes"``: predict genes the model has not seen (held-out chromosomes).
+          It validates on a held-out chromosome, with feature dropout 0.5, motif
+          sparsity 3e-4 and ``prior_dropout`` 0.5, for at most 20 epochs.
+
+        Options given explicitly (``max_epochs``, ``patience``, ``feature_dropout``...)
+        replace the target's.
+
+        ``None``: ``"new groups"`` when only ``leave_out_groups`` is given, else ``"new
+        genes"`` (and always ``"new genes"`` for ``objective="accessibility"``).
+    prior_dropout
+        With an expression prior (``architecture`` ``"tss+distance+prior"``, the
+        default): the share of regions whose prior is hidden at each training step, so
+        that the network also predicts genes that have none (new chromosomes, new
+        genes). The prior of the group being trained on is always the mean over the
+        *other* training groups; :func:`scget.tl.predict` gives every group the mean over
+        the groups the model was trained on (leaving the group itself out). ``None``:
+        the ``target``'s (0.2 for new groups, whose genes all have a prior, 0.5 for new
+        genes).
 
     Returns
     -------
@@ -410,10 +489,17 @@ def finetune(
 
     check_objective(objective, accessibility_weight, accessibility_hidden)
     expression = objective != "accessibility"
+    target = _target(target, options, expression)
+    protocol = TARGETS[target]
     if feature_dropout is None:
-        feature_dropout = FEATURE_DROPOUT if expression else ACCESSIBILITY_FEATURE_DROPOUT
+        feature_dropout = (
+            protocol["feature_dropout"] if expression else ACCESSIBILITY_FEATURE_DROPOUT
+        )
     if motif_sparsity is None:
-        motif_sparsity = MOTIF_SPARSITY if expression else ACCESSIBILITY_MOTIF_SPARSITY
+        motif_sparsity = protocol["motif_sparsity"] if expression else ACCESSIBILITY_MOTIF_SPARSITY
+    if prior_dropout is None:
+        prior_dropout = protocol["prior_dropout"]
+    options = {**{k: protocol[k] for k in ("max_epochs", "patience")}, **options}
     if model is not None:
         check_model(model)
     if lora and model is None:
@@ -433,12 +519,15 @@ def finetune(
         accessibility_weight=accessibility_weight,
         accessibility_hidden=accessibility_hidden,
         motif_sparsity=motif_sparsity,
+        prior_dropout=prior_dropout,
     )
     objective_params = {
         "loss": loss,
         "feature_dropout": feature_dropout,
         "motif_sparsity": motif_sparsity,
         "objective": objective,
+        "target": target,
+        "prior_dropout": float(prior_dropout),
     }
     if objective == "joint":
         objective_params["accessibility_weight"] = float(accessibility_weight)
@@ -458,4 +547,18 @@ def finetune(
         training=training,
         lora={"rank": lora_rank, "alpha": lora_alpha} if lora else None,
         merge=merge,
+        prior=expression,
+        validate_on_groups=target == "new groups",
     )
+
+
+def _target(target: str | None, options: Mapping[str, Any], expression: bool) -> str:
+    """The setting ``finetune`` trains for: ``target``, or the one its split implies."""
+    if target is not None:
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {list(TARGETS)} or None, got {target!r}.")
+        return target
+    new_groups = options.get("leave_out_groups") and not options.get("leave_out_chromosomes")
+    target = "new groups" if expression and new_groups else "new genes"
+    logger.info(f'Fine-tuning for {target} (pass target="new groups" or "new genes" to choose).')
+    return target

@@ -1,0 +1,176 @@
+"""The expression prior of each region: what the training groups say, without the group itself.
+
+A network with :attr:`scget.nn.GETConfig.expression_prior` reads, per region, the mean
+expression over the *prior groups* (the groups it was trained on) of the genes whose TSS
+the region holds, per strand; a flag that this prior is present; and the region's mean
+accessibility over the same groups (:data:`scget.nn.PRIOR_CHANNELS`). For a group that
+is itself a prior group, both means leave it out (the mean over the others), so that a
+group's own expression never reaches its input: training on group ``g`` sees what a
+new group sees at prediction, the mean of the groups the model knows. The expression
+channels are present only on the chromosomes whose expression the model trained on;
+elsewhere (test and validation chromosomes) they are 0, as for a new gene.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..._constants import ATAC, COUNTS_LAYER, MOTIF_KEY, RNA
+from ..._logging import logger
+from ..._utils import modality, to_dense
+from ._genes import tss_peak_matrix
+from ._windows import RegionInputs, build_inputs
+
+#: ``GETModel.params`` key of the groups whose expression forms the prior.
+PRIOR_GROUPS = "prior_groups"
+
+
+def leave_one_out_means(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the ``members`` rows of ``values`` for every row, leaving the row itself out.
+
+    Parameters
+    ----------
+    values
+        Rows (groups) x columns.
+    members
+        Boolean, one per row: the rows that form the mean.
+
+    Returns
+    -------
+    The means (rows x columns; 0 where no member is left) and, per row, whether any
+    member is left to form its mean.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    members = np.asarray(members, dtype=bool)
+    total = values[members].sum(axis=0)
+    own = np.where(members[:, None], values, 0.0)
+    count = members.sum() - members.astype(np.int64)
+    present = count > 0
+    means = (total[None, :] - own) / np.maximum(count, 1)[:, None]
+    return np.where(present[:, None], means, 0.0), present
+
+
+def add_prior(
+    pb,
+    inputs: RegionInputs,
+    *,
+    groups: Sequence[str],
+    chromosomes: Sequence[str],
+    binary: bool = False,
+    rna: str = RNA,
+    atac: str = ATAC,
+) -> RegionInputs:
+    """Return ``inputs`` with each group's expression prior (regions x 4).
+
+    Parameters
+    ----------
+    pb
+        The pseudobulk of ``inputs``, with ``[rna].X`` (log10(TPM + 1)) and
+        ``[rna].var["tss_peaks"|"strand"]`` (:func:`scget.pp.annotate_tss`) when
+        ``groups`` is not empty.
+    inputs
+        Model inputs from :func:`scget.tl._core._windows.build_inputs`.
+    groups
+        The prior groups (names): their mean forms the prior; a prior group's own prior
+        leaves it out. Empty: every channel is 0 (no prior at all).
+    chromosomes
+        Chromosomes on which the expression channels are present.
+    binary
+        Accessibility as in the model's input: 1 for accessible regions (else the score).
+    rna, atac
+        Names of the modalities.
+
+    Returns
+    -------
+    A copy of ``inputs`` whose groups hold ``prior`` (float32, regions x
+    :data:`scget.nn.PRIOR_CHANNELS`).
+
+    Raises
+    ------
+    KeyError
+        If a group is unknown, or the RNA modality or its TSS annotation is missing.
+    """
+    names = inputs.group_names
+    unknown = sorted(set(groups) - set(names))
+    if unknown:
+        raise KeyError(f"Prior groups {unknown} are not in the data's groups {names}.")
+    members = np.isin(names, list(groups))
+    n_peaks = len(inputs.chrom)
+    channels = np.zeros((len(names), n_peaks, 4), dtype=np.float32)
+    if members.any():
+        adata = pb[atac]
+        access = (
+            to_dense(adata.layers[COUNTS_LAYER]) > 0 if binary else to_dense(adata.X, np.float64)
+        )
+        channels[..., 3], _ = leave_one_out_means(access, members)
+        genes = modality(pb, rna)
+        if "strand" not in genes.var.columns:
+            raise KeyError(f'pb["{rna}"].var has no "strand" column; run scget.pp.annotate_tss.')
+        tss = tss_peak_matrix(genes.var, adata.var_names)
+        strand = genes.var["strand"].astype(str).to_numpy()
+        expression, present = leave_one_out_means(to_dense(genes.X, np.float64), members)
+        on_chromosomes = np.isin(inputs.chrom, list(chromosomes))
+        for column, sign in enumerate("+-"):
+            on_strand = tss.multiply((strand == sign)[:, None]).tocsr()
+            channels[..., column] = np.asarray(on_strand.T @ expression.T).T
+        channels[..., 2] = present[:, None]
+        channels[:, ~on_chromosomes, :3] = 0.0
+    regions = [
+        dataclasses.replace(group, prior=np.ascontiguousarray(channels[number, group.peaks]))
+        for number, group in enumerate(inputs.groups)
+    ]
+    return dataclasses.replace(inputs, groups=regions)
+
+
+def model_inputs(
+    pb, model, *, rna: str = RNA, atac: str = ATAC, motif_key: str = MOTIF_KEY
+) -> RegionInputs:
+    """The inputs of ``pb`` that ``model`` reads, with its expression prior where it has one.
+
+    The prior comes from the groups the model was trained on
+    (``model.params["prior_groups"]``) that ``pb`` holds, on its training chromosomes.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk MuData.
+    model
+        A :class:`~scget.tl.GETModel`.
+    rna, atac, motif_key
+        Names of the modalities and of the motif scores.
+
+    Returns
+    -------
+    The model inputs (without targets), checked against the network.
+
+    Raises
+    ------
+    KeyError
+        If an input the network reads is missing.
+    """
+    inputs = build_inputs(
+        pb, binary=model.binary, with_targets=False, atac=atac, motif_key=motif_key
+    )
+    inputs.check_network(model.network.config)
+    if not model.network.config.expression_prior:
+        return inputs
+    trained = [str(g) for g in model.params.get(PRIOR_GROUPS, [])]
+    groups = [g for g in trained if g in set(inputs.group_names)]
+    if len(groups) < len(trained):
+        logger.warning(
+            f"{len(trained) - len(groups)} of the {len(trained)} groups the model was trained "
+            "on are not in the data: the expression prior is the mean of the others"
+            + ("." if groups else " (none: no prior at all).")
+        )
+    return add_prior(
+        pb,
+        inputs,
+        groups=groups,
+        chromosomes=model.split["train_chromosomes"],
+        binary=model.binary,
+        rna=rna,
+        atac=atac,
+    )

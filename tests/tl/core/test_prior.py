@@ -1,0 +1,118 @@
+"""The expression prior: leave-one-out means of the training groups, never the group itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _planted import planted_pb, tiny_kwargs
+
+import scget
+from scget._genomic import peak_coordinates
+from scget.tl._core._genes import tss_peak_matrix
+from scget.tl._core._prior import add_prior, leave_one_out_means
+from scget.tl._core._windows import build_inputs
+
+TRAIN_CHROMOSOMES = ["chr1", "chr2", "chr3"]
+
+
+def _prior(pb, groups, chromosomes=TRAIN_CHROMOSOMES) -> np.ndarray:
+    """Groups x peaks x channels, NaN where a peak is not accessible in a group."""
+    inputs = add_prior(pb, build_inputs(pb), groups=groups, chromosomes=chromosomes)
+    full = np.full((len(inputs.groups), pb["atac"].n_vars, 4), np.nan)
+    for number, group in enumerate(inputs.groups):
+        full[number, group.peaks] = group.prior
+    return full
+
+
+def test_leave_one_out_means_by_hand():
+    values = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 10.0], [100.0, 100.0]])
+    means, present = leave_one_out_means(values, np.array([True, True, True, False]))
+    np.testing.assert_allclose(means[0], [4.0, 8.0])  # groups 1 and 2
+    np.testing.assert_allclose(means[1], [3.0, 6.0])  # groups 0 and 2
+    np.testing.assert_allclose(means[3], [3.0, 6.0])  # not a member: all three
+    assert present.all()
+    means, present = leave_one_out_means(values, np.array([True, False, False, False]))
+    assert not present[0] and present[1:].all()  # no other member: no prior
+    np.testing.assert_allclose(means[0], [0.0, 0.0])
+    np.testing.assert_allclose(means[2], [1.0, 2.0])
+
+
+def test_prior_is_the_mean_of_the_other_groups_at_each_tss():
+    pb = planted_pb()
+    prior = _prior(pb, ["A", "B", "C"])
+    expression = np.asarray(pb["rna"].X, dtype=float)
+    tss = tss_peak_matrix(pb["rna"].var, pb["atac"].var_names).tocoo()
+    strand = pb["rna"].var["strand"].to_numpy()
+    chrom = peak_coordinates(pb["atac"])["chrom"].to_numpy()
+    others = {0: [1, 2], 1: [0, 2], 2: [0, 1], 3: [0, 1, 2]}  # D is no prior group
+    checked = 0
+    for gene, peak in zip(tss.row, tss.col, strict=True):
+        column = 0 if strand[gene] == "+" else 1
+        for group, mean_of in others.items():
+            if np.isnan(prior[group, peak, 0]):
+                continue  # not accessible in this group
+            expected = expression[mean_of, gene].mean() if chrom[peak] != "chr4" else 0.0
+            assert prior[group, peak, column] == pytest.approx(expected, rel=1e-5, abs=1e-6)
+            assert prior[group, peak, 1 - column] == 0.0
+            assert prior[group, peak, 2] == (chrom[peak] != "chr4")
+            access = np.asarray(pb["atac"].X)[mean_of, peak].mean()
+            assert prior[group, peak, 3] == pytest.approx(access, rel=1e-5)
+            checked += 1
+    assert checked > 100
+
+
+def test_the_target_groups_expression_never_reaches_its_prior():
+    """Leakage: changing a group's expression changes every prior but its own."""
+    pb = planted_pb()
+    before = _prior(pb, ["A", "B", "C"])
+    pb["rna"].X = np.asarray(pb["rna"].X).copy()
+    pb["rna"].X[1] += 5.0  # group B's expression
+    after = _prior(pb, ["A", "B", "C"])
+    np.testing.assert_array_equal(after[1], before[1])  # B, trained on: the others' mean
+    for group in (0, 2, 3):  # A and C (B is one of their others) and D, a new group
+        assert np.nanmax(np.abs(after[group, :, :2] - before[group, :, :2])) > 1.0
+    pb["rna"].X[3] += 5.0  # group D, not a prior group: reaches no prior at all
+    np.testing.assert_array_equal(_prior(pb, ["A", "B", "C"]), after)
+
+
+def test_a_held_out_groups_expression_changes_no_prediction():
+    """Leakage, end to end: train and predict with the held-out group's RNA changed."""
+    kwargs = tiny_kwargs(max_epochs=2, leave_out_groups=["D"], leave_out_chromosomes=["chr4"])
+
+    def predictions(change: dict[int, float]):
+        pb = planted_pb()
+        pb["rna"].X = np.asarray(pb["rna"].X).copy()
+        for group, shift in change.items():
+            pb["rna"].X[group] += shift
+            for layer in ("target_plus", "target_minus"):
+                pb["atac"].layers[layer][group] *= 1 + shift
+        model = scget.tl.finetune(pb, **kwargs)
+        scget.tl.predict(pb, model, device="cpu")
+        return pb["atac"].layers["get_plus"].copy()
+
+    reference = predictions({})
+    np.testing.assert_array_equal(predictions({3: 2.0}), reference)
+    # the test can fail: a training group's expression does change the predictions
+    assert not np.allclose(predictions({1: 2.0}), reference, equal_nan=True)
+
+
+def test_predict_gives_a_new_group_the_mean_of_the_groups_trained_on(pb):
+    from scget.tl._core._prior import model_inputs
+
+    model = scget.tl.finetune(
+        pb, leave_out_groups=["D"], leave_out_chromosomes=["chr4"], **tiny_kwargs(max_epochs=1)
+    )
+    assert model.params["prior_groups"] == ["A", "B", "C"]
+    inputs = model_inputs(pb, model)
+    train = model.split["train_chromosomes"]
+    expected = _prior(pb, ["A", "B", "C"], train)
+    for number, group in enumerate(inputs.groups):
+        np.testing.assert_allclose(group.prior, expected[number, group.peaks], rtol=1e-6)
+    # no expression prior on the test chromosome: those genes are new
+    chrom = inputs.chrom[inputs.groups[3].peaks]
+    assert (inputs.groups[3].prior[chrom == "chr4", :3] == 0).all()
+
+
+def test_unknown_prior_groups_are_a_clear_error(pb):
+    with pytest.raises(KeyError, match="Prior groups"):
+        add_prior(pb, build_inputs(pb), groups=["Z"], chromosomes=TRAIN_CHROMOSOMES)
