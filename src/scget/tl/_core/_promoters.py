@@ -248,6 +248,20 @@ def _window_scores(promoters: Promoters, windows: np.ndarray, window_size: int) 
     return scores
 
 
+def window_peaks(promoters: Promoters, window_size: int) -> np.ndarray:
+    """Peak (ATAC ``var`` number) at each position of each promoter window; -1 at padding."""
+    table, inputs = promoters.table, promoters.inputs
+    peaks = np.full((len(table), window_size), -1, dtype=np.int64)
+    first = np.cumsum([0] + [len(group.peaks) for group in inputs.groups])
+    every = np.concatenate([group.peaks for group in inputs.groups])
+    lengths = table["length"].to_numpy()
+    window = np.repeat(np.arange(len(table)), lengths)
+    position = np.arange(len(window)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    start = first[table["group"].to_numpy()] + table["start"].to_numpy()
+    peaks[window, position] = every[start[window] + position]
+    return peaks
+
+
 def per_gene(
     values: np.ndarray,
     promoters: Promoters,

@@ -23,8 +23,7 @@ from ..._logging import logger
 from ..._storage import read_params, read_result, write_result
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
-from .._core._promoters import per_gene, promoters, run
-from ._change import window_peaks
+from .._core._promoters import per_gene, promoters, run, window_peaks
 
 _ALLELE = set("ACGTN")
 _COLUMNS = ["variant", "chrom", "pos", "ref", "alt", "peak", "group", "gene", "change"]
