@@ -134,3 +134,20 @@ def test_unknown_method_is_rejected_before_any_work(pb, trained, function):
     with pytest.raises(ValueError, match="Unknown method 'shap'"):
         function(pb, trained, method="shap", device="cpu")
     assert "scget" not in pb.uns or not pb.uns["scget"]
+
+
+def test_enhancer_gene_and_motif_network_take_the_knockout(pb, trained):
+    genes, groups = list(pb["rna"].var_names[:8]), ["A"]
+    options = {"genes": genes, "groups": groups, "device": "cpu"}
+    scget.tl.region_importance(pb, trained, method="knockout", **options)
+    weights = scget.get.region_importance(pb)
+    scget.tl.enhancer_gene(pb, trained, methods="jacobian", attribution="knockout", **options)
+    links = scget.get.enhancer_gene(pb)
+    assert scget.get.params(pb, "enhancer_gene")["attribution"] == "knockout"
+    score = weights["weight"] * weights["accessibility"]
+    expected = score / score.groupby(weights["target"], observed=True).transform("sum")
+    np.testing.assert_allclose(links["jacobian"], expected, rtol=1e-5, atol=1e-7)
+
+    scget.tl.gene_by_motif(pb, trained, method="knockout", **{**options, "genes": None})
+    scget.tl.motif_network(pb, method="spearman", n_bootstraps=0)
+    assert scget.get.params(pb, "motif_network")["attribution"] == "knockout"
