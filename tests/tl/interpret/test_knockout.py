@@ -151,3 +151,12 @@ def test_enhancer_gene_and_motif_network_take_the_knockout(pb, trained):
     scget.tl.gene_by_motif(pb, trained, method="knockout", **{**options, "genes": None})
     scget.tl.motif_network(pb, method="spearman", n_bootstraps=0)
     assert scget.get.params(pb, "motif_network")["attribution"] == "knockout"
+
+
+def test_motif_knockout_is_minus_knockout_motifs(pb, trained):
+    genes, groups = list(pb["rna"].var_names[:10]), ["B"]
+    options = {"genes": genes, "groups": groups, "device": "cpu"}
+    scget.tl.gene_by_motif(pb, trained, method="knockout", **options)
+    attribution = scget.get.gene_by_motif(pb, group="B")["M2"].dropna()
+    change = scget.tl.knockout_motifs(pb, trained, motifs="M2", **options).loc["B"]
+    np.testing.assert_allclose(attribution, -change[attribution.index], rtol=1e-4, atol=1e-6)
