@@ -46,9 +46,13 @@ def gene_by_motif(
       accessibility): the exact effect of removing the motif's sites, as
       :func:`scget.tl.knockout_motifs` predicts it, positive where the motif raises
       the gene. One forward pass per window and per feature present in it (a nonzero
-      score in one of its regions; zero for the others): about 200 times the gradient's
-      cost with the JASPAR clusters.
+      score in one of its regions; zero for the others): with the demo's 203 motif
+      clusters, every one is present in every window, and the knockout takes about 100
+      times the gradient's time on a CPU.
 
+    The two scale differently (a mean over regions against a change of the output) but
+    rank alike: on the demo simulation they recover the planted drivers equally well
+    (the model docs, "Exact attributions"), so the gradient stays the default.
     {windows}
     Each batch is reduced as soon as it has run: memory does not grow with the genes.
 
