@@ -7,25 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from test_interpret import _windows
 
 import scget
-from scget.tl._core._engine import promoter_windows
-from scget.tl._core._windows import WindowDataset, build_inputs, region_context
-
-
-def _loop_rows(pb, model):
-    """Each promoter window with its dataset item (the engine's windows, in its order)."""
-    inputs = build_inputs(pb, binary=model.binary, with_targets=False)
-    table = promoter_windows(
-        inputs,
-        pb["rna"].var,
-        pb["atac"].var_names,
-        accessibility=np.asarray(pb["atac"].X),
-        window_size=model.window_size,
-    )
-    windows = table[["group", "start", "length"]].to_numpy()
-    dataset = WindowDataset(inputs, windows, model.window_size)
-    return inputs, table, dataset
+from scget.tl._core._windows import region_context
 
 
 def _output(network, item, x, row) -> float:
@@ -51,7 +36,7 @@ def test_motif_knockout_equals_a_forward_loop(pb, trained):
         pb, trained, genes=genes, groups=groups, method="knockout", device="cpu", batch_size=7
     )
     stored = scget.get.gene_by_motif(pb)
-    _, table, dataset = _loop_rows(pb, trained)
+    _, table, dataset = _windows(pb, trained)
     network = trained.network.eval()
     names = pb["rna"].var_names[table["gene"]]
     checked, absent = 0, 0
@@ -85,7 +70,7 @@ def test_region_knockout_equals_a_forward_loop(pb, trained):
         pb, trained, genes=genes, groups=["B"], method="knockout", device="cpu", batch_size=9
     )
     importance = scget.get.region_importance(pb)
-    inputs, table, dataset = _loop_rows(pb, trained)
+    inputs, table, dataset = _windows(pb, trained)
     network = trained.network.eval()
     single = table.groupby(["group", "gene"])["peak"].transform("size") == 1
     chosen = table[single & (table["group"] == 1) & table["gene"].isin(range(10))]
