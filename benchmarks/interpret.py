@@ -574,7 +574,7 @@ def main() -> None:
     parser.add_argument(
         "--genes-per-split",
         type=int,
-        default=150,
+        default=40,
         help="recovery: genes of the held-out chromosome and of the training chromosomes",
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
