@@ -88,6 +88,20 @@ def test_distance_bias_interpolates_its_table():
                     assert got == pytest.approx(BIAS_SCALE * expected, rel=1e-5, abs=1e-6)
 
 
+def test_distance_bias_of_repeated_windows_equals_each_window_alone():
+    bias = DistanceBias(n_layers=2, n_heads=3)
+    with torch.no_grad():
+        bias.table.normal_(generator=torch.Generator().manual_seed(0))
+    positions = torch.tensor([[0, 20_000, 3_000], [500, 900, 70_000]])
+    repeated = positions[[1, 0, 1, 1]]  # as a knockout batch: copies of few windows
+    values = bias(repeated)
+    assert values.shape == (2, 4, 3, 3, 3)
+    for row, window in enumerate([1, 0, 1, 1]):
+        torch.testing.assert_close(values[:, row], bias(positions[window : window + 1])[:, 0])
+    values.sum().backward()  # the table still learns through the shared rows
+    assert bias.table.grad.abs().sum() > 0
+
+
 def test_padding_stays_invisible_with_a_distance_bias():
     torch.manual_seed(0)
     config = GETConfig.from_preset("tiny", 12, tss_input=True, distance_bias=True)

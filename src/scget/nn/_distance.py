@@ -26,7 +26,8 @@ class DistanceBias(nn.Module):
     clipped to ``[0, 2 K]`` (``K`` = :data:`N_KNOTS`), and the bias is the linear
     interpolation at ``u`` of a learned table of ``2 K + 1`` knots (times
     :data:`BIAS_SCALE`), so it varies smoothly with distance and direction. The
-    interpolation is a product with hat functions, computed once for all layers. The
+    interpolation is a product with hat functions, computed once for all layers and once
+    per distinct row of positions (perturbations run many copies of a window). The
     table starts at zero: a new bias leaves the network's outputs unchanged.
 
     Parameters
@@ -58,6 +59,13 @@ class DistanceBias(nn.Module):
         dtype
             Floating type of the result.
         """
+        distinct, inverse = torch.unique(positions, dim=0, return_inverse=True)
+        if len(distinct) < len(positions):
+            return self._bias(distinct, dtype)[:, inverse]
+        return self._bias(positions, dtype)
+
+    def _bias(self, positions: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """The bias of :meth:`forward`, computed for every row of ``positions``."""
         u = self.knot_coordinates(positions)
         lower = u.floor().clamp(max=2 * N_KNOTS - 1)
         weight = (u - lower).unsqueeze(-1)

@@ -18,6 +18,20 @@ from ._plotter import plot_function, split_axes
 _SHOWN_TFS = 3
 
 
+#: Axis labels of gene-by-motif values per attribution method.
+METHOD_LABELS = {
+    "gradient": "motif importance (gradient x input)",
+    "knockout": "motif importance (knockout effect)",
+}
+
+
+def _importance_label(pb, key: str) -> str:
+    """The axis label of the gene-by-motif values stored under ``key``."""
+    from .. import get
+
+    return METHOD_LABELS[get.params(pb, key).get("method", "gradient")]
+
+
 def _label(cluster: str, tfs: list[str]) -> str:
     """``"cluster (TF1, TF2, TF3 +n)"``, or the cluster alone without expressed TFs."""
     if not tfs:
@@ -126,7 +140,7 @@ def gene_by_motif(
     ax.set_yticks(range(len(matrix)), matrix.index.astype(str), fontsize="small")
     ax.set_xticks(range(matrix.shape[1]), matrix.columns.astype(str), rotation=90)
     ax.set_xlabel("gene" if genes is not None else "group")
-    label = "motif importance" + (" - motif mean" if center else "")
+    label = _importance_label(pb, key) + (" - motif mean" if center else "")
     label += f" (x 1e{power})" if power else ""
     ax.figure.colorbar(image, ax=ax, shrink=0.6, label=label)
 
@@ -210,7 +224,7 @@ def motif_importance(
     bars.axvline(0, color="black", linewidth=0.8)
     bars.xaxis.set_major_locator(MaxNLocator(5))
     bars.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
-    bars.set_xlabel("motif importance")
+    bars.set_xlabel(_importance_label(pb, key))
     bars.set_title(f"{gene} in {group}")
 
 

@@ -116,3 +116,36 @@ def test_predict_gives_a_new_group_the_mean_of_the_groups_trained_on(pb):
 def test_unknown_prior_groups_are_a_clear_error(pb):
     with pytest.raises(KeyError, match="Prior groups"):
         add_prior(pb, build_inputs(pb), groups=["Z"], chromosomes=TRAIN_CHROMOSOMES)
+
+
+def test_interpretation_explains_without_the_prior(pb):
+    """gene_by_motif reads the prior channels as absent: it explains sequence and accessibility."""
+    import torch
+
+    from scget.tl._core._prior import model_inputs
+
+    model = scget.tl.finetune(
+        pb, leave_out_groups=["D"], leave_out_chromosomes=["chr4"], **tiny_kwargs(max_epochs=1)
+    )
+    with torch.no_grad():  # make the prior matter, so that the two paths differ
+        for parameter in model.network.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    without = model_inputs(pb, model, prior=False)
+    assert all((group.prior == 0).all() for group in without.groups)
+    assert any((group.prior != 0).any() for group in model_inputs(pb, model).groups)
+    table = scget.tl.gene_by_motif(pb, model, groups="A", device="cpu", copy=True)
+    stored = scget.get.gene_by_motif(table, group="A")
+    assert scget.get.params(table, "gene_by_motif")["expression_prior"] is False
+
+    from scget.tl._core import _promoters
+
+    seen = _promoters.promoters
+    with pytest.MonkeyPatch.context() as patch:  # the same run, given the prior
+        patch.setattr(
+            "scget.tl._interpret._gene_by_motif.promoters",
+            lambda *args, **kwargs: seen(*args, **{**kwargs, "prior": True}),
+        )
+        with_prior = scget.get.gene_by_motif(
+            scget.tl.gene_by_motif(pb, model, groups="A", device="cpu", copy=True), group="A"
+        )
+    assert not np.allclose(stored.to_numpy(), with_prior.to_numpy())

@@ -20,5 +20,8 @@ def sharded_gene_by_motif(rank: int, world_size: int, port: int, model_dir: str,
         scget.tl.gene_by_motif(pb, model, device="cpu", batch_size=8, with_regions=True)
         scget.get.gene_by_motif(pb).to_pickle(os.path.join(out, f"motifs{rank}.pkl"))
         scget.get.region_importance(pb).to_pickle(os.path.join(out, f"regions{rank}.pkl"))
+        genes = list(pb["rna"].var_names[:6])
+        scget.tl.gene_by_motif(pb, model, genes=genes, method="knockout", device="cpu")
+        scget.get.gene_by_motif(pb).to_pickle(os.path.join(out, f"knockout{rank}.pkl"))
     finally:
         dist.destroy_process_group()

@@ -68,7 +68,8 @@ def _model(pb, *, binary: bool = False):
 
 
 def _windows(pb, model):
-    inputs = model_inputs(pb, model)
+    """The promoter windows as interpretation reads them (an expression prior hidden)."""
+    inputs = model_inputs(pb, model, prior=False)
     table = promoter_windows(
         inputs,
         pb["rna"].var,
@@ -279,6 +280,11 @@ def test_sharded_over_ranks_equals_one_process(pb, trained, tmp_path):
         pd.testing.assert_frame_equal(motifs, scget.get.gene_by_motif(pb), rtol=1e-5)
         regions = pd.read_pickle(tmp_path / f"regions{rank}.pkl")
         pd.testing.assert_frame_equal(regions, scget.get.region_importance(pb), rtol=1e-5)
+    genes = list(pb["rna"].var_names[:6])
+    scget.tl.gene_by_motif(pb, trained, genes=genes, method="knockout", device="cpu")
+    for rank in range(2):
+        knockout = pd.read_pickle(tmp_path / f"knockout{rank}.pkl")
+        pd.testing.assert_frame_equal(knockout, scget.get.gene_by_motif(pb), rtol=1e-5)
 
 
 def test_region_importance_of_a_frozen_network(pb, trained):

@@ -72,6 +72,7 @@ def test_catalogue_keeps_the_top_share_with_expressed_tfs(pb):
 
 def test_targets_are_the_top_genes_of_the_motif_column(pb):
     table = scget.tl.regulator_targets(pb, "M03", group="a", top=0.1)
+    assert scget.get.params(pb, "regulator_targets")["attribution"] == "gradient"
     column = scget.get.gene_by_motif(pb, group="a")["M03"]
     expected = column.sort_values(ascending=False).index[:500]
     assert table["gene"].tolist() == list(expected)

@@ -126,12 +126,20 @@ def add_prior(
 
 
 def model_inputs(
-    pb, model, *, rna: str = RNA, atac: str = ATAC, motif_key: str = MOTIF_KEY
+    pb,
+    model,
+    *,
+    rna: str = RNA,
+    atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
+    prior: bool = True,
 ) -> RegionInputs:
     """The inputs of ``pb`` that ``model`` reads, with its expression prior where it has one.
 
     The prior comes from the groups the model was trained on
     (``model.params["prior_groups"]``) that ``pb`` holds, on its training chromosomes.
+    With ``prior=False`` a network with prior channels reads them as absent (all 0, as for
+    a gene without a prior in training): what interpretation explains the gene from.
 
     Parameters
     ----------
@@ -141,6 +149,8 @@ def model_inputs(
         A :class:`~scget.tl.GETModel`.
     rna, atac, motif_key
         Names of the modalities and of the motif scores.
+    prior
+        Give the network the expression prior (else its channels are 0).
 
     Returns
     -------
@@ -157,7 +167,7 @@ def model_inputs(
     inputs.check_network(model.network.config)
     if not model.network.config.expression_prior:
         return inputs
-    trained = [str(g) for g in model.params.get(PRIOR_GROUPS, [])]
+    trained = [str(g) for g in model.params.get(PRIOR_GROUPS, [])] if prior else []
     groups = [g for g in trained if g in set(inputs.group_names)]
     if len(groups) < len(trained):
         logger.warning(

@@ -95,11 +95,14 @@ def promoters(
     atac: str,
     motif_key: str,
     window_size: int = WINDOW_SIZE,
+    prior: bool = True,
 ) -> Promoters:
     """Check the input and choose the promoter windows of ``genes`` in ``groups``.
 
     Without a model (scores that need none), the windows hold ``window_size`` regions
-    and the accessibility feature is the score.
+    and the accessibility feature is the score. ``prior=False`` hides a model's expression
+    prior (:func:`~._prior.model_inputs`): interpretation explains a gene from its
+    sequence and accessibility, not from its training groups' expression.
 
     Raises
     ------
@@ -124,7 +127,7 @@ def promoters(
     if model is None:
         inputs = build_inputs(pb, binary=False, with_targets=False, atac=atac, motif_key=motif_key)
     else:
-        inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key)
+        inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key, prior=prior)
     scores = to_dense(pb[atac].X, np.float32)
     table = promoter_windows(
         inputs, var, pb[atac].var_names, accessibility=scores, window_size=window_size
@@ -138,6 +141,8 @@ def promoters(
         )
     params = {"genes": genes, "groups": groups, "binary": binary}
     params |= {"window_size": window_size, "rna": rna, "atac": atac, "motif_key": motif_key}
+    if model is not None and model.network.config.expression_prior:
+        params["expression_prior"] = prior
     return Promoters(inputs, table, group_numbers, gene_numbers, scores, params)
 
 
@@ -248,6 +253,20 @@ def _window_scores(promoters: Promoters, windows: np.ndarray, window_size: int) 
         peaks = promoters.inputs.groups[group].peaks[start : start + length]
         scores[row, :length] = promoters.scores[group, peaks]
     return scores
+
+
+def window_peaks(promoters: Promoters, window_size: int) -> np.ndarray:
+    """Peak (ATAC ``var`` number) at each position of each promoter window; -1 at padding."""
+    table, inputs = promoters.table, promoters.inputs
+    peaks = np.full((len(table), window_size), -1, dtype=np.int64)
+    first = np.cumsum([0] + [len(group.peaks) for group in inputs.groups])
+    every = np.concatenate([group.peaks for group in inputs.groups])
+    lengths = table["length"].to_numpy()
+    window = np.repeat(np.arange(len(table)), lengths)
+    position = np.arange(len(window)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    start = first[table["group"].to_numpy()] + table["start"].to_numpy()
+    peaks[window, position] = every[start[window] + position]
+    return peaks
 
 
 def per_gene(

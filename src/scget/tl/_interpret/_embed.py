@@ -82,7 +82,7 @@ def embed_regulatory(
     if not -n_layers <= layer < n_layers:
         raise IndexError(f"layer {layer} is out of range for a network of {n_layers} blocks.")
     chosen = promoters(
-        pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key
+        pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key, prior=False
     )
     parts = run(
         chosen, model, layer=layer, batch_size=batch_size, device=device, desc="embed_regulatory"

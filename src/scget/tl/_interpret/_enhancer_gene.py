@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,9 @@ from ..._docs import inject_docs
 from ..._logging import logger
 from ..._storage import write_result
 from .._core._model import GETModel
-from .._core._promoters import DOCS, promoters, run
-from ._region_importance import check_tss, importance_table
+from .._core._promoters import DOCS, promoters
+from ._knockout import check_method
+from ._region_importance import check_tss, importance, importance_table
 
 #: Scores of :func:`enhancer_gene`; all but ``"abc"`` need a model.
 METHODS = ("jacobian", "jacobian_powerlaw", "jacobian_atac_powerlaw", "abc")
@@ -44,6 +46,7 @@ def enhancer_gene(
     genes: Sequence[str] | None = None,
     groups: Sequence[str] | None = None,
     methods: str | Sequence[str] | None = None,
+    attribution: Literal["gradient", "knockout"] = "gradient",
     contact: Callable[[np.ndarray], np.ndarray] | None = None,
     window_size: int = WINDOW_SIZE,
     batch_size: int = 32,
@@ -73,7 +76,7 @@ def enhancer_gene(
     ``c`` is by default ABC's power law, exp(5.9594510043736655 - 1.024238616787792
     ln(d + 1)), with ``d`` the distance in bp raised to 5 kb (``get_powerlaw_at_distance``
     of ABC-Enhancer-Gene-Prediction, the values the paper used).
-    The importance comes from the one engine pass of :func:`scget.tl.region_importance`.
+    ``J`` is :func:`scget.tl.region_importance` with the method ``attribution``.
     {windows}
 
     Parameters
@@ -87,6 +90,10 @@ def enhancer_gene(
     methods
         Scores to compute, of those above; ``None``: every one that applies (only
         ``"abc"`` without a model).
+    attribution
+        How ``J`` is computed: ``"gradient"`` (the paper's Jacobian norm) or
+        ``"knockout"`` (the change of the gene's output when the region is removed); see
+        :func:`scget.tl.region_importance`.
     contact
         Contact as a function of the distance in bp (an array of nonnegative
         integers), returning nonnegative values of the same shape; ``None``: ABC's
@@ -114,12 +121,13 @@ def enhancer_gene(
     ------
     {errors}
     ValueError
-        If a method is unknown or needs a model that was not given, or ``contact``
-        returns values of another shape, negative or not finite.
+        If a method or ``attribution`` is unknown, a method needs a model that was not
+        given, or ``contact`` returns values of another shape, negative or not finite.
     TypeError
         If ``contact`` is not callable.
     """
     methods = _methods(methods, model)
+    check_method(attribution)
     if contact is not None and not callable(contact):
         raise TypeError(f"contact must be a function of the distance in bp, got {contact!r}.")
     check_tss(pb, rna)
@@ -132,14 +140,12 @@ def enhancer_gene(
         atac=atac,
         motif_key=motif_key,
         window_size=window_size,
+        prior=False,
     )
     size = chosen.params["window_size"]
     norms = np.zeros((len(chosen.table), size), dtype=np.float32)
     if model is not None and any(method != "abc" for method in methods):
-        parts = run(
-            chosen, model, regions=True, batch_size=batch_size, device=device, desc="enhancer_gene"
-        )
-        norms = parts["regions"]
+        norms = importance(chosen, model, attribution, batch_size=batch_size, device=device)
     table = importance_table(pb, norms, chosen, rna=rna, atac=atac)
     distance = np.abs(table["distance"].to_numpy())
     values = (powerlaw_contact if contact is None else contact)(distance)
@@ -154,7 +160,8 @@ def enhancer_gene(
         frame[method] = score.astype(np.float32)
     if copy:
         pb = pb.copy()
-    params = {**chosen.params, "methods": methods, "batch_size": batch_size}
+    params = {**chosen.params, "methods": methods, "attribution": attribution}
+    params["batch_size"] = batch_size
     params["contact"] = "powerlaw" if contact is None else getattr(contact, "__name__", "custom")
     write_result(pb, key_added, frame, params)
     logger.info(f"enhancer_gene: {len(frame)} (group, gene, region) rows, methods {methods}.")

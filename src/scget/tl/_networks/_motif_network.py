@@ -46,7 +46,9 @@ def motif_network(
 
     Each group's genes x motifs matrix of :func:`scget.tl.gene_by_motif` is z-scored per
     motif, as in Fu et al. (2025), and read as samples of the motifs' joint
-    distribution.
+    distribution. The matrix is that of the attribution method the run under ``key``
+    used (gradient x input or knockout effects), recorded as ``"attribution"`` in the
+    parameters.
 
     - ``"lingam"``: ICA-LiNGAM, a linear non-Gaussian acyclic causal model. Its result
       equals :class:`lingam.ICALiNGAM`'s (tested), with the adaptive-lasso pruning
@@ -132,6 +134,7 @@ def motif_network(
         "min_weight": min_weight,
         "seed": seed,
         "key": key,
+        "attribution": get.params(pb, key).get("method", "gradient"),
     }
     if copy:
         pb = pb.copy()

@@ -37,7 +37,9 @@ def regulator_targets(
 
     As in Fu et al. (2025), a regulator's targets are the top genes of its motif's
     column of :func:`scget.tl.gene_by_motif`: those it activates most (largest
-    positive scores), represses most (most negative) or either (largest absolute).
+    positive scores), represses most (most negative) or either (largest absolute). The
+    scores are those of the attribution method the run under ``key`` used (gradient x
+    input or knockout effects), recorded as ``"attribution"`` in the parameters.
 
     Parameters
     ----------
@@ -114,6 +116,7 @@ def regulator_targets(
         "min_expression": min_expression,
         "key": key,
         "rna": rna,
+        "attribution": get.params(pb, key).get("method", "gradient"),
     }
     if copy:
         pb = pb.copy()

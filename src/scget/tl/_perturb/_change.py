@@ -20,7 +20,7 @@ import pandas as pd
 from ..._logging import logger
 from ..._storage import write_result
 from .._core._model import GETModel
-from .._core._promoters import Promoters, per_gene, run
+from .._core._promoters import Promoters, per_gene, run, window_peaks
 
 #: Docstring fragments of the perturbation functions (zero indent).
 DOCS = {
@@ -43,20 +43,6 @@ modified copy. Writes, replacing an earlier run under ``key_added``:
 Read it with :func:`scget.get.knockout_motifs` (:func:`scget.get.delete_regions` for a
 deletion).""",
 }
-
-
-def window_peaks(promoters: Promoters, window_size: int) -> np.ndarray:
-    """Peak (ATAC ``var`` number) at each position of each promoter window; -1 at padding."""
-    table, inputs = promoters.table, promoters.inputs
-    peaks = np.full((len(table), window_size), -1, dtype=np.int64)
-    first = np.cumsum([0] + [len(group.peaks) for group in inputs.groups])
-    every = np.concatenate([group.peaks for group in inputs.groups])
-    lengths = table["length"].to_numpy()
-    window = np.repeat(np.arange(len(table)), lengths)
-    position = np.arange(len(window)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    start = first[table["group"].to_numpy()] + table["start"].to_numpy()
-    peaks[window, position] = every[start[window] + position]
-    return peaks
 
 
 def change(

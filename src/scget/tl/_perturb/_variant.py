@@ -24,8 +24,7 @@ from ..._scan_record import read_scan_record
 from ..._storage import write_result
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
-from .._core._promoters import per_gene, promoters, run
-from ._change import window_peaks
+from .._core._promoters import per_gene, promoters, run, window_peaks
 from ._unmatched import DOCS as UNMATCHED_DOCS
 from ._unmatched import check_unmatched, match_intervals
 

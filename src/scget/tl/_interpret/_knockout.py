@@ -1,0 +1,116 @@
+"""Exact attributions from forward passes: what removing an input does to a gene's output.
+
+:func:`knockout` runs, for every promoter window, the window as it is and one copy per
+removed input, in one engine pass (:func:`scget.tl._core._promoters.run`, the entry
+point of the gradient attributions too); a copy's input is zeroed on the device by the
+pass's transform. The copies of a window follow each other, so the batches cover several
+inputs of few windows. The attribution of an input is the reference output minus the
+output without it: positive where the input raises the gene's predicted expression.
+
+- ``"motifs"``: one copy per feature present in the window (a motif with a nonzero
+  score in one of its regions, and accessibility), its column zeroed in every region;
+- ``"regions"``: one copy per region of the window, all its features (motif scores and
+  accessibility) zeroed, as :func:`scget.tl.delete_regions` removes a region: the token
+  stays, with its TSS indicators and position, so the window keeps its layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal
+
+import numpy as np
+import scipy.sparse
+
+from .._core._model import GETModel
+from .._core._promoters import Promoters, run, window_peaks
+
+#: Attribution methods of :func:`scget.tl.gene_by_motif` and :func:`scget.tl.region_importance`.
+METHODS = ("gradient", "knockout")
+
+
+def check_method(method: str) -> str:
+    """Return ``method`` if it is one of :data:`METHODS`; raise ``ValueError`` otherwise."""
+    if method not in METHODS:
+        raise ValueError(f"Unknown method {method!r}; choose from {list(METHODS)}.")
+    return method
+
+
+def knockout(
+    promoters: Promoters,
+    model: GETModel,
+    what: Literal["motifs", "regions"],
+    *,
+    batch_size: int,
+    device: str | None,
+    desc: str,
+) -> np.ndarray:
+    """Reference minus knocked-out output of every promoter window, per removed input.
+
+    Parameters
+    ----------
+    promoters
+        The chosen promoter windows (:func:`scget.tl._core._promoters.promoters`).
+    model
+        The model.
+    what
+        ``"motifs"``: each input feature zeroed in every region of the window;
+        ``"regions"``: every feature of each region zeroed.
+    batch_size, device, desc
+        Window copies per forward pass, torch device, progress label.
+
+    Returns
+    -------
+    float64 array, windows x features (``"motifs"``; zero for features absent from the
+    window) or windows x window size (``"regions"``; zero at padding).
+    """
+    import torch
+
+    peaks = window_peaks(promoters, model.window_size)
+    # windows x removable inputs
+    present = _present_features(promoters, peaks) if what == "motifs" else peaks >= 0
+    window, removed = np.nonzero(present)
+    # each window's reference (removed = -1) just before its copies
+    counts = present.sum(axis=1)
+    window = np.concatenate([np.arange(len(present)), window])
+    removed = np.concatenate([np.full(len(present), -1), removed])
+    order = np.argsort(window, kind="stable")
+    window, removed = window[order], removed[order]
+    axis = 2 if what == "motifs" else 1
+
+    def transform(x, rows):
+        chosen = torch.from_numpy(removed[rows]).to(x.device)
+        copies = torch.nonzero(chosen >= 0).flatten()
+        x = x.clone()
+        if axis == 2:
+            x[copies, :, chosen[copies]] = 0
+        else:
+            x[copies, chosen[copies], :] = 0
+        return x
+
+    copies = replace(promoters, table=promoters.table.iloc[window].reset_index(drop=True))
+    output = run(
+        copies, model, transform=transform, batch_size=batch_size, device=device, desc=desc
+    )["output"].astype(np.float64)
+    reference = np.flatnonzero(removed < 0)
+    effects = np.zeros(present.shape)
+    knocked = removed >= 0
+    effects[window[knocked], removed[knocked]] = (
+        np.repeat(output[reference], counts) - output[knocked]
+    )
+    return effects
+
+
+def _present_features(promoters: Promoters, peaks: np.ndarray) -> np.ndarray:
+    """Windows x features: True for the motifs scored in a region of the window.
+
+    Accessibility, the last feature, counts as present in every window.
+    """
+    valid = peaks >= 0
+    incidence = scipy.sparse.csr_matrix(
+        (np.ones(valid.sum()), (np.nonzero(valid)[0], peaks[valid])),
+        shape=(len(peaks), len(promoters.inputs.motifs)),
+    )
+    nonzero = scipy.sparse.csr_matrix(promoters.inputs.motifs != 0, dtype=np.float64)
+    motifs = (incidence @ nonzero).toarray() > 0
+    return np.column_stack([motifs, np.ones(len(peaks), dtype=bool)])
