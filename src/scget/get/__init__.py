@@ -18,6 +18,7 @@ _EXPORTS = {
     "regulatory_embedding": "._readers",
     "motif_network": "._readers",
     "enrichment": "._readers",
+    "differential_regulation": "._readers",
     "enhancer_gene": "._readers",
     "perturbation": "._readers",
     "insertion": "._readers",
