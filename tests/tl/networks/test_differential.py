@@ -77,6 +77,13 @@ def test_the_planted_shift_is_found_and_nothing_else(pb):
     assert set(flipped["contrast"]) == {"control_vs_treated"}
 
 
+def test_a_single_motif_is_tested_alone(pb):
+    table = scget.tl.differential_regulation(pb, "condition", motifs=["M0"], n_targets=10)
+    assert table["source"].tolist() == ["M0", "M0"]
+    whole = scget.tl.differential_regulation(pb, "condition", n_targets=10)
+    np.testing.assert_allclose(table["stat"], whole.loc[whole["source"] == "M0", "stat"])
+
+
 def test_gene_level_tests_each_motif_target(pb):
     table = scget.tl.differential_regulation(pb, "condition", level="gene", n_targets=10)
     assert len(table) == 2 * len(MOTIFS) * 10
@@ -94,7 +101,7 @@ def test_accessibility_deviations_match_a_hand_computation(pb):
     )
     weights = pb["atac"].varm["motif_scores"]
     names = [n for n in pb.obs_names if n.startswith("B_")]
-    all_counts = counts.sum(axis=0)  # every tested pseudobulk
+    all_counts = counts.loc[names].sum(axis=0)  # the cell type's pseudobulks
     expected = (all_counts @ weights) / all_counts.sum()
     share = counts.loc[names] @ weights
     share = share.div(counts.loc[names].sum(axis=1), axis=0)
@@ -103,6 +110,8 @@ def test_accessibility_deviations_match_a_hand_computation(pb):
     difference = deviation[treated].mean() - deviation[~treated].mean()
     rows = table[table["group"] == "B"].set_index("source")
     np.testing.assert_allclose(rows["effect"], difference[rows.index], rtol=1e-6)
+    reference = deviation[~treated].mean()[rows.index]
+    np.testing.assert_allclose(rows["mean_reference"], reference, rtol=1e-6)
     top = rows["pvalue"].idxmin()
     assert top == "M1" and rows.loc["M1", "effect"] > 0.3
 

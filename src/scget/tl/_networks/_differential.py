@@ -58,7 +58,7 @@ def differential_regulation(
       ``level="gene"``, each (motif, target gene) attribution is a score of its own.
     - ``on="accessibility"``, without a model: a chromVAR-like deviation, the log2 ratio
       of the share of the pseudobulk's ATAC counts in the motif's peaks (weighted by
-      motif score) to that share over all tested pseudobulks.
+      motif score) to that share over the cell type's pseudobulks.
 
     Then, per score, a linear model of the score on the condition (and ``covariates``)
     across the cell type's pseudobulks: ordinary least squares, or weighted least

@@ -76,8 +76,9 @@ def _least_squares(y, x, weights, terms) -> np.ndarray:
     w = np.ones(len(x)) if weights is None else np.asarray(weights, np.float64)
     result = sm.WLS(y, x, weights=w).fit()
     df = result.df_resid
-    scale = (result.wresid**2).sum(axis=0) / df
-    params = np.atleast_2d(result.params)
+    # statsmodels squeezes a single response: terms x responses, observations x responses
+    params = np.asarray(result.params).reshape(x.shape[1], -1)
+    scale = (np.asarray(result.wresid).reshape(len(x), -1) ** 2).sum(axis=0) / df
     out = np.empty((len(terms), y.shape[1], len(FIT_COLUMNS)))
     for i, term in enumerate(terms):
         se = np.sqrt(result.normalized_cov_params[term, term] * scale)

@@ -5,7 +5,7 @@
   conditions, so that the choice cannot favour a difference).
 - From accessibility, without a model (chromVAR-like): the log2 ratio of the share of a
   pseudobulk's ATAC counts that fall in the motif's peaks (weighted by motif score) to
-  that share over all the tested pseudobulks.
+  that share over the pseudobulks scored together (one cell type's).
 """
 
 from __future__ import annotations
