@@ -158,6 +158,16 @@ def _drop(pb, keep):
     return sub
 
 
+def test_an_unbalanced_design_is_said_and_tested(pb, caplog):
+    keep = pb.obs_names[~pb.obs_names.isin(["A_trt3"])]
+    with caplog.at_level("INFO", logger="scget"):
+        table = scget.tl.differential_regulation(_drop(pb, keep), "condition", n_targets=10)
+    assert "Group 'A': unbalanced samples per 'condition' {'control': 3, 'treated': 2}" in (
+        caplog.text
+    )
+    assert table.loc[table["group"] == "A"].nsmallest(1, "pvalue")["source"].item() == "M0"
+
+
 def test_one_sample_per_condition_is_refused(pb, no_model):
     keep = pb.obs_names[pb.obs["sample"].isin(["ctrl1", "trt1"]).to_numpy()]
     with pytest.raises(ValueError, match=r"fewer than 2.*at least 2 samples of every condition"):

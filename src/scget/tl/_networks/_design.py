@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..._constants import PSEUDOBULK_KEY
+from ..._logging import logger
 from ..._storage import read_params
 
 
@@ -184,6 +185,8 @@ def _check_replicates(rows, group, sample, condition, reference, contrasts) -> N
             "scget.pp.pseudobulk if pseudobulks were dropped, or leave the group out "
             "with groups=[...]."
         )
+    if counts.nunique() > 1:
+        logger.info(f"Group {group!r}: unbalanced samples per {condition!r} {counts.to_dict()}.")
     if len(rows) != counts.sum():
         raise ValueError(
             f"Group {group!r} has several pseudobulks of one sample; each pseudobulk must "
