@@ -225,6 +225,12 @@ CASES = [
         "absent.gmt' does not exist",
     ),
     Case(
+        "tl.differential_regulation",
+        lambda x: tl.differential_regulation(x.pb(), "condition"),
+        KeyError,
+        "No scget result under uns['scget']['pseudobulk']; run scget.pp.pseudobulk(...) first",
+    ),
+    Case(
         "tl.enhancer_gene",
         lambda x: tl.enhancer_gene(x.pb(), x.model, methods="bogus"),
         ValueError,
@@ -341,6 +347,12 @@ CASES = [
         _missing("enrichment", "enrichment"),
     ),
     Case(
+        "get.differential_regulation",
+        lambda x: get.differential_regulation(x.pb()),
+        KeyError,
+        _missing("differential_regulation", "differential_regulation"),
+    ),
+    Case(
         "get.enhancer_gene",
         lambda x: get.enhancer_gene(x.pb()),
         KeyError,
@@ -437,6 +449,12 @@ CASES = [
         lambda x: pl.enrichment(x.pb()),
         KeyError,
         _missing("enrichment", "enrichment"),
+    ),
+    Case(
+        "pl.differential_regulation",
+        lambda x: pl.differential_regulation(x.pb()),
+        KeyError,
+        _missing("differential_regulation", "differential_regulation"),
     ),
     Case(
         "pl.perturbation",

@@ -29,12 +29,22 @@ def test_notebook_is_valid_and_uses_existing_functions(path):
         reduce(getattr, names, scget)  # AttributeError names a missing function
 
 
-def test_the_pbmc_tutorial_is_shipped_unexecuted():
+@pytest.mark.parametrize("name", ["pbmc_multiome.ipynb", "differential.ipynb"])
+def test_the_long_tutorials_are_shipped_unexecuted(name):
     import nbformat
 
-    notebook = nbformat.read(NOTEBOOKS[0].with_name("pbmc_multiome.ipynb"), as_version=4)
+    notebook = nbformat.read(NOTEBOOKS[0].with_name(name), as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
+
+
+def test_the_differential_tutorial_draws_the_volcano_and_the_heatmap():
+    import nbformat
+
+    notebook = nbformat.read(NOTEBOOKS[0].with_name("differential.ipynb"), as_version=4)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "scget.pl.differential_regulation(pb, group=" in code
+    assert 'scget.pl.differential_regulation(pb, kind="heatmap"' in code
 
 
 def test_the_interpretation_tutorial_is_executed_and_draws_every_plot():
@@ -51,5 +61,6 @@ def test_the_interpretation_tutorial_is_executed_and_draws_every_plot():
         for name in _CALLS.findall(c.source)
         if name.startswith("scget.pl.")
     }
-    interpretive = set(scget.pl.__all__) - {"history", "prediction"}  # the quickstart's
+    # the quickstart's, and the differential tutorial's
+    interpretive = set(scget.pl.__all__) - {"history", "prediction", "differential_regulation"}
     assert interpretive <= drawn, interpretive - drawn

@@ -121,6 +121,7 @@ MOTIF_NETWORK_KEY = "motif_network"
 REGULATOR_CATALOGUE_KEY = "regulator_catalogue"
 REGULATOR_TARGETS_KEY = "regulator_targets"
 ENRICHMENT_KEY = "enrichment"
+DIFFERENTIAL_KEY = "differential_regulation"
 #: ``group`` of a network fitted to the (group, gene) rows of all groups together.
 AGNOSTIC_GROUP = "all"
 ENHANCER_GENE_KEY = "enhancer_gene"

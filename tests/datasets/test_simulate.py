@@ -369,3 +369,90 @@ def test_simulating_raises_no_mudata_update_warning(tmp_path):
         warnings.simplefilter("always")
         scget.datasets.simulate_multiome(**SMALL, path=tmp_path)
     assert not [w for w in caught if issubclass(w.category, FutureWarning)]
+
+
+#: SHA-1 of TINY's counts, cells, truth tables, genome and fragments at 559b4bf, before
+#: the ``design`` option existed.
+_TINY_FINGERPRINT = "18de1a6daa6879bac88ae7ba37d830828c8db8f8"
+
+
+def _fingerprint(mdata) -> str:
+    import hashlib
+
+    digest = hashlib.sha1()
+    for mod in ("rna", "atac"):
+        matrix = mdata[mod].X.tocsr()
+        matrix.sort_indices()
+        for array in (matrix.data, matrix.indices, matrix.indptr):
+            digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(mdata.obs["cell_type"].astype(str).str.cat().encode())
+    digest.update("".join(mdata.obs_names).encode())
+    for name in ("drivers", "links", "tf_activity"):
+        digest.update(mdata.uns["simulation"][name].to_csv().encode())
+    digest.update(open(mdata.uns["simulation"]["genome"], "rb").read())
+    digest.update(gzip.decompress(open(mdata.uns["simulation"]["fragments"], "rb").read()))
+    return digest.hexdigest()
+
+
+def test_without_a_design_the_simulation_is_unchanged(tmp_path):
+    mdata = scget.datasets.simulate_multiome(**TINY, path=tmp_path)
+    assert _fingerprint(mdata) == _TINY_FINGERPRINT
+    assert "design" not in mdata.uns["simulation"]["params"]
+    assert "sample" not in mdata.obs
+
+
+@pytest.fixture(scope="module")
+def designed(tmp_path_factory):
+    design = scget.datasets.ConditionDesign(n_samples=3, n_changed=2, sample_noise=0.05)
+    return scget.datasets.simulate_multiome(
+        n_cells=600, n_cell_types=3, n_genes=60, n_tfs=6, design=design,
+        path=tmp_path_factory.mktemp("design"),
+    )  # fmt: skip
+
+
+def test_a_design_makes_samples_and_records_the_planted_shifts(designed):
+    truth = designed.uns["simulation"]
+    samples = truth["samples"]
+    assert list(samples["condition"]) == ["control"] * 3 + ["treated"] * 3
+    assert samples["n_cells"].sum() == designed.n_obs
+    counted = designed.obs["sample"].value_counts().reindex(samples["sample"]).to_numpy()
+    np.testing.assert_array_equal(counted, samples["n_cells"])
+    assert counted.max() > counted.min()  # unbalanced
+    assert (designed.obs.groupby(["sample", "cell_type"], observed=False).size() > 0).all()
+    # every sample in one condition
+    assert (designed.obs.groupby("sample", observed=True)["condition"].nunique() == 1).all()
+    differential = truth["differential"]
+    assert (differential.groupby("cell_type")["changed"].sum() == 2).all()
+    assert (differential.loc[~differential["changed"], "shift"] == 0).all()
+    # each profile's activity: the cell type's, shifted where planted, plus sample noise
+    activity = truth["sample_activity"]
+    for row in differential.itertuples():
+        names = [f"{row.cell_type}_{s}" for s in samples["sample"]]
+        values = activity.loc[names, row.motif].to_numpy()
+        change = values[3:].mean() - values[:3].mean()
+        assert change == pytest.approx(row.shift, abs=0.15)
+
+
+def test_the_null_design_is_one_option_away(tmp_path):
+    design = scget.datasets.ConditionDesign(n_samples=2, n_changed=0)
+    mdata = scget.datasets.simulate_multiome(
+        **{**TINY, "n_cells": 200}, design=design, path=tmp_path
+    )
+    assert not mdata.uns["simulation"]["differential"]["changed"].any()
+
+
+@pytest.mark.parametrize(
+    ("design", "match"),
+    [
+        ({"n_samples": 0}, "n_samples"),
+        ({"conditions": ("a",)}, "two distinct"),
+        ({"n_changed": 3}, "n_changed"),
+        ({"n_changed": 1, "shift": -1.0}, "shift"),
+        ({"n_changed": 1, "changed": {"type_09": ["x"]}}, "type_09"),
+    ],
+)
+def test_bad_designs_are_refused(tmp_path, design, match):
+    with pytest.raises(ValueError, match=match):
+        scget.datasets.simulate_multiome(
+            **TINY, design=scget.datasets.ConditionDesign(**design), path=tmp_path
+        )

@@ -275,3 +275,49 @@ def test_labels_naming_the_same_group_raise_with_the_cause():
     mdata.obs["sample"] = ["c", "b_c", "b_c", "s", "s"]
     with pytest.raises(ValueError, match=r"with '_' .*\('a', 'b_c'\), \('a_b', 'c'\)"):
         scget.pp.pseudobulk(mdata, ["cell_type", "sample"], min_cells=1)
+
+
+def _with_design(mdata):
+    """Cells of samples s1 (control, batch a), s2 (treated, batch a), s3 (treated, b)."""
+    mdata.obs["sample"] = ["s1", "s2", "s1", "s3", "s2"]
+    mdata.obs["condition"] = pd.Categorical(
+        ["control", "treated", "control", "treated", "treated"], categories=["control", "treated"]
+    )
+    mdata.obs["batch"] = ["a", "a", "a", "b", "a"]
+    mdata.obs["score"] = np.arange(5.0)  # per cell: not a sample-level covariate
+    return mdata
+
+
+def test_samples_make_pseudobulks_with_their_covariates(caplog):
+    mdata = _with_design(small_multiome())
+    with caplog.at_level("INFO", logger="scget"):
+        pb = scget.pp.pseudobulk(mdata, groupby="cell_type", sample="sample", min_cells=1)
+    assert list(pb.obs_names) == ["x_s1", "x_s2", "y_s1", "y_s3", "z_s2"]
+    assert list(pb.obs.columns[:4]) == ["cell_type", "sample", "condition", "batch"]
+    assert "score" not in pb.obs.columns
+    assert pb.obs["condition"].tolist() == ["control", "treated", "control", "treated", "treated"]
+    assert list(pb.obs["condition"].cat.categories) == ["control", "treated"]
+    assert pb.obs["batch"].tolist() == ["a", "a", "a", "b", "a"]
+    np.testing.assert_array_equal(pb["rna"].layers["counts"][0], RNA_COUNTS[0])  # x_s1
+    params = scget.get.params(pb, "pseudobulk")
+    assert params["groupby"] == ["cell_type"] and params["sample"] == "sample"
+    assert params["covariates"] == ["condition", "batch"]
+    # one sample per condition in x and y is said plainly
+    assert "fewer than 2 samples" in caplog.text
+
+
+def test_named_covariates_must_be_constant_within_samples():
+    mdata = _with_design(small_multiome())
+    pb = scget.pp.pseudobulk(
+        mdata, groupby="cell_type", sample="sample", covariates=["condition"], min_cells=1
+    )
+    assert "batch" not in pb.obs.columns
+    mdata.obs["condition"] = ["control", "treated", "treated", "treated", "treated"]
+    with pytest.raises(ValueError, match="Sample 's1' has 2 values of covariate 'condition'"):
+        scget.pp.pseudobulk(
+            mdata, groupby="cell_type", sample="sample", covariates=["condition"], min_cells=1
+        )
+    with pytest.raises(KeyError, match="'donor' was not found"):
+        scget.pp.pseudobulk(mdata, groupby="cell_type", sample="donor", min_cells=1)
+    with pytest.raises(ValueError, match="other than groupby"):
+        scget.pp.pseudobulk(mdata, groupby="cell_type", sample="cell_type", min_cells=1)

@@ -4,6 +4,7 @@ from .._lazy import lazy_namespace
 
 _EXPORTS = {
     "simulate_multiome": "._simulate",
+    "ConditionDesign": "._sim_design",
     "read_10x_multiome": "._read",
     "pbmc10k_multiome": "._public",
     "genome": "._public",

@@ -268,6 +268,11 @@ class Rates:
         Sparse ``(n_genes, n_peaks)``: enhancer weights, strength times contact.
     expression
         ``(n_genes, n_cell_types)`` expression rates (relative).
+    accessibility_noise, expression_noise
+        ``(n_peaks, n_cell_types)`` and ``(n_genes, n_cell_types)`` log-scale noise of
+        each cell type (kept to draw samples of a cell type around it).
+    tf_genes
+        Gene row of each TF's own gene (-1: none).
     """
 
     accessibility: np.ndarray
@@ -276,6 +281,9 @@ class Rates:
     promoters: sp.csr_matrix
     enhancers: sp.csr_matrix
     expression: np.ndarray
+    accessibility_noise: np.ndarray
+    expression_noise: np.ndarray
+    tf_genes: np.ndarray
 
     @property
     def weights(self) -> sp.csr_matrix:
@@ -319,7 +327,6 @@ def make_rates(
     n_peaks, n_types = len(role), regulation.activity.shape[0]
     log_base = np.array([_BASE_ACCESSIBILITY[r] for r in role]) + rng.normal(0, _BASE_SD, n_peaks)
     acc_noise = rng.normal(0.0, _ACCESSIBILITY_NOISE, (n_peaks, n_types))
-    log_acc = log_base[:, None] + acc_noise + _pioneer_term(regulation, regulation.activity)
     gene_base = rng.lognormal(0.0, _GENE_BASE_SD, n_genes)
     prom = np.flatnonzero(role == "promoter")
     enh = np.flatnonzero(role == "enhancer")
@@ -330,13 +337,48 @@ def make_rates(
     shape = (n_genes, n_peaks)
     promoters = sp.csr_matrix((np.ones(len(prom)), (gene[prom], prom)), shape=shape)
     enhancers = sp.csr_matrix((weight, (gene[enh], enh)), shape=shape)
-    rates = Rates(np.exp(log_acc), log_base, gene_base, promoters, enhancers, np.empty(0))
-    expression = _expression(regulation, log_acc, rates.weights, gene_base, regulation.activity)
-    expression *= np.exp(rng.normal(0.0, expression_noise, expression.shape))
-    named = tf_genes >= 0
-    expression[tf_genes[named]] *= (_TF_GENE_FLOOR + regulation.activity[:, named]).T
-    rates.expression = expression
+    gene_noise = rng.normal(0.0, expression_noise, (n_genes, n_types))
+    empty = np.empty(0)
+    rates = Rates(
+        empty, log_base, gene_base, promoters, enhancers, empty, acc_noise, gene_noise, tf_genes
+    )
+    rates.accessibility, rates.expression = profile_rates(
+        regulation, rates, regulation.activity, np.arange(n_types)
+    )
     return rates
+
+
+def profile_rates(
+    regulation: Regulation, rates: Rates, activity: np.ndarray, cell_type: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Accessibility and expression rates of profiles: cell types under given TF activities.
+
+    Parameters
+    ----------
+    regulation
+        From :func:`make_regulation`.
+    rates
+        The cell types' :class:`Rates` (baselines, element weights and noise).
+    activity
+        ``(n_profiles, n_tfs)`` TF activities of each profile.
+    cell_type
+        Cell type of each profile, whose accessibility and expression noise it shares.
+
+    Returns
+    -------
+    ``(n_peaks, n_profiles)`` accessibility and ``(n_genes, n_profiles)`` expression rates.
+    """
+    log_acc = (
+        rates.log_base[:, None]
+        + rates.accessibility_noise[:, cell_type]
+        + _pioneer_term(regulation, activity)
+    )
+    expression = _expression(regulation, log_acc, rates.weights, rates.gene_base, activity)
+    expression *= np.exp(rates.expression_noise[:, cell_type])
+    tf_genes = rates.tf_genes
+    named = tf_genes >= 0
+    expression[tf_genes[named]] *= (_TF_GENE_FLOOR + activity[:, named]).T
+    return np.exp(log_acc), expression
 
 
 def _pioneer_term(regulation: Regulation, activity: np.ndarray) -> np.ndarray:

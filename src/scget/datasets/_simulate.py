@@ -29,6 +29,7 @@ from ._sim_counts import (
     rna_counts,
     sample_fragments,
 )
+from ._sim_design import ConditionDesign, assign_profiles, make_samples
 from ._sim_files import write_fasta, write_fragments, write_gtf
 from ._sim_genome import background_sequence, chromosome_sizes, plant_sites, site_starts
 from ._sim_layout import check_genome_fits, make_layout
@@ -38,6 +39,7 @@ from ._sim_regulation import (
     links_table,
     make_rates,
     make_regulation,
+    profile_rates,
 )
 
 if TYPE_CHECKING:
@@ -77,6 +79,7 @@ def simulate_multiome(
     count_model: Literal["nb", "poisson"] = "nb",
     expression_noise: float = 0.2,
     motifs: MotifCollection | None = None,
+    design: ConditionDesign | None = None,
     path: str | os.PathLike | None = None,
     seed: int = 0,
 ) -> MuData:
@@ -143,6 +146,12 @@ def simulate_multiome(
     motifs
         :class:`~scget.motifs.MotifCollection` the TFs are drawn from; ``None`` uses
         :func:`scget.motifs.load_jaspar` (the default motif features of scget).
+    design
+        Samples and conditions (:class:`~scget.datasets.ConditionDesign`): every cell
+        type becomes one profile per sample, whose TF activities are the cell type's
+        plus the sample's noise plus, in non-reference conditions, the planted shifts;
+        cells are spread unevenly over samples. ``None`` (default): one profile per
+        cell type, as without this option (the same data, bit for bit).
     path
         Directory for the genome, GTF and fragments files; ``None``: a folder named by
         all the arguments (the motifs included) under :attr:`scget.settings.cachedir`
@@ -177,6 +186,13 @@ def simulate_multiome(
       ``tf_a``, ``tf_b``, ``kind`` = ``"cooperative"``/``"competitive"``, ``strength``),
       ``tfs`` (``motif``, ``motif_id``, ``tf``, ``role``, ``effect``, ``pioneer``,
       ``gene``) and ``tf_activity`` (DataFrame cell types x motif clusters).
+    - with a ``design``: ``.obs["sample"]``, ``["condition"]``, ``["donor"]``, and in
+      ``.uns["simulation"]`` ``samples`` (``sample``, ``condition``, ``donor``,
+      ``n_cells``), ``differential`` (``cell_type``, ``motif``, ``tf``, ``condition``,
+      ``changed``, ``shift`` = planted change of activity) and ``sample_activity``
+      (DataFrame ``"<cell type>_<sample>"`` x motif clusters: each profile's TF
+      activities, noise included). ``varm`` and ``tf_activity`` stay the cell types'
+      baselines (the reference condition without sample noise).
 
     Raises
     ------
@@ -194,7 +210,7 @@ def simulate_multiome(
         from ..motifs import load_jaspar
 
         motifs = load_jaspar()
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
     tfs = choose_tfs(motifs, params["n_tfs"], rngs[0])
     sizes = chromosome_sizes(params["genome_size"], n_chromosomes)
     check_genome_fits(sizes, n_genes)
@@ -231,17 +247,29 @@ def simulate_multiome(
             regulation, peaks, n_genes, tf_rows, expression_noise=expression_noise, rng=rngs[4]
         )
         rng = rngs[5]
-        cell_type = assign_cell_types(n_cells, n_cell_types, rng)
+        type_names = pd.Index([f"type_{i + 1:02d}" for i in range(n_cell_types)])
+        if design is None:
+            cell_type = profile = assign_cell_types(n_cells, n_cell_types, rng)
+            accessibility, expression = rates.accessibility, rates.expression
+        else:
+            samples = make_samples(design, regulation.activity, tfs, type_names, rngs[6])
+            accessibility, expression = profile_rates(
+                regulation, rates, samples.activity, samples.cell_type
+            )
+            profile = assign_profiles(
+                n_cells, n_cell_types, len(samples.table), design.cell_imbalance, rng
+            )
+            cell_type = samples.cell_type[profile]
         counts_rna = rna_counts(
-            rates.expression,
-            cell_type,
+            expression,
+            profile,
             library_sizes(n_cells, params["rna_depth"], rng),
             count_model,
             rng,
         )
         fragments = sample_fragments(
-            rates.accessibility,
-            cell_type,
+            accessibility,
+            profile,
             library_sizes(n_cells, params["atac_depth"], rng),
             peak_start,
             peak_end,
@@ -255,7 +283,6 @@ def simulate_multiome(
             _write_params(folder, params)
         del fragments
 
-    type_names = pd.Index([f"type_{i + 1:02d}" for i in range(n_cell_types)])
     gene_names = pd.Index(genes["gene_name"])
     truth = {
         "genome": str(genome),
@@ -274,23 +301,42 @@ def simulate_multiome(
             columns=pd.Index(tfs["cluster"].to_numpy(), dtype=str),
         ),
     }
+    obs = pd.DataFrame(
+        {"cell_type": pd.Categorical(type_names[cell_type], categories=type_names)},
+        index=pd.Index(barcodes, dtype=str),
+    )
+    if design is not None:
+        obs, truth = _with_samples(obs, truth, samples, profile // n_cell_types, type_names)
     mdata = _assemble(
-        counts_rna,
-        counts_atac,
-        genes,
-        layout,
-        peak_names,
-        rates,
-        regulation,
-        obs=pd.DataFrame(
-            {"cell_type": pd.Categorical(type_names[cell_type], categories=type_names)},
-            index=pd.Index(barcodes, dtype=str),
-        ),
+        counts_rna, counts_atac, genes, layout, peak_names, rates, regulation, obs=obs
     )
     mdata.uns[SIMULATION_KEY] = truth
     mdata[ATAC].uns["files"] = {"fragments": str(fragments_path)}
     logger.info(f"Simulated multiome in {time.perf_counter() - started:.1f} s; files in {folder}")
     return mdata
+
+
+def _with_samples(
+    obs: pd.DataFrame, truth: dict, samples, sample_of: np.ndarray, type_names: pd.Index
+) -> tuple[pd.DataFrame, dict]:
+    """The cells' sample, condition and donor, and the design's truth."""
+    table = samples.table
+    obs = obs.copy()
+    for column in ("sample", "condition", "donor"):
+        values = table[column].to_numpy()
+        obs[column] = pd.Categorical(values[sample_of], categories=pd.unique(values))
+    names = [f"{t}_{s}" for s in table["sample"] for t in type_names]
+    truth = {
+        **truth,
+        "samples": table.assign(n_cells=np.bincount(sample_of, minlength=len(table))),
+        "differential": samples.differential,
+        "sample_activity": pd.DataFrame(
+            samples.activity,
+            index=pd.Index(names, dtype=str),
+            columns=truth["tf_activity"].columns,
+        ),
+    }
+    return obs, truth
 
 
 def _write_genome(path: Path, layout, regulation, motifs, rng) -> Path:
@@ -370,6 +416,14 @@ def _check_arguments(arguments: dict) -> dict:
     )
     params = {key: arguments[key] for key in keys}
     params.update(n_peaks=int(n_peaks), genome_size=int(genome_size), **depths)
+    design = arguments["design"]
+    if design is not None:  # absent otherwise: the default's folder name stays as it was
+        if not isinstance(design, ConditionDesign):
+            raise ValueError(
+                f"design must be a scget.datasets.ConditionDesign or None, got {design!r}."
+            )
+        design.check(arguments["n_tfs"])
+        params["design"] = design.params()
     return params
 
 
@@ -547,5 +601,6 @@ def _assemble(
     )
     with mudata_update_quietly():
         mdata = MuData({RNA: rna, ATAC: atac})
-    mdata.obs["cell_type"] = obs["cell_type"]
+    for column in obs.columns:
+        mdata.obs[column] = obs[column]
     return mdata

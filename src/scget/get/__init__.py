@@ -19,6 +19,7 @@ _EXPORTS = {
     "regulatory_embedding": "._readers",
     "motif_network": "._readers",
     "enrichment": "._readers",
+    "differential_regulation": "._readers",
     "enhancer_gene": "._readers",
     "knockout_motifs": "._readers",
     "delete_regions": "._readers",

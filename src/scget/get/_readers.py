@@ -12,6 +12,7 @@ from .._constants import (
     ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
     DELETE_REGIONS_KEY,
+    DIFFERENTIAL_KEY,
     EMBEDDING_PREDICTED,
     ENHANCER_GENE_KEY,
     ENRICHMENT_KEY,
@@ -681,6 +682,44 @@ def enrichment(
     """
     table = read_result(pb, key, writer="scget.tl.enrichment")
     return _rows(table, motif=motif, group=group)
+
+
+def differential_regulation(
+    pb,
+    *,
+    group: str | None = None,
+    contrast: str | None = None,
+    source: str | None = None,
+    key: str = DIFFERENTIAL_KEY,
+) -> pd.DataFrame:
+    """Return the table of :func:`scget.tl.differential_regulation`.
+
+    Parameters
+    ----------
+    pb
+        Pseudobulk :class:`~mudata.MuData` with a differential regulation result.
+    group
+        Only the rows of this group (cell type).
+    contrast
+        Only the rows of this contrast (``"<level>_vs_<reference>"``).
+    source
+        Only the rows of this motif cluster.
+    key
+        The run's ``key_added``.
+
+    Returns
+    -------
+    One row per test, in decoupler's convention: ``group``, ``source``, ``target``
+    (gene-level runs only), ``contrast``, ``effect``, ``se``, ``stat``, ``pvalue``,
+    ``padj``, ``mean_reference``.
+
+    Raises
+    ------
+    KeyError
+        If :func:`scget.tl.differential_regulation` has not run under ``key``.
+    """
+    table = read_result(pb, key, writer="scget.tl.differential_regulation")
+    return _rows(table, group=group, contrast=contrast, source=source)
 
 
 def _rows(table: pd.DataFrame, **values) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from .._lazy import lazy_namespace
 
 _EXPORTS = {
+    "differential_regulation": "._differential",
     "enrichment": "._enrichment",
     "evaluation": "._evaluation",
     "gene_by_motif": "._motifs",

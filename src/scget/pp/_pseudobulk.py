@@ -14,6 +14,7 @@ from .._logging import logger
 from .._storage import write_result
 from .._utils import modality
 from ._aggregate import DEFAULT_CHUNK_SIZE, sum_by_group
+from ._design import log_design, sample_covariates
 from ._groups import as_columns, assign_groups, find_labels
 from ._normalize import accessibility_score, compact_counts, log_tpm
 
@@ -26,6 +27,8 @@ def pseudobulk(
     mdata,
     groupby: str | Sequence[str],
     *,
+    sample: str | None = None,
+    covariates: Sequence[str] | None = None,
     rna: str = RNA,
     atac: str = ATAC,
     rna_layer: str | None = None,
@@ -53,6 +56,17 @@ def pseudobulk(
         ``["cell_type", "sample"]`` (groups named ``"B_donor1"``). Looked up in
         ``mdata.obs``, then in the modalities' ``.obs``. Cells with a missing label are
         left out.
+    sample
+        ``.obs`` column of the sample (donor, replicate): one pseudobulk per ``groupby``
+        group and sample (named ``"B_donor1"``), the replicates that
+        :func:`scget.tl.differential_regulation` compares. Sample-level covariates are
+        kept in ``.obs`` (see ``covariates``), and the samples each covariate level
+        keeps per group after filtering are logged: a level with one sample is a
+        warning.
+    covariates
+        With ``sample``: ``.obs`` columns that are properties of the sample (condition,
+        batch, sex), kept in the pseudobulks' ``.obs``; each must be constant within
+        every sample. ``None``: every column of ``mdata.obs`` that is.
     {rna}
     {atac}
     rna_layer, atac_layer
@@ -71,7 +85,8 @@ def pseudobulk(
     -------
     A new :class:`~mudata.MuData` with one observation per kept group:
 
-    - ``.obs``: the ``groupby`` columns (categorical), ``n_cells``, ``n_fragments``
+    - ``.obs``: the ``groupby`` columns (categorical), with ``sample`` the sample column
+      and the sample-level covariates, then ``n_cells``, ``n_fragments``
       (summed ATAC counts in peaks, the ATAC library size; Cell Ranger matrices count
       Tn5 insertions, two per fragment) and ``n_counts`` (summed RNA counts). The
       modalities' ``.obs`` hold only the group names (columns there would be pulled
@@ -89,16 +104,23 @@ def pseudobulk(
     Raises
     ------
     KeyError
-        If a modality, a layer or a ``groupby`` column is missing.
+        If a modality, a layer, a ``groupby``, ``sample`` or ``covariates`` column is
+        missing.
     ValueError
         If a modality is empty, peak names cannot be parsed, barcodes are duplicated or
         shared by no cell, a label is an empty string or labels of mixed types name the
-        same group, counts are non-finite, negative or non-integer, or no group has
-        ``min_cells`` cells.
+        same group, counts are non-finite, negative or non-integer, no group has
+        ``min_cells`` cells, or a covariate takes two values in one sample.
     """
     import mudata as md
 
     columns = as_columns(groupby)
+    if sample is not None:
+        if not isinstance(sample, str) or sample in columns:
+            raise ValueError(
+                f"sample must be an .obs column name other than groupby {columns}, got {sample!r}."
+            )
+        columns = [*columns, sample]
     _check_thresholds(min_cells=min_cells, min_fragments=min_fragments, min_counts=min_counts)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
@@ -118,6 +140,14 @@ def pseudobulk(
         index=cells,
     )
     codes, groups = assign_groups(labels)
+    if sample is not None:
+        per_sample = sample_covariates(
+            mdata, cells, labels[sample], covariates, exclude=columns, modalities=(rna, atac)
+        )
+        for name in per_sample.columns:
+            groups[name] = per_sample[name].reindex(groups[sample].astype(object)).to_numpy()
+            if isinstance(per_sample[name].dtype, pd.CategoricalDtype):
+                groups[name] = groups[name].astype(per_sample[name].dtype)
     n_cells = np.bincount(codes[codes >= 0], minlength=len(groups))
     if not (n_cells >= min_cells).any():
         raise ValueError(
@@ -155,6 +185,8 @@ def pseudobulk(
     )
     summary["kept"] = keep
     obs = summary.loc[keep].drop(columns="kept")
+    if sample is not None:
+        log_design(obs, columns[:-1], sample, [c for c in obs.columns if c in per_sample])
 
     atac_var = atac_data.var.copy()
     for column in ("chrom", "start", "end"):
@@ -167,7 +199,9 @@ def pseudobulk(
         pb = md.MuData(modalities)
     pb.obs = obs.copy()
     params = {
-        "groupby": columns,
+        "groupby": columns if sample is None else columns[:-1],
+        "sample": sample,
+        "covariates": None if sample is None else list(per_sample.columns),
         "rna": rna,
         "atac": atac,
         "rna_layer": rna_layer,

@@ -16,6 +16,7 @@ _EXPORTS = {
     "regulator_catalogue": "._networks._catalogue",
     "regulator_targets": "._networks._targets",
     "enrichment": "._networks._enrichment",
+    "differential_regulation": "._networks._differential",
     "enhancer_gene": "._interpret._enhancer_gene",
     "export_enhancer_gene": "._interpret._export_enhancer_gene",
     "knockout_motifs": "._perturb._knockout",
