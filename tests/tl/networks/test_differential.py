@@ -138,6 +138,8 @@ def test_the_table_is_stored_and_read_back(pb, tmp_path):
     assert len(only) == 1 and only["padj"].iloc[0] < 0.05
     params = scget.get.params(again, "differential_regulation")
     assert params["covariates"] == ["batch"] and params["reference"] == "control"
+    stored = scget.get.params(again, "gene_by_motif").get("method", "gradient")
+    assert params["attribution"] == stored  # which attributions were compared
 
 
 @pytest.fixture

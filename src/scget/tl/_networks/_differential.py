@@ -11,7 +11,7 @@ import pandas as pd
 from ..._constants import ATAC, DIFFERENTIAL_KEY, GENE_BY_MOTIF_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
 from ..._logging import logger, progress
-from ..._storage import read_result, write_result
+from ..._storage import read_params, read_result, write_result
 from ._design import resolve_design
 from ._linear_models import FIT_COLUMNS, adjust, fit_contrasts
 from ._regulator_scores import accessibility_deviations, attribution_scores
@@ -56,6 +56,9 @@ def differential_regulation(
       ``n_targets`` targets, the genes of largest mean absolute attribution over the cell
       type's pseudobulks, chosen without looking at the condition. With
       ``level="gene"``, each (motif, target gene) attribution is a score of its own.
+      The attributions are those of the stored run, gradient x input or exact knockouts
+      (``scget.tl.gene_by_motif(..., method="knockout")``); the method is recorded as
+      ``attribution``.
     - ``on="accessibility"``, without a model: a chromVAR-like deviation, the log2 ratio
       of the share of the pseudobulk's ATAC counts in the motif's peaks (weighted by
       motif score) to that share over the cell type's pseudobulks.
@@ -195,6 +198,9 @@ def differential_regulation(
         "motifs": None if motifs is None else list(motifs),
         "n_targets": n_targets,
         "key": key,
+        "attribution": (
+            read_params(pb, key).get("method", "gradient") if on == "gene_by_motif" else None
+        ),
         "rna": rna,
         "atac": atac,
         "motif_key": motif_key,
