@@ -24,6 +24,11 @@ def test_tiny_demo_writes_its_outputs(tmp_path):
     ):
         assert f"| {method}" in report
     assert "centred_r" in report
+    # the headline setting first, a verdict for each, R^2 explained, per group collapsed
+    verdicts = report[report.index("## Verdict") : report.index("## How to read")]
+    assert verdicts.index("**held-out group**") < verdicts.index("**held-out chromosome**")
+    assert verdicts.count("GET ranks") == 3
+    assert "judge them by r" in report and "<details>" in report
     pb = mudata.read_h5mu(tmp_path / "pseudobulk.h5mu")
     assert "get_pred" in pb["rna"].layers
     assert set(scget.get.result(pb, "evaluation")["method"]) >= {"GET", "random forest"}

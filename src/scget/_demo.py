@@ -87,6 +87,7 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
 
     import scget
 
+    from ._demo_report import report
     from ._utils import mudata_update_quietly
 
     size = _SIZES[args.size]
@@ -139,62 +140,5 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
     models["new groups"].save(out / "model_new_groups")
     with mudata_update_quietly():
         pb.write_h5mu(out / "pseudobulk.h5mu")
-    report = _report(pb, model, table, timer, args, models["new groups"])
-    (out / "report.md").write_text(report)
-
-
-def _report(pb, model, table, timer: _Timer, args: argparse.Namespace, groups_model) -> str:
-    """The markdown report: data, split, evaluation table, timings."""
-    from .tl._evaluation._scoring import METRICS
-
-    split = {**model.split, "valid_groups": groups_model.split["valid_groups"]}
-    summary = (
-        table.groupby(["setting", "method"])[list(METRICS)]
-        .mean()
-        .reset_index()
-        .sort_values(["setting", "pearson"], ascending=[True, False])
-    )
-    # the reason column only where a method could not be scored
-    per_group = table if table["reason"].ne("").any() else table.drop(columns="reason")
-    lines = [
-        "# scget demo report",
-        "",
-        f"Simulated multiome (seed {args.seed}, size '{args.size}'): "
-        f"{pb.n_obs} pseudobulks, {pb['atac'].n_vars} peaks, {pb['rna'].n_vars} genes, "
-        f"{pb['atac'].varm['motif_scores'].shape[1]} motif clusters.",
-        "",
-        "## Split",
-        "",
-        f"- test chromosomes: {', '.join(split['test_chromosomes']) or '-'}",
-        f"- validation chromosomes: {', '.join(split['valid_chromosomes']) or '-'}",
-        f"- held-out groups: {', '.join(split['leave_out_groups']) or '-'}",
-        "",
-        "## Held-out genes: mean over groups, per setting",
-        "",
-        "- held-out group: the held-out groups' genes on the training chromosomes;",
-        "- held-out chromosome: the training groups' genes on the test chromosomes;",
-        "- held-out both: the held-out groups' genes on the test chromosomes.",
-        "",
-        "`centred_r` is the Pearson r of observed and predicted deviations from each gene's "
-        "mean over the training groups: what sets a group apart, beyond each gene's own level.",
-        "",
-        'GET in the held-out group is the model fine-tuned for new groups (`target="new '
-        'groups"`, saved in `model_new_groups/`; it validated on the training group(s) '
-        f"{', '.join(split['valid_groups']) or '-'}); in the other settings, the model for "
-        'new genes (`target="new genes"`, saved in `model/`). The pseudobulk\'s `get_pred` '
-        "holds the first's predictions for the held-out group and the second's for the "
-        "others; its stored evaluation is the first model's.",
-        "",
-        summary.to_markdown(index=False, floatfmt=".3f"),
-        "",
-        "## Per group",
-        "",
-        per_group.to_markdown(index=False, floatfmt=".3f"),
-        "",
-        "## Timings (s)",
-        "",
-        *[f"- {name}: {seconds:.1f}" for name, seconds in timer.seconds.items()],
-        f"- total: {sum(timer.seconds.values()):.1f}",
-        "",
-    ]
-    return "\n".join(lines)
+    text = report(pb, table, models, timer.seconds, seed=args.seed, size=args.size)
+    (out / "report.md").write_text(text)
