@@ -12,8 +12,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from ._settings import settings
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 _SUBMODULES = ("pp", "tl", "get", "pl", "datasets", "motifs", "genome", "nn")
 #: Functions also reachable at the top level: name -> namespace.

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 #: Simulation sizes of the two demo sizes; training uses the defaults of
-#: :func:`scget.tl.pretrain` and :func:`scget.tl.finetune` (no tuning of the demo's own).
+#: :func:`tl.pretrain` and :func:`tl.finetune` (no tuning of the demo's own).
 #: 3,000 genes give the model enough distinct windows to generalise to a held-out
 #: chromosome.
 _SIZES = {
@@ -85,9 +85,9 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
     """Run the demo pipeline and write its outputs into the folder ``out``."""
     import pandas as pd
 
-    import scget
-
+    from . import datasets, pp, tl
     from ._demo_report import report
+    from ._genomic import chromosome_sort_key, peak_coordinates
     from ._utils import mudata_update_quietly
 
     size = _SIZES[args.size]
@@ -95,20 +95,20 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
 
     with timer.step("simulate"):
         # in the cache, not the staging folder: the paths recorded in pb stay valid
-        mdata = scget.datasets.simulate_multiome(**size["simulation"], seed=args.seed)
+        mdata = datasets.simulate_multiome(**size["simulation"], seed=args.seed)
         files = mdata.uns["simulation"]
     with timer.step("pseudobulk"):
-        pb = scget.pp.pseudobulk(mdata, groupby="cell_type", min_cells=size["min_cells"])
+        pb = pp.pseudobulk(mdata, groupby="cell_type", min_cells=size["min_cells"])
     with timer.step("scan motifs"):
-        scget.pp.scan_motifs(pb, genome=files["genome"])
+        pp.scan_motifs(pb, genome=files["genome"])
     with timer.step("TSS targets"):
-        scget.pp.annotate_tss(pb, gtf=files["gtf"])
+        pp.annotate_tss(pb, gtf=files["gtf"])
 
     groups = list(pb.obs_names)
     held_out_group = groups[-1]
     chromosomes = sorted(
-        set(scget._genomic.peak_coordinates(pb["atac"])["chrom"]),
-        key=scget._genomic.chromosome_sort_key,
+        set(peak_coordinates(pb["atac"])["chrom"]),
+        key=chromosome_sort_key,
     )
     held_out_chromosome = chromosomes[-1]
     # One model per setting (docs/model.md, "New groups and new genes"): the held-out
@@ -118,16 +118,16 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
     models = {}
     for target in ("new genes", "new groups"):
         with timer.step(f"fine-tune for {target}"):
-            models[target] = scget.tl.finetune(
+            models[target] = tl.finetune(
                 pb, target=target, device=args.device, seed=args.seed, **split
             )
     model = models["new genes"]
     with timer.step("predict and evaluate"):
-        scget.tl.predict(pb, model)
-        genes_table = scget.tl.evaluate(pb, model=model)
+        tl.predict(pb, model)
+        genes_table = tl.evaluate(pb, model=model)
         # the held-out group's predictions of the model for new groups replace the others
-        scget.tl.predict(pb, models["new groups"], groups=[held_out_group])
-        groups_table = scget.tl.evaluate(pb, model=models["new groups"])
+        tl.predict(pb, models["new groups"], groups=[held_out_group])
+        groups_table = tl.evaluate(pb, model=models["new groups"])
     table = pd.concat(
         [
             genes_table[genes_table["setting"] != NEW_GROUP_SETTING],

@@ -69,12 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     exit status 2, as argparse reports bad options; ``-v 3`` (``--verbose``) raises it
     with its traceback instead.
     """
-    import scget
+    from ._settings import settings
 
     args = build_parser().parse_args(argv)
-    scget.settings.verbosity = args.verbosity
+    settings.verbosity = args.verbosity
     try:
-        scget.settings.n_threads = args.threads
+        settings.n_threads = args.threads
     except ValueError as error:
         build_parser().error(f"--threads: {error}")
     try:

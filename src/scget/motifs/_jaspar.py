@@ -10,6 +10,7 @@ import pandas as pd
 
 from .._constants import LIST_SEP
 from .._logging import logger
+from .._version import __version__
 from ._cache import cached
 from ._cluster import DEFAULT_MIN_SIMILARITY, cluster_motifs
 from ._collection import ALPHABET, MotifCollection
@@ -83,14 +84,12 @@ def _jaspar_key(release, collection, tax_group, min_similarity, table: Path) -> 
     """Digest of what a loaded collection depends on; "" (no caching) if a file is missing."""
     import hashlib
 
-    import scget
-
     database = Path(str(files("pyjaspar").joinpath("data", f"{release}.sqlite")))
     if not database.is_file():
         return ""
     stat = database.stat()
     digest = hashlib.sha256()
-    fields = (_CACHE_FORMAT, scget.__version__, release, collection, tax_group)
+    fields = (_CACHE_FORMAT, __version__, release, collection, tax_group)
     digest.update(repr((*fields, repr(float(min_similarity)))).encode())
     digest.update(repr((str(database), stat.st_size, stat.st_mtime_ns)).encode())
     digest.update(table.read_bytes() if table.is_file() else b"no table")

@@ -103,7 +103,7 @@ def test_a_run_failing_after_pretraining_writes_nothing(h5mu, tmp_path, monkeypa
     def fail(*args, **kwargs):
         raise ValueError("fine-tuning failed")
 
-    monkeypatch.setattr(scget.tl, "finetune", fail)
+    monkeypatch.setattr("scget.tl._training._train.finetune", fail)
     config = tmp_path / "train.json"
     config.write_text(json.dumps(CONFIG))
     out = tmp_path / "ckpt"

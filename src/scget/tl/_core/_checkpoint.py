@@ -31,7 +31,7 @@ def read_config(path: Path) -> dict[str, Any]:
         If the file is not JSON, lacks the keys :meth:`GETModel.save` writes or holds an
         invalid network configuration.
     """
-    from ... import __version__
+    from ..._version import __version__
     from ...nn import GETConfig
 
     try:

@@ -212,7 +212,7 @@ class GETModel:
         """
         import torch
 
-        from ... import __version__
+        from ..._version import __version__
 
         path = Path(path)
         if (path / WEIGHTS_FILE).exists() and not overwrite:

@@ -218,15 +218,15 @@ def run(args: argparse.Namespace) -> int:
     """Train from ``args`` and write the checkpoint(s); returns the exit status."""
     import mudata
 
-    import scget
-
     from ..._logging import logger
+    from ..._settings import settings
     from ..._utils import (
         atomic_directory,
         check_output_folder,
         is_main_process,
         mudata_update_quietly,
     )
+    from ._train import finetune, pretrain
 
     options = resolve_options(args)
     out = check_output_folder(args.out, args.overwrite)
@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
     check_options(pb, options)
     distributed = _init_distributed()
     if not is_main_process():
-        scget.settings.verbosity = min(scget.settings.verbosity, 1)
+        settings.verbosity = min(settings.verbosity, 1)
     try:
         pretrain_epochs = options.pop("pretrain_epochs", 0) or 0
         mask_ratio = options.pop("mask_ratio", None)
@@ -248,10 +248,10 @@ def run(args: argparse.Namespace) -> int:
         pretrained = None
         if pretrain_epochs > 0:
             extra = {} if mask_ratio is None else {"mask_ratio": mask_ratio}
-            pretrained = scget.tl.pretrain(pb, max_epochs=pretrain_epochs, **shared, **extra)
+            pretrained = pretrain(pb, max_epochs=pretrain_epochs, **shared, **extra)
         if finetune_only.get("lora"):
             finetune_only["merge"] = True
-        model = scget.tl.finetune(pb, model=pretrained, **shared, **finetune_only)
+        model = finetune(pb, model=pretrained, **shared, **finetune_only)
         if is_main_process():
             with atomic_directory(out, outputs=[PRETRAIN_KEY]) as staging:
                 model.save(staging, overwrite=True)

@@ -1,0 +1,111 @@
+"""docs/architecture.md as a test: the import rules between the floors of the package.
+
+- ``scget.pl`` never imports ``scget.tl`` (plots read stored results through ``scget.get``);
+- ``scget.tl._core`` imports no wing of ``tl``, and the wings (``_training``,
+  ``_evaluation``, ``_interpret``, ``_perturb``, ``_networks``) do not import each other;
+- no name with a leading underscore is imported from another package;
+- nothing imports the package ``__init__`` (``import scget``, ``from scget import x``)
+  but its namespaces.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+NAMESPACES = {"pp", "tl", "get", "pl", "datasets", "motifs", "genome", "nn"}
+
+
+def module_name(path: Path) -> tuple[str, bool]:
+    """Dotted name of the module at ``path`` (under ``SRC``), and whether it is a package."""
+    parts = path.relative_to(SRC).with_suffix("").parts
+    if parts[-1] == "__init__":
+        return ".".join(parts[:-1]), True
+    return ".".join(parts), False
+
+
+def imports(module: str, is_package: bool, source: str) -> list[tuple[str, list[str]]]:
+    """``(imported module, names)`` of every import of scget in ``source``, resolved."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(a.name, []) for a in node.names if a.name.split(".")[0] == "scget"]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".") if is_package else module.split(".")[:-1]
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] == "scget":
+                found.append((target, [a.name for a in node.names]))
+    return found
+
+
+def _package(module: str) -> str:
+    """The first level below scget (``"pp"``, ``"tl"``...), ``""`` for the shared modules."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 else ""
+
+
+def _wing(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[1] == "tl" and parts[2].startswith("_") else None
+
+
+def broken_rules(module: str, is_package: bool, source: str) -> list[str]:
+    """The rules ``source`` (the module ``module``) breaks, one line each."""
+    broken = []
+    for target, names in imports(module, is_package, source):
+        if target == "scget" and (not names or set(names) - NAMESPACES):
+            broken.append(f"{module} imports the package __init__ ({names or 'import scget'})")
+        if module.startswith("scget.pl") and target.startswith("scget.tl"):
+            broken.append(f"{module} (pl) imports {target} (tl)")
+        wing, other = _wing(module), _wing(target + ".x")
+        if wing == "_core" and other not in (None, "_core"):
+            broken.append(f"{module} (tl._core) imports the wing {target}")
+        if wing not in (None, "_core") and other not in (None, "_core", wing):
+            broken.append(f"{module} (wing {wing}) imports the wing {target}")
+        if _package(module) != _package(target + ".x"):
+            private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+            if private:
+                broken.append(f"{module} imports private {private} from {target}")
+    return broken
+
+
+def test_the_package_keeps_its_import_rules():
+    broken = []
+    for path in sorted((SRC / "scget").rglob("*.py")):
+        module, is_package = module_name(path)
+        broken += broken_rules(module, is_package, path.read_text())
+    assert not broken, "\n".join(broken)
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "rule"),
+    [
+        ("scget.tl._core._model", "from ... import __version__", "package __init__"),
+        ("scget.cli", "import scget", "package __init__"),
+        ("scget.pl._tracks", "from ..tl._core._engine import forward", "(pl) imports"),
+        ("scget.tl._core._predict", "from .._interpret import _knockout", "(tl._core)"),
+        ("scget.tl._perturb._insert", "from .._training._train import fit", "(wing _perturb)"),
+        ("scget.tl._perturb._variant", "from ...pp._scan_motifs import _scan", "private"),
+    ],
+)
+def test_each_rule_fails_when_broken(module, source, rule):
+    broken = broken_rules(module, False, source)
+    assert len(broken) == 1 and rule in broken[0]
+
+
+def test_allowed_imports_pass():
+    allowed = [
+        ("scget._demo", "from . import datasets, pp, tl"),
+        ("scget.tl._perturb._insert", "from .._core._prior import model_inputs"),
+        ("scget.tl._perturb._change", "from ._unmatched import _helper"),  # same package
+        ("scget.pl._motifs", "from .._scan_record import read_scan_record"),
+    ]
+    for module, source in allowed:
+        assert broken_rules(module, False, source) == []
