@@ -17,6 +17,7 @@ from ..._constants import (
 from ..._docs import inject_docs
 from ..._logging import logger, progress
 from ..._storage import write_result
+from ._linear_models import adjust
 
 #: Columns of a network table, in decoupler's convention (source acts on target).
 COLUMNS = ("group", "source", "target", "weight", "frequency")
@@ -209,7 +210,7 @@ def _network(
         source, target = np.triu_indices(len(names), k=1)
         keep = np.abs(weights[source, target]) >= min_weight
         pvalues = _spearman_pvalues(weights, len(values))[source, target]
-        extra = {"pvalue": pvalues, "padj": _bh(pvalues)}
+        extra = {"pvalue": pvalues, "padj": adjust(pvalues)}
         source, target = source[keep], target[keep]
         extra = {name: column[keep] for name, column in extra.items()}
     return pd.DataFrame(
@@ -263,10 +264,3 @@ def _spearman_pvalues(rho: np.ndarray, n: int) -> np.ndarray:
     rho = np.clip(rho, -1 + 1e-12, 1 - 1e-12)
     t = rho * np.sqrt((n - 2) / (1 - rho**2))
     return 2 * stats.t.sf(np.abs(t), n - 2)
-
-
-def _bh(pvalues: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values."""
-    from scipy import stats
-
-    return stats.false_discovery_control(pvalues) if len(pvalues) else pvalues
