@@ -67,3 +67,21 @@ def test_the_command_line_sets_the_threads_and_refuses_a_bad_number(monkeypatch,
     (tmp_path / "full" / "x").write_text("")
     assert main(["--threads", "1", "demo", "--out", str(tmp_path / "full")]) == 2  # refused
     assert scget.settings.n_threads == 1
+
+
+def test_an_automatic_choice_is_reused_for_a_while(monkeypatch):
+    import torch
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(_threads, "_last_automatic", None)
+    samples = []
+    monkeypatch.setattr(_threads, "busy_cores", lambda: samples.append(1) or 0.0)
+    before = torch.get_num_threads()
+    try:
+        first = _threads.apply_threads(None)
+        assert _threads.apply_threads(None) == first and len(samples) == 1  # reused
+        monkeypatch.setattr(_threads, "_REUSE_SECONDS", 0.0)
+        _threads.apply_threads(None)
+        assert len(samples) == 2  # sampled again once stale
+    finally:
+        torch.set_num_threads(before)

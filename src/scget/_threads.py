@@ -17,6 +17,11 @@ from ._logging import logger
 
 #: Seconds over which the other processes' CPU use is sampled.
 _SAMPLE_SECONDS = 0.2
+#: Seconds for which an automatic choice is reused: steps called in a loop (predict per
+#: group, a scan per chunk) do not each pay for a new sample.
+_REUSE_SECONDS = 30.0
+#: (time.monotonic() of the sample, threads chosen) of the last automatic choice.
+_last_automatic: tuple[float, int] | None = None
 
 
 def available_cores() -> int:
@@ -65,10 +70,22 @@ def choose_threads(n_threads: int | None) -> int:
 
 
 def apply_threads(n_threads: int | None) -> int:
-    """Set torch's intra-op threads to :func:`choose_threads` and return the number set."""
+    """Set torch's intra-op threads to :func:`choose_threads` and return the number set.
+
+    An automatic choice (no ``n_threads``, no ``OMP_NUM_THREADS``) is reused for
+    :data:`_REUSE_SECONDS` before the free cores are sampled again.
+    """
     import torch
 
-    chosen = choose_threads(n_threads)
+    global _last_automatic
+    automatic = n_threads is None and not os.environ.get("OMP_NUM_THREADS", "").isdigit()
+    now = time.monotonic()
+    if automatic and _last_automatic and now - _last_automatic[0] < _REUSE_SECONDS:
+        chosen = _last_automatic[1]
+    else:
+        chosen = choose_threads(n_threads)
+        if automatic:
+            _last_automatic = (now, chosen)
     if torch.get_num_threads() != chosen:
         torch.set_num_threads(chosen)
         logger.info(f"torch computes with {chosen} CPU thread(s) (scget.settings.n_threads).")
