@@ -63,14 +63,21 @@ def tf_expression(
     return pd.DataFrame({"expressed": expressed, "expression": expression}, index=index)
 
 
-def scan_key_of(pb, key: str) -> str:
-    """The ``motif_key`` (scan) behind the attribution or network result stored under ``key``.
+def attribution_params(pb, key: str) -> dict:
+    """The parameters of the gene-by-motif run behind the result stored under ``key``.
 
-    A gene-by-motif run records the ``motif_key`` it read; a motif network records the
-    ``key`` of the gene-by-motif run it was built from, which is followed. Results
-    written before the key was recorded get the default scan.
+    ``key`` is a gene-by-motif run itself, or a result built from one (a motif network,
+    which records the ``key`` of its gene-by-motif run, and is followed).
     """
     params = read_params(pb, key)
     if "motif_key" not in params and "key" in params:
         params = read_params(pb, params["key"])
-    return params.get("motif_key", MOTIF_KEY)
+    return params
+
+
+def scan_key_of(pb, key: str) -> str:
+    """The ``motif_key`` (scan) behind the attribution or network result stored under ``key``.
+
+    Results written before the key was recorded get the default scan.
+    """
+    return attribution_params(pb, key).get("motif_key", MOTIF_KEY)

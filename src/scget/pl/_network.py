@@ -7,8 +7,8 @@ from typing import Literal
 
 import numpy as np
 
-from .._constants import MOTIF_NETWORK_KEY, RNA
-from .._motif_tfs import scan_key_of, tf_expression
+from .._constants import MOTIF_KEY, MOTIF_NETWORK_KEY, RNA
+from .._motif_tfs import attribution_params, tf_expression
 from ._plotter import plot_function
 
 _LAYOUTS = ("spring", "circular", "kamada_kawai", "shell")
@@ -96,9 +96,10 @@ def motif_network(
         positions = nx.spring_layout(graph, k=spread, iterations=200, seed=seed)
     else:
         positions = getattr(nx, f"{layout}_layout")(graph)
-    expression = tf_expression(pb, group, rna=_rna(pb, key), motif_key=scan_key_of(pb, key))[
-        "expression"
-    ]
+    source = attribution_params(pb, key)
+    expression = tf_expression(
+        pb, group, rna=source.get("rna", RNA), motif_key=source.get("motif_key", MOTIF_KEY)
+    )["expression"]
     level = expression.reindex(list(graph.nodes)).fillna(0.0).to_numpy()
     top_level = level.max() or 1.0
     sizes = _NODE_SIZE[0] + _NODE_SIZE[1] * level / top_level
@@ -163,13 +164,6 @@ def _size_legend(ax, top_level: float) -> None:
         labelspacing=1.6,
         borderpad=1.2,
     )
-
-
-def _rna(pb, key: str) -> str:
-    """The RNA modality of the gene-by-motif run the network was built from."""
-    from .. import get
-
-    return get.params(pb, get.params(pb, key).get("key", "gene_by_motif")).get("rna", RNA)
 
 
 def _filtered(graph, motifs, min_weight, top, neighbourhood, motif):
