@@ -41,6 +41,7 @@ import os
 import resource
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +104,46 @@ def baseline(sequences: list[str], model) -> tuple[float, float, float]:
     return time.perf_counter() - begin, in_scan, cpu
 
 
+_CEILING: dict = {}
+
+
+def _ceiling_share(share: int) -> int:
+    """Scan one share of the sequences in a forked process, reading every hit."""
+    scorer, shares = _CEILING["scorer"], _CEILING["shares"]
+    n_hits = 0
+    for sequence in shares[share]:
+        for scanner, *_ in scorer.scanners:
+            for hits in scanner.scan(sequence):
+                for hit in hits:
+                    _ = (hit.pos, hit.score)
+                    n_hits += 1
+    return n_hits
+
+
+def ceiling(sequences: list[str], model, jobs: int) -> float:
+    """Two (``jobs``) plain MOODS processes, one share of the sequences each: wall seconds.
+
+    The scanners are those ``scan_motifs`` uses for this size (same look-ahead window),
+    built beforehand and inherited through ``fork``; the sequences are fetched beforehand
+    and inherited too, so nothing is sent to the workers but a share number and nothing
+    comes back but a count. Starting the processes is timed.
+    """
+    import multiprocessing
+
+    from scget.motifs._scan import cached_scorer, choose_window
+
+    window = choose_window(sum(map(len, sequences)) / jobs)
+    _CEILING["scorer"] = cached_scorer(model, window)
+    bounds = np.linspace(0, len(sequences), jobs + 1).astype(int)
+    _CEILING["shares"] = [sequences[a:b] for a, b in pairwise(bounds)]
+    tick = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pool.map(_ceiling_share, range(jobs), chunksize=1)
+    seconds = time.perf_counter() - tick
+    _CEILING.clear()
+    return seconds
+
+
 def cpu_seconds() -> np.ndarray:
     """CPU seconds of this process and of its finished children (the workers)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -131,6 +172,37 @@ def timed_scan(peaks, genome, args, cpu: bool = False, device=None):
     return (seconds, cpu_seconds() - before) if cpu else seconds
 
 
+def new_session(peaks, args, cachedir: Path) -> tuple[float, float]:
+    """First and second ``scan_motifs`` call of a new Python process sharing the disk cache."""
+    import json
+    import subprocess
+    import sys
+
+    bed = cachedir.parent / "peaks.bed"
+    peaks.to_csv(bed, sep="\t", header=False, index=False)
+    command = [sys.executable, __file__, "--session", str(bed), "--cachedir", str(cachedir)]
+    command += ["--jobs", str(args.jobs), "--motifs", args.motifs, "--genome", str(args.genome)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    first, second = json.loads(output.strip().splitlines()[-1])
+    return first, second
+
+
+def session(args) -> None:
+    """``--session``: time the first two scans of this process and print them as JSON."""
+    import json
+
+    import pandas as pd
+
+    import scget
+    from scget.genome import Genome
+
+    scget.settings.verbosity = 1
+    scget.settings.cachedir = Path(args.cachedir)
+    peaks = pd.read_csv(args.session, sep="\t", names=["chrom", "start", "end"])
+    genome = Genome(args.genome)
+    print(json.dumps([timed_scan(peaks, genome, args), timed_scan(peaks, genome, args)]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -139,18 +211,25 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=500)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3, help="ceiling and warm scan pairs")
     parser.add_argument("--motifs", default="jaspar", choices=["jaspar", "vierstra"])
     parser.add_argument("--baseline-peaks", type=int, default=40_000)
     parser.add_argument("--full-baseline", action="store_true")
     parser.add_argument(
         "--gpu", action="store_true", help="also time scan_motifs(device='cuda') (needs CUDA)"
     )
+    parser.add_argument("--session", help=argparse.SUPPRESS)  # internal: a new process
+    parser.add_argument("--cachedir", help=argparse.SUPPRESS)
+    parser.add_argument("--genome", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.session:
+        session(args)
+        return
 
     import scget
     from scget.genome import Genome
     from scget.motifs._scan import build_scan_model
-    from scget.pp._scan_motifs import _resolve_motifs
+    from scget.pp._scan_motifs import resolve_motifs
 
     scget.settings.verbosity = 1
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -163,48 +242,61 @@ def main() -> None:
         else:
             genome, first = simulated_genome(Path(tmp), 4_000_000, args.seed), 0
             where = "simulated 4 Mbp genome (real piece absent)"
+        args.genome = genome.path
         print(f"peaks of {args.width} bp at random on the {where}; --jobs {args.jobs}")
 
         small = random_peaks(genome, 10, args.width, rng, first)
         cold = timed_scan(small, genome, args)
         clear_memory_caches()
-        session = timed_scan(small, genome, args)
+        fresh = timed_scan(small, genome, args)
         warm = timed_scan(small, genome, args)
         print(
-            f"fixed cost (scan_motifs on 10 peaks): cold {cold:.2f} s, new session with the "
-            f"disk cache {session:.2f} s, warm {warm:.2f} s; {load()}"
+            f"fixed cost (scan_motifs on 10 peaks): empty caches {cold:.2f} s, first call of "
+            f"a session with the disk cache {fresh:.2f} s, warm {warm:.2f} s; {load()}"
         )
 
-        model = build_scan_model(_resolve_motifs(args.motifs), pvalue=PVALUE)
+        model = build_scan_model(resolve_motifs(args.motifs), pvalue=PVALUE)
         print(f"{args.motifs}: {len(model.log_odds)} matrices (both strands)")
         for rank, n in enumerate(sizes):
             peaks = random_peaks(genome, n, args.width, rng, first)
             megabases = n * args.width / 1e6
+            sequences = genome.fetch_many(*(peaks[c].to_numpy() for c in peaks))
             timed = n if args.full_baseline else min(n, args.baseline_peaks)
-            sequences = genome.fetch_many(*(peaks[c].to_numpy()[:timed] for c in peaks))
-            total, in_scan, scan_cpu = (x * n / timed for x in baseline(sequences, model))
+            total, in_scan, scan_cpu = (x * n / timed for x in baseline(sequences[:timed], model))
             note = "" if timed == n else f" (timed on {timed} peaks, scaled)"
             print(
                 f"\n{n} peaks, {megabases:.1f} Mbp: baseline MOODS 1 process: scan only "
                 f"{in_scan:.1f} s ({megabases / in_scan:.2f} Mbp/s), with reading the hits "
                 f"{total:.1f} s{note}; scan CPU {scan_cpu:.1f} s; {load()}"
             )
-            runs = []
-            if rank == 0:  # the first size runs cold again
+            if rank == 0:  # the first size: a new installation, then a new session
                 clear_memory_caches()
                 scget.settings.cachedir = Path(tmp) / "cache-2"
-                runs.append(("cold (empty caches)", timed_scan(peaks, genome, args, cpu=True)))
-            runs.append(("re-scan in session", timed_scan(peaks, genome, args, cpu=True)))
-            for label, (seconds, (main_cpu, workers_cpu)) in runs:
-                # on dedicated cores: the main process's part, then the workers' in parallel
-                dedicated = main_cpu + workers_cpu / args.jobs
+                empty = timed_scan(peaks, genome, args)
+                first_call, second_call = new_session(peaks, args, scget.settings.cachedir)
                 print(
-                    f"  scan_motifs {label}: {seconds:.1f} s ({megabases / seconds:.2f} Mbp/s), "
-                    f"x{in_scan / seconds:.2f} MOODS scan only, x{total / seconds:.2f} with "
-                    f"hits; {load()}\n    CPU {main_cpu:.1f} s main + {workers_cpu:.1f} s "
-                    f"workers; dedicated-core estimate (main + workers / {args.jobs}) "
-                    f"{dedicated:.1f} s, x{scan_cpu / dedicated:.2f} MOODS scan CPU"
+                    f"  scan_motifs, empty caches (first use after installation): {empty:.1f} "
+                    f"s\n  scan_motifs in a new Python session (disk cache filled): first "
+                    f"call (cold) {first_call:.2f} s, second (warm) {second_call:.2f} s, "
+                    f"cold - warm {first_call - second_call:+.2f} s; {load()}"
                 )
+            ratios = []
+            for repeat in range(args.repeats):
+                ceiling_seconds = ceiling(sequences, model, args.jobs)
+                seconds, (main_cpu, workers_cpu) = timed_scan(peaks, genome, args, cpu=True)
+                ratios.append(ceiling_seconds / seconds)
+                print(
+                    f"  run {repeat + 1}: {args.jobs}-process MOODS ceiling {ceiling_seconds:.1f}"
+                    f" s; scan_motifs warm {seconds:.1f} s ({megabases / seconds:.2f} Mbp/s, "
+                    f"CPU {main_cpu:.1f} s main + {workers_cpu:.1f} s workers): "
+                    f"{100 * ratios[-1]:.0f} % of the ceiling, x{in_scan / seconds:.2f} "
+                    f"MOODS 1 process scan only; {load()}"
+                )
+            print(
+                f"  scan_motifs / ceiling over {args.repeats} runs: median "
+                f"{100 * np.median(ratios):.0f} %, range {100 * min(ratios):.0f}-"
+                f"{100 * max(ratios):.0f} %"
+            )
             if args.gpu:
                 moods = timed_scan.last
                 timed_scan(peaks.iloc[:100], genome, args, device="cuda")  # warm-up

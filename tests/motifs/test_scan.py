@@ -32,7 +32,71 @@ def test_choose_window_grows_with_work():
 def test_chunk_size_spreads_small_scans_over_workers():
     from scget.motifs._scan import CHUNK_SIZE, chunk_size
 
-    assert chunk_size(4_000, 2) == 250  # 16 tasks: 8 per worker
+    assert chunk_size(4_000, 2) == 63  # 64 tasks: 32 per worker
     assert chunk_size(100, 2) == 50  # never below 50 sequences a task
     assert chunk_size(10, 2) == 50
     assert chunk_size(1_000_000, 2) == CHUNK_SIZE
+
+
+def _plain_greedy(hits) -> float:
+    """The reduction as the module docstring states it, written the slow, obvious way."""
+    kept, total = [], 0.0
+    for score, start, end, _ in sorted(hits, key=lambda h: (-h[0], h[1], h[3])):
+        if all(end <= s or e <= start for s, e in kept):
+            kept.append((start, end))
+            total += score
+    return total
+
+
+def test_scores_are_the_plain_greedy_bit_for_bit():
+    jaspar = scget.motifs.load_jaspar()
+    model = build_scan_model(jaspar.subset(jaspar.ids[:200]), pvalue=1e-3)  # dense hits
+    rng = np.random.default_rng(0)
+    sequences = ["".join(rng.choice(list("ACGT"), 300)) for _ in range(40)]
+    scorer = _Scorer(model, 7)
+    expected = np.zeros((len(sequences), scorer.n_clusters))
+    for row, sequence in enumerate(sequences):
+        for cluster, hits in scorer.hits(sequence).items():
+            expected[row, cluster] = _plain_greedy(hits)
+    assert max(len(h) for h in scorer.hits(sequences[0]).values()) > 3  # overlaps to settle
+    assert scorer.score(sequences).tobytes() == expected.tobytes()
+
+
+def test_forked_scan_of_peaks_equals_the_scan_in_process(tmp_path):
+    from scget.genome import Genome
+    from scget.motifs._scan import score_sequences
+
+    rng = np.random.default_rng(1)
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text(
+        "".join(f">chr{c}\n{''.join(rng.choice(list('ACGT'), 20_000))}\n" for c in (1, 2))
+    )
+    genome = Genome(fasta)
+    starts = rng.integers(0, 19_500, 400)
+    chroms = np.where(np.arange(400) % 2, "chr1", "chr2")
+    tasks = [
+        (genome, chroms[i : i + 50], starts[i : i + 50], starts[i : i + 50] + 300)
+        for i in range(0, 400, 50)
+    ]
+    jaspar = scget.motifs.load_jaspar()
+    model = build_scan_model(jaspar.subset(jaspar.ids[:100]), pvalue=1e-4)
+    alone = score_sequences(tasks, 400, model, n_jobs=1)
+    forked = score_sequences(tasks, 400, model, n_jobs=2)
+    assert (alone > 0).sum() > 400
+    assert forked.tobytes() == alone.tobytes()
+
+
+def test_a_worker_reads_the_genome_through_a_handle_of_its_own(tmp_path):
+    from scget.genome import Genome
+    from scget.motifs import _scan
+
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text(">chr1\n" + "ACGTTGCA" * 100 + "\n")
+    genome = Genome(fasta)  # opened here, as in the parent of forked workers
+    own = _scan._own_genome(genome)
+    try:
+        assert own is not genome and own._fasta is None  # processes sharing a handle share
+        assert _scan._own_genome(genome) is own  # its position; opened once per worker
+        assert own.fetch("chr1", 5, 20) == genome.fetch("chr1", 5, 20)
+    finally:
+        _scan._OWN_GENOMES.clear()

@@ -139,7 +139,7 @@ def test_vectorised_reduction_equals_the_greedy_by_hand():
             chosen[(starts[i], matrices[i])] = i
         keep = sorted(chosen.values())
         expected[g] = _best_non_overlapping_sum(
-            [(scores[i], starts[i], ends[i], matrices[i]) for i in keep]
+            [(-scores[i], starts[i], matrices[i], ends[i]) for i in keep]
         )
         others = np.setdiff1d(mine, keep)
         groups[others] = -1

@@ -33,12 +33,15 @@ Caches (what :func:`scget.pp.scan_motifs` re-uses between calls):
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import multiprocessing
 from bisect import bisect_left
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from itertools import compress
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +58,7 @@ DEFAULT_PSEUDOCOUNT = 0.01
 #: Most sequences per task sent to a worker process.
 CHUNK_SIZE = 500
 #: Tasks per worker at least (when there are enough sequences), so workers end together.
-_TASKS_PER_WORKER = 8
+_TASKS_PER_WORKER = 32
 
 #: Version of the on-disk model cache format (part of every key).
 _CACHE_FORMAT = 1
@@ -64,6 +67,10 @@ _CACHE_FORMAT = 1
 _MAX_SCORERS = 2
 
 _WORKER_SCORER: _Scorer | None = None
+#: Tasks inherited by forked workers (sent to them by index).
+_WORKER_TASKS: list = []
+#: A worker's own open genomes, by path (see :func:`_own_genome`).
+_OWN_GENOMES: dict = {}
 _MODELS: dict[str, tuple[list, list[float]]] = {}
 _SCORERS: dict[tuple[str, int], _Scorer] = {}
 
@@ -192,7 +199,8 @@ class _Scorer:
         groups: dict[int, list[int]] = {}
         for k, length in enumerate(self.lengths):
             groups.setdefault(min(length, window), []).append(k)
-        self.scanners = []
+        #: per scanner: the scanner, then its matrices' indices, clusters and lengths
+        self.scanners: list[tuple[Any, list[int], list[int], list[int]]] = []
         for window, members in sorted(groups.items()):
             scanner = MOODS.scan.Scanner(window)
             scanner.set_motifs(
@@ -200,45 +208,77 @@ class _Scorer:
                 model.background,
                 [model.thresholds[k] for k in members],
             )
-            self.scanners.append((scanner, members))
+            clusters = [self.cluster_index[k] for k in members]
+            self.scanners.append((scanner, members, clusters, [self.lengths[k] for k in members]))
 
     def score(self, sequences: Sequence[str]) -> np.ndarray:
-        """Per-cluster summed scores of non-overlapping best hits, ``(n, n_clusters)`` float64."""
+        """Per-cluster summed scores of non-overlapping best hits, ``(n, n_clusters)`` float64.
+
+        Written for speed (this loop runs once per hit): matrices without hits are skipped
+        by :func:`itertools.compress`, and a cluster's only hit is taken as it is.
+        """
         scores = np.zeros((len(sequences), self.n_clusters))
         for row, sequence in enumerate(sequences):
-            for cluster, hits in self.hits(sequence).items():
-                scores[row, cluster] = _best_non_overlapping_sum(hits)
+            found_by_cluster: dict[int, list] = {}
+            for scanner, members, clusters, lengths in self.scanners:
+                found = scanner.scan(sequence)
+                for cluster, k, length, hits in zip(
+                    compress(clusters, found),
+                    compress(members, found),
+                    compress(lengths, found),
+                    compress(found, found),
+                    strict=True,
+                ):
+                    entry = found_by_cluster.get(cluster)
+                    if entry is None:
+                        found_by_cluster[cluster] = [(k, length, hits)]
+                    else:
+                        entry.append((k, length, hits))
+            totals = []
+            for entries in found_by_cluster.values():
+                if len(entries) == 1 and len(entries[0][2]) == 1:
+                    totals.append(entries[0][2][0].score)
+                else:
+                    ranked = [
+                        (-hit.score, hit.pos, k, hit.pos + length)
+                        for k, length, hits in entries
+                        for hit in hits
+                    ]
+                    totals.append(_best_non_overlapping_sum(ranked))
+            scores[row, list(found_by_cluster)] = totals
         return scores
 
     def hits(self, sequence: str) -> dict[int, list[tuple[float, int, int, int]]]:
         """Hits of a sequence by cluster: ``(score, start, end, matrix)`` tuples."""
         by_cluster: dict[int, list] = {}
-        lengths, cluster_index = self.lengths, self.cluster_index
-        for scanner, members in self.scanners:
-            for k, found in zip(members, scanner.scan(sequence), strict=True):
-                if found:
-                    length = lengths[k]
-                    by_cluster.setdefault(cluster_index[k], []).extend(
-                        (hit.score, hit.pos, hit.pos + length, k) for hit in found
-                    )
-        return by_cluster
+        for scanner, members, clusters, lengths in self.scanners:
+            for k, cluster, length, found in zip(
+                members, clusters, lengths, scanner.scan(sequence), strict=True
+            ):
+                by_cluster.setdefault(cluster, []).extend(
+                    (hit.score, hit.pos, hit.pos + length, k) for hit in found
+                )
+        return {cluster: hits for cluster, hits in by_cluster.items() if hits}
 
 
-def _best_non_overlapping_sum(hits: list[tuple[float, int, int, int]]) -> float:
-    """Sum of the greedy best-first set of hits sharing no base pair (see module docstring)."""
-    if len(hits) == 1:
-        return hits[0][0]
-    hits.sort(key=lambda hit: (-hit[0], hit[1], hit[3]))
+def _best_non_overlapping_sum(ranked: list[tuple[float, int, int, int]]) -> float:
+    """Sum of the greedy best-first set of hits sharing no base pair (see module docstring).
+
+    ``ranked`` holds one ``(-score, start, matrix, end)`` tuple per hit, so that sorting
+    the tuples puts the best hit first (score, then leftmost, then matrix order); the
+    kept scores are added best first.
+    """
+    ranked.sort()
     starts: list[int] = []
     ends: list[int] = []
     total = 0.0
-    for score, start, end, _ in hits:
+    for negative_score, start, _, end in ranked:
         i = bisect_left(starts, start)
         if (i < len(starts) and starts[i] < end) or (i > 0 and ends[i - 1] > start):
             continue
         starts.insert(i, start)
         ends.insert(i, end)
-        total += score
+        total -= negative_score
     return total
 
 
@@ -262,15 +302,19 @@ def cached_scorer(model: ScanModel, window: int) -> _Scorer:
     return scorer
 
 
-def _init_worker(model: ScanModel, window: int) -> None:
+def _init_worker(model: ScanModel | None, window: int) -> None:
+    """Set up a worker: build its scanners unless they were inherited (``model=None``)."""
     global _WORKER_SCORER
-    _WORKER_SCORER = _Scorer(model, window)
+    _OWN_GENOMES.clear()
+    if model is not None:
+        _WORKER_SCORER = _Scorer(model, window)
 
 
 def chunk_size(n_sequences: int, n_jobs: int | None) -> int:
-    """Sequences per task: at most :data:`CHUNK_SIZE`, at least 50, else 8 tasks per worker.
+    """Sequences per task: at most :data:`CHUNK_SIZE`, at least 50, else spread evenly.
 
-    Small scans are so spread evenly over the workers, which end together.
+    Each worker gets at least :data:`_TASKS_PER_WORKER` tasks when there are enough
+    sequences, so that workers end within one small task of each other.
     """
     jobs = resolve_n_jobs(n_jobs)
     even = -(-n_sequences // (_TASKS_PER_WORKER * jobs))
@@ -288,9 +332,30 @@ def _task_bases(task) -> int:
     return int(np.sum(np.asarray(task[3]) - np.asarray(task[2])))
 
 
-def _score_chunk(task) -> np.ndarray:
-    """Score one task: a list of sequences, or ``(genome, chroms, starts, ends)``."""
-    sequences = task if isinstance(task, list) else task[0].fetch_many(*task[1:])
+def _own_genome(genome):
+    """A copy of ``genome`` owned by this worker, opened once per worker.
+
+    A forked worker must not read through the file handle it inherited: processes
+    sharing one handle share its position. A copy drops the handle and opens its own.
+    """
+    if genome.path not in _OWN_GENOMES:
+        _OWN_GENOMES[genome.path] = copy.copy(genome)
+    return _OWN_GENOMES[genome.path]
+
+
+def _score_chunk(task, in_worker: bool = False) -> np.ndarray:
+    """Score one task.
+
+    A task is a list of sequences, ``(genome, chroms, starts, ends)``, or (in a forked
+    worker) the index of an inherited task.
+    """
+    if isinstance(task, int):
+        task = _WORKER_TASKS[task]
+    if isinstance(task, list):
+        sequences = task
+    else:
+        genome = _own_genome(task[0]) if in_worker else task[0]
+        sequences = genome.fetch_many(*task[1:])
     return _WORKER_SCORER.score(sequences)
 
 
@@ -311,20 +376,22 @@ def score_sequences(
     n_jobs
         Worker processes; 1 scans in this process. Where ``fork`` exists (Linux), the
         scanners are built once here (or taken from the cache, see :func:`cached_scorer`)
-        and inherited by the workers, which re-import nothing; elsewhere each worker
-        builds them.
+        and the workers inherit them and the tasks: each task is sent as its number and
+        nothing is re-imported or rebuilt. Elsewhere each worker builds the scanners and
+        receives its tasks pickled.
 
     Returns
     -------
     Raw scores ``(n_total, n_clusters)`` float64, rows in task order.
     """
-    global _WORKER_SCORER
+    global _WORKER_SCORER, _WORKER_TASKS
     n_jobs = min(resolve_n_jobs(n_jobs), max(len(tasks), 1))
     results: list[np.ndarray | None] = [None] * len(tasks)
     forking = n_jobs == 1 or "fork" in multiprocessing.get_all_start_methods()
     # built once here; forked workers inherit it, others (spawn) build their own
     window = choose_window(sum(_task_bases(task) for task in tasks) / n_jobs)
     _WORKER_SCORER = cached_scorer(model, window) if forking else None
+    _WORKER_TASKS = tasks if forking else []
     try:
         with progress(total=n_total, desc="scanning motifs", unit="seq") as bar:
             if n_jobs == 1:
@@ -333,21 +400,23 @@ def score_sequences(
                     bar.update(len(results[i]))
             else:
                 logger.info(f"Scanning {n_total} sequences in {n_jobs} processes.")
-                if forking:
-                    pool = ProcessPoolExecutor(
-                        n_jobs, mp_context=multiprocessing.get_context("fork")
-                    )
-                else:
-                    pool = ProcessPoolExecutor(
-                        n_jobs, initializer=_init_worker, initargs=(model, window)
-                    )
+                context = multiprocessing.get_context("fork" if forking else None)
+                pool = ProcessPoolExecutor(
+                    n_jobs,
+                    mp_context=context,
+                    initializer=_init_worker,
+                    initargs=(None, window) if forking else (model, window),
+                )
+                sent = range(len(tasks)) if forking else tasks
                 with pool:
-                    futures = {pool.submit(_score_chunk, task): i for i, task in enumerate(tasks)}
+                    futures = {
+                        pool.submit(_score_chunk, task, True): i for i, task in enumerate(sent)
+                    }
                     for future in as_completed(futures):
                         results[futures[future]] = future.result()
                         bar.update(len(results[futures[future]]))
     finally:
-        _WORKER_SCORER = None
+        _WORKER_SCORER, _WORKER_TASKS = None, []
     if not results:
         return np.zeros((0, len(model.clusters)))
     return np.concatenate(results, axis=0)
