@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,9 @@ from ._baselines import (
 )
 from ._scoring import EvaluatedPredictions, common_scored, score_table
 
+if TYPE_CHECKING:
+    from .._core._model import GETModel
+
 #: Every method :func:`evaluate` scores on expression, in table order.
 METHODS = (
     "GET",
@@ -83,8 +86,8 @@ SETTING_METHODS = dict(
 @inject_docs()
 def evaluate(
     pb,
+    model: GETModel | None = None,
     *,
-    model=None,
     split: Mapping[str, Sequence[str]] | None = None,
     methods: Sequence[str] | None = None,
     level: str = "expression",
@@ -182,7 +185,8 @@ def evaluate(
     ----------
     {mdata_pb}
     model
-        A :class:`scget.tl.GETModel` whose ``split`` is used.
+        A :class:`scget.tl.GETModel` whose ``split`` is used (``None``: ``split`` or the
+        fine-tuning's).
     split
         The split as a mapping with ``train_chromosomes``, ``valid_chromosomes``,
         ``test_chromosomes`` and ``leave_out_groups`` (missing keys are empty, other keys

@@ -16,6 +16,7 @@ from ..._constants import (
 )
 from ..._docs import inject_docs
 from ..._logging import logger
+from ..._utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import DOCS, per_gene, promoters, run, store_groups
 
@@ -27,7 +28,7 @@ def embed_regulatory(
     *,
     layer: int = -1,
     genes: Sequence[str] | None = None,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     batch_size: int = 32,
     device: str | None = "auto",
     rna: str = RNA,
@@ -78,6 +79,7 @@ def embed_regulatory(
     IndexError
         If the network has no block ``layer``.
     """
+    groups = name_list(groups)
     n_layers = model.network.config.n_layers
     if not -n_layers <= layer < n_layers:
         raise IndexError(f"layer {layer} is out of range for a network of {n_layers} blocks.")

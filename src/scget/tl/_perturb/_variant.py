@@ -22,6 +22,7 @@ from ..._docs import inject_docs
 from ..._logging import logger
 from ..._scan_record import read_scan_record
 from ..._storage import write_result
+from ..._utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import per_gene, promoters, run, window_peaks
@@ -40,7 +41,7 @@ def variant_effect(
     variants,
     genome,
     motifs="jaspar",
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     method: str = "model",
     unmatched: str = "error",
     batch_size: int = 32,
@@ -125,6 +126,7 @@ def variant_effect(
     from ...genome import Genome
     from ...pp._scan_motifs import resolve_motifs
 
+    groups = name_list(groups)
     if method not in ("model", "first_order"):
         raise ValueError(f"method must be 'model' or 'first_order', got {method!r}.")
     check_unmatched(unmatched)
