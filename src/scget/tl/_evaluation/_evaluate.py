@@ -102,7 +102,8 @@ def evaluate(
     atac: str = ATAC,
     motif_key: str = MOTIF_KEY,
     key_added: str | None = None,
-) -> pd.DataFrame:
+    copy: bool = False,
+):
     """Score predicted against observed expression of held-out genes, beside the paper's baselines.
 
     With ``level="accessibility"`` it scores predicted accessibility instead (see
@@ -217,12 +218,14 @@ def evaluate(
     key_added
         Key under which the result is stored: ``"evaluation"`` (expression) or
         ``"evaluation_accessibility"`` by default.
+    {copy}
 
     Returns
     -------
-    The table (columns ``group``, ``setting``, ``method``, ``pearson``, ``spearman``,
-    ``r2``, ``centred_r``, ``slope``, ``intercept``, ``n_genes`` (``n_regions`` for
-    accessibility) and ``reason``, empty where the method was scored). Written, replacing
+    The table (with ``copy``, the modified copy instead; columns ``group``, ``setting``,
+    ``method``, ``pearson``, ``spearman``, ``r2``, ``centred_r``, ``slope``,
+    ``intercept``, ``n_genes`` (``n_regions`` for accessibility) and ``reason``, empty
+    where the method was scored). Written, replacing
     an earlier evaluation under ``key_added`` (read them with
     :func:`scget.get.evaluation` and :func:`scget.get.evaluated_genes`):
 
@@ -250,6 +253,8 @@ def evaluate(
     if key_added is None:
         key_added = default_key
     split = resolve_split(pb, model=model, split=split)
+    if copy:
+        pb = pb.copy()
     named = methods is not None
     if by_accessibility:
         methods = _resolve_methods(pb, methods, layer=layer, mod=atac, valid=ACCESSIBILITY_METHODS)
@@ -275,7 +280,7 @@ def evaluate(
         )
         table = score_table(evaluated, count="n_regions")
         write_result(pb, key_added, table, asdict(params))
-        return table
+        return pb if copy else table
     evaluated = evaluated_predictions(pb, params, n_jobs=n_jobs, named=named)
     table = score_table(evaluated)
     layers = {evaluation_layer(key_added, m): v for m, v in evaluated.predictions.items()}
@@ -286,7 +291,7 @@ def evaluate(
     write_result(
         pb, key_added, table, asdict(params), slots=[(rna, "layers", name) for name in layers]
     )
-    return table
+    return pb if copy else table
 
 
 @dataclass

@@ -35,6 +35,7 @@ def embed_regulatory(
     atac: str = ATAC,
     motif_key: str = MOTIF_KEY,
     key_added: str = REGULATORY_EMBEDDING_KEY,
+    copy: bool = False,
 ):
     """The regulatory embedding: each gene's promoter token after a block, per group.
 
@@ -56,10 +57,12 @@ def embed_regulatory(
     {atac}
     {motif_key}
     {key_added}
+    {copy}
 
     Returns
     -------
-    The embedding as an :class:`~anndata.AnnData`, one observation per (group, gene)
+    The embedding (with ``copy``, the modified copy instead) as an
+    :class:`~anndata.AnnData`, one observation per (group, gene)
     with an accessible TSS peak (``obs``: ``group``, ``gene``, ``observed`` and
     ``predicted`` log10(TPM + 1)), ready for :func:`scanpy.pp.neighbors`,
     :func:`scanpy.tl.umap` and :func:`scanpy.tl.leiden`
@@ -80,6 +83,8 @@ def embed_regulatory(
         If the network has no block ``layer``.
     """
     groups = name_list(groups)
+    if copy:
+        pb = pb.copy()
     n_layers = model.network.config.n_layers
     if not -n_layers <= layer < n_layers:
         raise IndexError(f"layer {layer} is out of range for a network of {n_layers} blocks.")
@@ -100,4 +105,4 @@ def embed_regulatory(
     logger.info(f"embed_regulatory: {rows} (group, gene) states of block {layer}.")
     from ...get import regulatory_embedding
 
-    return regulatory_embedding(pb, key=key_added)
+    return pb if copy else regulatory_embedding(pb, key=key_added)
