@@ -19,49 +19,56 @@ import scget
 
 HISTORY = SimpleNamespace(history=pd.DataFrame({"epoch": [0, 1, 2], "train_loss": [1.0, 0.5, 0.4]}))
 
+#: Group names of several characters, so that a string read as a list of its characters
+#: cannot pass for a list of one name.
+A, B, D = "type_A", "type_B", "type_D"
+
 #: The data and the least arguments of each plot: every plot of scget.pl is here.
 PLOTS = {
-    "differential_regulation": ("replicated", {"group": "A"}),
+    "differential_regulation": ("replicated", {"group": A}),
     "enrichment": ("plotted", {"motif": "M0"}),
     "evaluation": ("evaluated", {}),
     "gene_by_motif": ("plotted", {"n_top": 4}),
     "history": ("history", {}),
-    "motif_importance": ("plotted", {"gene": "G3", "group": "A"}),
-    "motif_network": ("plotted", {"group": "A"}),
-    "perturbation": ("plotted", {"key": "knockout_motifs", "group": "B"}),
-    "prediction": ("evaluated", {"group": "D"}),
+    "motif_importance": ("plotted", {"gene": "G3", "group": A}),
+    "motif_network": ("plotted", {"group": A}),
+    "perturbation": ("plotted", {"key": "knockout_motifs", "group": B}),
+    "prediction": ("evaluated", {"group": D}),
     "regulatory_embedding": ("plotted", {"n_neighbors": 10}),
-    "tracks": ("plotted", {"gene": "G5", "flank": 40_000, "groups": "A"}),
+    "tracks": ("plotted", {"gene": "G5", "flank": 40_000, "groups": A}),
 }
 
 #: Readers and steps taking groups, with the least arguments besides the group(s).
 GROUP_CALLS = [
-    ("get.evaluated_genes", "evaluated", {"group": "D"}),
-    ("get.gene_by_motif", "plotted", {"group": "A"}),
-    ("get.region_importance", "plotted", {"group": "A"}),
-    ("get.enhancer_gene", "plotted", {"group": "A"}),
-    ("get.enrichment", "plotted", {"group": "A"}),
-    ("get.motif_network", "plotted", {"group": "A"}),
-    ("get.regulator_catalogue", "plotted", {"group": "A"}),
-    ("get.regulator_targets", "plotted", {"group": "A"}),
-    ("get.differential_regulation", "replicated", {"group": "A"}),
-    ("tl.motif_network", "plotted", {"groups": "A", "method": "spearman", "n_bootstraps": 2}),
-    ("tl.regulator_targets", "plotted", {"motif": "M0", "groups": "A"}),
-    ("tl.differential_regulation", "replicated", {"condition": "condition", "groups": "A"}),
+    ("get.evaluated_genes", "evaluated", {"group": D}),
+    ("get.gene_by_motif", "plotted", {"group": A}),
+    ("get.region_importance", "plotted", {"group": A}),
+    ("get.enhancer_gene", "plotted", {"group": A}),
+    ("get.enrichment", "plotted", {"group": A}),
+    ("get.motif_network", "plotted", {"group": A}),
+    ("get.regulator_catalogue", "plotted", {"group": A}),
+    ("get.regulator_targets", "plotted", {"group": A}),
+    ("get.differential_regulation", "replicated", {"group": A}),
+    ("tl.motif_network", "plotted", {"groups": A, "method": "spearman", "n_bootstraps": 2}),
+    ("tl.regulator_targets", "plotted", {"motif": "M0", "groups": A}),
+    ("tl.differential_regulation", "replicated", {"condition": "condition", "groups": A}),
 ]
 
 
 @pytest.fixture(scope="module")
 def data():
     """The stored results every plot and reader needs (fresh copies per call)."""
-    plotted = plotted_pb()
+    plotted = plotted_pb(groups=(A, B, "type_C"))
     scget.tl.motif_network(plotted, method="spearman", n_bootstraps=2)
     scget.tl.regulator_catalogue(plotted)
     scget.tl.regulator_targets(plotted, "M0")
     evaluated = make_evaluation_pb()
-    split = {"test_chromosomes": ["chr3"], "leave_out_groups": ["D"]}
+    for modality in evaluated.mod.values():
+        modality.obs_names = [f"type_{name}" for name in modality.obs_names]
+    evaluated.update()
+    split = {"test_chromosomes": ["chr3"], "leave_out_groups": [D]}
     scget.tl.evaluate(evaluated, split=split, methods=["GET", "TSS accessibility"])
-    replicated = replicate_pb()
+    replicated = replicate_pb(cell_types=(A, B))
     scget.tl.differential_regulation(replicated, "condition", n_targets=10)
     stored = {"plotted": plotted, "evaluated": evaluated, "replicated": replicated}
     return lambda name: HISTORY if name == "history" else stored[name].copy()
