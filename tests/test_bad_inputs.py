@@ -214,7 +214,7 @@ CASES = [
     ),
     Case(
         "tl.regulator_targets",
-        lambda x: tl.regulator_targets(x.pb(), "m0", group="A"),
+        lambda x: tl.regulator_targets(x.pb(), "m0", groups="A"),
         KeyError,
         _missing("gene_by_motif", "gene_by_motif"),
     ),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +20,8 @@ from ._settings import settings
 
 if TYPE_CHECKING:
     import pandas as pd
+
+_F = TypeVar("_F", bound=Callable)
 
 
 def is_main_process() -> bool:
@@ -180,6 +183,68 @@ def name_list(names: str | Iterable[str] | None) -> list[str] | None:
     if isinstance(names, str):
         return [names]
     return [str(name) for name in names]
+
+
+def one_name(name: str | Iterable[str] | None, what: str = "group") -> str | None:
+    """``name`` as one string: a string, or a list holding exactly one; ``None`` stays ``None``.
+
+    Parameters
+    ----------
+    name
+        The value of a parameter meaning exactly one name (``group=``).
+    what
+        The parameter, for the error.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` holds no name or several.
+    """
+    if name is None or isinstance(name, str):
+        return name
+    names = name_list(name)
+    if len(names) != 1:
+        raise ValueError(
+            f"{what} takes exactly one name, got {len(names)}: {names[:10]}. Call once per "
+            f"{what}, or leave {what} out to use every one."
+        )
+    return names[0]
+
+
+def renamed_keywords(**renames: str) -> Callable[[_F], _F]:
+    """Decorator accepting old keyword names, one release behind a FutureWarning.
+
+    Parameters
+    ----------
+    **renames
+        New name of each old keyword, e.g. ``group="groups"``.
+
+    Returns
+    -------
+    The decorator; the function's signature shows only the new names.
+    """
+
+    def decorator(function: _F) -> _F:
+        public = ".".join([*function.__module__.split(".")[:2], function.__name__])
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old not in kwargs:
+                    continue
+                if new in kwargs:
+                    raise TypeError(f"{public}: pass {new}= only ({old}= is its old name).")
+                warnings.warn(
+                    f"{public}: {old}= is renamed {new}=; the old name goes in the next release.",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def chosen_positions(

@@ -111,10 +111,12 @@ def test_gene_by_motif_takes_one_group_as_a_string(pb):
     ]
 
 
-def test_a_reader_of_one_group_says_so_when_given_a_list(pb):
+def test_a_reader_of_one_group_takes_a_list_of_one_and_refuses_more(pb):
     one = GROUPS[0]
-    with pytest.raises(TypeError, match=f"pass group='{one}'"):
-        scget.get.gene_by_motif(pb, group=[one])
+    expected = scget.get.gene_by_motif(pb, group=one)
+    pd.testing.assert_frame_equal(scget.get.gene_by_motif(pb, group=[one]), expected)
+    with pytest.raises(ValueError, match="group takes exactly one name, got 2"):
+        scget.get.gene_by_motif(pb, group=GROUPS[:2])
 
 
 def test_gene_by_motif_heatmap_of_small_values_puts_their_scale_in_the_label(pb):

@@ -37,7 +37,7 @@ from .._constants import (
     group_slot,
 )
 from .._storage import read_params, read_result, read_slots
-from .._utils import modality, to_dense
+from .._utils import modality, one_name, to_dense
 
 
 def params(data, key: str) -> dict[str, Any]:
@@ -231,6 +231,7 @@ def evaluated_genes(
     ValueError
         If ``method`` was not evaluated or scored no group ``group``.
     """
+    group = one_name(group)
     stored = read_params(pb, key, writer="scget.tl.evaluate")
     table = evaluation(pb, key=key)
     if method not in stored["methods"]:
@@ -297,6 +298,7 @@ def gene_by_motif(pb, *, group: str | None = None, key: str = GENE_BY_MOTIF_KEY)
     ValueError
         If ``group`` was not interpreted.
     """
+    group = one_name(group)
     stored = read_params(pb, key, writer="scget.tl.gene_by_motif")
     varm = modality(pb, stored["rna"]).varm
     frames = {}
@@ -335,6 +337,7 @@ def region_importance(
     KeyError
         If :func:`scget.tl.region_importance` has not run under ``key``.
     """
+    group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.region_importance")
     return _rows(table, group=group, target=gene)
 
@@ -419,6 +422,7 @@ def enhancer_gene(
     ValueError
         If ``group`` or ``gene`` has no rows.
     """
+    group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.enhancer_gene")
     rows = _rows(table, group=group, gene=gene)
     if len(rows) == 0 and (group is not None or gene is not None):
@@ -570,6 +574,7 @@ def regulator_targets(
     KeyError
         If :func:`scget.tl.regulator_targets` has not run under ``key``.
     """
+    group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.regulator_targets")
     return _rows(table, motif=motif, group=group)
 
@@ -596,6 +601,7 @@ def regulator_catalogue(pb, *, group: str | None = None, key: str = REGULATOR_CA
     KeyError
         If :func:`scget.tl.regulator_catalogue` has not run under ``key``.
     """
+    group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.regulator_catalogue")
     return _rows(table, group=group)
 
@@ -632,6 +638,7 @@ def motif_network(
     ValueError
         If ``group`` has no network, or ``graph`` is asked for without a ``group``.
     """
+    group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.motif_network")
     stored = read_params(pb, key)
     if group is not None:
@@ -680,6 +687,7 @@ def enrichment(
     KeyError
         If :func:`scget.tl.enrichment` has not run under ``key``.
     """
+    group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.enrichment")
     return _rows(table, motif=motif, group=group)
 
@@ -718,6 +726,7 @@ def differential_regulation(
     KeyError
         If :func:`scget.tl.differential_regulation` has not run under ``key``.
     """
+    group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.differential_regulation")
     return _rows(table, group=group, contrast=contrast, source=source)
 
@@ -736,11 +745,6 @@ def _groups(pb, key: str, group: str | None) -> list[str]:
     names = [str(name) for name in read_result(pb, key)["group"]]
     if group is None:
         return names
-    if not isinstance(group, str):
-        raise TypeError(
-            f"group takes one group name, got {group!r}: pass group={names[0]!r} (one of "
-            f"{names}), or leave it out to read every group."
-        )
     if group not in names:
         raise ValueError(f"group {group!r} is not in result {key!r}; groups: {names}.")
     return [group]

@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._utils import one_name
 from ._plotter import plot_function
 
 #: Colours of significant rises and falls, and of the rest.
@@ -73,6 +74,7 @@ def differential_regulation(
     """
     from .. import get
 
+    group = one_name(group)
     if kind not in ("volcano", "heatmap"):
         raise ValueError(f'kind must be "volcano" or "heatmap", got {kind!r}.')
     table = get.differential_regulation(pb, group=group, contrast=contrast, key=key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._utils import one_name
 from ._plotter import plot_function
 
 #: Marker area (points^2) of the smallest possible and of the largest overlap shown.
@@ -57,6 +58,7 @@ def enrichment(
     """
     from .. import get
 
+    group = one_name(group)
     table = get.enrichment(pb, motif=motif, group=group, key=key)
     if table.empty:
         raise ValueError(f"No enriched term for motif {motif!r} and group {group!r}.")

@@ -11,7 +11,7 @@ from .._constants import ACCESSIBILITY_FEATURE, GENE_BY_MOTIF_KEY, LIST_SEP
 from .._logging import logger
 from .._motif_tfs import scan_key_of, tf_expression
 from .._scan_record import read_scan_record
-from .._utils import name_list
+from .._utils import name_list, one_name
 from ._plotter import plot_function, split_axes
 
 #: Expressed TFs named in a motif's label before "+n".
@@ -54,7 +54,7 @@ def gene_by_motif(
     pb,
     *,
     genes: Sequence[str] | None = None,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     n_top: int = 20,
     center: bool = False,
     cmap: str = "RdBu_r",
@@ -103,9 +103,9 @@ def gene_by_motif(
     """
     from .. import get
 
+    groups = name_list(groups)
     table = get.gene_by_motif(pb, key=key).drop(columns=ACCESSIBILITY_FEATURE, errors="ignore")
     chosen = table.index.get_level_values("group").astype(str)
-    groups = name_list(groups)
     if groups is not None:
         missing = sorted(set(groups) - set(chosen))
         if missing:
@@ -199,6 +199,7 @@ def motif_importance(
 
     from .. import get
 
+    group = one_name(group)
     frame = get.gene_by_motif(pb, group=group, key=key)
     if gene not in frame.index:
         raise KeyError(f"gene {gene!r} has no gene-by-motif attributions in group {group!r}.")

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._constants import MOTIF_KEY, MOTIF_NETWORK_KEY, RNA
 from .._motif_tfs import attribution_params, tf_expression
+from .._utils import one_name
 from ._plotter import plot_function
 
 _LAYOUTS = ("spring", "circular", "kamada_kawai", "shell")
@@ -84,6 +85,7 @@ def motif_network(
 
     from .. import get
 
+    group = one_name(group)
     if layout not in _LAYOUTS:
         raise ValueError(f"layout must be one of {list(_LAYOUTS)}, got {layout!r}.")
     graph = get.motif_network(pb, group=group, graph=True, key=key)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .._constants import UNS_KEY
 from .._logging import logger
+from .._utils import one_name
 from ._plotter import plot_function, split_axes
 
 
@@ -61,6 +62,7 @@ def perturbation(
     """
     from .. import get
 
+    group = one_name(group)
     deletion = key in pb.uns.get(UNS_KEY, {}) and "motifs" not in get.params(pb, key)
     table = (get.delete_regions if deletion else get.knockout_motifs)(pb, key=key)
     if group is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._constants import EVALUATION_KEY, SETTINGS
+from .._utils import one_name
 from ._plotter import plot_function
 
 
@@ -56,6 +57,7 @@ def prediction(
     """
     from .. import get
 
+    group = one_name(group)
     table = get.evaluation(pb, key=key)
     if setting is None:
         scored = table["method"] == method

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _evaluation_pb import CHROMS, GENES_PER_CHROM, GROUPS, make_evaluation_pb
+from _written import written_slots
 
 import scget
 from scget._storage import write_result
@@ -180,6 +181,24 @@ def test_rerun_overwrites_and_round_trips(tmp_path):
     assert scget.get.params(back, "evaluation") == scget.get.params(pb, "evaluation")
     assert scget.get.params(back, "evaluation")["methods"] == ["GET"]
     pd.testing.assert_frame_equal(scget.get.evaluated_genes(back), scget.get.evaluated_genes(pb))
+
+
+def test_copy_returns_the_evaluated_copy_and_leaves_pb_untouched():
+    pb = make_evaluation_pb()
+    before = written_slots(pb)
+    copied = scget.tl.evaluate(pb, split=CHR3, methods=["GET"], copy=True)
+    assert isinstance(copied, md.MuData) and copied is not pb
+    assert written_slots(pb) == before
+    assert "evaluation:GET" in copied["rna"].layers
+    table = scget.tl.evaluate(pb, split=CHR3, methods=["GET"])
+    pd.testing.assert_frame_equal(scget.get.evaluation(copied), table)
+
+
+def test_model_is_the_second_argument():
+    pb = make_evaluation_pb()
+    positional = scget.tl.evaluate(pb, SimpleNamespace(split=CHR3), methods=["GET"])
+    by_name = scget.tl.evaluate(pb, model=SimpleNamespace(split=CHR3), methods=["GET"])
+    pd.testing.assert_frame_equal(positional, by_name)
 
 
 def test_split_sources_model_and_finetune_params():

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 from _ports import free_port
+from _written import written_slots
 from torch import nn
 
 import scget
@@ -194,6 +195,15 @@ def test_gene_by_motif_equals_a_per_gene_autograd_loop(pb, trained):
             np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
             checked += 1
     assert checked >= 10
+
+
+def test_embed_regulatory_copy_returns_the_copy_and_leaves_pb_untouched(pb, trained):
+    before = written_slots(pb)
+    copied = scget.tl.embed_regulatory(pb, trained, groups="A", copy=True, device="cpu")
+    assert isinstance(copied, md.MuData) and copied is not pb
+    assert written_slots(pb) == before
+    embedding = scget.get.regulatory_embedding(copied)
+    assert set(embedding.obs["group"]) == {"A"}  # one group, given as a string
 
 
 def test_results_survive_h5mu_and_reruns_replace(pb, trained, tmp_path):

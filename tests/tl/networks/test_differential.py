@@ -122,7 +122,7 @@ def test_paired_samples_block_by_donor(pb):
     called = table[table["padj"] < 0.05]
     assert called[["group", "source"]].values.tolist() == [["A", "M0"]]
     mixed = scget.tl.differential_regulation(
-        pb, "condition", paired_by="donor", model="mixed", n_targets=10, groups=["A"]
+        pb, "condition", paired_by="donor", regression="mixed", n_targets=10, groups=["A"]
     )
     m0 = mixed[mixed["source"] == "M0"].iloc[0]
     assert m0["padj"] < 0.05 and m0["effect"] == pytest.approx(1.0, abs=0.15)
@@ -203,7 +203,7 @@ def test_a_missing_sample_column_is_named(pb, no_model):
         ({"groups": ["Z"]}, ValueError, r"groups \['Z'\]"),
         ({"on": "knockout"}, ValueError, "on must be one of"),
         ({"on": "accessibility", "level": "gene"}, ValueError, 'needs on="gene_by_motif"'),
-        ({"model": "mixed"}, ValueError, "needs paired_by"),
+        ({"regression": "mixed"}, ValueError, "needs paired_by"),
         ({"weights": "batch"}, ValueError, "must be positive numbers"),
         ({"n_targets": 0}, ValueError, "n_targets"),
     ],
@@ -212,6 +212,14 @@ def test_bad_arguments_are_refused(pb, no_model, arguments, error, match):
     arguments = {"condition": "condition", **arguments}
     with pytest.raises(error, match=match):
         scget.tl.differential_regulation(pb, **arguments)
+
+
+def test_the_old_model_keyword_is_regression_behind_a_future_warning(pb, no_model):
+    with (
+        pytest.warns(FutureWarning, match="model= is renamed regression="),
+        pytest.raises(ValueError, match='regression="mixed" needs paired_by'),
+    ):
+        scget.tl.differential_regulation(pb, "condition", model="mixed")
 
 
 def test_a_sample_in_two_conditions_is_refused(pb, no_model):

@@ -71,13 +71,13 @@ def test_catalogue_keeps_the_top_share_with_expressed_tfs(pb):
 
 
 def test_targets_are_the_top_genes_of_the_motif_column(pb):
-    table = scget.tl.regulator_targets(pb, "M03", group="a", top=0.1)
+    table = scget.tl.regulator_targets(pb, "M03", groups="a", top=0.1)
     assert scget.get.params(pb, "regulator_targets")["attribution"] == "gradient"
     column = scget.get.gene_by_motif(pb, group="a")["M03"]
     expected = column.sort_values(ascending=False).index[:500]
     assert table["gene"].tolist() == list(expected)
     assert table["rank"].tolist() == list(range(1, 501))
-    repressed = scget.tl.regulator_targets(pb, ["M03"], group="a", top=5, direction="repressed")
+    repressed = scget.tl.regulator_targets(pb, ["M03"], groups="a", top=5, direction="repressed")
     assert repressed["gene"].tolist() == list(column.sort_values().index[:5])
     assert set(table["tfs"]) == {""}  # neither TF03A nor TF03B is expressed
     stored = scget.get.regulator_targets(pb, motif="M03", group="a")
@@ -91,13 +91,13 @@ def test_targets_of_a_motif_named_like_a_gene(pb):
     names[7] = "M03"
     pb["rna"].var_names = names
     pb.update()
-    table = scget.tl.regulator_targets(pb, "M03", group="a", top=5)
+    table = scget.tl.regulator_targets(pb, "M03", groups="a", top=5)
     column = scget.get.gene_by_motif(pb, group="a")["M03"]
     assert table["gene"].tolist() == list(column.sort_values(ascending=False).index[:5])
 
 
 def test_enrichment_p_value_is_the_hypergeometric_tail(pb, tmp_path):
-    targets = scget.tl.regulator_targets(pb, "M03", group=["a", "b"], top=50)
+    targets = scget.tl.regulator_targets(pb, "M03", groups=["a", "b"], top=50)
     chosen = targets.loc[targets["group"] == "a", "gene"].tolist()
     gmt = tmp_path / "sets.gmt"
     gmt.write_text(
@@ -129,9 +129,9 @@ def test_enrichment_of_a_plain_list_and_bad_input(pb):
     with pytest.raises(ValueError, match="no gene in the background"):
         scget.tl.enrichment(pb, sets, genes=["NOT_A_GENE"])
     with pytest.raises(ValueError, match="Unknown motif cluster"):
-        scget.tl.regulator_targets(pb, "NOPE", group="a")
+        scget.tl.regulator_targets(pb, "NOPE", groups="a")
     with pytest.raises(ValueError, match="top is a share"):
-        scget.tl.regulator_targets(pb, "M01", group="a", top=1.5)
+        scget.tl.regulator_targets(pb, "M01", groups="a", top=1.5)
     with pytest.raises(ValueError, match="top is a share"):
         scget.tl.regulator_catalogue(pb, top=0)
 
@@ -155,3 +155,11 @@ def test_changing_a_read_table_leaves_the_stored_result_intact(pb):
     edges.loc[0, "weight"] = 99.0
     stored = scget.get.motif_network(pb)
     assert "pair" not in stored.columns and stored.loc[0, "weight"] != 99.0
+
+
+def test_regulator_targets_old_group_keyword_warns_and_still_works(pb):
+    with pytest.warns(FutureWarning, match="group= is renamed groups="):
+        old = scget.tl.regulator_targets(pb, "M03", group="a", top=5)
+    pd.testing.assert_frame_equal(old, scget.tl.regulator_targets(pb, "M03", groups="a", top=5))
+    with pytest.raises(TypeError, match="pass groups= only"):
+        scget.tl.regulator_targets(pb, "M03", group="a", groups="a")

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import torch
 from _planted import planted_pb
+from _written import written_slots
 from torch import nn
 
 import scget
@@ -89,6 +90,17 @@ def test_created_hit_changes_its_cluster_by_the_hand_computed_amount(scanned):
     # raw X of peak 0 is M1 + M2 = 17 matches (the maximum); the new M1 adds 8 matches
     np.testing.assert_allclose(change.to_numpy(), [[8 / 17, 0.0]], atol=1e-6)
     assert (result["peak"] == x.peaks.index[VARIANT_PEAK]).all() and len(result) > 0
+
+
+def test_copy_returns_the_scored_copy_and_leaves_pb_untouched(scanned):
+    x = scanned
+    before = written_slots(x.pb)
+    kwargs = dict(variants=x.snv, genome=x.genome, motifs=x.motifs, device="cpu")
+    copied = scget.tl.variant_effect(x.pb, x.model, copy=True, **kwargs)
+    assert isinstance(copied, md.MuData) and copied is not x.pb
+    assert written_slots(x.pb) == before
+    result = scget.tl.variant_effect(x.pb, x.model, **kwargs)
+    pd.testing.assert_frame_equal(scget.get.variant_effect(copied), result)
 
 
 def test_model_change_equals_predict_on_edited_scores(scanned):

@@ -22,7 +22,7 @@ from ..._constants import (
 from ..._docs import inject_docs
 from ..._logging import logger, progress
 from ..._storage import read_slots, write_result
-from ..._utils import chosen_positions, modality, resolve_device, to_dense
+from ..._utils import chosen_positions, modality, name_list, resolve_device, to_dense
 from ._engine import forward, on_device
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel, check_model
@@ -99,7 +99,7 @@ def predict(
     pb,
     model: GETModel,
     *,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     batch_size: int = 32,
     tss_windows: str = "tiled",
     device: str | None = "auto",
@@ -200,6 +200,7 @@ def predict(
     KeyError
         If an input is missing or a group unknown.
     """
+    groups = name_list(groups)
     if tss_windows not in TSS_WINDOWS:
         raise ValueError(f"tss_windows must be one of {list(TSS_WINDOWS)}, got {tss_windows!r}.")
     check_model(model).check_finetuned("scget.tl.predict", expression=False)

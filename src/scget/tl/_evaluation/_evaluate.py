@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,9 @@ from ._baselines import (
 )
 from ._scoring import EvaluatedPredictions, common_scored, score_table
 
+if TYPE_CHECKING:
+    from .._core._model import GETModel
+
 #: Every method :func:`evaluate` scores on expression, in table order.
 METHODS = (
     "GET",
@@ -83,8 +86,8 @@ SETTING_METHODS = dict(
 @inject_docs()
 def evaluate(
     pb,
+    model: GETModel | None = None,
     *,
-    model=None,
     split: Mapping[str, Sequence[str]] | None = None,
     methods: Sequence[str] | None = None,
     level: str = "expression",
@@ -99,7 +102,8 @@ def evaluate(
     atac: str = ATAC,
     motif_key: str = MOTIF_KEY,
     key_added: str | None = None,
-) -> pd.DataFrame:
+    copy: bool = False,
+):
     """Score predicted against observed expression of held-out genes, beside the paper's baselines.
 
     With ``level="accessibility"`` it scores predicted accessibility instead (see
@@ -182,7 +186,8 @@ def evaluate(
     ----------
     {mdata_pb}
     model
-        A :class:`scget.tl.GETModel` whose ``split`` is used.
+        A :class:`scget.tl.GETModel` whose ``split`` is used (``None``: ``split`` or the
+        fine-tuning's).
     split
         The split as a mapping with ``train_chromosomes``, ``valid_chromosomes``,
         ``test_chromosomes`` and ``leave_out_groups`` (missing keys are empty, other keys
@@ -213,12 +218,14 @@ def evaluate(
     key_added
         Key under which the result is stored: ``"evaluation"`` (expression) or
         ``"evaluation_accessibility"`` by default.
+    {copy}
 
     Returns
     -------
-    The table (columns ``group``, ``setting``, ``method``, ``pearson``, ``spearman``,
-    ``r2``, ``centred_r``, ``slope``, ``intercept``, ``n_genes`` (``n_regions`` for
-    accessibility) and ``reason``, empty where the method was scored). Written, replacing
+    The table (with ``copy``, the modified copy instead; columns ``group``, ``setting``,
+    ``method``, ``pearson``, ``spearman``, ``r2``, ``centred_r``, ``slope``,
+    ``intercept``, ``n_genes`` (``n_regions`` for accessibility) and ``reason``, empty
+    where the method was scored). Written, replacing
     an earlier evaluation under ``key_added`` (read them with
     :func:`scget.get.evaluation` and :func:`scget.get.evaluated_genes`):
 
@@ -246,6 +253,8 @@ def evaluate(
     if key_added is None:
         key_added = default_key
     split = resolve_split(pb, model=model, split=split)
+    if copy:
+        pb = pb.copy()
     named = methods is not None
     if by_accessibility:
         methods = _resolve_methods(pb, methods, layer=layer, mod=atac, valid=ACCESSIBILITY_METHODS)
@@ -271,7 +280,7 @@ def evaluate(
         )
         table = score_table(evaluated, count="n_regions")
         write_result(pb, key_added, table, asdict(params))
-        return table
+        return pb if copy else table
     evaluated = evaluated_predictions(pb, params, n_jobs=n_jobs, named=named)
     table = score_table(evaluated)
     layers = {evaluation_layer(key_added, m): v for m, v in evaluated.predictions.items()}
@@ -282,7 +291,7 @@ def evaluate(
     write_result(
         pb, key_added, table, asdict(params), slots=[(rna, "layers", name) for name in layers]
     )
-    return table
+    return pb if copy else table
 
 
 @dataclass

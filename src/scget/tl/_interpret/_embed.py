@@ -16,6 +16,7 @@ from ..._constants import (
 )
 from ..._docs import inject_docs
 from ..._logging import logger
+from ..._utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import DOCS, per_gene, promoters, run, store_groups
 
@@ -27,13 +28,14 @@ def embed_regulatory(
     *,
     layer: int = -1,
     genes: Sequence[str] | None = None,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     batch_size: int = 32,
     device: str | None = "auto",
     rna: str = RNA,
     atac: str = ATAC,
     motif_key: str = MOTIF_KEY,
     key_added: str = REGULATORY_EMBEDDING_KEY,
+    copy: bool = False,
 ):
     """The regulatory embedding: each gene's promoter token after a block, per group.
 
@@ -55,10 +57,12 @@ def embed_regulatory(
     {atac}
     {motif_key}
     {key_added}
+    {copy}
 
     Returns
     -------
-    The embedding as an :class:`~anndata.AnnData`, one observation per (group, gene)
+    The embedding (with ``copy``, the modified copy instead) as an
+    :class:`~anndata.AnnData`, one observation per (group, gene)
     with an accessible TSS peak (``obs``: ``group``, ``gene``, ``observed`` and
     ``predicted`` log10(TPM + 1)), ready for :func:`scanpy.pp.neighbors`,
     :func:`scanpy.tl.umap` and :func:`scanpy.tl.leiden`
@@ -78,6 +82,9 @@ def embed_regulatory(
     IndexError
         If the network has no block ``layer``.
     """
+    groups = name_list(groups)
+    if copy:
+        pb = pb.copy()
     n_layers = model.network.config.n_layers
     if not -n_layers <= layer < n_layers:
         raise IndexError(f"layer {layer} is out of range for a network of {n_layers} blocks.")
@@ -98,4 +105,4 @@ def embed_regulatory(
     logger.info(f"embed_regulatory: {rows} (group, gene) states of block {layer}.")
     from ...get import regulatory_embedding
 
-    return regulatory_embedding(pb, key=key_added)
+    return pb if copy else regulatory_embedding(pb, key=key_added)

@@ -21,6 +21,7 @@ from ..._constants import (
 from ..._docs import inject_docs
 from ..._logging import logger
 from ..._storage import write_result
+from ..._utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import DOCS, promoters
 from ._knockout import check_method
@@ -44,7 +45,7 @@ def enhancer_gene(
     model: GETModel | None = None,
     *,
     genes: Sequence[str] | None = None,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     methods: str | Sequence[str] | None = None,
     attribution: Literal["gradient", "knockout"] = "gradient",
     contact: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -126,6 +127,7 @@ def enhancer_gene(
     TypeError
         If ``contact`` is not callable.
     """
+    groups = name_list(groups)
     methods = _methods(methods, model)
     check_method(attribution)
     if contact is not None and not callable(contact):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..._constants import ENHANCER_GENE_KEY, PEAK_COLUMNS
 from ..._genomic import peak_coordinates
+from ..._utils import one_name
 
 #: Columns of the ``"abc"`` format (EnhancerPredictions of ABC-Enhancer-Gene-Prediction,
 #: read by the ENCODE-rE2G / CRISPR benchmarking pipelines), then ``method``.
@@ -69,6 +70,7 @@ def export_enhancer_gene(
     """
     from ...get import enhancer_gene, params
 
+    group = one_name(group)
     stored = params(pb, key)
     if format not in ("bedpe", "abc"):
         raise ValueError(f"format must be 'bedpe' or 'abc', got {format!r}.")

@@ -10,6 +10,7 @@ import numpy as np
 from ..._constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
 from ..._docs import inject_docs
 from ..._logging import logger
+from ..._utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import DOCS, per_gene, promoters, run, store_groups
 from ._knockout import check_method, knockout
@@ -22,7 +23,7 @@ def gene_by_motif(
     model: GETModel,
     *,
     genes: Sequence[str] | None = None,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     method: Literal["gradient", "knockout"] = "gradient",
     quantitative: bool = True,
     with_regions: bool = False,
@@ -100,6 +101,7 @@ def gene_by_motif(
     ValueError
         If ``method`` is unknown.
     """
+    groups = name_list(groups)
     check_method(method)
     if with_regions:
         check_tss(pb, rna)

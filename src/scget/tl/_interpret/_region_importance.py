@@ -12,6 +12,7 @@ from ..._constants import ATAC, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
 from ..._docs import inject_docs
 from ..._logging import logger
 from ..._storage import write_result
+from ..._utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import DOCS, Promoters, promoters, run
 from ._knockout import check_method, knockout
@@ -26,7 +27,7 @@ def region_importance(
     model: GETModel,
     *,
     genes: Sequence[str] | None = None,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     method: Literal["gradient", "knockout"] = "gradient",
     batch_size: int = 32,
     device: str | None = "auto",
@@ -90,6 +91,7 @@ def region_importance(
     ValueError
         If ``method`` is unknown.
     """
+    groups = name_list(groups)
     check_method(method)
     check_tss(pb, rna)
     chosen = promoters(

@@ -12,6 +12,7 @@ from ..._constants import ATAC, DIFFERENTIAL_KEY, GENE_BY_MOTIF_KEY, MOTIF_KEY, 
 from ..._docs import inject_docs
 from ..._logging import logger, progress
 from ..._storage import read_params, read_result, write_result
+from ..._utils import name_list, renamed_keywords
 from ._design import resolve_design
 from ._linear_models import FIT_COLUMNS, adjust, fit_contrasts
 from ._regulator_scores import accessibility_deviations, attribution_scores
@@ -19,21 +20,22 @@ from ._regulator_scores import accessibility_deviations, attribution_scores
 #: Where the regulator scores come from.
 SOURCES = ("gene_by_motif", "accessibility")
 LEVELS = ("motif", "gene")
-MODELS = ("ols", "mixed")
+REGRESSIONS = ("ols", "mixed")
 #: Targets per motif whose attributions make its score (default).
 N_TARGETS = 100
 
 
+@renamed_keywords(model="regression")
 @inject_docs()
 def differential_regulation(
     pb,
     condition: str,
     *,
     reference: str | None = None,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     covariates: Sequence[str] = (),
     paired_by: str | None = None,
-    model: Literal["ols", "mixed"] = "ols",
+    regression: Literal["ols", "mixed"] = "ols",
     weights: str | None = None,
     on: Literal["gene_by_motif", "accessibility"] = "gene_by_motif",
     level: Literal["motif", "gene"] = "motif",
@@ -68,7 +70,7 @@ def differential_regulation(
     squares with ``weights`` (statsmodels). Paired samples (``paired_by``) add the
     pairing unit to the model: as a fixed effect by default (the paired t-test's
     generalisation), or as a random intercept of a mixed model with
-    ``model="mixed"``. Each non-reference level is a contrast against ``reference``;
+    ``regression="mixed"``. Each non-reference level is a contrast against ``reference``;
     p-values are adjusted by Benjamini-Hochberg across the scores of a cell type and
     contrast. ``docs/differential.md`` states the assumptions.
 
@@ -88,11 +90,12 @@ def differential_regulation(
     paired_by
         ``pb.obs`` column of the unit the samples are paired by (the donor of a
         before/after design).
-    model
+    regression
         With ``paired_by``: ``"ols"``, the unit as a fixed effect (t tests with exact
         degrees of freedom), or ``"mixed"``, a random intercept per unit
         (``statsmodels.MixedLM``, REML, Wald z tests: anti-conservative with few units,
-        see ``docs/differential.md``).
+        see ``docs/differential.md``). ``model=``, its old name, is accepted with a
+        FutureWarning until the next release.
     weights
         ``pb.obs`` column of WLS weights, e.g. ``"n_cells"``; ``None``: OLS.
     on
@@ -134,10 +137,11 @@ def differential_regulation(
         condition, a covariate is confounded with the condition, no degree of freedom is
         left, gene-by-motif lacks a tested pseudobulk, or an option is unknown.
     """
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}.")
-    if model == "mixed" and paired_by is None:
-        raise ValueError('model="mixed" needs paired_by, the unit of its random intercept.')
+    groups = name_list(groups)
+    if regression not in REGRESSIONS:
+        raise ValueError(f"regression must be one of {REGRESSIONS}, got {regression!r}.")
+    if regression == "mixed" and paired_by is None:
+        raise ValueError('regression="mixed" needs paired_by, the unit of its random intercept.')
     if on not in SOURCES:
         raise ValueError(f"on must be one of {SOURCES}, got {on!r}.")
     if level not in LEVELS:
@@ -153,7 +157,7 @@ def differential_regulation(
         groups=groups,
         covariates=covariates,
         paired_by=paired_by,
-        mixed=model == "mixed",
+        mixed=regression == "mixed",
         weights=weights,
     )
     if on == "gene_by_motif":
@@ -176,7 +180,7 @@ def differential_regulation(
             matrix,
             design.contrasts,
             weights=None if weights is None else rows[weights].to_numpy(np.float64),
-            pairs=rows[paired_by].astype(str).to_numpy() if model == "mixed" else None,
+            pairs=rows[paired_by].astype(str).to_numpy() if regression == "mixed" else None,
         )
         is_reference = (rows[condition].astype(str) == design.reference).to_numpy()
         mean_reference = scores[is_reference].mean(axis=0).to_numpy()
@@ -190,7 +194,7 @@ def differential_regulation(
         "groups": design.groups,
         "covariates": [covariates] if isinstance(covariates, str) else list(covariates),
         "paired_by": paired_by,
-        "model": model,
+        "regression": regression,
         "weights": weights,
         "sample": design.sample,
         "on": on,

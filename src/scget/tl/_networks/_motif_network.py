@@ -17,6 +17,7 @@ from ..._constants import (
 from ..._docs import inject_docs
 from ..._logging import logger, progress
 from ..._storage import write_result
+from ..._utils import name_list
 from ._linear_models import adjust
 
 #: Columns of a network table, in decoupler's convention (source acts on target).
@@ -31,7 +32,7 @@ def motif_network(
     pb,
     *,
     method: Literal["lingam", "spearman"] = "lingam",
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     agnostic: bool = False,
     motifs: Sequence[str] | None = None,
     n_genes: int = 50_000,
@@ -112,6 +113,7 @@ def motif_network(
     from ... import get
     from ..._utils import resolve_n_jobs
 
+    groups = name_list(groups)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}.")
     if n_bootstraps < 0 or n_genes < 3 or min_weight < 0:
@@ -146,7 +148,7 @@ def motif_network(
 
 def _matrices(
     attributions: pd.DataFrame,
-    groups: Sequence[str] | None,
+    groups: list[str] | None,
     motifs: Sequence[str] | None,
     agnostic: bool,
     n_genes: int,
@@ -155,7 +157,7 @@ def _matrices(
 ) -> dict[str, pd.DataFrame]:
     """Each network's (rows x motifs) attributions, checked, before any fitting."""
     stored = list(dict.fromkeys(attributions.index.get_level_values("group")))
-    chosen = stored if groups is None else [str(group) for group in groups]
+    chosen = stored if groups is None else groups
     unknown = sorted(set(chosen) - set(stored))
     if unknown:
         raise ValueError(f"Groups {unknown} have no gene-by-motif results; stored: {stored}.")

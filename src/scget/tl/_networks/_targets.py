@@ -12,6 +12,7 @@ from ..._constants import GENE_BY_MOTIF_KEY, REGULATOR_TARGETS_KEY, RNA
 from ..._docs import inject_docs
 from ..._logging import logger
 from ..._storage import write_result
+from ..._utils import name_list, renamed_keywords
 from ._tfs import MIN_EXPRESSION, expressed_tfs
 
 #: Columns of a regulator-target table.
@@ -19,12 +20,13 @@ COLUMNS = ("motif", "group", "gene", "score", "rank", "tfs")
 DIRECTIONS = ("activated", "repressed", "both")
 
 
+@renamed_keywords(group="groups")
 @inject_docs()
 def regulator_targets(
     pb,
     motif: str | Sequence[str],
     *,
-    group: str | Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     top: float | int = 0.1,
     direction: Literal["activated", "repressed", "both"] = "activated",
     min_expression: float = MIN_EXPRESSION,
@@ -47,8 +49,9 @@ def regulator_targets(
         results.
     motif
         Motif cluster(s), e.g. ``"GATA"``.
-    group
-        Group(s) (default: every group interpreted).
+    groups
+        Group or groups (default: every group interpreted). ``group=``, its old name,
+        is accepted with a FutureWarning until the next release.
     top
         A share of the group's interpreted genes in (0, 1) (0.1, as published), or a
         number of genes (e.g. 1000).
@@ -86,7 +89,7 @@ def regulator_targets(
         raise ValueError(f"top is a share in (0, 1) or a number of genes >= 1; got {top!r}.")
     attributions = get.gene_by_motif(pb, key=key)
     stored = list(dict.fromkeys(attributions.index.get_level_values("group")))
-    groups = stored if group is None else [group] if isinstance(group, str) else list(group)
+    groups = stored if groups is None else name_list(groups)
     unknown = sorted(set(groups) - set(stored))
     if unknown:
         raise ValueError(f"Groups {unknown} have no gene-by-motif results; stored: {stored}.")

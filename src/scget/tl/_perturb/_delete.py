@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..._constants import ATAC, DELETE_REGIONS_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
+from ..._utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import promoters
@@ -25,7 +26,7 @@ def delete_regions(
     *,
     regions: str | os.PathLike | Sequence[str] | pd.DataFrame,
     genes: Sequence[str] | None = None,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     unmatched: str = "error",
     batch_size: int = 32,
     device: str | None = "auto",
@@ -84,6 +85,7 @@ def delete_regions(
         line cannot be read (the message names the file and line) or a table lacks its
         columns.
     """
+    groups = name_list(groups)
     deleted = resolve_regions(
         pb, regions, atac=atac, caller="delete_regions", unmatched=unmatched
     ).peaks()

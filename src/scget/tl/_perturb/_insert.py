@@ -20,7 +20,7 @@ from ..._docs import inject_docs
 from ..._logging import logger
 from ..._scan_record import read_scan_record
 from ..._storage import write_result
-from ..._utils import modality, resolve_device
+from ..._utils import modality, one_name, resolve_device
 from .._core._engine import forward, on_device
 from .._core._model import GETModel, check_model
 from .._core._prior import model_inputs
@@ -144,6 +144,7 @@ def insert_elements(
     """
     import torch
 
+    group = one_name(group)
     check_model(model).check_features(pb, atac=atac, motif_key=motif_key)
     if readout not in READOUTS:
         raise ValueError(f"Unknown readout {readout!r}; choose from {list(READOUTS)}.")

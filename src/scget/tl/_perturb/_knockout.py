@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..._constants import ATAC, KNOCKOUT_MOTIFS_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
+from ..._utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import promoters
@@ -27,7 +28,7 @@ def knockout_motifs(
     motifs: str | Sequence[str],
     peaks: str | os.PathLike | Sequence[str] | pd.DataFrame | None = None,
     genes: Sequence[str] | None = None,
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     unmatched: str = "error",
     batch_size: int = 32,
     device: str | None = "auto",
@@ -87,6 +88,7 @@ def knockout_motifs(
     FileNotFoundError
         If ``peaks`` names neither a peak nor a file.
     """
+    groups = name_list(groups)
     motifs = [motifs] if isinstance(motifs, str) else [str(name) for name in motifs]
     known = list(model.feature_names[:-1])
     unknown = [name for name in motifs if name not in known]

@@ -22,6 +22,7 @@ from ..._docs import inject_docs
 from ..._logging import logger
 from ..._scan_record import read_scan_record
 from ..._storage import write_result
+from ..._utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import per_gene, promoters, run, window_peaks
@@ -40,7 +41,7 @@ def variant_effect(
     variants,
     genome,
     motifs="jaspar",
-    groups: Sequence[str] | None = None,
+    groups: str | Sequence[str] | None = None,
     method: str = "model",
     unmatched: str = "error",
     batch_size: int = 32,
@@ -50,7 +51,8 @@ def variant_effect(
     motif_key: str = MOTIF_KEY,
     gene_by_motif_key: str = GENE_BY_MOTIF_KEY,
     key_added: str = VARIANT_EFFECT_KEY,
-) -> pd.DataFrame:
+    copy: bool = False,
+):
     """Predicted change of each gene's expression for each sequence variant.
 
     The peak holding a variant is rescanned with the reference and the alternative
@@ -99,10 +101,12 @@ def variant_effect(
         The ``key_added`` of the :func:`scget.tl.gene_by_motif` run that
         ``method="first_order"`` multiplies with.
     {key_added}
+    {copy}
 
     Returns
     -------
-    One row per (variant, peak, group, gene) affected: ``variant``, ``chrom``, ``pos``,
+    The changes (with ``copy``, the modified copy instead), one row per (variant, peak,
+    group, gene) affected: ``variant``, ``chrom``, ``pos``,
     ``ref``, ``alt``, ``peak``, ``group``, ``gene`` and ``change`` (alternative minus
     reference predicted log10(TPM + 1)). Writes, replacing an earlier run under
     ``key_added``, ``pb.uns["scget"][key_added]``: ``"result"`` (this table),
@@ -125,6 +129,9 @@ def variant_effect(
     from ...genome import Genome
     from ...pp._scan_motifs import resolve_motifs
 
+    groups = name_list(groups)
+    if copy:
+        pb = pb.copy()
     if method not in ("model", "first_order"):
         raise ValueError(f"method must be 'model' or 'first_order', got {method!r}.")
     check_unmatched(unmatched)
@@ -233,7 +240,7 @@ def variant_effect(
     write_result(pb, key_added, result, params)
     pb.uns["scget"][key_added]["motif_change"] = motif_change
     logger.info(f"variant_effect: {len(result)} (variant, group, gene) changes ({method}).")
-    return result
+    return pb if copy else result
 
 
 def read_variants(variants) -> pd.DataFrame:
