@@ -27,34 +27,6 @@ from ._model import GETModel, check_model
 from ._prior import model_inputs
 from ._windows import RegionInputs, build_inputs
 
-#: Docstring fragments of the interpretation functions (zero indent).
-DOCS = {
-    "model": """\
-model
-    A trained :class:`scget.tl.GETModel` with the data's motif features.""",
-    "genes_groups": """\
-genes
-    Genes (``["rna"].var_names``) to interpret; ``None``: every gene with an accessible
-    TSS peak.
-groups
-    Groups (``obs_names``) to interpret; ``None``: all.""",
-    "batch_size": """\
-batch_size
-    Windows per forward and backward pass; memory grows with it, not with the genes.""",
-    "windows": """\
-Each gene is read in the windows of ``model.window_size`` regions centred on its
-accessible TSS peaks (accessibility score >= 0.05: the peaks whose predictions
-``get_pred`` averages), at the output of the TSS peak on the gene's strand. Gradients
-are float32 (no autocast); the batches are shared across ranks under ``torchrun``.""",
-    "errors": """\
-ValueError
-    If the data's motif features differ from the model's, the modalities hold
-    different groups, a chosen group's name holds ``/``, or no chosen gene has an
-    accessible TSS peak in a chosen group.
-KeyError
-    If a gene or group is unknown, or an input is missing.""",
-}
-
 
 @dataclass(frozen=True)
 class Promoters:
@@ -107,7 +79,7 @@ def promoters(
     Raises
     ------
     ValueError, KeyError
-        As listed in :data:`DOCS` ``["errors"]``.
+        As listed in :data:`scget._docs.FRAGMENTS` ``["errors"]``.
     """
     if model is not None:
         check_model(model).check_features(pb, atac=atac, motif_key=motif_key)

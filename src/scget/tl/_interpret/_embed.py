@@ -17,10 +17,10 @@ from ..._constants import (
 from ..._docs import inject_docs
 from ..._logging import logger
 from .._core._model import GETModel
-from .._core._promoters import DOCS, per_gene, promoters, run, store_groups
+from .._core._promoters import per_gene, promoters, run, store_groups
 
 
-@inject_docs(**DOCS)
+@inject_docs()
 def embed_regulatory(
     pb,
     model: GETModel,

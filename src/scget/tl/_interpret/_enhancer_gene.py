@@ -22,7 +22,7 @@ from ..._docs import inject_docs
 from ..._logging import logger
 from ..._storage import write_result
 from .._core._model import GETModel
-from .._core._promoters import DOCS, promoters
+from .._core._promoters import promoters
 from ._knockout import check_method
 from ._region_importance import check_tss, importance, importance_table
 
@@ -38,7 +38,7 @@ def powerlaw_contact(distance: np.ndarray) -> np.ndarray:
     return np.exp(POWERLAW_SCALE - POWERLAW_GAMMA * np.log(clipped + 1))
 
 
-@inject_docs(**DOCS)
+@inject_docs()
 def enhancer_gene(
     pb,
     model: GETModel | None = None,

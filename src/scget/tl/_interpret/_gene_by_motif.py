@@ -11,12 +11,12 @@ from ..._constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, REGION_IMPORTANCE_
 from ..._docs import inject_docs
 from ..._logging import logger
 from .._core._model import GETModel
-from .._core._promoters import DOCS, per_gene, promoters, run, store_groups
+from .._core._promoters import per_gene, promoters, run, store_groups
 from ._knockout import check_method, knockout
 from ._region_importance import check_tss, importance, store_importance
 
 
-@inject_docs(**DOCS)
+@inject_docs()
 def gene_by_motif(
     pb,
     model: GETModel,

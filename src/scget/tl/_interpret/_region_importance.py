@@ -13,14 +13,14 @@ from ..._docs import inject_docs
 from ..._logging import logger
 from ..._storage import write_result
 from .._core._model import GETModel
-from .._core._promoters import DOCS, Promoters, promoters, run
+from .._core._promoters import Promoters, promoters, run
 from ._knockout import check_method, knockout
 
 #: Columns of the region-importance table (decoupler's source, target, weight).
 COLUMNS = ("group", "source", "target", "weight", "distance", "accessibility")
 
 
-@inject_docs(**DOCS)
+@inject_docs()
 def region_importance(
     pb,
     model: GETModel,

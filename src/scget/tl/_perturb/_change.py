@@ -22,28 +22,6 @@ from ..._storage import write_result
 from .._core._model import GETModel
 from .._core._promoters import Promoters, per_gene, run, window_peaks
 
-#: Docstring fragments of the perturbation functions (zero indent).
-DOCS = {
-    "change": """\
-Each affected gene is read as :func:`scget.tl.predict` with ``tss_windows="centred"``
-reads genes: in the windows of
-``model.window_size`` regions centred on its accessible TSS peaks, at the output of the
-TSS peak on its strand, averaged over those peaks. A gene is affected in a group when
-one of its windows holds a changed region; only those windows run, once as they are and
-once perturbed, in one float32 pass shared across ranks under ``torchrun``.""",
-    "returns": """\
-The change as a DataFrame groups x genes (perturbed minus reference predicted
-log10(TPM + 1); NaN where no window of the gene was changed), or with ``copy`` the
-modified copy. Writes, replacing an earlier run under ``key_added``:
-
-- ``pb["rna"].layers[key_added]``: the change, float32 groups x genes;
-- ``pb.uns["scget"][key_added]``: ``"result"``, one row per chosen group (``group``,
-  ``n_genes`` affected, ``n_windows`` run), and the parameters.
-
-Read it with :func:`scget.get.knockout_motifs` (:func:`scget.get.delete_regions` for a
-deletion).""",
-}
-
 
 def change(
     promoters: Promoters,

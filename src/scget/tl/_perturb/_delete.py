@@ -11,14 +11,12 @@ import pandas as pd
 from ..._constants import ATAC, DELETE_REGIONS_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
 from .._core._model import GETModel
-from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import promoters
-from ._change import DOCS, change, store_change
-from ._unmatched import DOCS as UNMATCHED_DOCS
+from ._change import change, store_change
 from ._unmatched import resolve_regions
 
 
-@inject_docs(**INTERPRET_DOCS, **DOCS, **UNMATCHED_DOCS)
+@inject_docs()
 def delete_regions(
     pb,
     model: GETModel,

@@ -25,7 +25,6 @@ from .._core._engine import forward, on_device
 from .._core._model import GETModel, check_model
 from .._core._prior import model_inputs
 from .._core._windows import centred_windows
-from ._unmatched import DOCS as UNMATCHED_DOCS
 from ._unmatched import check_unmatched, report_unmatched
 
 #: Read-outs of :func:`insert_elements`.
@@ -34,7 +33,7 @@ READOUTS = ("published", "expression")
 CONTROL = "control"
 
 
-@inject_docs(**UNMATCHED_DOCS)
+@inject_docs()
 def insert_elements(
     pb,
     model: GETModel,

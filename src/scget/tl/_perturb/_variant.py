@@ -23,16 +23,14 @@ from ..._logging import logger
 from ..._scan_record import read_scan_record
 from ..._storage import write_result
 from .._core._model import GETModel
-from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import per_gene, promoters, run, window_peaks
-from ._unmatched import DOCS as UNMATCHED_DOCS
 from ._unmatched import check_unmatched, match_intervals
 
 _ALLELE = set("ACGTN")
 _COLUMNS = ["variant", "chrom", "pos", "ref", "alt", "peak", "group", "gene", "change"]
 
 
-@inject_docs(**INTERPRET_DOCS, **UNMATCHED_DOCS)
+@inject_docs()
 def variant_effect(
     pb,
     model: GETModel,

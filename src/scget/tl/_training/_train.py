@@ -227,15 +227,10 @@ def _train(
     return result
 
 
-#: The options both stages document last (before ``key_added``), in their order.
-_LAST_DOCS = {"run_args": "{device}\n{training_options}\n{atac}\n{motif_key}"}
-
-
 @keyword_options(
     SetupParams,
     TrainingParams,
     after={"leave_out_chromosomes": "pb", "window_size": "binary"},
-    docs=_LAST_DOCS,
 )
 def pretrain(
     pb,
@@ -309,7 +304,6 @@ def pretrain(
         "window_size": "binary",
         "max_span": "stride",
     },
-    docs=_LAST_DOCS,
 )
 def finetune(
     pb,
