@@ -15,9 +15,9 @@ from ..._constants import (
     group_slot,
 )
 from ..._docs import inject_docs
-from ..._logging import logger
+from ..._storage import finish_writer
 from .._core._model import GETModel
-from .._core._promoters import per_gene, promoters, run, store_groups
+from .._core._promoters import fill_groups, per_gene, promoters, run
 
 
 @inject_docs()
@@ -93,9 +93,11 @@ def embed_regulatory(
     pb[rna].layers[layer_name] = predicted
     params = {**chosen.params, "layer": layer % n_layers, "batch_size": batch_size}
     states = per_gene(parts["state"], chosen, shape, dtype=np.float32)
-    slots = [(rna, "layers", layer_name)]
-    rows = store_groups(pb, states, chosen, params, key=key_added, slots=slots)
-    logger.info(f"embed_regulatory: {rows} (group, gene) states of block {layer}.")
+    summary, slots = fill_groups(pb, states, chosen, key=key_added)
+    rows = summary["n_genes"].sum()
+    message = f"embed_regulatory: {rows} (group, gene) states of block {layer}."
+    slots.append((rna, "layers", layer_name))
+    finish_writer(pb, key_added, summary, params, slots=slots, copy=False, message=message)
     from ...get import regulatory_embedding
 
     return regulatory_embedding(pb, key=key_added)

@@ -19,8 +19,7 @@ from ..._constants import (
     WINDOW_SIZE,
 )
 from ..._docs import inject_docs
-from ..._logging import logger
-from ..._storage import write_result
+from ..._storage import finish_writer, writable
 from .._core._model import GETModel
 from .._core._promoters import promoters
 from ._knockout import check_method
@@ -158,14 +157,12 @@ def enhancer_gene(
     frame = table.rename(columns={"source": "peak", "target": "gene"})[list(COLUMNS)]
     for method, score in _scores(table, values, methods).items():
         frame[method] = score.astype(np.float32)
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     params = {**chosen.params, "methods": methods, "attribution": attribution}
     params["batch_size"] = batch_size
     params["contact"] = "powerlaw" if contact is None else getattr(contact, "__name__", "custom")
-    write_result(pb, key_added, frame, params)
-    logger.info(f"enhancer_gene: {len(frame)} (group, gene, region) rows, methods {methods}.")
-    return pb if copy else None
+    message = f"enhancer_gene: {len(frame)} (group, gene, region) rows, methods {methods}."
+    return finish_writer(pb, key_added, frame, params, copy=copy, message=message)
 
 
 def _methods(methods: str | Sequence[str] | None, model: GETModel | None) -> list[str]:

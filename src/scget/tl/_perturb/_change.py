@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..._logging import logger
-from ..._storage import write_result
+from ..._storage import finish_writer
 from .._core._model import GETModel
 from .._core._promoters import Promoters, per_gene, run, window_peaks
 
@@ -96,8 +96,13 @@ def store_change(
     *,
     key: str,
     what: str,
+    copy: bool,
 ) -> pd.DataFrame:
-    """Write the change as ``["rna"].layers[key]`` and the record ``key``; return it."""
+    """Write the change as ``["rna"].layers[key]`` and the record ``key``.
+
+    Returns the change (groups x genes), or with ``copy`` ``pb`` (the writers' convention,
+    :func:`scget._storage.finish_writer`).
+    """
     rna = promoters.params["rna"]
     adata = pb[rna]
     adata.layers[key] = deltas.astype(np.float32)
@@ -106,8 +111,16 @@ def store_change(
     summary = pd.DataFrame(
         {"group": names, "n_genes": n_genes, "n_windows": windows[promoters.groups]}
     )
-    write_result(pb, key, summary, params, slots=[(rna, "layers", key)])
-    logger.info(f"{what}: {int(n_genes.sum())} (group, gene) changes from {windows.sum()} windows.")
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         deltas, index=adata.obs_names.astype(str).copy(), columns=adata.var_names.astype(str)
+    )
+    return finish_writer(
+        pb,
+        key,
+        summary,
+        params,
+        slots=[(rna, "layers", key)],
+        copy=copy,
+        returns=frame,
+        message=f"{what}: {int(n_genes.sum())} (group, gene) changes from {windows.sum()} windows.",
     )

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..._constants import ATAC, DELETE_REGIONS_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
+from ..._storage import writable
 from .._core._model import GETModel
 from .._core._promoters import promoters
 from ._change import change, store_change
@@ -101,9 +102,9 @@ def delete_regions(
         device=device,
         desc="delete_regions",
     )
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     names = [str(name) for name in pb[atac].var_names[deleted]]
     params = {**chosen.params, "peaks": names, "unmatched": unmatched, "batch_size": batch_size}
-    frame = store_change(pb, deltas, windows, chosen, params, key=key_added, what="delete_regions")
-    return pb if copy else frame
+    return store_change(
+        pb, deltas, windows, chosen, params, key=key_added, what="delete_regions", copy=copy
+    )

@@ -21,7 +21,7 @@ from ..._constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, RNA, VARIANT_EFFEC
 from ..._docs import inject_docs
 from ..._logging import logger
 from ..._scan_record import read_scan_record
-from ..._storage import write_result
+from ..._storage import finish_writer
 from .._core._model import GETModel
 from .._core._promoters import per_gene, promoters, run, window_peaks
 from ._unmatched import check_unmatched, match_intervals
@@ -228,10 +228,16 @@ def variant_effect(
     )
     params = {**chosen.params, "method": method, "unmatched": unmatched, "batch_size": batch_size}
     params |= {"n_variants": len(table), "n_outside_peaks": outside, "genome": str(genome.path)}
-    write_result(pb, key_added, result, params)
-    pb.uns["scget"][key_added]["motif_change"] = motif_change
-    logger.info(f"variant_effect: {len(result)} (variant, group, gene) changes ({method}).")
-    return result
+    return finish_writer(
+        pb,
+        key_added,
+        result,
+        params,
+        extra={"motif_change": motif_change},
+        copy=False,
+        returns=result,
+        message=f"variant_effect: {len(result)} (variant, group, gene) changes ({method}).",
+    )
 
 
 def read_variants(variants) -> pd.DataFrame:
