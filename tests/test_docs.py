@@ -1,4 +1,4 @@
-import re
+import ast
 from pathlib import Path
 
 import pytest
@@ -32,14 +32,21 @@ def test_extra_fragments_and_unknown_placeholders():
 
 
 def test_one_registry_holds_every_written_fragment():
-    """Docstrings take their fragments from ``FRAGMENTS``; no module keeps its own."""
-    package = Path(scget.__file__).parent
-    decorators = [
-        (path.name, arguments)
-        for path in package.rglob("*.py")
-        for arguments in re.findall(r"@inject_docs\((.*?)\)", path.read_text())
+    """Docstrings take written fragments from ``FRAGMENTS`` only; a decorator may add
+    only the fragments generated from the training records (``Record.fragments()``)."""
+    calls = [
+        node
+        for path in Path(scget.__file__).parent.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "inject_docs"
     ]
-    assert len(decorators) > 10
-    assert [d for d in decorators if d[1]] == []
+    assert len(calls) > 10
+    for call in calls:
+        assert not call.args
+        for keyword in call.keywords:
+            generated = (
+                isinstance(keyword.value, ast.Call) and keyword.value.func.attr == "fragments"
+            )
+            assert keyword.arg is None and generated, ast.unparse(call)
     for name in ("model", "genes_groups", "errors", "change", "returns", "unmatched", "run_args"):
         assert name in FRAGMENTS

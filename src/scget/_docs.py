@@ -49,6 +49,10 @@ key_added
     "copy": """\
 copy
     Return a modified copy instead of writing into ``pb``.""",
+    "training_copy": """\
+copy
+    Write the record into a copy of ``pb`` and return it with the model; ``pb`` is left
+    untouched.""",
     "seed": """\
 seed
     Random seed; the same seed gives the same result.""",

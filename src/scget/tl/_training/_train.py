@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
+import copy as copying
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..._constants import (
@@ -11,21 +11,28 @@ from ..._constants import (
     ACCESSIBILITY_HIDDEN,
     ACCESSIBILITY_MOTIF_SPARSITY,
     ACCESSIBILITY_WEIGHT,
+    ATAC,
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_PRESET,
     FINETUNE_KEY,
     FINETUNE_OBJECTIVE,
     FINETUNE_STRIDE,
     MASK_RATIO,
+    MAX_WINDOW_SPAN,
+    MOTIF_KEY,
     PRETRAIN_KEY,
     TARGETS,
+    WINDOW_SIZE,
 )
+from ..._docs import inject_docs
 from ..._logging import logger
-from ..._storage import write_result
+from ..._storage import finish_writer, writable
 from ..._utils import resolve_device
 from .._core._model import GETModel, check_model
 from .._core._prior import PRIOR_GROUPS, add_prior
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
-from ._params import SetupParams, TrainingParams, from_options, keyword_options
+from ._params import TARGET_EPOCHS, SetupParams, TrainingParams, split_options
 from ._trainer import fit
 
 
@@ -38,7 +45,7 @@ def _network(
     from ...nn import ARCHITECTURES, GETConfig, GETNetwork
 
     if model is not None:
-        return copy.deepcopy(model.network).extend(**ARCHITECTURES[architecture])
+        return copying.deepcopy(model.network).extend(**ARCHITECTURES[architecture])
     overrides = {**ARCHITECTURES[architecture], **(network_kwargs or {})}
     if dropout is not None:
         overrides["dropout"] = dropout
@@ -129,12 +136,14 @@ def _train(
     merge: bool = False,
     prior: bool = False,
     validate_on_groups: bool = False,
-) -> GETModel:
+    copy: bool = False,
+) -> GETModel | tuple[GETModel, Any]:
     """Shared body of :func:`pretrain` and :func:`finetune` (their options as records).
 
     ``prior``: a network with an expression prior reads the training groups' expression
     (else all of its prior channels are 0); ``validate_on_groups``: without a validation
-    part chosen, hold out a training group for validation.
+    part chosen, hold out a training group for validation. The record is written into
+    ``pb``, or with ``copy`` into a copy of it, returned with the model.
     """
     from ...nn import ARCHITECTURES, PRESETS, add_lora, merge_lora
 
@@ -223,23 +232,53 @@ def _train(
     result = GETModel(
         network, feature_names=inputs.feature_names, split=split, history=history, params=params
     )
-    write_result(pb, key_added, history, {**params, "split": result.split})
-    return result
+    params = {**params, "split": result.split}
+    return finish_writer(
+        writable(pb, copy),
+        key_added,
+        history,
+        params,
+        copy=copy,
+        returns=result,
+        answer_with_copy=True,
+    )
 
 
-@keyword_options(
-    SetupParams,
-    TrainingParams,
-    after={"leave_out_chromosomes": "pb", "window_size": "binary"},
-)
+@inject_docs(**SetupParams.fragments(), **TrainingParams.fragments())
 def pretrain(
     pb,
     *,
+    leave_out_chromosomes: Sequence[str] | None = None,
+    leave_out_groups: Sequence[str] | None = None,
+    valid_chromosomes: Sequence[str] | None = None,
+    architecture: str = DEFAULT_ARCHITECTURE,
+    preset: str = DEFAULT_PRESET,
+    dropout: float | None = None,
+    network_kwargs: Mapping[str, Any] | None = None,
     mask_ratio: float = MASK_RATIO,
     binary: bool = False,
+    window_size: int = WINDOW_SIZE,
+    max_span: int = MAX_WINDOW_SPAN,
+    device: str | None = "auto",
+    atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
+    valid_groups: Sequence[str] | None = None,
     key_added: str = PRETRAIN_KEY,
-    **options: Any,
-) -> GETModel:
+    copy: bool = False,
+    max_epochs: int = 50,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    weight_decay: float = 0.05,
+    warmup_fraction: float = 0.05,
+    min_lr_ratio: float = 0.01,
+    patience: int | None = 10,
+    grad_clip: float | None = 1.0,
+    seed: int = 0,
+    num_workers: int = 0,
+    checkpoint_dir: str | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
+) -> GETModel | tuple[GETModel, Any]:
     """Pretrain GET by reconstructing masked regions (no expression needed).
 
     Non-overlapping windows of each group's accessible regions; each region is masked
@@ -259,12 +298,13 @@ def pretrain(
     {window_args}
     {run_args}
     {key_added}
+    {training_copy}
 
     Returns
     -------
-    The pretrained :class:`scget.tl.GETModel` (pass it to :func:`scget.tl.finetune`).
-    The history and parameters (the split included) are written to
-    ``pb.uns["scget"][key_added]``.
+    The pretrained :class:`scget.tl.GETModel` (pass it to :func:`scget.tl.finetune`), or
+    with ``copy`` the pair (model, modified copy). The history and parameters (the split
+    included) are written to ``pb.uns["scget"][key_added]``.
 
     Raises
     ------
@@ -278,7 +318,7 @@ def pretrain(
     """
     from ._losses import MaskedObjective
 
-    setup, training = from_options(pretrain.__name__, options, SetupParams, TrainingParams)
+    setup, training = split_options(locals(), SetupParams, TrainingParams)
     objective = MaskedObjective(mask_ratio, seed=training.seed)
     return _train(
         pb,
@@ -292,27 +332,29 @@ def pretrain(
         key_added=key_added,
         setup=setup,
         training=training,
+        copy=copy,
     )
 
 
-@keyword_options(
-    SetupParams,
-    TrainingParams,
-    after={
-        "leave_out_chromosomes": "model",
-        "architecture": "merge",
-        "window_size": "binary",
-        "max_span": "stride",
-    },
+@inject_docs(
+    **SetupParams.fragments(),
+    **TrainingParams.fragments(defaults={"max_epochs": TARGET_EPOCHS}),
 )
 def finetune(
     pb,
     *,
     model: GETModel | None = None,
+    leave_out_chromosomes: Sequence[str] | None = None,
+    leave_out_groups: Sequence[str] | None = None,
+    valid_chromosomes: Sequence[str] | None = None,
     lora: bool = False,
     lora_rank: int = 8,
     lora_alpha: float = 1.0,
     merge: bool = False,
+    architecture: str = DEFAULT_ARCHITECTURE,
+    preset: str = DEFAULT_PRESET,
+    dropout: float | None = None,
+    network_kwargs: Mapping[str, Any] | None = None,
     loss: str = "poisson",
     feature_dropout: float | None = None,
     motif_sparsity: float | None = None,
@@ -320,12 +362,31 @@ def finetune(
     accessibility_weight: float = ACCESSIBILITY_WEIGHT,
     accessibility_hidden: float = ACCESSIBILITY_HIDDEN,
     binary: bool | None = None,
+    window_size: int = WINDOW_SIZE,
     stride: int = FINETUNE_STRIDE,
+    max_span: int = MAX_WINDOW_SPAN,
+    device: str | None = "auto",
+    atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
+    valid_groups: Sequence[str] | None = None,
     key_added: str = FINETUNE_KEY,
+    copy: bool = False,
     target: str | None = None,
     prior_dropout: float | None = None,
-    **options: Any,
-) -> GETModel:
+    max_epochs: int | None = None,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    weight_decay: float = 0.05,
+    warmup_fraction: float = 0.05,
+    min_lr_ratio: float = 0.01,
+    patience: int | None = 10,
+    grad_clip: float | None = 1.0,
+    seed: int = 0,
+    num_workers: int = 0,
+    checkpoint_dir: str | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
+) -> GETModel | tuple[GETModel, Any]:
     """Train GET to predict expression per region and strand, accessibility per region, or both.
 
     Sliding windows (``stride``) of each training group's accessible regions on the
@@ -432,6 +493,7 @@ def finetune(
         Regions between the starts of training windows (100 in GET).
     {run_args}
     {key_added}
+    {training_copy}
     target
         What the model is for, which sets the defaults of the options not given
         (``scget._constants.TARGETS``; docs: "One protocol per setting"):
@@ -463,7 +525,8 @@ def finetune(
 
     Returns
     -------
-    The fine-tuned :class:`scget.tl.GETModel`. The history (DataFrame) is written to
+    The fine-tuned :class:`scget.tl.GETModel`, or with ``copy`` the pair (model, modified
+    copy). The history (DataFrame) is written to
     ``pb.uns["scget"][key_added]["result"]`` and the parameters, with the split
     (``train_chromosomes``, ``valid_chromosomes``, ``test_chromosomes``,
     ``leave_out_groups``), to ``pb.uns["scget"][key_added]["params"]``.
@@ -481,9 +544,10 @@ def finetune(
     """
     from ._losses import FinetuneObjective, check_objective
 
+    given = dict(locals())
     check_objective(objective, accessibility_weight, accessibility_hidden)
     expression = objective != "accessibility"
-    target = _target(target, options, expression)
+    target = _target(target, leave_out_chromosomes, leave_out_groups, expression)
     protocol = TARGETS[target]
     if feature_dropout is None:
         feature_dropout = (
@@ -493,7 +557,6 @@ def finetune(
         motif_sparsity = protocol["motif_sparsity"] if expression else ACCESSIBILITY_MOTIF_SPARSITY
     if prior_dropout is None:
         prior_dropout = protocol["prior_dropout"]
-    options = {**{k: protocol[k] for k in ("max_epochs", "patience")}, **options}
     if model is not None:
         check_model(model)
     if lora and model is None:
@@ -504,7 +567,9 @@ def finetune(
         raise ValueError("model has unmerged LoRA adapters; call model.merge_lora() first.")
     if binary is None:
         binary = model.binary if model is not None else False
-    setup, training = from_options(finetune.__name__, options, SetupParams, TrainingParams)
+    if max_epochs is None:
+        given["max_epochs"] = protocol["max_epochs"]
+    setup, training = split_options(given, SetupParams, TrainingParams)
     trained = FinetuneObjective(
         loss,
         feature_dropout=feature_dropout,
@@ -543,16 +608,20 @@ def finetune(
         merge=merge,
         prior=expression,
         validate_on_groups=target == "new groups",
+        copy=copy,
     )
 
 
-def _target(target: str | None, options: Mapping[str, Any], expression: bool) -> str:
-    """The setting ``finetune`` trains for: ``target``, or the one its split implies."""
+def _target(target: str | None, chromosomes, groups, expression: bool) -> str:
+    """The setting ``finetune`` trains for: ``target``, or the one its split implies.
+
+    ``chromosomes`` and ``groups`` are the test chromosomes and groups of the split.
+    """
     if target is not None:
         if target not in TARGETS:
             raise ValueError(f"target must be one of {list(TARGETS)} or None, got {target!r}.")
         return target
-    new_groups = options.get("leave_out_groups") and not options.get("leave_out_chromosomes")
+    new_groups = groups and not chromosomes
     target = "new groups" if expression and new_groups else "new genes"
     logger.info(f'Fine-tuning for {target} (pass target="new groups" or "new genes" to choose).')
     return target
