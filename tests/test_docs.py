@@ -1,4 +1,5 @@
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,31 @@ def test_one_registry_holds_every_written_fragment():
             assert keyword.arg is None and generated, ast.unparse(call)
     for name in ("model", "genes_groups", "errors", "change", "returns", "unmatched", "run_args"):
         assert name in FRAGMENTS
+
+
+DOCS = Path(__file__).parents[1] / "docs"
+#: A measured figure: a correlation, AUROC or R^2 value, or a time in seconds.
+FIGURE = re.compile(r"\b(r|AUROC|R\^2) -?\d\.\d\d|\b\d+(\.\d+)? s\b")
+
+
+def _public_docs():
+    for namespace in ("pp", "tl", "get", "pl"):
+        module = getattr(scget, namespace)
+        for name in module.__all__:
+            yield f"{namespace}.{name}", getattr(module, name).__doc__ or ""
+
+
+def test_docstrings_link_to_the_figures_in_the_docs():
+    """Figures live in docs/; a docstring names the section (``:ref:``) that holds them."""
+    labels = {
+        label
+        for page in DOCS.glob("*.md")
+        for label in re.findall(r"^\((.+)\)=$", page.read_text(), re.M)
+    }
+    links = 0
+    for name, doc in _public_docs():
+        assert not FIGURE.search(doc), f"{name}: {FIGURE.search(doc).group()}"
+        for label in re.findall(r":ref:`([^`<]+)`", doc):
+            assert label in labels, f"{name} links to {label!r}, a label no docs page has"
+            links += 1
+    assert links >= 5

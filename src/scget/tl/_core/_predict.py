@@ -159,13 +159,9 @@ def predict(
         ``"centred"``: each accessible TSS region is predicted with its own centred
         window, as GET does; ``"tiled"``: with the half-overlapping tiling window whose
         centre is nearest, like every other region (far fewer windows: it lies in the
-        window's central half).
-        On the default demo (``scget demo``: 8 groups, 15,000 peaks, 3,000 genes, tiny
-        preset, one shared CPU thread) ``"tiled"`` ran 1,184 windows in 3.9 s against
-        25,880 in 73.4 s for ``"centred"``; the gene predictions agreed with Pearson r
-        0.9989 (mean absolute difference 0.013 log10(TPM + 1)), and both scored r 0.620
-        against the observed expression of the held-out chromosome's genes
-        (``benchmarks/predict_speed.py``). Hence the default.
+        window's central half). Both give nearly the same gene predictions, which score
+        alike, and ``"tiled"`` is far faster: hence the default (figures:
+        :ref:`model-prediction-speed`).
     {device}
     {rna}
     {atac}

@@ -138,15 +138,11 @@ class SetupParams(_Options):
         prior (each gene's mean expression over the training groups at its TSS regions,
         and each region's mean training accessibility; see ``prior_dropout``).
         Extensions that a pretrained ``model`` lacks are added at zero (its predictions
-        are unchanged until trained). The TSS
-        indicators fixed the calibration of gene predictions on simulated multiomes (R^2
-        from about -4 to +0.3..+0.6). With the default motif sparsity, the distance bias
-        raised held-out-group r by 0.05 (0.754 against 0.701, seeds 0-2), left new genes
-        as they were (held-out chromosome 0.611 vs 0.613) and lets gradients tell near
-        regions from far ones; it makes training and prediction about twice as slow on
-        a CPU. The expression prior raised held-out-group r from 0.73-0.78 to 0.90
-        (seed 0; docs: "New groups and new genes"). Hence the default
-        ``"tss+distance+prior"``.
+        are unchanged until trained). The TSS indicators fix the calibration of gene
+        predictions; the distance bias helps held-out groups and lets gradients tell near
+        regions from far ones, at twice the time on a CPU; the prior helps held-out
+        groups most. Hence the default ``"tss+distance+prior"`` (figures:
+        :ref:`model-defaults`).
         """,
         group="network_args",
         cli=(str, "published, tss, distance or tss+distance"),

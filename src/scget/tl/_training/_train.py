@@ -434,57 +434,40 @@ def finetune(
         ``"expression"`` and ``"joint"``, 0 for ``"accessibility"`` (see ``objective``). It
         keeps the model from memorising regions by their motif fingerprint, which
         helps on held-out chromosomes and hurts in held-out groups (where memorised
-        gene levels help): on the demo simulation (TSS input) 0 gave held-out-group r
-        0.77 and held-out-chromosome r 0.51 (seed 0), 0.8 gave 0.64-0.69 and 0.58-0.61,
-        and 0.5 gave 0.71-0.74 and 0.55-0.61 (seeds 0-2; see the docs'
-        "The model and its defaults"): no one setting serves both.
+        gene levels help): no one setting serves both (figures:
+        :ref:`model-measurements`).
     motif_sparsity
         Weight of a group lasso on the motif inputs, added to the mean loss: the sum
         over motifs of the L2 norm of the motif's column of the region embedding
         (through the adapters under ``lora``). It drives the weights of motifs that do
         not explain expression to zero, so that gradients (:func:`scget.tl.gene_by_motif`)
         name the few motifs that regulate rather than every motif a region holds; 0
-        (the published method) turns it off. On the demo simulation (seed 0, TSS input,
-        feature dropout 0.5) 0, 1e-4, 3e-4 and 1e-3 gave held-out-group r 0.73, 0.73,
-        0.69 and 0.67, held-out-chromosome r 0.60, 0.61, 0.63 and 0.63, and held-out-both
-        r 0.59, 0.61, 0.62 and 0.62. The default 3e-4 was chosen by these prediction
-        figures (docs: "The model and its defaults"). ``None``: the ``target``'s (0 for
-        new groups, 3e-4 for new genes) for ``"expression"`` and ``"joint"``, 0 for
-        ``"accessibility"``.
+        (the published method) turns it off. 3e-4 gave the best r on held-out
+        chromosomes (figures: :ref:`model-motif-sparsity`). ``None``: the ``target``'s
+        (0 for new groups, 3e-4 for new genes) for ``"expression"`` and ``"joint"``, 0
+        for ``"accessibility"``.
     objective
         ``"expression"`` (the expression head only), ``"accessibility"`` (the
         accessibility head only; the expression head stays untrained) or ``"joint"``
         (both; the loss is the mean expression loss plus ``accessibility_weight`` times
         the mean accessibility loss, both with ``loss``). Models trained with
         ``"accessibility"`` or ``"joint"`` predict accessibility
-        (:attr:`GETModel.predicts_accessibility`). On the demo simulation (seed 0,
-        chr4 and type_08 held out, today's defaults), ``"joint"`` with weight 1 against
-        ``"expression"`` gave held-out-group r 0.749 vs 0.758, held-out-chromosome
-        0.613 vs 0.614 and held-out-both 0.601 vs 0.599: no gain, and a second forward
-        pass per step, so the default is ``"expression"`` (docs: "Predicting
-        accessibility"). ``"accessibility"`` trains without feature dropout and motif
-        sparsity unless they are given: one model per group (``leave_out_groups`` all
-        others; see :func:`scget.tl.predict`'s ``groups``) then scored mean r 0.718 on
-        the held-out chromosome against 0.672 with the expression defaults, and beat the
-        per-group motif-only linear fit (0.673) in all 8 groups (demo simulation, seed 0).
+        (:attr:`GETModel.predicts_accessibility`). ``"joint"`` predicted expression no
+        better than ``"expression"`` and costs a second forward pass per step, hence the
+        default. ``"accessibility"`` trains without feature dropout and motif sparsity
+        unless they are given: one model per group (``leave_out_groups`` all others; see
+        :func:`scget.tl.predict`'s ``groups``) then beat the per-group motif-only linear
+        fit (figures: :ref:`model-accessibility`).
     accessibility_weight
-        Weight of the accessibility loss in ``"joint"``. On the demo simulation (seed 0,
-        as above) weights 0.3 / 1 / 3 gave expression r 0.605 / 0.613 / 0.609 on the
-        held-out chromosome and 0.595 / 0.601 / 0.596 held-out both, and accessibility r
-        0.626 / 0.630 / 0.630 there; 1, never behind on new genes, is the default. The
-        held-out group swung 0.803 / 0.749 / 0.707 with the epoch that early stopping on
-        a held-out chromosome picked (31 for 0.3, 16 for 3); one seed does not settle
-        that setting.
+        Weight of the accessibility loss in ``"joint"``; 1 was never behind 0.3 and 3 on
+        new genes (figures: :ref:`model-accessibility`).
     accessibility_hidden
         Share of each training window's regions whose accessibility is hidden (set to 1)
         and scored by the accessibility loss, drawn anew per sample and epoch; the others
         keep their accessibility as context, and :func:`scget.tl.predict` then hides
         every ``ceil(1 / accessibility_hidden)``-th region per pass. 1 hides every region,
-        as published. On the demo simulation (seed 0, ``"joint"``, weight 1) 0.5 against
-        1 gave accessibility r 0.629 against 0.630 on the held-out chromosome (0.646
-        against 0.645 in the held-out group) and expression r 0.736 against 0.749 in
-        the held-out group (0.616 / 0.613 held-out chromosome, 0.600 / 0.601 both): the
-        context's accessibility did not help, so the default is the published 1.
+        as published; the context's accessibility did not help (figures:
+        :ref:`model-accessibility`).
     binary
         Binary accessibility (1 for every accessible region) instead of the score;
         ``None`` takes the pretrained model's setting (else quantitative).
