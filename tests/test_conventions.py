@@ -14,9 +14,6 @@ NAMESPACES = ("pp", "tl", "get", "pl", "datasets", "motifs", "genome", "nn")
 API = (Path(__file__).parents[1] / "docs" / "api.md").read_text()
 #: A numpydoc Returns section naming a slot of the data a function was given.
 WRITES_INTO_PB = re.compile(r"``pb(\[|\.(uns|obs|var|layers|obsm|varm|X)\b)")
-#: Functions whose signatures another branch changes: each rule they break is an expected
-#: failure that must start passing when that branch lands.
-TRAINING = ("tl.pretrain", "tl.finetune")
 
 
 def _public():
@@ -78,22 +75,10 @@ def test_data_first_then_keyword_only_options(namespace, name, function):
     assert len(positional) <= 2, f"{namespace}.{name}: options must be keyword-only"
 
 
-def _cases(reason: str, breaking=TRAINING):
-    """Every function; those in ``breaking`` as strict expected failures."""
-    expected = pytest.mark.xfail(
-        strict=True, reason=f"{reason}: tl/_training is changed on another branch"
-    )
-    return [
-        pytest.param(
-            ns, name, f, marks=[expected] if f"{ns}.{name}" in breaking else [], id=f"{ns}.{name}"
-        )
-        for ns, name, f in FUNCTIONS
-    ]
+CASES = [pytest.param(ns, name, f, id=f"{ns}.{name}") for ns, name, f in FUNCTIONS]
 
 
-@pytest.mark.parametrize(
-    ("namespace", "name", "function"), _cases("model keyword-only", breaking=("tl.finetune",))
-)
+@pytest.mark.parametrize(("namespace", "name", "function"), CASES)
 def test_model_is_the_second_parameter_everywhere(namespace, name, function):
     """A GET model, where a function takes one, comes second and may be positional."""
     parameters = list(inspect.signature(function).parameters.values())
@@ -109,7 +94,7 @@ def _group_parameters(function) -> dict[str, inspect.Parameter]:
     return {n: p for n, p in parameters.items() if "group" in n and n != "groupby"}
 
 
-@pytest.mark.parametrize(("namespace", "name", "function"), _cases("Sequence[str] only"))
+@pytest.mark.parametrize(("namespace", "name", "function"), CASES)
 def test_group_parameters_are_named_and_typed_alike(namespace, name, function):
     """``groups`` (or ``..._groups``): a string or a list; ``group``: exactly one."""
     for parameter, value in _group_parameters(function).items():
@@ -122,7 +107,7 @@ def test_group_parameters_are_named_and_typed_alike(namespace, name, function):
             assert {"str", "Sequence[str]"} <= set(annotation.split(" | ")), where
 
 
-@pytest.mark.parametrize(("namespace", "name", "function"), _cases("no name_list"))
+@pytest.mark.parametrize(("namespace", "name", "function"), CASES)
 def test_group_parameters_go_through_the_shared_helpers(namespace, name, function):
     """A string is one group, never a list of characters: name_list or one_name on entry."""
     source = inspect.getsource(inspect.unwrap(function))
@@ -131,7 +116,7 @@ def test_group_parameters_go_through_the_shared_helpers(namespace, name, functio
         assert f"{helper}({parameter})" in source, f"{namespace}.{name}: {helper}({parameter})"
 
 
-@pytest.mark.parametrize(("namespace", "name", "function"), _cases("no copy="))
+@pytest.mark.parametrize(("namespace", "name", "function"), CASES)
 def test_every_function_writing_into_its_data_takes_copy(namespace, name, function):
     """Where a function stores a result (``key_added``, or slots of ``pb`` in Returns)."""
     parameters = inspect.signature(function).parameters

@@ -49,14 +49,12 @@ TARGETS = {
         "motif_sparsity": 0.0,
         "prior_dropout": 0.2,
         "max_epochs": 15,
-        "patience": 10,
     },
     "new genes": {
         "feature_dropout": FEATURE_DROPOUT,
         "motif_sparsity": MOTIF_SPARSITY,
         "prior_dropout": 0.5,
         "max_epochs": 20,
-        "patience": 10,
     },
 }
 #: What fine-tuning trains by default (``"expression"``, ``"accessibility"``, ``"joint"``).

@@ -49,6 +49,10 @@ key_added
     "copy": """\
 copy
     Return a modified copy instead of writing into ``pb``.""",
+    "training_copy": """\
+copy
+    Write the record into a copy of ``pb`` and return it with the model; ``pb`` is left
+    untouched.""",
     "seed": """\
 seed
     Random seed; the same seed gives the same result.""",
@@ -67,6 +71,61 @@ show
     ``True`` shows the figure (:func:`matplotlib.pyplot.show`); ``False`` closes a new
     figure after saving it, so that a notebook does not display it (unless
     ``return_fig``); ``None`` leaves it to the notebook or backend, as matplotlib does.""",
+    # the interpretation functions (tl._interpret, and the perturbations that read genes
+    # as they do)
+    "model": """\
+model
+    A trained :class:`scget.tl.GETModel` with the data's motif features.""",
+    "genes_groups": """\
+genes
+    Genes (``["rna"].var_names``) to interpret; ``None``: every gene with an accessible
+    TSS peak.
+groups
+    Groups (``obs_names``) to interpret; ``None``: all.""",
+    "batch_size": """\
+batch_size
+    Windows per forward and backward pass; memory grows with it, not with the genes.""",
+    "windows": """\
+Each gene is read in the windows of ``model.window_size`` regions centred on its
+accessible TSS peaks (accessibility score >= 0.05: the peaks whose predictions
+``get_pred`` averages), at the output of the TSS peak on the gene's strand. Gradients
+are float32 (no autocast); the batches are shared across ranks under ``torchrun``.""",
+    "errors": """\
+ValueError
+    If the data's motif features differ from the model's, the modalities hold
+    different groups, a chosen group's name holds ``/``, or no chosen gene has an
+    accessible TSS peak in a chosen group.
+KeyError
+    If a gene or group is unknown, or an input is missing.""",
+    # the change of the perturbation functions (tl._perturb)
+    "change": """\
+Each affected gene is read as :func:`scget.tl.predict` with ``tss_windows="centred"``
+reads genes: in the windows of
+``model.window_size`` regions centred on its accessible TSS peaks, at the output of the
+TSS peak on its strand, averaged over those peaks. A gene is affected in a group when
+one of its windows holds a changed region; only those windows run, once as they are and
+once perturbed, in one float32 pass shared across ranks under ``torchrun``.""",
+    "returns": """\
+The change as a DataFrame groups x genes (perturbed minus reference predicted
+log10(TPM + 1); NaN where no window of the gene was changed), or with ``copy`` the
+modified copy. Writes, replacing an earlier run under ``key_added``:
+
+- ``pb["rna"].layers[key_added]``: the change, float32 groups x genes;
+- ``pb.uns["scget"][key_added]``: ``"result"``, one row per chosen group (``group``,
+  ``n_genes`` affected, ``n_windows`` run), and the parameters.
+
+Read it with :func:`scget.get.knockout_motifs` (:func:`scget.get.delete_regions` for a
+deletion).""",
+    # what the perturbation functions do with what matches nothing (each function's
+    # next lines, "Here: ...", say what is matched against what)
+    "unmatched": """\
+unmatched
+    What to do when some of them match nothing: ``"error"`` (default) raises, before any
+    model computation, listing each one with the reason; ``"warn"`` logs the same list
+    and goes on with the others. Nothing matched at all is always an error.""",
+    # the options both training stages document last (before ``key_added``); the
+    # training records' own placeholders are filled from their fields
+    "run_args": "{device}\n{training_options}\n{atac}\n{motif_key}",
 }
 
 

@@ -8,7 +8,14 @@ Every result is a record ``data.uns["scget"][key]`` with
   ``write_h5mu``/``read_h5mu``;
 - ``"slots"``: a JSON list of the ``[modality, attribute, name]`` places outside
   ``.uns`` the writer filled (``layers``, ``varm``...). Writing the key again removes
-  the slots of the earlier run that the new run does not fill, so nothing stale stays.
+  the slots of the earlier run that the new run does not fill, so nothing stale stays;
+- further entries a writer names (``extra``), e.g. a second table.
+
+The ``tl`` writers share one return convention, written once here: they check their
+input, compute, take the object to write into from :func:`writable` (``data``, or a
+copy of it with ``copy=True``), fill their slots, and end with :func:`finish_writer`,
+which writes the record, logs one line and returns the copy with ``copy=True``, else the
+writer's answer (its table, or ``None`` where the answer is the slots it filled).
 
 The public readers are in :mod:`scget.get`.
 """
@@ -23,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._constants import UNS_KEY
+from ._logging import logger
 from ._utils import wrong_data_type
 
 #: A place outside ``.uns``: modality (``None`` for the container itself), attribute
@@ -37,6 +45,7 @@ def write_result(
     params: Mapping[str, Any],
     *,
     slots: Iterable[Slot] = (),
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the record ``data.uns["scget"][key]``, replacing an earlier one.
 
@@ -54,6 +63,8 @@ def write_result(
     slots
         Places outside ``.uns`` this run has filled. Those of an earlier record under
         ``key`` that are not among them are deleted.
+    extra
+        Further entries of the record, after ``"slots"`` (anything anndata writes).
     """
     slots = [_slot(slot) for slot in slots]
     store = data.uns.setdefault(UNS_KEY, {})
@@ -64,7 +75,60 @@ def write_result(
         "result": result,
         "params": to_json(dict(params)),
         "slots": json.dumps([list(slot) for slot in slots]),
+        **(extra or {}),
     }
+
+
+def writable(data, copy: bool):
+    """The object a ``tl`` writer writes into: ``data``, or with ``copy`` a copy of it.
+
+    Call it after the input is checked, so that bad input costs no copy.
+    """
+    return data.copy() if copy else data
+
+
+def finish_writer(
+    data,
+    key: str,
+    result: Any,
+    params: Mapping[str, Any],
+    *,
+    copy: bool,
+    returns: Any = None,
+    slots: Iterable[Slot] = (),
+    extra: Mapping[str, Any] | None = None,
+    message: str | None = None,
+    answer_with_copy: bool = False,
+) -> Any:
+    """The end of every ``tl`` writer: write the record, log, return by the convention.
+
+    Parameters
+    ----------
+    data
+        The object written into (from :func:`writable`).
+    key, result, params, slots, extra
+        As for :func:`write_result`.
+    copy
+        The writer's ``copy``: ``data`` is a copy to return.
+    returns
+        The writer's answer without ``copy``: its table, or ``None`` where the answer is
+        the slots it filled.
+    message
+        One line logged (info) after writing, saying what was written.
+    answer_with_copy
+        With ``copy``, return ``(returns, data)``: for an answer the record does not hold
+        (a trained model).
+
+    Returns
+    -------
+    With ``copy``, ``data`` (or ``(returns, data)``); else ``returns``.
+    """
+    write_result(data, key, result, params, slots=slots, extra=extra)
+    if message is not None:
+        logger.info(message)
+    if not copy:
+        return returns
+    return (returns, data) if answer_with_copy else data
 
 
 def read_record(data, key: str, *, writer: str | None = None) -> Mapping[str, Any]:

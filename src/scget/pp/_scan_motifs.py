@@ -89,8 +89,8 @@ def scan_motifs(
         ``None`` or ``"cpu"``: MOODS in ``n_jobs`` processes. ``"cuda"`` (or
         ``"cuda:1"``...): an exact torch scan on that GPU, with the same hits and the same
         float64 scores as MOODS (see :mod:`scget.motifs._torch_scan`; ``n_jobs`` is then
-        unused). The torch scan is not offered on CPU, where MOODS is faster (about 4x on
-        the real hg38 test piece).
+        unused). The torch scan is not offered on CPU, where MOODS is faster (figures:
+        :ref:`performance-figures`).
     key_added
         Key of ``[atac].varm`` written.
     {atac}

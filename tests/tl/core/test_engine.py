@@ -7,8 +7,8 @@ from _ports import free_port
 import scget
 from scget.tl._core._engine import (
     PROMOTER_COLUMNS,
+    attribute,
     forward,
-    gradient_x_input,
     on_device,
     promoter_windows,
 )
@@ -117,14 +117,14 @@ def test_promoter_windows_are_centred_on_accessible_tss_peaks(pb, trained):
     )
 
 
-def test_gradient_x_input_equals_each_windows_own_gradient(pb, trained):
+def test_attribute_gives_each_windows_own_gradient(pb, trained):
     size = trained.window_size
     inputs = model_inputs(pb, trained)
     windows = make_windows(inputs, window_size=size, stride=60)[:6]
     offsets = np.array([3, 20, 0, 31, 10, 7])
     strands = np.array([0, 1, 1, 0, 0, 1])
     network = trained.network.eval()
-    attributions = gradient_x_input(
+    attributions = attribute(
         network,
         inputs,
         windows,
@@ -133,6 +133,8 @@ def test_gradient_x_input_equals_each_windows_own_gradient(pb, trained):
         window_size=size,
         batch_size=4,
         device=CPU,
+        reduce=lambda a: (a.input_gradient * a.x).cpu().numpy(),
+        shape=(size, inputs.n_features),
     )
     assert attributions.shape == (6, size, inputs.n_features)
     dataset = WindowDataset(inputs, windows, size)

@@ -185,3 +185,38 @@ def test_the_split_chooses_the_target_and_its_protocol(pb, seen):
     assert model.split["valid_groups"] == [] and model.params["motif_sparsity"] == 3e-4
     with pytest.raises(ValueError, match="target must be one of"):
         scget.tl.finetune(pb, target="new cells", **tiny_kwargs(max_epochs=1))
+
+
+def test_copy_trains_on_the_data_and_writes_only_into_the_copy():
+    pb = planted_pb()
+    before = pb.copy()
+    settings = {k: v for k, v in tiny_kwargs(max_epochs=1).items() if k != "stride"}
+    model, copied = scget.tl.pretrain(pb, copy=True, **settings)
+    assert isinstance(model, scget.tl.GETModel) and copied is not pb
+    assert "scget" not in pb.uns and set(pb["atac"].layers) == set(before["atac"].layers)
+    np.testing.assert_array_equal(pb["atac"].X, before["atac"].X)
+    assert scget.get.params(copied, "pretrain")["stage"] == "pretrain"
+    model, copied = scget.tl.finetune(
+        pb, leave_out_chromosomes=["chr4"], copy=True, **tiny_kwargs(max_epochs=1)
+    )
+    assert "scget" not in pb.uns
+    history = scget.get.result(copied, "finetune")
+    pd.testing.assert_frame_equal(history, model.history)
+    assert scget.tl.finetune(pb, **tiny_kwargs(max_epochs=1)) is not None  # copy=False
+    assert "finetune" in pb.uns["scget"]
+
+
+@pytest.mark.parametrize(("split", "epochs"), [({"leave_out_groups": ["D"]}, 15), ({}, 20)])
+def test_fine_tuning_takes_its_targets_epochs_unless_given(pb, monkeypatch, split, epochs):
+    bounds = []
+
+    def stop(network, objective, train_set, valid_set, *, params, **kwargs):
+        bounds.append(params.max_epochs)
+        raise InterruptedError
+
+    monkeypatch.setattr(_train, "fit", stop)
+    settings = tiny_kwargs()
+    for given in ({}, {"max_epochs": 3}):
+        with pytest.raises(InterruptedError):
+            scget.tl.finetune(pb, **split, **settings, **given)
+    assert bounds == [epochs, 3]

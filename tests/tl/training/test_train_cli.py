@@ -164,7 +164,7 @@ def test_setup_options_have_one_record_for_functions_cli_and_docs():
             assert f"\n    {option.name}\n" in function.__doc__
         if option.metadata["cli"] is not None:
             assert OPTIONS[option.name] == (*option.metadata["cli"], BOTH)
-    with pytest.raises(TypeError, match=r"pretrain\(\) got unexpected keyword argument"):
+    with pytest.raises(TypeError, match=r"pretrain\(\) got an unexpected keyword argument"):
         scget.tl.pretrain(planted_pb(), stride=10)
 
 
@@ -178,12 +178,35 @@ def test_training_options_have_one_record_for_functions_cli_and_docs():
     for option in fields(TrainingParams):
         for function in (scget.tl.pretrain, scget.tl.finetune):
             parameter = inspect.signature(function).parameters[option.name]
-            assert parameter.default == option.default
+            if function is scget.tl.finetune and option.name == "max_epochs":
+                # fine-tuning's epochs are its target's unless given
+                assert parameter.default is None and parameter.annotation == "int | None"
+                assert "Default: the ``target``'s (15 for new groups, 20" in function.__doc__
+                continue
+            assert parameter.kind is parameter.KEYWORD_ONLY
+            assert (parameter.default, parameter.annotation) == (option.default, option.type)
             assert f"Default: ``{option.default!r}``" in function.__doc__
         assert OPTIONS[option.name][0] is (option.metadata["cli"] or (type(option.default),))[0]
         assert OPTIONS[option.name][0] is not type(None)
-        assert f"Default: {option.default}." in OPTIONS[option.name][1]
+        default = "the target's (15" if option.name == "max_epochs" else f"{option.default}."
+        assert f"Default: {default}" in OPTIONS[option.name][1]
     with pytest.raises(
-        TypeError, match=r"finetune\(\) got unexpected keyword argument\(s\) \['lr_max'\]"
+        TypeError, match=r"finetune\(\) got an unexpected keyword argument 'lr_max'"
     ):
         scget.tl.finetune(planted_pb(), lr_max=1.0)
+
+
+def test_training_parameters_are_written_in_the_source_signatures():
+    """What IDEs and type checkers read: the code's own parameters, no ``**options``."""
+    import inspect
+    from dataclasses import fields
+
+    from scget.tl._training._params import SetupParams, TrainingParams
+
+    names = [f.name for record in (SetupParams, TrainingParams) for f in fields(record)]
+    for function in (scget.tl.pretrain, scget.tl.finetune):
+        assert "__signature__" not in vars(function)
+        code = function.__code__
+        written = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+        assert set(names) <= set(written) and not code.co_flags & inspect.CO_VARKEYWORDS
+        assert list(inspect.signature(function).parameters) == list(written)

@@ -11,7 +11,6 @@
   (the windows of a batch are independent in eval mode, so the gradient of the summed
   outputs is each window's own), reduced per batch by the caller: nothing of a batch
   but the reduction outlives it, so memory does not grow with the windows;
-- :func:`gradient_x_input`: gradient x input of one output per window, in full;
 - :func:`on_device`: moves the network and restores its device and mode, on errors too;
 - sharding: under ``torchrun`` (:mod:`torch.distributed` initialised) each rank runs a
   contiguous slice of the windows and every rank receives all results.
@@ -348,48 +347,6 @@ def attribute(
         return np.asarray(reduce(attribution), dtype=np.float32)
 
     return _map_batches(run, inputs, windows, window_size, batch_size, shape, desc=desc)
-
-
-def gradient_x_input(
-    network,
-    inputs: RegionInputs,
-    windows: np.ndarray,
-    *,
-    offsets: np.ndarray,
-    strands: np.ndarray,
-    window_size: int,
-    batch_size: int,
-    device,
-    transform: Transform | None = None,
-) -> np.ndarray:
-    """Gradient x input of one output of each window, in full (:func:`attribute`).
-
-    Parameters
-    ----------
-    network, inputs, windows, offsets, strands, window_size, batch_size, device, transform
-        As for :func:`attribute`.
-
-    Returns
-    -------
-    float32 array, windows x ``window_size`` x features (zero at padding).
-    """
-
-    def full(attribution: Attribution) -> np.ndarray:
-        return (attribution.input_gradient * attribution.x).cpu().numpy()
-
-    return attribute(
-        network,
-        inputs,
-        windows,
-        offsets=offsets,
-        strands=strands,
-        window_size=window_size,
-        batch_size=batch_size,
-        device=device,
-        reduce=full,
-        shape=(window_size, inputs.n_features),
-        transform=transform,
-    )
 
 
 def _inputs(batch, rows: np.ndarray, device, transform: Transform | None):

@@ -20,8 +20,8 @@ from ..._constants import (
     UNS_KEY,
 )
 from ..._docs import inject_docs
-from ..._logging import logger, progress
-from ..._storage import read_slots, write_result
+from ..._logging import progress
+from ..._storage import finish_writer, read_slots, writable
 from ..._utils import chosen_positions, modality, name_list, resolve_device, to_dense
 from ._engine import forward, on_device
 from ._genes import peaks_to_genes, tss_peak_matrix
@@ -159,13 +159,9 @@ def predict(
         ``"centred"``: each accessible TSS region is predicted with its own centred
         window, as GET does; ``"tiled"``: with the half-overlapping tiling window whose
         centre is nearest, like every other region (far fewer windows: it lies in the
-        window's central half).
-        On the default demo (``scget demo``: 8 groups, 15,000 peaks, 3,000 genes, tiny
-        preset, one shared CPU thread) ``"tiled"`` ran 1,184 windows in 3.9 s against
-        25,880 in 73.4 s for ``"centred"``; the gene predictions agreed with Pearson r
-        0.9989 (mean absolute difference 0.013 log10(TPM + 1)), and both scored r 0.620
-        against the observed expression of the held-out chromosome's genes
-        (``benchmarks/predict_speed.py``). Hence the default.
+        window's central half). Both give nearly the same gene predictions, which score
+        alike, and ``"tiled"`` is far faster: hence the default (figures:
+        :ref:`model-prediction-speed`).
     {device}
     {rna}
     {atac}
@@ -212,8 +208,7 @@ def predict(
         raise ValueError(f"pb[{rna!r}] and pb[{atac!r}] must hold the same groups in order.")
     chosen = chosen_positions(groups, pd.Index(pb[atac].obs_names.astype(str)), "group", rna)
     tss, is_tss = _tss_peaks(pb, rna=rna, atac=atac)
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     device = resolve_device(device)
     inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key)
     window_size = model.window_size
@@ -292,13 +287,9 @@ def predict(
         n_genes = int(np.isfinite(genes).any(axis=0).sum())
     plus = next(iter(layers.values()))
     n_regions = int(np.isfinite(plus).sum())
-    logger.info(
-        f"Predicted {n_regions} regions and {n_genes} genes in {len(chosen)} of {n_groups} "
-        "groups" + (" (with accessibility)." if accessibility else ".")
-    )
     params = {k: model.params.get(k) for k in ("binary", "window_size")}
     params["objective"] = model.objective
-    write_result(
+    return finish_writer(
         pb,
         PREDICT_KEY,
         {"n_regions": n_regions, "n_genes": n_genes},
@@ -312,5 +303,9 @@ def predict(
             "motif_key": motif_key,
         },
         slots=slots,
+        copy=copy,
+        message=(
+            f"Predicted {n_regions} regions and {n_genes} genes in {len(chosen)} of {n_groups} "
+            "groups" + (" (with accessibility)." if accessibility else ".")
+        ),
     )
-    return pb if copy else None

@@ -20,40 +20,11 @@ import pandas as pd
 from numpy.typing import DTypeLike
 
 from ..._constants import MIN_ACCESSIBILITY, WINDOW_SIZE, group_slot
-from ..._storage import write_result
 from ..._utils import chosen_positions, modality, resolve_device, to_dense
 from ._engine import Transform, attribute, on_device, promoter_windows
 from ._model import GETModel, check_model
 from ._prior import model_inputs
 from ._windows import RegionInputs, build_inputs
-
-#: Docstring fragments of the interpretation functions (zero indent).
-DOCS = {
-    "model": """\
-model
-    A trained :class:`scget.tl.GETModel` with the data's motif features.""",
-    "genes_groups": """\
-genes
-    Genes (``["rna"].var_names``) to interpret; ``None``: every gene with an accessible
-    TSS peak.
-groups
-    Groups (``obs_names``) to interpret; ``None``: all.""",
-    "batch_size": """\
-batch_size
-    Windows per forward and backward pass; memory grows with it, not with the genes.""",
-    "windows": """\
-Each gene is read in the windows of ``model.window_size`` regions centred on its
-accessible TSS peaks (accessibility score >= 0.05: the peaks whose predictions
-``get_pred`` averages), at the output of the TSS peak on the gene's strand. Gradients
-are float32 (no autocast); the batches are shared across ranks under ``torchrun``.""",
-    "errors": """\
-ValueError
-    If the data's motif features differ from the model's, the modalities hold
-    different groups, a chosen group's name holds ``/``, or no chosen gene has an
-    accessible TSS peak in a chosen group.
-KeyError
-    If a gene or group is unknown, or an input is missing.""",
-}
 
 
 @dataclass(frozen=True)
@@ -107,7 +78,7 @@ def promoters(
     Raises
     ------
     ValueError, KeyError
-        As listed in :data:`DOCS` ``["errors"]``.
+        As listed in :data:`scget._docs.FRAGMENTS` ``["errors"]``.
     """
     if model is not None:
         check_model(model).check_features(pb, atac=atac, motif_key=motif_key)
@@ -292,22 +263,20 @@ def per_gene(
     return means.reshape(*shape, *values.shape[1:])
 
 
-def store_groups(
+def fill_groups(
     pb,
     values: np.ndarray,
     promoters: Promoters,
-    params: dict,
     *,
     key: str,
     columns: Sequence[str] | None = None,
-    slots: Sequence[tuple[str, str, str]] = (),
-) -> int:
-    """Write each chosen group's genes x k values to ``["rna"].varm`` and the record ``key``.
+) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+    """Write each chosen group's genes x k values to ``["rna"].varm`` (``key`` per group).
 
     ``values`` is groups x genes x k (from :func:`per_gene`); a group's varm entry is a
     DataFrame with ``columns`` (an array when ``None``), float32, NaN for genes without
-    values. The record's ``"result"`` has one row per group: ``group``, ``varm_key``,
-    ``n_genes``; ``slots`` are further places the run filled. Returns the rows written.
+    values. Returns the record's ``"result"``, one row per group (``group``, ``varm_key``,
+    ``n_genes``), and the slots filled.
     """
     rna = promoters.params["rna"]
     adata = pb[rna]
@@ -320,6 +289,4 @@ def store_groups(
         adata.varm[name] = block
     counts = np.isfinite(values[promoters.groups, :, 0]).sum(axis=1)
     summary = pd.DataFrame({"group": names, "varm_key": keys, "n_genes": counts})
-    filled = [(rna, "varm", name) for name in keys] + list(slots)
-    write_result(pb, key, summary, params, slots=filled)
-    return int(counts.sum())
+    return summary, [(rna, "varm", name) for name in keys]

@@ -28,7 +28,7 @@ from ..._constants import (
 from ..._docs import inject_docs
 from ..._genomic import peak_coordinates
 from ..._logging import logger
-from ..._storage import read_params, write_result
+from ..._storage import finish_writer, read_params, writable
 from ..._utils import modality, resolve_n_jobs, to_dense
 from .._core._genes import accessible_tss, tss_peak_matrix
 from .._core._split import SPLIT_KEYS
@@ -253,8 +253,7 @@ def evaluate(
     if key_added is None:
         key_added = default_key
     split = resolve_split(pb, model=model, split=split)
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     named = methods is not None
     if by_accessibility:
         methods = _resolve_methods(pb, methods, layer=layer, mod=atac, valid=ACCESSIBILITY_METHODS)
@@ -279,8 +278,7 @@ def evaluate(
             pb, split, methods, layer=layer, atac=atac, motif_key=motif_key
         )
         table = score_table(evaluated, count="n_regions")
-        write_result(pb, key_added, table, asdict(params))
-        return pb if copy else table
+        return finish_writer(pb, key_added, table, asdict(params), copy=copy, returns=table)
     evaluated = evaluated_predictions(pb, params, n_jobs=n_jobs, named=named)
     table = score_table(evaluated)
     layers = {evaluation_layer(key_added, m): v for m, v in evaluated.predictions.items()}
@@ -288,10 +286,10 @@ def evaluate(
         layers[evaluation_layer(key_added, f"{EVALUATED_GENES}:{setting}")] = mask
     for name, values in layers.items():
         pb[rna].layers[name] = values
-    write_result(
-        pb, key_added, table, asdict(params), slots=[(rna, "layers", name) for name in layers]
+    slots = [(rna, "layers", name) for name in layers]
+    return finish_writer(
+        pb, key_added, table, asdict(params), slots=slots, copy=copy, returns=table
     )
-    return pb if copy else table
 
 
 @dataclass

@@ -15,13 +15,13 @@ from ..._constants import (
     group_slot,
 )
 from ..._docs import inject_docs
-from ..._logging import logger
+from ..._storage import finish_writer, writable
 from ..._utils import name_list
 from .._core._model import GETModel
-from .._core._promoters import DOCS, per_gene, promoters, run, store_groups
+from .._core._promoters import fill_groups, per_gene, promoters, run
 
 
-@inject_docs(**DOCS)
+@inject_docs()
 def embed_regulatory(
     pb,
     model: GETModel,
@@ -83,8 +83,7 @@ def embed_regulatory(
         If the network has no block ``layer``.
     """
     groups = name_list(groups)
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     n_layers = model.network.config.n_layers
     if not -n_layers <= layer < n_layers:
         raise IndexError(f"layer {layer} is out of range for a network of {n_layers} blocks.")
@@ -100,9 +99,13 @@ def embed_regulatory(
     pb[rna].layers[layer_name] = predicted
     params = {**chosen.params, "layer": layer % n_layers, "batch_size": batch_size}
     states = per_gene(parts["state"], chosen, shape, dtype=np.float32)
-    slots = [(rna, "layers", layer_name)]
-    rows = store_groups(pb, states, chosen, params, key=key_added, slots=slots)
-    logger.info(f"embed_regulatory: {rows} (group, gene) states of block {layer}.")
+    summary, slots = fill_groups(pb, states, chosen, key=key_added)
+    rows = summary["n_genes"].sum()
+    message = f"embed_regulatory: {rows} (group, gene) states of block {layer}."
+    slots.append((rna, "layers", layer_name))
+    written = finish_writer(pb, key_added, summary, params, slots=slots, copy=copy, message=message)
+    if copy:
+        return written
     from ...get import regulatory_embedding
 
-    return pb if copy else regulatory_embedding(pb, key=key_added)
+    return regulatory_embedding(pb, key=key_added)

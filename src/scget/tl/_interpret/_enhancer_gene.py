@@ -19,11 +19,10 @@ from ..._constants import (
     WINDOW_SIZE,
 )
 from ..._docs import inject_docs
-from ..._logging import logger
-from ..._storage import write_result
+from ..._storage import finish_writer, writable
 from ..._utils import name_list
 from .._core._model import GETModel
-from .._core._promoters import DOCS, promoters
+from .._core._promoters import promoters
 from ._knockout import check_method
 from ._region_importance import check_tss, importance, importance_table
 
@@ -39,7 +38,7 @@ def powerlaw_contact(distance: np.ndarray) -> np.ndarray:
     return np.exp(POWERLAW_SCALE - POWERLAW_GAMMA * np.log(clipped + 1))
 
 
-@inject_docs(**DOCS)
+@inject_docs()
 def enhancer_gene(
     pb,
     model: GETModel | None = None,
@@ -160,14 +159,12 @@ def enhancer_gene(
     frame = table.rename(columns={"source": "peak", "target": "gene"})[list(COLUMNS)]
     for method, score in _scores(table, values, methods).items():
         frame[method] = score.astype(np.float32)
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     params = {**chosen.params, "methods": methods, "attribution": attribution}
     params["batch_size"] = batch_size
     params["contact"] = "powerlaw" if contact is None else getattr(contact, "__name__", "custom")
-    write_result(pb, key_added, frame, params)
-    logger.info(f"enhancer_gene: {len(frame)} (group, gene, region) rows, methods {methods}.")
-    return pb if copy else None
+    message = f"enhancer_gene: {len(frame)} (group, gene, region) rows, methods {methods}."
+    return finish_writer(pb, key_added, frame, params, copy=copy, message=message)
 
 
 def _methods(methods: str | Sequence[str] | None, model: GETModel | None) -> list[str]:

@@ -9,15 +9,15 @@ import numpy as np
 
 from ..._constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
 from ..._docs import inject_docs
-from ..._logging import logger
+from ..._storage import finish_writer, writable
 from ..._utils import name_list
 from .._core._model import GETModel
-from .._core._promoters import DOCS, per_gene, promoters, run, store_groups
+from .._core._promoters import fill_groups, per_gene, promoters, run
 from ._knockout import check_method, knockout
 from ._region_importance import check_tss, importance, store_importance
 
 
-@inject_docs(**DOCS)
+@inject_docs()
 def gene_by_motif(
     pb,
     model: GETModel,
@@ -124,16 +124,17 @@ def gene_by_motif(
         parts = {"motifs": knockout(chosen, model, "motifs", desc="gene_by_motif", **options)}
         if with_regions:
             parts["regions"] = importance(chosen, model, method, **options)
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     values = per_gene(parts["motifs"], chosen, pb[rna].shape, dtype=np.float32)
     params = {**chosen.params, "method": method, "quantitative": quantitative}
     params["batch_size"] = batch_size
     columns = chosen.inputs.feature_names
-    rows = store_groups(pb, values, chosen, params, key=key_added, columns=columns)
-    logger.info(f"gene_by_motif: {rows} (group, gene) rows in {len(chosen.groups)} groups.")
+    summary, slots = fill_groups(pb, values, chosen, key=key_added, columns=columns)
+    rows = summary["n_genes"].sum()
+    message = f"gene_by_motif: {rows} (group, gene) rows in {len(chosen.groups)} groups."
+    answer = finish_writer(pb, key_added, summary, params, slots=slots, copy=copy, message=message)
     if with_regions:
         store_importance(
             pb, parts["regions"], chosen, params, rna=rna, atac=atac, key=REGION_IMPORTANCE_KEY
         )
-    return pb if copy else None
+    return answer

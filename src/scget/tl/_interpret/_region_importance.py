@@ -10,18 +10,17 @@ import pandas as pd
 
 from ..._constants import ATAC, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
 from ..._docs import inject_docs
-from ..._logging import logger
-from ..._storage import write_result
+from ..._storage import finish_writer, writable
 from ..._utils import name_list
 from .._core._model import GETModel
-from .._core._promoters import DOCS, Promoters, promoters, run
+from .._core._promoters import Promoters, promoters, run
 from ._knockout import check_method, knockout
 
 #: Columns of the region-importance table (decoupler's source, target, weight).
 COLUMNS = ("group", "source", "target", "weight", "distance", "accessibility")
 
 
-@inject_docs(**DOCS)
+@inject_docs()
 def region_importance(
     pb,
     model: GETModel,
@@ -98,11 +97,9 @@ def region_importance(
         pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key, prior=False
     )
     norms = importance(chosen, model, method, batch_size=batch_size, device=device)
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     params = {**chosen.params, "method": method, "batch_size": batch_size}
-    store_importance(pb, norms, chosen, params, rna=rna, atac=atac, key=key_added)
-    return pb if copy else None
+    return store_importance(pb, norms, chosen, params, rna=rna, atac=atac, key=key_added, copy=copy)
 
 
 def importance(
@@ -141,11 +138,15 @@ def store_importance(
     rna: str,
     atac: str,
     key: str,
-) -> None:
-    """Write the region-importance table of per-window importances under ``key``."""
+    copy: bool = False,
+) -> Any:
+    """Write the region-importance table of per-window importances under ``key``.
+
+    Returns ``None``, or with ``copy`` ``pb`` (:func:`scget._storage.finish_writer`).
+    """
     table = importance_table(pb, norms, promoters, rna=rna, atac=atac)
-    write_result(pb, key, table, params)
-    logger.info(f"region_importance: {len(table)} (group, gene, region) rows.")
+    message = f"region_importance: {len(table)} (group, gene, region) rows."
+    return finish_writer(pb, key, table, params, copy=copy, message=message)
 
 
 def importance_table(

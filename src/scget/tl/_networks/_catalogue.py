@@ -7,8 +7,7 @@ import pandas as pd
 
 from ..._constants import MOTIF_NETWORK_KEY, REGULATOR_CATALOGUE_KEY, RNA
 from ..._docs import inject_docs
-from ..._logging import logger
-from ..._storage import read_params, read_result, write_result
+from ..._storage import finish_writer, read_params, read_result, writable
 from ._tfs import MIN_EXPRESSION, expressed_tfs
 
 
@@ -80,8 +79,8 @@ def regulator_catalogue(
     catalogue = pd.concat(parts, ignore_index=True)
     params = {"top": top, "min_expression": min_expression, "key": key, "rna": rna}
     params["method"] = read_params(pb, key)["method"]
-    if copy:
-        pb = pb.copy()
-    write_result(pb, key_added, catalogue, params)
-    logger.info(f"regulator_catalogue: {len(catalogue)} interactions.")
-    return pb if copy else catalogue
+    pb = writable(pb, copy)
+    message = f"regulator_catalogue: {len(catalogue)} interactions."
+    return finish_writer(
+        pb, key_added, catalogue, params, copy=copy, returns=catalogue, message=message
+    )

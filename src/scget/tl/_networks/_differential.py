@@ -10,8 +10,8 @@ import pandas as pd
 
 from ..._constants import ATAC, DIFFERENTIAL_KEY, GENE_BY_MOTIF_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
-from ..._logging import logger, progress
-from ..._storage import read_params, read_result, write_result
+from ..._logging import progress
+from ..._storage import finish_writer, read_params, read_result, writable
 from ..._utils import name_list, renamed_keywords
 from ._design import resolve_design
 from ._linear_models import FIT_COLUMNS, adjust, fit_contrasts
@@ -209,15 +209,13 @@ def differential_regulation(
         "atac": atac,
         "motif_key": motif_key,
     }
-    if copy:
-        pb = pb.copy()
-    write_result(pb, key_added, table, params)
+    pb = writable(pb, copy)
     called = int((table["padj"] < 0.05).sum())
-    logger.info(
+    message = (
         f"differential_regulation: {len(table)} tests in {len(design.groups)} group(s), "
         f"{called} with padj < 0.05."
     )
-    return pb if copy else table
+    return finish_writer(pb, key_added, table, params, copy=copy, returns=table, message=message)
 
 
 def _check_attributed(pb, key: str, names: pd.Index) -> None:

@@ -10,8 +10,8 @@ import pandas as pd
 
 from ..._constants import ATAC, ENRICHMENT_KEY, LIST_SEP, REGULATOR_TARGETS_KEY, RNA
 from ..._docs import inject_docs
-from ..._logging import logger, progress
-from ..._storage import read_result, write_result
+from ..._logging import progress
+from ..._storage import finish_writer, read_result, writable
 from ..._utils import modality, to_dense
 from .._core._genes import accessible_tss, tss_peak_matrix
 
@@ -126,11 +126,9 @@ def enrichment(
         "rna": rna,
         "atac": atac,
     }
-    if copy:
-        pb = pb.copy()
-    write_result(pb, key_added, table, params)
-    logger.info(f"enrichment: {len(table)} (list, term) rows for {len(lists)} list(s).")
-    return pb if copy else table
+    pb = writable(pb, copy)
+    message = f"enrichment: {len(table)} (list, term) rows for {len(lists)} list(s)."
+    return finish_writer(pb, key_added, table, params, copy=copy, returns=table, message=message)
 
 
 def _gene_sets(gene_sets) -> dict[str, list[str]] | str:

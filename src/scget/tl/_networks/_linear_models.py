@@ -118,14 +118,16 @@ def _mixed(y, x, pairs, terms) -> np.ndarray:
 
 
 def adjust(pvalues) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (scipy's ``false_discovery_control``); NaN stays NaN.
+    """Benjamini-Hochberg adjusted p-values (statsmodels' ``fdrcorrection``); NaN stays NaN.
 
     The one adjustment of the networks wing: the differential tests and the motif
-    networks' edges.
+    networks' edges. The finite p-values are adjusted among themselves.
     """
+    from statsmodels.stats.multitest import fdrcorrection
+
     values = np.asarray(pvalues, dtype=np.float64)
     adjusted = np.full(len(values), np.nan)
     finite = np.isfinite(values)
     if finite.any():
-        adjusted[finite] = stats.false_discovery_control(values[finite])
+        adjusted[finite] = fdrcorrection(values[finite], method="indep")[1]
     return adjusted

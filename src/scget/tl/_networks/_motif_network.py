@@ -15,8 +15,8 @@ from ..._constants import (
     MOTIF_NETWORK_KEY,
 )
 from ..._docs import inject_docs
-from ..._logging import logger, progress
-from ..._storage import write_result
+from ..._logging import progress
+from ..._storage import finish_writer, writable
 from ..._utils import name_list
 from ._linear_models import adjust
 
@@ -139,11 +139,9 @@ def motif_network(
         "key": key,
         "attribution": get.params(pb, key).get("method", "gradient"),
     }
-    if copy:
-        pb = pb.copy()
-    write_result(pb, key_added, table, params)
-    logger.info(f"motif_network: {len(table)} edges in {len(matrices)} network(s).")
-    return pb if copy else table
+    pb = writable(pb, copy)
+    message = f"motif_network: {len(table)} edges in {len(matrices)} network(s)."
+    return finish_writer(pb, key_added, table, params, copy=copy, returns=table, message=message)
 
 
 def _matrices(

@@ -10,8 +10,7 @@ import pandas as pd
 
 from ..._constants import GENE_BY_MOTIF_KEY, REGULATOR_TARGETS_KEY, RNA
 from ..._docs import inject_docs
-from ..._logging import logger
-from ..._storage import write_result
+from ..._storage import finish_writer, writable
 from ..._utils import name_list, renamed_keywords
 from ._tfs import MIN_EXPRESSION, expressed_tfs
 
@@ -121,11 +120,9 @@ def regulator_targets(
         "rna": rna,
         "attribution": get.params(pb, key).get("method", "gradient"),
     }
-    if copy:
-        pb = pb.copy()
-    write_result(pb, key_added, table, params)
-    logger.info(f"regulator_targets: {len(table)} (motif, group, gene) rows.")
-    return pb if copy else table
+    pb = writable(pb, copy)
+    message = f"regulator_targets: {len(table)} (motif, group, gene) rows."
+    return finish_writer(pb, key_added, table, params, copy=copy, returns=table, message=message)
 
 
 def _top(scores: pd.Series, top: float | int, direction: str) -> pd.DataFrame:

@@ -18,31 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..._logging import logger
-from ..._storage import write_result
+from ..._storage import finish_writer
 from .._core._model import GETModel
 from .._core._promoters import Promoters, per_gene, run, window_peaks
-
-#: Docstring fragments of the perturbation functions (zero indent).
-DOCS = {
-    "change": """\
-Each affected gene is read as :func:`scget.tl.predict` with ``tss_windows="centred"``
-reads genes: in the windows of
-``model.window_size`` regions centred on its accessible TSS peaks, at the output of the
-TSS peak on its strand, averaged over those peaks. A gene is affected in a group when
-one of its windows holds a changed region; only those windows run, once as they are and
-once perturbed, in one float32 pass shared across ranks under ``torchrun``.""",
-    "returns": """\
-The change as a DataFrame groups x genes (perturbed minus reference predicted
-log10(TPM + 1); NaN where no window of the gene was changed), or with ``copy`` the
-modified copy. Writes, replacing an earlier run under ``key_added``:
-
-- ``pb["rna"].layers[key_added]``: the change, float32 groups x genes;
-- ``pb.uns["scget"][key_added]``: ``"result"``, one row per chosen group (``group``,
-  ``n_genes`` affected, ``n_windows`` run), and the parameters.
-
-Read it with :func:`scget.get.knockout_motifs` (:func:`scget.get.delete_regions` for a
-deletion).""",
-}
 
 
 def change(
@@ -118,8 +96,13 @@ def store_change(
     *,
     key: str,
     what: str,
+    copy: bool,
 ) -> pd.DataFrame:
-    """Write the change as ``["rna"].layers[key]`` and the record ``key``; return it."""
+    """Write the change as ``["rna"].layers[key]`` and the record ``key``.
+
+    Returns the change (groups x genes), or with ``copy`` ``pb`` (the writers' convention,
+    :func:`scget._storage.finish_writer`).
+    """
     rna = promoters.params["rna"]
     adata = pb[rna]
     adata.layers[key] = deltas.astype(np.float32)
@@ -128,8 +111,16 @@ def store_change(
     summary = pd.DataFrame(
         {"group": names, "n_genes": n_genes, "n_windows": windows[promoters.groups]}
     )
-    write_result(pb, key, summary, params, slots=[(rna, "layers", key)])
-    logger.info(f"{what}: {int(n_genes.sum())} (group, gene) changes from {windows.sum()} windows.")
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         deltas, index=adata.obs_names.astype(str).copy(), columns=adata.var_names.astype(str)
+    )
+    return finish_writer(
+        pb,
+        key,
+        summary,
+        params,
+        slots=[(rna, "layers", key)],
+        copy=copy,
+        returns=frame,
+        message=f"{what}: {int(n_genes.sum())} (group, gene) changes from {windows.sum()} windows.",
     )

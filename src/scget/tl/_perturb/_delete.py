@@ -10,16 +10,15 @@ import pandas as pd
 
 from ..._constants import ATAC, DELETE_REGIONS_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
+from ..._storage import writable
 from ..._utils import name_list
 from .._core._model import GETModel
-from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import promoters
-from ._change import DOCS, change, store_change
-from ._unmatched import DOCS as UNMATCHED_DOCS
+from ._change import change, store_change
 from ._unmatched import resolve_regions
 
 
-@inject_docs(**INTERPRET_DOCS, **DOCS, **UNMATCHED_DOCS)
+@inject_docs()
 def delete_regions(
     pb,
     model: GETModel,
@@ -105,9 +104,9 @@ def delete_regions(
         device=device,
         desc="delete_regions",
     )
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     names = [str(name) for name in pb[atac].var_names[deleted]]
     params = {**chosen.params, "peaks": names, "unmatched": unmatched, "batch_size": batch_size}
-    frame = store_change(pb, deltas, windows, chosen, params, key=key_added, what="delete_regions")
-    return pb if copy else frame
+    return store_change(
+        pb, deltas, windows, chosen, params, key=key_added, what="delete_regions", copy=copy
+    )

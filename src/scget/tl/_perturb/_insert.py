@@ -19,13 +19,12 @@ from ..._constants import ATAC, INSERT_ELEMENTS_KEY, LIST_SEP, MOTIF_KEY
 from ..._docs import inject_docs
 from ..._logging import logger
 from ..._scan_record import read_scan_record
-from ..._storage import write_result
+from ..._storage import finish_writer, writable
 from ..._utils import modality, one_name, resolve_device
 from .._core._engine import forward, on_device
 from .._core._model import GETModel, check_model
 from .._core._prior import model_inputs
 from .._core._windows import centred_windows
-from ._unmatched import DOCS as UNMATCHED_DOCS
 from ._unmatched import check_unmatched, report_unmatched
 
 #: Read-outs of :func:`insert_elements`.
@@ -34,7 +33,7 @@ READOUTS = ("published", "expression")
 CONTROL = "control"
 
 
-@inject_docs(**UNMATCHED_DOCS)
+@inject_docs()
 def insert_elements(
     pb,
     model: GETModel,
@@ -241,8 +240,7 @@ def insert_elements(
         },
         index=pd.Index([*scores.index.astype(str), CONTROL], name="element"),
     )
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     params = {
         "group": str(group),
         "n_sites": int(n_sites),
@@ -255,8 +253,7 @@ def insert_elements(
         "atac": atac,
         "motif_key": motif_key,
     }
-    write_result(pb, key_added, table, params)
-    return pb if copy else table
+    return finish_writer(pb, key_added, table, params, copy=copy, returns=table)
 
 
 def element_scores(

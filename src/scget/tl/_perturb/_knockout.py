@@ -11,16 +11,15 @@ import pandas as pd
 
 from ..._constants import ATAC, KNOCKOUT_MOTIFS_KEY, MOTIF_KEY, RNA
 from ..._docs import inject_docs
+from ..._storage import writable
 from ..._utils import name_list
 from .._core._model import GETModel
-from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import promoters
-from ._change import DOCS, change, store_change
-from ._unmatched import DOCS as UNMATCHED_DOCS
+from ._change import change, store_change
 from ._unmatched import resolve_regions
 
 
-@inject_docs(**INTERPRET_DOCS, **DOCS, **UNMATCHED_DOCS)
+@inject_docs()
 def knockout_motifs(
     pb,
     model: GETModel,
@@ -136,9 +135,9 @@ def knockout_motifs(
         device=device,
         desc="knockout_motifs",
     )
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     params = {**chosen.params, "motifs": motifs, "peaks": peaks, "unmatched": unmatched}
     params["batch_size"] = batch_size
-    frame = store_change(pb, deltas, windows, chosen, params, key=key_added, what="knockout_motifs")
-    return pb if copy else frame
+    return store_change(
+        pb, deltas, windows, chosen, params, key=key_added, what="knockout_motifs", copy=copy
+    )

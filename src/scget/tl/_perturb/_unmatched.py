@@ -28,16 +28,6 @@ UNMATCHED = ("error", "warn")
 #: How many unmatched items a message lists.
 _N_LISTED = 10
 
-#: Docstring fragment of the ``unmatched`` argument (zero indent); each function's next
-#: lines ("Here: ...") say what is matched against what.
-DOCS = {
-    "unmatched": """\
-unmatched
-    What to do when some of them match nothing: ``"error"`` (default) raises, before any
-    model computation, listing each one with the reason; ``"warn"`` logs the same list
-    and goes on with the others. Nothing matched at all is always an error.""",
-}
-
 
 def check_unmatched(unmatched: str) -> None:
     """Raise ``ValueError`` unless ``unmatched`` is one of :data:`UNMATCHED`."""

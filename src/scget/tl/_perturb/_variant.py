@@ -21,19 +21,17 @@ from ..._constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, RNA, VARIANT_EFFEC
 from ..._docs import inject_docs
 from ..._logging import logger
 from ..._scan_record import read_scan_record
-from ..._storage import write_result
+from ..._storage import finish_writer, writable
 from ..._utils import name_list
 from .._core._model import GETModel
-from .._core._promoters import DOCS as INTERPRET_DOCS
 from .._core._promoters import per_gene, promoters, run, window_peaks
-from ._unmatched import DOCS as UNMATCHED_DOCS
 from ._unmatched import check_unmatched, match_intervals
 
 _ALLELE = set("ACGTN")
 _COLUMNS = ["variant", "chrom", "pos", "ref", "alt", "peak", "group", "gene", "change"]
 
 
-@inject_docs(**INTERPRET_DOCS, **UNMATCHED_DOCS)
+@inject_docs()
 def variant_effect(
     pb,
     model: GETModel,
@@ -130,8 +128,7 @@ def variant_effect(
     from ...pp._scan_motifs import resolve_motifs
 
     groups = name_list(groups)
-    if copy:
-        pb = pb.copy()
+    pb = writable(pb, copy)
     if method not in ("model", "first_order"):
         raise ValueError(f"method must be 'model' or 'first_order', got {method!r}.")
     check_unmatched(unmatched)
@@ -237,10 +234,16 @@ def variant_effect(
     )
     params = {**chosen.params, "method": method, "unmatched": unmatched, "batch_size": batch_size}
     params |= {"n_variants": len(table), "n_outside_peaks": outside, "genome": str(genome.path)}
-    write_result(pb, key_added, result, params)
-    pb.uns["scget"][key_added]["motif_change"] = motif_change
-    logger.info(f"variant_effect: {len(result)} (variant, group, gene) changes ({method}).")
-    return pb if copy else result
+    return finish_writer(
+        pb,
+        key_added,
+        result,
+        params,
+        extra={"motif_change": motif_change},
+        copy=copy,
+        returns=result,
+        message=f"variant_effect: {len(result)} (variant, group, gene) changes ({method}).",
+    )
 
 
 def read_variants(variants) -> pd.DataFrame:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._constants import FINETUNE_KEY, PRETRAIN_KEY
-from ._params import SetupParams, TrainingParams, from_options
+from ._params import TARGET_EPOCHS, SetupParams, TrainingParams, from_options
 
 #: "Used by" of the options passed to both pretraining and fine-tuning.
 BOTH = "both"
@@ -60,8 +60,10 @@ def _training_options() -> dict[str, tuple[Any, str, str]]:
     """
     options = {}
     for option in fields(TrainingParams):
-        used_by = FINETUNE_KEY if option.name == "max_epochs" else BOTH
-        help_text = f"{option.metadata['doc']} Default: {option.default}."
+        epochs = option.name == "max_epochs"
+        used_by = FINETUNE_KEY if epochs else BOTH
+        default = TARGET_EPOCHS if epochs else option.default
+        help_text = f"{option.metadata['doc']} Default: {default}."
         kind = (option.metadata["cli"] or (type(option.default),))[0]
         options[option.name] = (kind, help_text.replace("``", ""), used_by)
     return options

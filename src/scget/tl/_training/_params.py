@@ -2,17 +2,19 @@
 
 :func:`scget.tl.pretrain` and :func:`scget.tl.finetune` take the fields of
 :class:`SetupParams` (data, split, network and device) and :class:`TrainingParams`
-(optimisation) as keyword options, placed in their signatures and docstrings by
-:func:`keyword_options`; ``scget train`` builds its options and help from them.
+(optimisation) as keyword parameters, written out in their signatures (a test keeps
+names, types and defaults equal to the fields') and described in their docstrings by
+:meth:`_Options.fragments`; they build the records with :func:`split_options`.
+``scget train`` builds its options and help from the records.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from ..._constants import (
     ATAC,
@@ -20,11 +22,16 @@ from ..._constants import (
     DEFAULT_PRESET,
     MAX_WINDOW_SPAN,
     MOTIF_KEY,
+    TARGETS,
     WINDOW_SIZE,
 )
 from ..._docs import fill_docs
 
-_F = TypeVar("_F", bound=Callable)
+#: The default of fine-tuning's ``max_epochs`` (``None``), as its docs give it.
+TARGET_EPOCHS = (
+    f"the ``target``'s ({TARGETS['new groups']['max_epochs']} for new groups, "
+    f"{TARGETS['new genes']['max_epochs']} for new genes)"
+)
 
 
 def _option(
@@ -63,15 +70,20 @@ class _Options:
     SHOW_DEFAULTS: ClassVar[bool] = False
 
     @classmethod
-    def fragments(cls) -> dict[str, str]:
-        """Numpydoc parameter entries of the documented fields (zero indent), by placeholder."""
+    def fragments(cls, defaults: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Numpydoc parameter entries of the documented fields (zero indent), by placeholder.
+
+        ``defaults``: field -> the default a function states in place of the field's
+        (with :attr:`SHOW_DEFAULTS`).
+        """
+        defaults = defaults or {}
         groups: dict[str, list[str]] = {}
         for f in fields(cls):
             doc = f.metadata["doc"]
             if doc is None:
                 continue
             if cls.SHOW_DEFAULTS:
-                doc += f" Default: ``{f.default!r}``."
+                doc += f" Default: {defaults.get(f.name, f'``{f.default!r}``')}."
             entry = f.name + "\n" + "\n".join("    " + line for line in doc.splitlines())
             groups.setdefault(f.metadata["group"] or cls.PLACEHOLDER, []).append(entry)
         return {name: "\n".join(entries) for name, entries in groups.items()}
@@ -101,7 +113,7 @@ class SetupParams(_Options):
         group="split_args",
         cli=(list, "test chromosomes (never trained on)"),
     )
-    leave_out_groups: Sequence[str] | None = _option(
+    leave_out_groups: str | Sequence[str] | None = _option(
         None,
         "Test groups (pseudobulks): never trained on.",
         group="split_args",
@@ -126,15 +138,11 @@ class SetupParams(_Options):
         prior (each gene's mean expression over the training groups at its TSS regions,
         and each region's mean training accessibility; see ``prior_dropout``).
         Extensions that a pretrained ``model`` lacks are added at zero (its predictions
-        are unchanged until trained). The TSS
-        indicators fixed the calibration of gene predictions on simulated multiomes (R^2
-        from about -4 to +0.3..+0.6). With the default motif sparsity, the distance bias
-        raised held-out-group r by 0.05 (0.754 against 0.701, seeds 0-2), left new genes
-        as they were (held-out chromosome 0.611 vs 0.613) and lets gradients tell near
-        regions from far ones; it makes training and prediction about twice as slow on
-        a CPU. The expression prior raised held-out-group r from 0.73-0.78 to 0.90
-        (seed 0; docs: "New groups and new genes"). Hence the default
-        ``"tss+distance+prior"``.
+        are unchanged until trained). The TSS indicators fix the calibration of gene
+        predictions; the distance bias helps held-out groups and lets gradients tell near
+        regions from far ones, at twice the time on a CPU; the prior helps held-out
+        groups most. Hence the default ``"tss+distance+prior"`` (figures:
+        :ref:`model-defaults`).
         """,
         group="network_args",
         cli=(str, "published, tss, distance or tss+distance"),
@@ -177,7 +185,7 @@ class SetupParams(_Options):
     device: str | None = _option("auto", cli=(str, "auto, cpu, cuda, mps"))
     atac: str = _option(ATAC)
     motif_key: str = _option(MOTIF_KEY)
-    valid_groups: Sequence[str] | None = _option(
+    valid_groups: str | Sequence[str] | None = _option(
         None,
         """
         Training groups held out for early stopping (on every training chromosome), in
@@ -289,73 +297,29 @@ def from_options(caller: str, options: Mapping[str, Any], *records: type[_Option
     TypeError
         If an option is a field of none of ``records``.
     """
-    names = [{f.name for f in fields(record)} for record in records]
-    unknown = sorted(set(options).difference(*names))
+    known = {f.name for record in records for f in fields(record)}
+    unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(f"{caller}() got unexpected keyword argument(s) {unknown}.")
-    return tuple(
-        record(**{k: v for k, v in options.items() if k in known})
-        for record, known in zip(records, names, strict=True)
-    )
+    return split_options(options, *records)
 
 
-def keyword_options(
-    *records: type[_Options],
-    after: Mapping[str, str] | None = None,
-    docs: Mapping[str, str] | None = None,
-) -> Callable[[_F], _F]:
-    """Give a function (which takes ``**options``) the fields of ``records`` as parameters.
-
-    The signature shown by :func:`inspect.signature`, :func:`help` and the docs lists
-    every field of the records, keyword-only with its default and annotation, in place of
-    ``**options``: in record order after the function's own parameters, except that a
-    field named in ``after`` starts a run right after the own parameter it names (the
-    next fields of its record follow it). The docstring's placeholders of the records
-    (:meth:`_Options.fragments`) and of ``docs`` are filled with the fields' descriptions.
-    The function
-    reads the options with :func:`from_options`.
+def split_options(values: Mapping[str, Any], *records: type[_Options]) -> tuple:
+    """Build each record from the entries of ``values`` that are its fields.
 
     Parameters
     ----------
+    values
+        Settings by name, e.g. a function's arguments (``locals()``); entries that are no
+        record's field are ignored.
     *records
-        Options records (dataclasses), their fields in the order to show.
-    after
-        Field -> the function's own parameter that it follows.
-    docs
-        Further docstring fragments; they may hold the records' placeholders.
+        Options records (dataclasses).
 
     Returns
     -------
-    The decorator; it returns the function itself, its ``__signature__`` and
-    ``__doc__`` set.
+    One instance per record, in order, defaults filled in for the fields not in ``values``.
     """
-
-    def decorator(func: _F) -> _F:
-        placed = dict(after or {})
-        signature = inspect.signature(func)
-        own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
-        runs: dict[str | None, list[inspect.Parameter]] = {}
-        fragments = dict(docs or {})
-        for record in records:
-            anchor = None
-            for f in fields(record):
-                anchor = placed.pop(f.name, anchor)
-                runs.setdefault(anchor, []).append(
-                    inspect.Parameter(
-                        f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type
-                    )
-                )
-            fragments.update(record.fragments())
-        unplaced = sorted(set(placed) | (set(runs) - {None, *(p.name for p in own)}))
-        clash = sorted({p.name for p in own} & {q.name for run in runs.values() for q in run})
-        if unplaced or clash:
-            raise ValueError(
-                f"{func.__name__}: no field or no own parameter in {unplaced}; "
-                f"fields that are also own parameters: {clash}."
-            )
-        parameters = [q for p in own for q in (p, *runs.get(p.name, []))]
-        func.__signature__ = signature.replace(parameters=parameters + runs.get(None, []))
-        func.__doc__ = fill_docs(func.__doc__, **fragments)
-        return func
-
-    return decorator
+    return tuple(
+        record(**{f.name: values[f.name] for f in fields(record) if f.name in values})
+        for record in records
+    )

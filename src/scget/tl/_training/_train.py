@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
+import copy as copying
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..._constants import (
@@ -11,21 +11,28 @@ from ..._constants import (
     ACCESSIBILITY_HIDDEN,
     ACCESSIBILITY_MOTIF_SPARSITY,
     ACCESSIBILITY_WEIGHT,
+    ATAC,
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_PRESET,
     FINETUNE_KEY,
     FINETUNE_OBJECTIVE,
     FINETUNE_STRIDE,
     MASK_RATIO,
+    MAX_WINDOW_SPAN,
+    MOTIF_KEY,
     PRETRAIN_KEY,
     TARGETS,
+    WINDOW_SIZE,
 )
+from ..._docs import inject_docs
 from ..._logging import logger
-from ..._storage import write_result
-from ..._utils import resolve_device
+from ..._storage import finish_writer, writable
+from ..._utils import name_list, resolve_device
 from .._core._model import GETModel, check_model
 from .._core._prior import PRIOR_GROUPS, add_prior
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
-from ._params import SetupParams, TrainingParams, from_options, keyword_options
+from ._params import TARGET_EPOCHS, SetupParams, TrainingParams, split_options
 from ._trainer import fit
 
 
@@ -38,7 +45,7 @@ def _network(
     from ...nn import ARCHITECTURES, GETConfig, GETNetwork
 
     if model is not None:
-        return copy.deepcopy(model.network).extend(**ARCHITECTURES[architecture])
+        return copying.deepcopy(model.network).extend(**ARCHITECTURES[architecture])
     overrides = {**ARCHITECTURES[architecture], **(network_kwargs or {})}
     if dropout is not None:
         overrides["dropout"] = dropout
@@ -129,12 +136,14 @@ def _train(
     merge: bool = False,
     prior: bool = False,
     validate_on_groups: bool = False,
-) -> GETModel:
+    copy: bool = False,
+) -> GETModel | tuple[GETModel, Any]:
     """Shared body of :func:`pretrain` and :func:`finetune` (their options as records).
 
     ``prior``: a network with an expression prior reads the training groups' expression
     (else all of its prior channels are 0); ``validate_on_groups``: without a validation
-    part chosen, hold out a training group for validation.
+    part chosen, hold out a training group for validation. The record is written into
+    ``pb``, or with ``copy`` into a copy of it, returned with the model.
     """
     from ...nn import ARCHITECTURES, PRESETS, add_lora, merge_lora
 
@@ -223,28 +232,53 @@ def _train(
     result = GETModel(
         network, feature_names=inputs.feature_names, split=split, history=history, params=params
     )
-    write_result(pb, key_added, history, {**params, "split": result.split})
-    return result
+    params = {**params, "split": result.split}
+    return finish_writer(
+        writable(pb, copy),
+        key_added,
+        history,
+        params,
+        copy=copy,
+        returns=result,
+        answer_with_copy=True,
+    )
 
 
-#: The options both stages document last (before ``key_added``), in their order.
-_LAST_DOCS = {"run_args": "{device}\n{training_options}\n{atac}\n{motif_key}"}
-
-
-@keyword_options(
-    SetupParams,
-    TrainingParams,
-    after={"leave_out_chromosomes": "pb", "window_size": "binary"},
-    docs=_LAST_DOCS,
-)
+@inject_docs(**SetupParams.fragments(), **TrainingParams.fragments())
 def pretrain(
     pb,
     *,
+    leave_out_chromosomes: Sequence[str] | None = None,
+    leave_out_groups: str | Sequence[str] | None = None,
+    valid_chromosomes: Sequence[str] | None = None,
+    architecture: str = DEFAULT_ARCHITECTURE,
+    preset: str = DEFAULT_PRESET,
+    dropout: float | None = None,
+    network_kwargs: Mapping[str, Any] | None = None,
     mask_ratio: float = MASK_RATIO,
     binary: bool = False,
+    window_size: int = WINDOW_SIZE,
+    max_span: int = MAX_WINDOW_SPAN,
+    device: str | None = "auto",
+    atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
+    valid_groups: str | Sequence[str] | None = None,
     key_added: str = PRETRAIN_KEY,
-    **options: Any,
-) -> GETModel:
+    copy: bool = False,
+    max_epochs: int = 50,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    weight_decay: float = 0.05,
+    warmup_fraction: float = 0.05,
+    min_lr_ratio: float = 0.01,
+    patience: int | None = 10,
+    grad_clip: float | None = 1.0,
+    seed: int = 0,
+    num_workers: int = 0,
+    checkpoint_dir: str | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
+) -> GETModel | tuple[GETModel, Any]:
     """Pretrain GET by reconstructing masked regions (no expression needed).
 
     Non-overlapping windows of each group's accessible regions; each region is masked
@@ -264,12 +298,13 @@ def pretrain(
     {window_args}
     {run_args}
     {key_added}
+    {training_copy}
 
     Returns
     -------
-    The pretrained :class:`scget.tl.GETModel` (pass it to :func:`scget.tl.finetune`).
-    The history and parameters (the split included) are written to
-    ``pb.uns["scget"][key_added]``.
+    The pretrained :class:`scget.tl.GETModel` (pass it to :func:`scget.tl.finetune`), or
+    with ``copy`` the pair (model, modified copy). The history and parameters (the split
+    included) are written to ``pb.uns["scget"][key_added]``.
 
     Raises
     ------
@@ -283,7 +318,8 @@ def pretrain(
     """
     from ._losses import MaskedObjective
 
-    setup, training = from_options(pretrain.__name__, options, SetupParams, TrainingParams)
+    leave_out_groups, valid_groups = name_list(leave_out_groups), name_list(valid_groups)
+    setup, training = split_options(locals(), SetupParams, TrainingParams)
     objective = MaskedObjective(mask_ratio, seed=training.seed)
     return _train(
         pb,
@@ -297,28 +333,29 @@ def pretrain(
         key_added=key_added,
         setup=setup,
         training=training,
+        copy=copy,
     )
 
 
-@keyword_options(
-    SetupParams,
-    TrainingParams,
-    after={
-        "leave_out_chromosomes": "model",
-        "architecture": "merge",
-        "window_size": "binary",
-        "max_span": "stride",
-    },
-    docs=_LAST_DOCS,
+@inject_docs(
+    **SetupParams.fragments(),
+    **TrainingParams.fragments(defaults={"max_epochs": TARGET_EPOCHS}),
 )
 def finetune(
     pb,
-    *,
     model: GETModel | None = None,
+    *,
+    leave_out_chromosomes: Sequence[str] | None = None,
+    leave_out_groups: str | Sequence[str] | None = None,
+    valid_chromosomes: Sequence[str] | None = None,
     lora: bool = False,
     lora_rank: int = 8,
     lora_alpha: float = 1.0,
     merge: bool = False,
+    architecture: str = DEFAULT_ARCHITECTURE,
+    preset: str = DEFAULT_PRESET,
+    dropout: float | None = None,
+    network_kwargs: Mapping[str, Any] | None = None,
     loss: str = "poisson",
     feature_dropout: float | None = None,
     motif_sparsity: float | None = None,
@@ -326,12 +363,31 @@ def finetune(
     accessibility_weight: float = ACCESSIBILITY_WEIGHT,
     accessibility_hidden: float = ACCESSIBILITY_HIDDEN,
     binary: bool | None = None,
+    window_size: int = WINDOW_SIZE,
     stride: int = FINETUNE_STRIDE,
+    max_span: int = MAX_WINDOW_SPAN,
+    device: str | None = "auto",
+    atac: str = ATAC,
+    motif_key: str = MOTIF_KEY,
+    valid_groups: str | Sequence[str] | None = None,
     key_added: str = FINETUNE_KEY,
+    copy: bool = False,
     target: str | None = None,
     prior_dropout: float | None = None,
-    **options: Any,
-) -> GETModel:
+    max_epochs: int | None = None,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    weight_decay: float = 0.05,
+    warmup_fraction: float = 0.05,
+    min_lr_ratio: float = 0.01,
+    patience: int | None = 10,
+    grad_clip: float | None = 1.0,
+    seed: int = 0,
+    num_workers: int = 0,
+    checkpoint_dir: str | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
+) -> GETModel | tuple[GETModel, Any]:
     """Train GET to predict expression per region and strand, accessibility per region, or both.
 
     Sliding windows (``stride``) of each training group's accessible regions on the
@@ -379,57 +435,40 @@ def finetune(
         ``"expression"`` and ``"joint"``, 0 for ``"accessibility"`` (see ``objective``). It
         keeps the model from memorising regions by their motif fingerprint, which
         helps on held-out chromosomes and hurts in held-out groups (where memorised
-        gene levels help): on the demo simulation (TSS input) 0 gave held-out-group r
-        0.77 and held-out-chromosome r 0.51 (seed 0), 0.8 gave 0.64-0.69 and 0.58-0.61,
-        and 0.5 gave 0.71-0.74 and 0.55-0.61 (seeds 0-2; see the docs'
-        "The model and its defaults"): no one setting serves both.
+        gene levels help): no one setting serves both (figures:
+        :ref:`model-measurements`).
     motif_sparsity
         Weight of a group lasso on the motif inputs, added to the mean loss: the sum
         over motifs of the L2 norm of the motif's column of the region embedding
         (through the adapters under ``lora``). It drives the weights of motifs that do
         not explain expression to zero, so that gradients (:func:`scget.tl.gene_by_motif`)
         name the few motifs that regulate rather than every motif a region holds; 0
-        (the published method) turns it off. On the demo simulation (seed 0, TSS input,
-        feature dropout 0.5) 0, 1e-4, 3e-4 and 1e-3 gave held-out-group r 0.73, 0.73,
-        0.69 and 0.67, held-out-chromosome r 0.60, 0.61, 0.63 and 0.63, and held-out-both
-        r 0.59, 0.61, 0.62 and 0.62. The default 3e-4 was chosen by these prediction
-        figures (docs: "The model and its defaults"). ``None``: the ``target``'s (0 for
-        new groups, 3e-4 for new genes) for ``"expression"`` and ``"joint"``, 0 for
-        ``"accessibility"``.
+        (the published method) turns it off. 3e-4 gave the best r on held-out
+        chromosomes (figures: :ref:`model-motif-sparsity`). ``None``: the ``target``'s
+        (0 for new groups, 3e-4 for new genes) for ``"expression"`` and ``"joint"``, 0
+        for ``"accessibility"``.
     objective
         ``"expression"`` (the expression head only), ``"accessibility"`` (the
         accessibility head only; the expression head stays untrained) or ``"joint"``
         (both; the loss is the mean expression loss plus ``accessibility_weight`` times
         the mean accessibility loss, both with ``loss``). Models trained with
         ``"accessibility"`` or ``"joint"`` predict accessibility
-        (:attr:`GETModel.predicts_accessibility`). On the demo simulation (seed 0,
-        chr4 and type_08 held out, today's defaults), ``"joint"`` with weight 1 against
-        ``"expression"`` gave held-out-group r 0.749 vs 0.758, held-out-chromosome
-        0.613 vs 0.614 and held-out-both 0.601 vs 0.599: no gain, and a second forward
-        pass per step, so the default is ``"expression"`` (docs: "Predicting
-        accessibility"). ``"accessibility"`` trains without feature dropout and motif
-        sparsity unless they are given: one model per group (``leave_out_groups`` all
-        others; see :func:`scget.tl.predict`'s ``groups``) then scored mean r 0.718 on
-        the held-out chromosome against 0.672 with the expression defaults, and beat the
-        per-group motif-only linear fit (0.673) in all 8 groups (demo simulation, seed 0).
+        (:attr:`GETModel.predicts_accessibility`). ``"joint"`` predicted expression no
+        better than ``"expression"`` and costs a second forward pass per step, hence the
+        default. ``"accessibility"`` trains without feature dropout and motif sparsity
+        unless they are given: one model per group (``leave_out_groups`` all others; see
+        :func:`scget.tl.predict`'s ``groups``) then beat the per-group motif-only linear
+        fit (figures: :ref:`model-accessibility`).
     accessibility_weight
-        Weight of the accessibility loss in ``"joint"``. On the demo simulation (seed 0,
-        as above) weights 0.3 / 1 / 3 gave expression r 0.605 / 0.613 / 0.609 on the
-        held-out chromosome and 0.595 / 0.601 / 0.596 held-out both, and accessibility r
-        0.626 / 0.630 / 0.630 there; 1, never behind on new genes, is the default. The
-        held-out group swung 0.803 / 0.749 / 0.707 with the epoch that early stopping on
-        a held-out chromosome picked (31 for 0.3, 16 for 3); one seed does not settle
-        that setting.
+        Weight of the accessibility loss in ``"joint"``; 1 was never behind 0.3 and 3 on
+        new genes (figures: :ref:`model-accessibility`).
     accessibility_hidden
         Share of each training window's regions whose accessibility is hidden (set to 1)
         and scored by the accessibility loss, drawn anew per sample and epoch; the others
         keep their accessibility as context, and :func:`scget.tl.predict` then hides
         every ``ceil(1 / accessibility_hidden)``-th region per pass. 1 hides every region,
-        as published. On the demo simulation (seed 0, ``"joint"``, weight 1) 0.5 against
-        1 gave accessibility r 0.629 against 0.630 on the held-out chromosome (0.646
-        against 0.645 in the held-out group) and expression r 0.736 against 0.749 in
-        the held-out group (0.616 / 0.613 held-out chromosome, 0.600 / 0.601 both): the
-        context's accessibility did not help, so the default is the published 1.
+        as published; the context's accessibility did not help (figures:
+        :ref:`model-accessibility`).
     binary
         Binary accessibility (1 for every accessible region) instead of the score;
         ``None`` takes the pretrained model's setting (else quantitative).
@@ -438,6 +477,7 @@ def finetune(
         Regions between the starts of training windows (100 in GET).
     {run_args}
     {key_added}
+    {training_copy}
     target
         What the model is for, which sets the defaults of the options not given
         (``scget._constants.TARGETS``; docs: "One protocol per setting"):
@@ -469,7 +509,8 @@ def finetune(
 
     Returns
     -------
-    The fine-tuned :class:`scget.tl.GETModel`. The history (DataFrame) is written to
+    The fine-tuned :class:`scget.tl.GETModel`, or with ``copy`` the pair (model, modified
+    copy). The history (DataFrame) is written to
     ``pb.uns["scget"][key_added]["result"]`` and the parameters, with the split
     (``train_chromosomes``, ``valid_chromosomes``, ``test_chromosomes``,
     ``leave_out_groups``), to ``pb.uns["scget"][key_added]["params"]``.
@@ -487,9 +528,11 @@ def finetune(
     """
     from ._losses import FinetuneObjective, check_objective
 
+    leave_out_groups, valid_groups = name_list(leave_out_groups), name_list(valid_groups)
+    given = dict(locals())
     check_objective(objective, accessibility_weight, accessibility_hidden)
     expression = objective != "accessibility"
-    target = _target(target, options, expression)
+    target = _target(target, leave_out_chromosomes, leave_out_groups, expression)
     protocol = TARGETS[target]
     if feature_dropout is None:
         feature_dropout = (
@@ -499,7 +542,6 @@ def finetune(
         motif_sparsity = protocol["motif_sparsity"] if expression else ACCESSIBILITY_MOTIF_SPARSITY
     if prior_dropout is None:
         prior_dropout = protocol["prior_dropout"]
-    options = {**{k: protocol[k] for k in ("max_epochs", "patience")}, **options}
     if model is not None:
         check_model(model)
     if lora and model is None:
@@ -510,7 +552,9 @@ def finetune(
         raise ValueError("model has unmerged LoRA adapters; call model.merge_lora() first.")
     if binary is None:
         binary = model.binary if model is not None else False
-    setup, training = from_options(finetune.__name__, options, SetupParams, TrainingParams)
+    if max_epochs is None:
+        given["max_epochs"] = protocol["max_epochs"]
+    setup, training = split_options(given, SetupParams, TrainingParams)
     trained = FinetuneObjective(
         loss,
         feature_dropout=feature_dropout,
@@ -549,16 +593,20 @@ def finetune(
         merge=merge,
         prior=expression,
         validate_on_groups=target == "new groups",
+        copy=copy,
     )
 
 
-def _target(target: str | None, options: Mapping[str, Any], expression: bool) -> str:
-    """The setting ``finetune`` trains for: ``target``, or the one its split implies."""
+def _target(target: str | None, chromosomes, groups, expression: bool) -> str:
+    """The setting ``finetune`` trains for: ``target``, or the one its split implies.
+
+    ``chromosomes`` and ``groups`` are the test chromosomes and groups of the split.
+    """
     if target is not None:
         if target not in TARGETS:
             raise ValueError(f"target must be one of {list(TARGETS)} or None, got {target!r}.")
         return target
-    new_groups = options.get("leave_out_groups") and not options.get("leave_out_chromosomes")
+    new_groups = groups and not chromosomes
     target = "new groups" if expression and new_groups else "new genes"
     logger.info(f'Fine-tuning for {target} (pass target="new groups" or "new genes" to choose).')
     return target
