@@ -199,6 +199,12 @@ def predict(
         or the modalities' groups differ.
     KeyError
         If an input is missing or a group unknown.
+
+    Examples
+    --------
+    >>> scget.tl.predict(pb, model)
+    >>> scget.get.predictions(pb).shape  # groups x genes
+    (3, 90)
     """
     if tss_windows not in TSS_WINDOWS:
         raise ValueError(f"tss_windows must be one of {list(TSS_WINDOWS)}, got {tss_windows!r}.")

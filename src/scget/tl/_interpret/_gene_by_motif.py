@@ -99,6 +99,12 @@ def gene_by_motif(
     {errors}
     ValueError
         If ``method`` is unknown.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> scget.get.gene_by_motif(pb).shape  # (group, gene) x (motif clusters, accessibility)
+    (90, 204)
     """
     check_method(method)
     if with_regions:

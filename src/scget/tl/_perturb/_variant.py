@@ -120,6 +120,15 @@ def variant_effect(
     KeyError
         If the motif scan record, or (``"first_order"``) the gene-by-motif result, is
         missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> variants = pd.DataFrame({"chrom": ["chr1"], "pos": [11_151], "ref": ["A"], "alt": ["G"]})
+    >>> genome = mdata.uns["simulation"]["genome"]
+    >>> table = scget.tl.variant_effect(pb, model, variants=variants, genome=genome)
+    >>> table.columns.tolist()
+    ['variant', 'chrom', 'pos', 'ref', 'alt', 'peak', 'group', 'gene', 'change']
     """
     from ..._genomic import peak_coordinates
     from ...genome import Genome
