@@ -66,9 +66,9 @@ def regulator_catalogue(
     >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
     >>> edges = scget.tl.motif_network(pb, motifs=["HES", "PAX", "HOXB"], method="spearman")
     >>> catalogue = scget.tl.regulator_catalogue(pb)
-    >>> catalogue[["group", "source", "target", "source_tfs", "target_tfs"]]
-         group source target source_tfs target_tfs
-    0  type_01    HES   HOXB       HES7       Hmx2
+    >>> catalogue.columns.tolist()  # the network's edges, with the TFs expressed at each end
+    ['group', 'source', 'target', 'weight', 'frequency', 'pvalue', 'padj', 'source_tfs',
+     'target_tfs']
     """
     if not 0 < top <= 1:
         raise ValueError(f"top is a share of the edges, in (0, 1]; got {top}.")
