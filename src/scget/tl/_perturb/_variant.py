@@ -124,8 +124,10 @@ def variant_effect(
     Examples
     --------
     >>> import pandas as pd
+    >>> genome = scget.genome.Genome(mdata.uns["simulation"]["genome"])
+    >>> genome.fetch("chr1", 11_150, 11_151)  # 0-based, half-open: VCF position 11,151
+    'A'
     >>> variants = pd.DataFrame({"chrom": ["chr1"], "pos": [11_151], "ref": ["A"], "alt": ["G"]})
-    >>> genome = mdata.uns["simulation"]["genome"]
     >>> table = scget.tl.variant_effect(pb, model, variants=variants, genome=genome)
     >>> table.columns.tolist()
     ['variant', 'chrom', 'pos', 'ref', 'alt', 'peak', 'group', 'gene', 'change']
