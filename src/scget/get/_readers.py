@@ -59,6 +59,12 @@ def params(data, key: str) -> dict[str, Any]:
     ------
     KeyError
         If nothing is stored under ``key``.
+
+    Examples
+    --------
+    >>> params = scget.get.params(pb, "finetune")
+    >>> params["preset"], params["split"]["test_chromosomes"]
+    ('tiny', ['chr3'])
     """
     return read_params(data, key)
 
@@ -81,6 +87,11 @@ def result(data, key: str) -> Any:
     ------
     KeyError
         If nothing is stored under ``key``.
+
+    Examples
+    --------
+    >>> scget.get.result(pb, "finetune").columns.tolist()
+    ['epoch', 'train_loss', 'valid_loss', 'lr']
     """
     return read_result(data, key)
 
@@ -103,6 +114,11 @@ def history(pb, *, key: str = FINETUNE_KEY) -> pd.DataFrame:
     ------
     KeyError
         If no training is stored under ``key``.
+
+    Examples
+    --------
+    >>> scget.get.history(pb).shape  # one row per epoch
+    (2, 4)
     """
     return read_result(pb, key, writer="scget.tl.finetune")
 
@@ -140,6 +156,14 @@ def predictions(
         accessibility-only model).
     ValueError
         If ``level`` is unknown.
+
+    Examples
+    --------
+    >>> scget.tl.predict(pb, model)
+    >>> scget.get.predictions(pb).shape
+    (3, 90)
+    >>> scget.get.predictions(pb, level="plus").shape  # groups x peaks
+    (3, 450)
     """
     levels = {"gene": GENE_PREDICTION_LAYER, "plus": PREDICTION_LAYERS[0]}
     levels["minus"] = PREDICTION_LAYERS[1]
@@ -186,6 +210,13 @@ def evaluation(pb, *, level: str = "expression", key: str | None = None) -> pd.D
     ------
     KeyError
         If no evaluation is stored under ``key``.
+
+    Examples
+    --------
+    >>> scget.tl.predict(pb, model)
+    >>> table = scget.tl.evaluate(pb, model=model)
+    >>> scget.get.evaluation(pb).equals(table)
+    True
     """
     if key is None:
         key = evaluation_key(level)
@@ -230,6 +261,13 @@ def evaluated_genes(
         If no evaluation is stored under ``key``.
     ValueError
         If ``method`` was not evaluated or scored no group ``group``.
+
+    Examples
+    --------
+    >>> scget.tl.predict(pb, model)
+    >>> table = scget.tl.evaluate(pb, model=model)
+    >>> scget.get.evaluated_genes(pb).columns.tolist()
+    ['setting', 'group', 'gene', 'observed', 'predicted']
     """
     group = one_name(group)
     stored = read_params(pb, key, writer="scget.tl.evaluate")
@@ -297,6 +335,13 @@ def gene_by_motif(pb, *, group: str | None = None, key: str = GENE_BY_MOTIF_KEY)
         If :func:`scget.tl.gene_by_motif` has not run under ``key``.
     ValueError
         If ``group`` was not interpreted.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> scores = scget.get.gene_by_motif(pb)
+    >>> list(scores.index.names), scores.columns[-1]
+    (['group', 'gene'], 'accessibility')
     """
     group = one_name(group)
     stored = read_params(pb, key, writer="scget.tl.gene_by_motif")
@@ -336,6 +381,12 @@ def region_importance(
     ------
     KeyError
         If :func:`scget.tl.region_importance` has not run under ``key``.
+
+    Examples
+    --------
+    >>> scget.tl.region_importance(pb, model, groups=["type_01"])
+    >>> scget.get.region_importance(pb).columns.tolist()
+    ['group', 'source', 'target', 'weight', 'distance', 'accessibility']
     """
     group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.region_importance")
@@ -363,6 +414,12 @@ def regulatory_embedding(pb, *, key: str = REGULATORY_EMBEDDING_KEY):
     ------
     KeyError
         If :func:`scget.tl.embed_regulatory` has not run under ``key``.
+
+    Examples
+    --------
+    >>> embedding = scget.tl.embed_regulatory(pb, model, groups=["type_01"])
+    >>> scget.get.regulatory_embedding(pb).obs.columns.tolist()
+    ['group', 'gene', 'observed', 'predicted']
     """
     import anndata as ad
 
@@ -421,6 +478,14 @@ def enhancer_gene(
         If :func:`scget.tl.enhancer_gene` has not run under ``key``.
     ValueError
         If ``group`` or ``gene`` has no rows.
+
+    Examples
+    --------
+    >>> scget.tl.enhancer_gene(pb, model, groups=["type_01"])
+    >>> scget.get.enhancer_gene(pb)[["group", "gene", "peak", "distance"]].head(3)
+         group    gene              peak  distance
+    0  type_01  Gene01  chr1:11022-11503    -28072
+    ...
     """
     group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.enhancer_gene")
@@ -449,6 +514,15 @@ def knockout_motifs(pb, key: str = KNOCKOUT_MOTIFS_KEY) -> pd.DataFrame:
     ------
     KeyError
         If no knockout is stored under ``key``.
+
+    Examples
+    --------
+    >>> change = scget.tl.knockout_motifs(pb, model, motifs=["PAX"], groups=["type_01"])
+    >>> scget.get.knockout_motifs(pb).loc[:, "Gene01":"Gene03"].notna()
+    gene_name  Gene01  Gene02  Gene03
+    type_01      True    True    True
+    type_02     False   False   False
+    type_03     False   False   False
     """
     return _change(pb, key, writer="scget.tl.knockout_motifs")
 
@@ -472,6 +546,12 @@ def delete_regions(pb, key: str = DELETE_REGIONS_KEY) -> pd.DataFrame:
     ------
     KeyError
         If no deletion is stored under ``key``.
+
+    Examples
+    --------
+    >>> change = scget.tl.delete_regions(pb, model, regions=["chr1:40402-40793"])
+    >>> scget.get.delete_regions(pb)["Gene02"].notna().tolist()  # the deleted enhancer's gene
+    [True, True, True]
     """
     return _change(pb, key, writer="scget.tl.delete_regions")
 
@@ -510,6 +590,17 @@ def variant_effect(
     ------
     KeyError
         If no variant effect is stored under ``key``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> variants = pd.DataFrame({"chrom": ["chr1"], "pos": [11_151], "ref": ["A"], "alt": ["G"]})
+    >>> genome = mdata.uns["simulation"]["genome"]
+    >>> table = scget.tl.variant_effect(pb, model, variants=variants, genome=genome)
+    >>> scget.get.variant_effect(pb).equals(table)
+    True
+    >>> scget.get.variant_effect(pb, motif_change=True).shape  # (variant, peak) x motif clusters
+    (1, 203)
     """
     table = read_result(pb, key, writer="scget.tl.variant_effect")
     if motif_change:
@@ -538,6 +629,15 @@ def insert_elements(pb, key: str = INSERT_ELEMENTS_KEY) -> pd.DataFrame:
     ------
     KeyError
         If :func:`scget.tl.insert_elements` has not run under ``key``.
+
+    Examples
+    --------
+    >>> activity = scget.tl.insert_elements(
+    ...     pb, model, elements=pb["atac"].var.iloc[:2], group="type_01",
+    ...     genome=mdata.uns["simulation"]["genome"], readout="expression", n_sites=50,
+    ... )
+    >>> scget.get.insert_elements(pb).equals(activity)
+    True
     """
     return read_result(pb, key, writer="scget.tl.insert_elements")
 
@@ -573,6 +673,13 @@ def regulator_targets(
     ------
     KeyError
         If :func:`scget.tl.regulator_targets` has not run under ``key``.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> targets = scget.tl.regulator_targets(pb, ["HES", "PAX"])
+    >>> scget.get.regulator_targets(pb).equals(targets)
+    True
     """
     group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.regulator_targets")
@@ -600,6 +707,14 @@ def regulator_catalogue(pb, *, group: str | None = None, key: str = REGULATOR_CA
     ------
     KeyError
         If :func:`scget.tl.regulator_catalogue` has not run under ``key``.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> edges = scget.tl.motif_network(pb, motifs=["HES", "PAX", "HOXB"], method="spearman")
+    >>> catalogue = scget.tl.regulator_catalogue(pb)
+    >>> scget.get.regulator_catalogue(pb).equals(catalogue)
+    True
     """
     group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.regulator_catalogue")
@@ -637,6 +752,13 @@ def motif_network(
         If :func:`scget.tl.motif_network` has not run under ``key``.
     ValueError
         If ``group`` has no network, or ``graph`` is asked for without a ``group``.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> edges = scget.tl.motif_network(pb, motifs=["HES", "PAX", "HOXB"], method="spearman")
+    >>> scget.get.motif_network(pb).equals(edges)
+    True
     """
     group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.motif_network")
@@ -686,6 +808,14 @@ def enrichment(
     ------
     KeyError
         If :func:`scget.tl.enrichment` has not run under ``key``.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> targets = scget.tl.regulator_targets(pb, ["HES", "PAX"])
+    >>> table = scget.tl.enrichment(pb, scget.datasets.planted_gene_sets(mdata))
+    >>> scget.get.enrichment(pb).equals(table)
+    True
     """
     group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.enrichment")
@@ -725,6 +855,12 @@ def differential_regulation(
     ------
     KeyError
         If :func:`scget.tl.differential_regulation` has not run under ``key``.
+
+    Examples
+    --------
+    >>> table = scget.tl.differential_regulation(samples, "condition", on="accessibility")
+    >>> scget.get.differential_regulation(samples).equals(table)
+    True
     """
     group = one_name(group)
     table = read_result(pb, key, writer="scget.tl.differential_regulation")

@@ -71,6 +71,11 @@ def differential_regulation(
     ValueError
         If ``kind`` is unknown, nothing is left for ``group`` and ``contrast``, or the
         volcano is asked for several groups or contrasts.
+
+    Examples
+    --------
+    >>> table = scget.tl.differential_regulation(samples, "condition", on="accessibility")
+    >>> scget.pl.differential_regulation(samples, kind="heatmap", show=False)
     """
     from .. import get
 

@@ -51,6 +51,11 @@ def regulatory_embedding(
     KeyError
         If :func:`scget.tl.embed_regulatory` has not run, or ``color`` is neither an obs
         column nor a motif of :func:`scget.tl.gene_by_motif` (or it has not run).
+
+    Examples
+    --------
+    >>> embedding = scget.tl.embed_regulatory(pb, model, groups=["type_01", "type_02"])
+    >>> scget.pl.regulatory_embedding(pb, show=False)
     """
     import scanpy as sc
 

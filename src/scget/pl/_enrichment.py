@@ -55,6 +55,13 @@ def enrichment(
         If :func:`scget.tl.enrichment` has not run under ``key``.
     ValueError
         If no term is left for ``motif`` and ``group``.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> targets = scget.tl.regulator_targets(pb, ["HES", "PAX"])
+    >>> table = scget.tl.enrichment(pb, scget.datasets.planted_gene_sets(mdata))
+    >>> scget.pl.enrichment(pb, show=False)
     """
     from .. import get
 

@@ -79,6 +79,12 @@ def evaluation(
     KeyError
         If no evaluation is stored under ``key``, or it has no ``metric`` column (stored
         before the centred score existed: run :func:`scget.tl.evaluate` again).
+
+    Examples
+    --------
+    >>> scget.tl.predict(pb, model)
+    >>> table = scget.tl.evaluate(pb, model=model)
+    >>> scget.pl.evaluation(pb, show=False)
     """
     from .. import get
 

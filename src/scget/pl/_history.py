@@ -38,6 +38,10 @@ def history(data, *, key: str = FINETUNE_KEY, log: bool = True, ax=None) -> None
         If the history is empty or lacks ``epoch``/``train_loss``.
     KeyError
         If a MuData holds no training under ``key``.
+
+    Examples
+    --------
+    >>> scget.pl.history(model, show=False)
     """
     from .. import get
 

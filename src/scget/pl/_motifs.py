@@ -100,6 +100,11 @@ def gene_by_motif(
         If :func:`scget.tl.gene_by_motif` has not run under ``key``.
     ValueError
         If a gene or group has no attributions.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> scget.pl.gene_by_motif(pb, n_top=10, show=False)
     """
     from .. import get
 
@@ -194,6 +199,11 @@ def motif_importance(
         ``gene`` has no attributions in ``group``.
     ValueError
         If ``group`` was not interpreted.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> scget.pl.motif_importance(pb, "PAX9", group="type_01", show=False)
     """
     from matplotlib.ticker import MaxNLocator
 

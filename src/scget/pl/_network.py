@@ -78,6 +78,12 @@ def motif_network(
     ValueError
         If ``group`` has no network, ``layout`` or ``neighbourhood`` is unknown,
         ``neighbourhood`` is given without ``motif``, or no edge is left to draw.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> edges = scget.tl.motif_network(pb, motifs=["HES", "PAX", "HOXB"], method="spearman")
+    >>> scget.pl.motif_network(pb, group="type_01", show=False)
     """
     import matplotlib as mpl
     import networkx as nx

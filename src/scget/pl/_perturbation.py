@@ -59,6 +59,11 @@ def perturbation(
         If no perturbation is stored under ``key``, or ``group`` is unknown.
     ValueError
         If no gene was changed, or ``measured`` shares fewer than 2 genes with it.
+
+    Examples
+    --------
+    >>> change = scget.tl.knockout_motifs(pb, model, motifs=["PAX"], groups=["type_01"])
+    >>> scget.pl.perturbation(pb, "knockout_motifs", show=False)
     """
     from .. import get
 

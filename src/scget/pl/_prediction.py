@@ -54,6 +54,12 @@ def prediction(
         If ``pb`` has no evaluation under ``key``.
     ValueError
         If ``method`` or ``group`` was not evaluated.
+
+    Examples
+    --------
+    >>> scget.tl.predict(pb, model)
+    >>> table = scget.tl.evaluate(pb, model=model)
+    >>> scget.pl.prediction(pb, show=False)
     """
     from .. import get
 

@@ -103,6 +103,11 @@ def tracks(
     ValueError
         If neither ``gene`` nor ``region`` is given, ``scores`` is unknown, a group is
         unknown, or ``[rna].var`` lacks ``chrom``/``tss``.
+
+    Examples
+    --------
+    >>> scget.tl.region_importance(pb, model, groups=["type_01"])
+    >>> scget.pl.tracks(pb, gene="PAX9", show=False)
     """
     import matplotlib.pyplot as plt
 

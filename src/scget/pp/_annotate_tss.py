@@ -97,6 +97,16 @@ def annotate_tss(
         values hold NaN or infinity, peak names cannot be parsed, gene identifiers are
         duplicated, the options are out of range, the annotation has no TSS or shares
         no chromosome or gene with the data.
+
+    Examples
+    --------
+    >>> scget.pp.annotate_tss(pb, gtf=mdata.uns["simulation"]["gtf"])
+    >>> pb["rna"].var[["chrom", "strand", "tss", "tss_peaks"]].head(3)
+              chrom strand    tss         tss_peaks
+    gene_name
+    Gene01     chr1      +  39334  chr1:39166-39527
+    Gene02     chr1      +  54364  chr1:54087-54500
+    Gene03     chr1      -  78494  chr1:78251-78606
     """
     from ..genome._annotation import read_tss_table
 

@@ -111,6 +111,14 @@ def pseudobulk(
         shared by no cell, a label is an empty string or labels of mixed types name the
         same group, counts are non-finite, negative or non-integer, no group has
         ``min_cells`` cells, or a covariate takes two values in one sample.
+
+    Examples
+    --------
+    >>> pb = scget.pp.pseudobulk(mdata, groupby="cell_type", min_cells=20)
+    >>> pb.obs_names.tolist()
+    ['type_01', 'type_02', 'type_03']
+    >>> pb["rna"].shape, pb["atac"].shape
+    ((3, 90), (3, 450))
     """
     import mudata as md
 

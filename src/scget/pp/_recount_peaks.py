@@ -107,6 +107,15 @@ def recount_peaks(
         belongs to a cell of ``data``.
     KeyError
         If the modality or a ``groupby`` column is missing.
+
+    Examples
+    --------
+    >>> fragments = mdata.uns["simulation"]["fragments"]
+    >>> counts = scget.pp.recount_peaks(mdata, fragments, groupby="cell_type")
+    >>> counts.shape
+    (3, 450)
+    >>> bool((counts.layers["counts"] == pb["atac"].layers["counts"]).all())
+    True
     """
     import anndata as ad
 

@@ -133,6 +133,12 @@ def scan_motifs(
         is given for peaks, or a parameter is invalid.
     TypeError
         If ``data`` is none of the accepted forms (e.g. a single string or a number).
+
+    Examples
+    --------
+    >>> scget.pp.scan_motifs(pb, genome=mdata.uns["simulation"]["genome"])
+    >>> pb["atac"].varm["motif_scores"].shape  # peaks x JASPAR 2024 motif clusters
+    (450, 203)
     """
     from ..genome import Genome
     from ..motifs._scan import DEFAULT_PSEUDOCOUNT, build_scan_model, chunk_size, score_sequences

@@ -46,6 +46,14 @@ class GETModel:
     ----------
     network, feature_names, split, history, params
         As given.
+
+    Examples
+    --------
+    >>> model
+    GETModel(2 layers x 64, 127,297 parameters, 204 features, 2 epochs, lora=False)
+    >>> model.save("model")
+    >>> scget.tl.GETModel.load("model").split["test_chromosomes"]
+    ['chr3']
     """
 
     def __init__(

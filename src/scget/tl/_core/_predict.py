@@ -195,6 +195,12 @@ def predict(
         or the modalities' groups differ.
     KeyError
         If an input is missing or a group unknown.
+
+    Examples
+    --------
+    >>> scget.tl.predict(pb, model)
+    >>> scget.get.predictions(pb).shape  # groups x genes
+    (3, 90)
     """
     groups = name_list(groups)
     if tss_windows not in TSS_WINDOWS:

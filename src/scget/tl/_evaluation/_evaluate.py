@@ -245,6 +245,13 @@ def evaluate(
         accessibility: no peak on a test chromosome), or a method or level is unknown.
     KeyError
         If a modality or an input a requested method needs is missing.
+
+    Examples
+    --------
+    >>> scget.tl.predict(pb, model)
+    >>> table = scget.tl.evaluate(pb, model=model)
+    >>> table.groupby("method")["pearson"].mean().index.tolist()
+    ['GET', 'MLP', 'TSS accessibility', 'gene activity', 'linear regression', 'random forest']
     """
     default_key = evaluation_key(level)  # checks the level
     by_accessibility = level == "accessibility"

@@ -81,6 +81,12 @@ def embed_regulatory(
     {errors}
     IndexError
         If the network has no block ``layer``.
+
+    Examples
+    --------
+    >>> scget.tl.embed_regulatory(pb, model, groups=["type_01"])
+    AnnData object with n_obs × n_vars = 90 × 64
+        obs: 'group', 'gene', 'observed', 'predicted'
     """
     groups = name_list(groups)
     pb = writable(pb, copy)

@@ -125,6 +125,13 @@ def enhancer_gene(
         given, or ``contact`` returns values of another shape, negative or not finite.
     TypeError
         If ``contact`` is not callable.
+
+    Examples
+    --------
+    >>> scget.tl.enhancer_gene(pb, model, groups=["type_01"])
+    >>> scget.get.enhancer_gene(pb).columns.tolist()
+    ['group', 'gene', 'peak', 'distance', 'jacobian', 'jacobian_powerlaw', 'jacobian_atac_powerlaw',
+     'abc']
     """
     groups = name_list(groups)
     methods = _methods(methods, model)

@@ -67,6 +67,14 @@ def export_enhancer_gene(
         If :func:`scget.tl.enhancer_gene` has not run under ``key``.
     ValueError
         If ``method``, ``format`` or ``group`` is not in the result.
+
+    Examples
+    --------
+    >>> scget.tl.enhancer_gene(pb, model, groups=["type_01"])
+    >>> links = scget.tl.export_enhancer_gene(pb, "links.bedpe", method="abc")
+    >>> links.columns.tolist()
+    ['chrom1', 'start1', 'end1', 'chrom2', 'start2', 'end2', 'name', 'score', 'strand1', 'strand2',
+     'group']
     """
     from ...get import enhancer_gene, params
 

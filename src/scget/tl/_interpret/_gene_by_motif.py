@@ -100,6 +100,12 @@ def gene_by_motif(
     {errors}
     ValueError
         If ``method`` is unknown.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> scget.get.gene_by_motif(pb).shape  # (group, gene) x (motif clusters, accessibility)
+    (90, 204)
     """
     groups = name_list(groups)
     check_method(method)

@@ -89,6 +89,12 @@ def region_importance(
     {errors}
     ValueError
         If ``method`` is unknown.
+
+    Examples
+    --------
+    >>> scget.tl.region_importance(pb, model, groups=["type_01"])
+    >>> scget.get.region_importance(pb).columns.tolist()
+    ['group', 'source', 'target', 'weight', 'distance', 'accessibility']
     """
     groups = name_list(groups)
     check_method(method)

@@ -59,6 +59,15 @@ def regulator_catalogue(
         If :func:`scget.tl.motif_network` or :func:`scget.pp.scan_motifs` has not run.
     ValueError
         If ``top`` is not in (0, 1].
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> edges = scget.tl.motif_network(pb, motifs=["HES", "PAX", "HOXB"], method="spearman")
+    >>> catalogue = scget.tl.regulator_catalogue(pb)
+    >>> catalogue.columns.tolist()  # the network's edges, with the TFs expressed at each end
+    ['group', 'source', 'target', 'weight', 'frequency', 'pvalue', 'padj', 'source_tfs',
+     'target_tfs']
     """
     if not 0 < top <= 1:
         raise ValueError(f"top is a share of the edges, in (0, 1]; got {top}.")

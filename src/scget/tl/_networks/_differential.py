@@ -136,6 +136,14 @@ def differential_regulation(
         sample is in two conditions, a tested cell type has fewer than two samples of a
         condition, a covariate is confounded with the condition, no degree of freedom is
         left, gene-by-motif lacks a tested pseudobulk, or an option is unknown.
+
+    Examples
+    --------
+    >>> samples = scget.pp.pseudobulk(mdata, groupby="cell_type", sample="sample", min_cells=10)
+    >>> scget.pp.scan_motifs(samples, genome=mdata.uns["simulation"]["genome"])
+    >>> table = scget.tl.differential_regulation(samples, "condition", on="accessibility")
+    >>> table.columns.tolist()
+    ['group', 'source', 'contrast', 'effect', 'se', 'stat', 'pvalue', 'padj', 'mean_reference']
     """
     groups = name_list(groups)
     if regression not in REGRESSIONS:

@@ -92,6 +92,15 @@ def enrichment(
     ValueError
         If a gene list is empty, shares no gene with the background, or the gene sets
         cannot be read.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> targets = scget.tl.regulator_targets(pb, ["HES", "PAX"])
+    >>> table = scget.tl.enrichment(pb, scget.datasets.planted_gene_sets(mdata))
+    >>> table.columns.tolist()
+    ['motif', 'group', 'term', 'overlap', 'n_genes', 'set_size', 'gene_ratio', 'pvalue', 'padj',
+     'odds_ratio', 'genes']
     """
     sets = _gene_sets(gene_sets)
     if isinstance(data, str) or not hasattr(data, "mod"):

@@ -109,6 +109,14 @@ def motif_network(
     ValueError
         If ``method`` or a parameter is invalid, a group or motif is unknown, or a group
         has too few genes for its motifs (LiNGAM needs more genes than motifs + 1).
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> tfs = mdata.uns["simulation"]["tfs"]["motif"].tolist()  # the planted TFs' motifs
+    >>> edges = scget.tl.motif_network(pb, motifs=tfs)
+    >>> edges.columns.tolist()
+    ['group', 'source', 'target', 'weight', 'frequency']
     """
     from ... import get
     from ..._utils import resolve_n_jobs

@@ -78,6 +78,16 @@ def regulator_targets(
         If :func:`scget.tl.gene_by_motif` or :func:`scget.pp.scan_motifs` has not run.
     ValueError
         If a motif or group is unknown, or ``top`` or ``direction`` is invalid.
+
+    Examples
+    --------
+    >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
+    >>> targets = scget.tl.regulator_targets(pb, ["HES", "PAX"], top=10)
+    >>> targets.groupby("motif")["gene"].count()
+    motif
+    HES    10
+    PAX    10
+    Name: gene, dtype: int64
     """
     from ... import get
 

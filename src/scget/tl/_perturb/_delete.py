@@ -83,6 +83,12 @@ def delete_regions(
         If a region overlaps no peak (with ``unmatched="warn"``: if none does), a BED
         line cannot be read (the message names the file and line) or a table lacks its
         columns.
+
+    Examples
+    --------
+    >>> change = scget.tl.delete_regions(pb, model, regions=["chr1:40402-40793"])
+    >>> change.shape  # groups x genes
+    (3, 90)
     """
     groups = name_list(groups)
     deleted = resolve_regions(

@@ -140,6 +140,15 @@ def insert_elements(
     KeyError
         If the group or (with ``unmatched="warn"``: every) motif cluster of precomputed
         scores is unknown, or an input is missing.
+
+    Examples
+    --------
+    >>> activity = scget.tl.insert_elements(
+    ...     pb, model, elements=pb["atac"].var.iloc[:2], group="type_01",
+    ...     genome=mdata.uns["simulation"]["genome"], readout="expression", n_sites=50,
+    ... )
+    >>> activity.index.tolist()
+    ['chr1:11022-11503', 'chr1:11633-12051', 'control']
     """
     import torch
 

@@ -86,6 +86,12 @@ def knockout_motifs(
         ``motifs`` (with ``unmatched="warn"``: if none does).
     FileNotFoundError
         If ``peaks`` names neither a peak nor a file.
+
+    Examples
+    --------
+    >>> change = scget.tl.knockout_motifs(pb, model, motifs=["PAX"], groups=["type_01"])
+    >>> change.shape  # groups x genes, NaN outside the groups run
+    (3, 90)
     """
     groups = name_list(groups)
     motifs = [motifs] if isinstance(motifs, str) else [str(name) for name in motifs]

@@ -122,6 +122,17 @@ def variant_effect(
     KeyError
         If the motif scan record, or (``"first_order"``) the gene-by-motif result, is
         missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> genome = scget.genome.Genome(mdata.uns["simulation"]["genome"])
+    >>> genome.fetch("chr1", 11_150, 11_151)  # 0-based, half-open: VCF position 11,151
+    'A'
+    >>> variants = pd.DataFrame({"chrom": ["chr1"], "pos": [11_151], "ref": ["A"], "alt": ["G"]})
+    >>> table = scget.tl.variant_effect(pb, model, variants=variants, genome=genome)
+    >>> table.columns.tolist()
+    ['variant', 'chrom', 'pos', 'ref', 'alt', 'peak', 'group', 'gene', 'change']
     """
     from ..._genomic import peak_coordinates
     from ...genome import Genome

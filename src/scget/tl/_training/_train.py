@@ -315,6 +315,15 @@ def pretrain(
         training state to resume that is damaged or belongs to another run.
     FileExistsError
         If ``checkpoint_dir`` holds a training state and ``resume`` is False.
+
+    Examples
+    --------
+    >>> pretrained = scget.tl.pretrain(pb, leave_out_chromosomes=["chr3"], max_epochs=1)
+    >>> model = scget.tl.finetune(
+    ...     pb, model=pretrained, leave_out_chromosomes=["chr3"], max_epochs=1
+    ... )
+    >>> scget.get.params(pb, "finetune")["pretrained"]
+    True
     """
     from ._losses import MaskedObjective
 
@@ -525,6 +534,17 @@ def finetune(
         damaged or belongs to another run.
     FileExistsError
         If ``checkpoint_dir`` holds a training state and ``resume`` is False.
+
+    Examples
+    --------
+    >>> model = scget.tl.finetune(
+    ...     pb, leave_out_chromosomes=["chr3"], leave_out_groups=["type_03"], max_epochs=2
+    ... )
+    >>> model.split
+    {'train_chromosomes': ['chr1'], 'valid_chromosomes': ['chr2'], 'test_chromosomes': ['chr3'],
+     'leave_out_groups': ['type_03'], 'valid_groups': []}
+    >>> scget.get.history(pb).columns.tolist()
+    ['epoch', 'train_loss', 'valid_loss', 'lr']
     """
     from ._losses import FinetuneObjective, check_objective
 
