@@ -96,3 +96,24 @@ def offline_url():
     from _ports import free_port
 
     return f"http://127.0.0.1:{free_port()}/"
+
+
+def _plain_greedy(hits) -> float:
+    """The motif scan's reduction as ``scget.motifs._scan`` states it, the slow, obvious way.
+
+    ``hits``: ``(score, start, end, matrix)``; best first (score, then leftmost, then
+    matrix), a hit is kept when it shares no base pair with a kept one; the kept scores
+    are added in that order.
+    """
+    kept, total = [], 0.0
+    for score, start, end, _ in sorted(hits, key=lambda h: (-h[0], h[1], h[3])):
+        if all(end <= s or e <= start for s, e in kept):
+            kept.append((start, end))
+            total += score
+    return total
+
+
+@pytest.fixture
+def plain_greedy():
+    """The motif scan's reduction written plainly (an oracle for the fast ones)."""
+    return _plain_greedy

@@ -6,18 +6,21 @@ import numpy as np
 import pytest
 
 import scget
-from scget.motifs._scan import CHUNK_SIZE, _Scorer, build_scan_model, score_sequences
+from scget.motifs._scan import (
+    CHUNK_SIZE,
+    _Scorer,
+    build_scan_model,
+    dense_scores,
+    score_sequences,
+)
 from scget.motifs._torch_scan import TorchScanner, moods_plan, score_sequences_torch
 
 HUMAN = (0.2977, 0.2023, 0.2023, 0.2977)
 
 
 def _moods_hits(scorer: _Scorer, sequences: list[str]) -> set:
-    found = set()
-    for row, sequence in enumerate(sequences):
-        for hits in scorer.hits(sequence).values():
-            found.update((row, start, matrix, score) for score, start, _, matrix in hits)
-    return found
+    rows, matrices, starts, scores = scorer.hits(sequences)
+    return set(zip(rows.tolist(), starts.tolist(), matrices.tolist(), scores.tolist(), strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +62,9 @@ def test_cluster_scores_equal_scan_motifs(piece, motifs):
         (genome, chroms[i : i + CHUNK_SIZE], starts[i : i + CHUNK_SIZE], ends[i : i + CHUNK_SIZE])
         for i in range(0, len(starts), CHUNK_SIZE)
     ]
-    expected = score_sequences(tasks, len(starts), model, n_jobs=1)
+    expected = dense_scores(
+        *score_sequences(tasks, len(starts), model, n_jobs=1), len(starts), len(model.clusters)
+    )
     scores = score_sequences_torch(tasks, len(starts), model, device="cpu")
     assert (expected > 0).sum() > 300
     np.testing.assert_array_equal(scores, expected)
@@ -72,9 +77,9 @@ def test_soft_masked_and_unknown_bases(motifs):
     # lower case is an ordinary base; N and other codes (R) stop every window across them
     sequences = [upper, upper[:150].lower() + upper[150:], upper[:140] + "NR" + upper[142:]]
     rows, positions, matrices, scores = TorchScanner(model, "cpu").hits(sequences)
-    moods = _Scorer(model, 7)
-    for row, sequence in enumerate(sequences):
-        expected = {(s, p, k) for h in moods.hits(sequence.upper()).values() for s, p, _, k in h}
+    moods = _moods_hits(_Scorer(model, 7), [sequence.upper() for sequence in sequences])
+    for row in range(len(sequences)):
+        expected = {(s, p, k) for r, p, k, s in moods if r == row}
         mine = rows == row
         columns = (scores[mine].tolist(), positions[mine].tolist(), matrices[mine].tolist())
         found = set(zip(*columns, strict=True))
@@ -97,10 +102,9 @@ def test_moods_plan_by_hand():
     assert bounds == [np.inf, 2.0, 1.0]
 
 
-def test_vectorised_reduction_equals_the_greedy_by_hand():
+def test_vectorised_reduction_equals_the_greedy_by_hand(plain_greedy):
     import torch
 
-    from scget.motifs._scan import _best_non_overlapping_sum
     from scget.motifs._torch_scan import best_non_overlapping_sums
 
     # group 0: [0,10) 5.0 is best; [5,12) 4.0 overlaps it (out); [10,20) 3.0 touches no kept
@@ -138,9 +142,7 @@ def test_vectorised_reduction_equals_the_greedy_by_hand():
         for i in mine:
             chosen[(starts[i], matrices[i])] = i
         keep = sorted(chosen.values())
-        expected[g] = _best_non_overlapping_sum(
-            [(-scores[i], starts[i], matrices[i], ends[i]) for i in keep]
-        )
+        expected[g] = plain_greedy([(scores[i], starts[i], ends[i], matrices[i]) for i in keep])
         others = np.setdiff1d(mine, keep)
         groups[others] = -1
     sel = groups >= 0

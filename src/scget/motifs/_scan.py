@@ -34,15 +34,18 @@ Caches (what :func:`scget.pp.scan_motifs` re-uses between calls):
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import multiprocessing
-from bisect import bisect_left
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import compress
+from itertools import chain, compress
+from operator import attrgetter
 from typing import Any
 
+import numba
 import numpy as np
 
 from .._logging import logger, progress
@@ -194,13 +197,13 @@ class _Scorer:
         import MOODS.scan
 
         self.n_clusters = len(model.clusters)
-        self.cluster_index = model.cluster_index
-        self.lengths = [len(matrix[0]) for matrix in model.log_odds]
+        self.lengths = np.array([len(matrix[0]) for matrix in model.log_odds], dtype=np.int64)
+        self.cluster_index = np.asarray(model.cluster_index, dtype=np.int64)
         groups: dict[int, list[int]] = {}
-        for k, length in enumerate(self.lengths):
+        for k, length in enumerate(self.lengths.tolist()):
             groups.setdefault(min(length, window), []).append(k)
-        #: per scanner: the scanner, then its matrices' indices, clusters and lengths
-        self.scanners: list[tuple[Any, list[int], list[int], list[int]]] = []
+        #: (scanner, indices of its matrices in the model)
+        self.scanners: list[tuple[Any, list[int]]] = []
         for window, members in sorted(groups.items()):
             scanner = MOODS.scan.Scanner(window)
             scanner.set_motifs(
@@ -208,78 +211,152 @@ class _Scorer:
                 model.background,
                 [model.thresholds[k] for k in members],
             )
-            clusters = [self.cluster_index[k] for k in members]
-            self.scanners.append((scanner, members, clusters, [self.lengths[k] for k in members]))
+            self.scanners.append((scanner, members))
+
+    def hits(self, sequences: Sequence[str]) -> tuple[np.ndarray, ...]:
+        """Every hit of ``sequences``: its row, matrix, start and score (rows ascending).
+
+        Written for speed, as this runs once per hit: matrices without hits are skipped
+        by :func:`itertools.compress`, and the cyclic garbage collector is paused while
+        the hits are gathered (it would otherwise walk them again and again; they hold
+        no cycles).
+        """
+        starts, scores = [np.zeros(0, np.int64)], [np.zeros(0)]
+        matrices, counts, per_row = [], [], []
+        with _garbage_collector_paused():
+            for sequence in sequences:
+                before, found = len(matrices), []
+                for scanner, members in self.scanners:
+                    result = scanner.scan(sequence)
+                    with_hits = list(compress(result, result))
+                    matrices += compress(members, result)
+                    counts += map(len, with_hits)
+                    found += chain.from_iterable(with_hits)
+                per_row.append(len(matrices) - before)
+                # to arrays at once: the hit objects are freed sequence by sequence
+                starts.append(np.fromiter(map(_POSITION, found), np.int64, len(found)))
+                scores.append(np.fromiter(map(_SCORE, found), np.float64, len(found)))
+        starts, scores = np.concatenate(starts), np.concatenate(scores)
+        counts = np.asarray(counts, dtype=np.int64)
+        rows = np.repeat(np.repeat(np.arange(len(sequences)), per_row), counts)
+        return rows, np.repeat(np.asarray(matrices, dtype=np.int64), counts), starts, scores
+
+    def nonzero_scores(self, sequences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The scores of the (sequence, cluster) pairs with hits: flat indices, values."""
+        rows, matrices, starts, scores = self.hits(sequences)
+        return reduce_hits(
+            rows,
+            self.cluster_index[matrices],
+            starts,
+            starts + self.lengths[matrices],
+            matrices,
+            scores,
+            self.n_clusters,
+        )
 
     def score(self, sequences: Sequence[str]) -> np.ndarray:
-        """Per-cluster summed scores of non-overlapping best hits, ``(n, n_clusters)`` float64.
-
-        Written for speed (this loop runs once per hit): matrices without hits are skipped
-        by :func:`itertools.compress`, and a cluster's only hit is taken as it is.
-        """
+        """Per-cluster summed scores of non-overlapping best hits, ``(n, n_clusters)`` float64."""
         scores = np.zeros((len(sequences), self.n_clusters))
-        for row, sequence in enumerate(sequences):
-            found_by_cluster: dict[int, list] = {}
-            for scanner, members, clusters, lengths in self.scanners:
-                found = scanner.scan(sequence)
-                for cluster, k, length, hits in zip(
-                    compress(clusters, found),
-                    compress(members, found),
-                    compress(lengths, found),
-                    compress(found, found),
-                    strict=True,
-                ):
-                    entry = found_by_cluster.get(cluster)
-                    if entry is None:
-                        found_by_cluster[cluster] = [(k, length, hits)]
-                    else:
-                        entry.append((k, length, hits))
-            totals = []
-            for entries in found_by_cluster.values():
-                if len(entries) == 1 and len(entries[0][2]) == 1:
-                    totals.append(entries[0][2][0].score)
-                else:
-                    ranked = [
-                        (-hit.score, hit.pos, k, hit.pos + length)
-                        for k, length, hits in entries
-                        for hit in hits
-                    ]
-                    totals.append(_best_non_overlapping_sum(ranked))
-            scores[row, list(found_by_cluster)] = totals
+        where, values = self.nonzero_scores(sequences)
+        scores.reshape(-1)[where] = values
         return scores
 
-    def hits(self, sequence: str) -> dict[int, list[tuple[float, int, int, int]]]:
-        """Hits of a sequence by cluster: ``(score, start, end, matrix)`` tuples."""
-        by_cluster: dict[int, list] = {}
-        for scanner, members, clusters, lengths in self.scanners:
-            for k, cluster, length, found in zip(
-                members, clusters, lengths, scanner.scan(sequence), strict=True
-            ):
-                by_cluster.setdefault(cluster, []).extend(
-                    (hit.score, hit.pos, hit.pos + length, k) for hit in found
-                )
-        return {cluster: hits for cluster, hits in by_cluster.items() if hits}
+
+_POSITION, _SCORE = attrgetter("pos"), attrgetter("score")
 
 
-def _best_non_overlapping_sum(ranked: list[tuple[float, int, int, int]]) -> float:
-    """Sum of the greedy best-first set of hits sharing no base pair (see module docstring).
+@contextmanager
+def _garbage_collector_paused():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
-    ``ranked`` holds one ``(-score, start, matrix, end)`` tuple per hit, so that sorting
-    the tuples puts the best hit first (score, then leftmost, then matrix order); the
-    kept scores are added best first.
+
+@numba.njit(cache=True, nogil=True)
+def _ranks_first(x, y, scores, starts, matrices) -> bool:
+    """Whether hit ``x`` is taken before hit ``y``: higher score, then leftmost, then matrix."""
+    if scores[x] != scores[y]:
+        return scores[x] > scores[y]
+    if starts[x] != starts[y]:
+        return starts[x] < starts[y]
+    return matrices[x] < matrices[y]
+
+
+@numba.njit(cache=True, nogil=True)
+def reduce_hits(
+    rows, clusters, starts, ends, matrices, scores, n_clusters
+) -> np.ndarray:  # pragma: no cover - compiled (tested through _Scorer.score)
+    """Greedy best-first sums of hits sharing no base pair, per row and cluster.
+
+    Hits (one entry each; rows ascending, ``[start, end)``) are ranked within their row
+    and cluster best first (:func:`_ranks_first`); a hit is kept when it overlaps no
+    kept hit, and the kept scores are added in rank order (a single hit is its score).
+
+    Returns
+    -------
+    The flat index (``row * n_clusters + cluster``, ascending) and the float64 sum of
+    each (row, cluster) pair with hits.
     """
-    ranked.sort()
-    starts: list[int] = []
-    ends: list[int] = []
-    total = 0.0
-    for negative_score, start, _, end in ranked:
-        i = bisect_left(starts, start)
-        if (i < len(starts) and starts[i] < end) or (i > 0 and ends[i - 1] > start):
-            continue
-        starts.insert(i, start)
-        ends.insert(i, end)
-        total -= negative_score
-    return total
+    n = len(scores)
+    where = np.empty(n, np.int64)
+    sums = np.empty(n)
+    n_sums = 0
+    order = np.empty(n, np.int64)
+    bounds = np.zeros(n_clusters + 1, np.int64)
+    fill = np.zeros(n_clusters, np.int64)
+    kept_starts = np.empty(n, np.int64)
+    kept_ends = np.empty(n, np.int64)
+    begin = 0
+    while begin < n:
+        row = rows[begin]
+        end = begin
+        while end < n and rows[end] == row:
+            end += 1
+        # the row's hits in cluster order (a counting sort), then ranked within each
+        bounds[:] = 0
+        for i in range(begin, end):
+            bounds[clusters[i] + 1] += 1
+        for c in range(n_clusters):
+            bounds[c + 1] += bounds[c]
+        fill[:] = bounds[:-1]
+        for i in range(begin, end):
+            order[begin + fill[clusters[i]]] = i
+            fill[clusters[i]] += 1
+        for c in range(n_clusters):
+            first, last = begin + bounds[c], begin + bounds[c + 1]
+            if last - first == 1:
+                where[n_sums] = row * n_clusters + c
+                sums[n_sums] = scores[order[first]]
+                n_sums += 1
+            elif last - first > 1:
+                for i in range(first + 1, last):  # insertion sort: clusters hold few hits
+                    hit = order[i]
+                    j = i - 1
+                    while j >= first and _ranks_first(hit, order[j], scores, starts, matrices):
+                        order[j + 1] = order[j]
+                        j -= 1
+                    order[j + 1] = hit
+                total = 0.0
+                n_kept = 0
+                for i in range(first, last):
+                    hit = order[i]
+                    for q in range(n_kept):
+                        if starts[hit] < kept_ends[q] and kept_starts[q] < ends[hit]:
+                            break
+                    else:
+                        kept_starts[n_kept] = starts[hit]
+                        kept_ends[n_kept] = ends[hit]
+                        n_kept += 1
+                        total += scores[hit]
+                where[n_sums] = row * n_clusters + c
+                sums[n_sums] = total
+                n_sums += 1
+        begin = end
+    return where[:n_sums], sums[:n_sums]
 
 
 def cached_scorer(model: ScanModel, window: int) -> _Scorer:
@@ -343,8 +420,12 @@ def _own_genome(genome):
     return _OWN_GENOMES[genome.path]
 
 
-def _score_chunk(task, in_worker: bool = False) -> np.ndarray:
-    """Score one task.
+def _task_length(task) -> int:
+    return len(task) if isinstance(task, list) else len(task[1])
+
+
+def _score_chunk(task, in_worker: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The non-zero scores of one task: flat indices within it, values.
 
     A task is a list of sequences, ``(genome, chroms, starts, ends)``, or (in a forked
     worker) the index of an inherited task.
@@ -356,12 +437,12 @@ def _score_chunk(task, in_worker: bool = False) -> np.ndarray:
     else:
         genome = _own_genome(task[0]) if in_worker else task[0]
         sequences = genome.fetch_many(*task[1:])
-    return _WORKER_SCORER.score(sequences)
+    return _WORKER_SCORER.nonzero_scores(sequences)
 
 
 def score_sequences(
     tasks: list, n_total: int, model: ScanModel, *, n_jobs: int | None = None
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Score every sequence of ``tasks`` with ``model``, in worker processes.
 
     Parameters
@@ -382,22 +463,28 @@ def score_sequences(
 
     Returns
     -------
-    Raw scores ``(n_total, n_clusters)`` float64, rows in task order.
+    The raw scores of the ``(n_total, n_clusters)`` matrix (rows in task order) that
+    are not 0: their flat indices (ascending) and float64 values (see
+    :func:`dense_scores`). Most (sequence, cluster) pairs have no hit.
     """
     global _WORKER_SCORER, _WORKER_TASKS
     n_jobs = min(resolve_n_jobs(n_jobs), max(len(tasks), 1))
-    results: list[np.ndarray | None] = [None] * len(tasks)
+    n_clusters = len(model.clusters)
+    parts: list = [(np.zeros(0, np.int64), np.zeros(0))] * len(tasks)
+    offsets = np.cumsum([0] + [_task_length(task) for task in tasks]) * n_clusters
     forking = n_jobs == 1 or "fork" in multiprocessing.get_all_start_methods()
     # built once here; forked workers inherit it, others (spawn) build their own
     window = choose_window(sum(_task_bases(task) for task in tasks) / n_jobs)
     _WORKER_SCORER = cached_scorer(model, window) if forking else None
+    if forking:
+        _WORKER_SCORER.score([])  # compiles (or loads) the reduction once, before forking
     _WORKER_TASKS = tasks if forking else []
     try:
         with progress(total=n_total, desc="scanning motifs", unit="seq") as bar:
             if n_jobs == 1:
                 for i, task in enumerate(tasks):
-                    results[i] = _score_chunk(task)
-                    bar.update(len(results[i]))
+                    parts[i] = _score_chunk(task)
+                    bar.update(_task_length(task))
             else:
                 logger.info(f"Scanning {n_total} sequences in {n_jobs} processes.")
                 context = multiprocessing.get_context("fork" if forking else None)
@@ -413,10 +500,18 @@ def score_sequences(
                         pool.submit(_score_chunk, task, True): i for i, task in enumerate(sent)
                     }
                     for future in as_completed(futures):
-                        results[futures[future]] = future.result()
-                        bar.update(len(results[futures[future]]))
+                        parts[futures[future]] = future.result()
+                        bar.update(_task_length(tasks[futures[future]]))
     finally:
         _WORKER_SCORER, _WORKER_TASKS = None, []
-    if not results:
-        return np.zeros((0, len(model.clusters)))
-    return np.concatenate(results, axis=0)
+    where = np.concatenate([p[0] + offset for p, offset in zip(parts, offsets, strict=False)])
+    return where, np.concatenate([p[1] for p in parts])
+
+
+def dense_scores(
+    where: np.ndarray, values: np.ndarray, n_rows: int, n_clusters: int, dtype=np.float64
+) -> np.ndarray:
+    """The ``(n_rows, n_clusters)`` matrix of :func:`score_sequences`' non-zero scores."""
+    scores = np.zeros((n_rows, n_clusters), dtype=dtype)
+    scores.reshape(-1)[where] = values
+    return scores

@@ -287,7 +287,7 @@ class TorchScanner:
 def best_non_overlapping_sums(groups, starts, ends, matrices, scores, n_groups: int):
     """Greedy best-first sums of hits sharing no base pair, per group, vectorised in torch.
 
-    The result of :func:`scget.motifs._scan._best_non_overlapping_sum` on each group,
+    The result of :func:`scget.motifs._scan.reduce_hits` for each group,
     bit for bit: hits are ranked best first (score, then leftmost, then matrix); rounds
     keep every undecided hit that no better undecided hit overlaps and reject the hits
     these overlap, until none is undecided (each round settles at least the best one of

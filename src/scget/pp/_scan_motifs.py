@@ -141,7 +141,13 @@ def scan_motifs(
     (450, 203)
     """
     from ..genome import Genome
-    from ..motifs._scan import DEFAULT_PSEUDOCOUNT, build_scan_model, chunk_size, score_sequences
+    from ..motifs._scan import (
+        DEFAULT_PSEUDOCOUNT,
+        build_scan_model,
+        chunk_size,
+        dense_scores,
+        score_sequences,
+    )
 
     gpu = _resolve_scan_device(device)
     target, peaks, sequences = _resolve_input(data, atac, copy)
@@ -170,16 +176,24 @@ def scan_motifs(
         f"Scanning {len(index)} sequences with {len(collection)} motifs "
         f"in {len(collection.clusters)} clusters."
     )
+    n_clusters = len(collection.clusters)
     if gpu is None:
-        raw = score_sequences(tasks, len(index), model, n_jobs=n_jobs)
+        where, raw = score_sequences(tasks, len(index), model, n_jobs=n_jobs)
     else:
         from ..motifs._torch_scan import score_sequences_torch
 
-        raw = score_sequences_torch(tasks, len(index), model, device=gpu)
-    max_score = raw.max(axis=0, initial=0.0)
-    scores = normalise(raw, max_score) if normalize else raw
+        scores = score_sequences_torch(tasks, len(index), model, device=gpu).reshape(-1)
+        where = np.flatnonzero(scores)
+        raw = scores[where]
+    # the non-zero scores only: most (peak, cluster) pairs have no hit
+    columns = where % n_clusters
+    max_score = np.zeros(n_clusters)
+    np.maximum.at(max_score, columns, raw)
+    values = normalise(raw, max_score[columns]) if normalize else raw
     table = pd.DataFrame(
-        scores.astype(np.float32), index=index, columns=pd.Index(collection.clusters)
+        dense_scores(where, values, len(index), n_clusters, dtype=np.float32),
+        index=index,
+        columns=pd.Index(collection.clusters),
     )
     if target is None:
         return table
@@ -203,7 +217,10 @@ def scan_motifs(
 
 
 def normalise(raw: np.ndarray, max_score: np.ndarray) -> np.ndarray:
-    """Raw cluster scores divided by each cluster's maximum (kept where 0), clipped to [0, 1]."""
+    """Raw cluster scores divided by each cluster's maximum (kept where 0), clipped to [0, 1].
+
+    ``max_score`` is broadcast against ``raw``: one per column, or one per value.
+    """
     scale = np.where(max_score > 0, max_score, 1.0)
     return np.clip(raw / scale, 0.0, 1.0)
 
@@ -231,7 +248,7 @@ def score_as_recorded(
     Scores ``(n_total, n_clusters)`` float64, normalised by ``max_score`` when the scan
     was.
     """
-    from ..motifs._scan import build_scan_model, score_sequences
+    from ..motifs._scan import build_scan_model, dense_scores, score_sequences
 
     model = build_scan_model(
         collection,
@@ -239,7 +256,7 @@ def score_as_recorded(
         background=params["background"],
         pseudocount=params["pseudocount"],
     )
-    raw = score_sequences(tasks, n_total, model, n_jobs=1)
+    raw = dense_scores(*score_sequences(tasks, n_total, model, n_jobs=1), n_total, len(max_score))
     return normalise(raw, max_score) if params["normalize"] else raw
 
 
