@@ -35,8 +35,8 @@ import mudata
 import pandas as pd
 
 import scget
-from scget._constants import ACCESSIBILITY_HIDDEN
-from scget._genomic import peak_coordinates
+from scget._shared.constants import ACCESSIBILITY_HIDDEN
+from scget._shared.genomic import peak_coordinates
 
 SCALE = "\nFor scale, not as a target: the paper's K562 ATAC, leave-out chromosome, r 0.81."
 
@@ -72,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     pb = mudata.read_h5mu(args.pb)
     chromosomes = sorted(
-        set(peak_coordinates(pb["atac"])["chrom"]), key=scget._genomic.chromosome_sort_key
+        set(peak_coordinates(pb["atac"])["chrom"]), key=scget._shared.genomic.chromosome_sort_key
     )
     split = {
         "leave_out_chromosomes": [chromosomes[-1]],

@@ -38,8 +38,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.linear_model import RidgeCV
 
 import scget
-from scget import _demo
-from scget._utils import to_dense
+from scget._cli import demo as _demo
+from scget._shared.utils import to_dense
 from scget.tl._core._genes import accessible_tss, tss_peak_matrix
 from scget.tl._evaluation._baselines import tss_accessibility
 from scget.tl._evaluation._evaluate import (

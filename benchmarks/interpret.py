@@ -66,7 +66,7 @@ import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 import scget
-from scget._genomic import chromosome_sort_key
+from scget._shared.genomic import chromosome_sort_key
 from scget.tl._core._engine import forward, on_device
 from scget.tl._core._promoters import promoters
 from scget.tl._core._windows import WindowDataset

@@ -27,8 +27,8 @@ import mudata
 import pandas as pd
 
 import scget
-from scget import _demo
-from scget._genomic import chromosome_sort_key
+from scget._cli import demo as _demo
+from scget._shared.genomic import chromosome_sort_key
 from scget.tl._evaluation._evaluate import METHODS
 
 #: Variant name -> (pretrain first, fine-tuning options beside the defaults). The

@@ -95,11 +95,11 @@ def main() -> None:
     genome = scget.get.params(pb, "motifs")["genome"]
     scan_rate = float("nan")
     if Path(genome).is_file():
-        coords = scget._genomic.peak_coordinates(pb["atac"]).iloc[rows]
+        coords = scget._shared.genomic.peak_coordinates(pb["atac"]).iloc[rows]
         fasta = scget.genome.Genome(genome)
         sequences = fasta.fetch_many(coords["chrom"], coords["start"], coords["end"])
         frame = pd.DataFrame({"sequence": sequences}, index=elements.index)
-        from scget.tl._perturb._insert import element_scores
+        from scget.tl._perturb._insert_elements import element_scores
 
         start = time.perf_counter()
         scanned = element_scores(pb, frame, features=list(motifs.columns))

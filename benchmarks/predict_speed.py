@@ -28,8 +28,8 @@ import numpy as np
 import torch
 
 import scget
-from scget._genomic import peak_coordinates
-from scget._utils import resolve_device
+from scget._shared.genomic import peak_coordinates
+from scget._shared.utils import resolve_device
 from scget.tl._core._engine import on_device
 from scget.tl._core._predict import _region_windows, _tss_peaks
 from scget.tl._core._windows import WindowDataset, build_inputs, gather_windows

@@ -1,6 +1,6 @@
 """Scaling of the scget pipeline: wall time and peak memory of every step, at several sizes.
 
-Each size runs in a fresh Python process the steps of ``scget demo`` (``src/scget/_demo.py``),
+Each size runs in a fresh Python process the steps of ``scget demo`` (``src/scget/_cli/demo.py``),
 in its order and with its calls, on a simulated multiome of that size, plus three steps
 the demo does not take (marked * below):
 
@@ -352,8 +352,8 @@ def run_size(job: dict) -> dict:
     import torch
 
     import scget
-    from scget._genomic import chromosome_sort_key, peak_coordinates
-    from scget._utils import resolve_device
+    from scget._shared.genomic import chromosome_sort_key, peak_coordinates
+    from scget._shared.utils import resolve_device
 
     warnings.filterwarnings("ignore", category=FutureWarning)
     spec = dict(job["spec"])

@@ -57,8 +57,8 @@ def load() -> str:
 
 def simulated_genome(folder: Path, size: int, seed: int):
     """Write a simulated genome FASTA of ``size`` bp (4 chromosomes) and return it."""
-    from scget.datasets._sim_files import write_fasta
-    from scget.datasets._sim_genome import background_sequence, chromosome_sizes
+    from scget.datasets._sim.files import write_fasta
+    from scget.datasets._sim.genome import background_sequence, chromosome_sizes
     from scget.genome import Genome
 
     rng = np.random.default_rng(seed)
@@ -130,7 +130,7 @@ def ceiling(sequences: list[str], model, jobs: int) -> float:
     """
     import multiprocessing
 
-    from scget.motifs._scan import cached_scorer, choose_window
+    from scget._scan.moods import cached_scorer, choose_window
 
     window = choose_window(sum(map(len, sequences)) / jobs)
     _CEILING["scorer"] = cached_scorer(model, window)
@@ -153,7 +153,8 @@ def cpu_seconds() -> np.ndarray:
 
 def clear_memory_caches() -> None:
     """Forget what this process cached (as a new Python session would)."""
-    from scget.motifs import _jaspar, _scan
+    from scget._scan import moods as _scan
+    from scget.motifs import _jaspar
 
     _jaspar._LOADED.clear()
     _scan._MODELS.clear()
@@ -227,8 +228,8 @@ def main() -> None:
         return
 
     import scget
+    from scget._scan.moods import build_scan_model
     from scget.genome import Genome
-    from scget.motifs._scan import build_scan_model
     from scget.pp._scan_motifs import resolve_motifs
 
     scget.settings.verbosity = 1

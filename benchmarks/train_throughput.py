@@ -27,8 +27,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from scget._constants import WINDOW_SIZE
-from scget._utils import resolve_device
+from scget._shared.constants import WINDOW_SIZE
+from scget._shared.utils import resolve_device
 from scget.nn import GETConfig, GETNetwork, forward_flops
 
 N_FEATURES = 283

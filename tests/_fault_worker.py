@@ -112,7 +112,7 @@ def inject(fault: str) -> None:
 
         kill_in_atomic_write(_resume, int(n))
     elif where == "cache":
-        from scget.motifs import _cache
+        from scget._shared import cache as _cache
 
         kill_in_atomic_write(_cache, int(n))
     elif where == "output":

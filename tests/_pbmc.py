@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scget._genomic import parse_peak_names
+from scget._shared.genomic import parse_peak_names
 
 H5MU = "test_rna_atac.h5mu"
 FRAGMENTS = "test_rna_atac_fragments.tsv.gz"

@@ -12,8 +12,8 @@ import mudata as md
 import numpy as np
 import pandas as pd
 
-from scget._constants import GENE_BY_MOTIF_KEY, PSEUDOBULK_KEY, group_slot
-from scget._storage import write_result
+from scget._shared.constants import GENE_BY_MOTIF_KEY, PSEUDOBULK_KEY, group_slot
+from scget._shared.storage import write_result
 
 MOTIFS = [f"M{i}" for i in range(8)]
 N_GENES, N_PEAKS = 60, 200

@@ -59,7 +59,7 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def scget_log(caplog):
     """``caplog`` receiving the records of the ``scget`` logger (which does not propagate)."""
-    from scget._logging import logger
+    from scget._shared.logging import logger
 
     logger.addHandler(caplog.handler)
     caplog.set_level(logging.INFO, logger="scget")
@@ -99,7 +99,7 @@ def offline_url():
 
 
 def _plain_greedy(hits) -> float:
-    """The motif scan's reduction as ``scget.motifs._scan`` states it, the slow, obvious way.
+    """The motif scan's reduction as ``scget._scan.moods`` states it, the slow, obvious way.
 
     ``hits``: ``(score, start, end, matrix)``; best first (score, then leftmost, then
     matrix), a hit is kept when it shares no base pair with a kept one; the kept scores

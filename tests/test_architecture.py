@@ -5,7 +5,9 @@
   ``_evaluation``, ``_interpret``, ``_perturb``, ``_networks``) do not import each other;
 - no name with a leading underscore is imported from another package;
 - nothing imports the package ``__init__`` (``import scget``, ``from scget import x``)
-  but its namespaces.
+  but its namespaces;
+- the ground floor, ``scget._shared``, imports nothing of scget above it; the motif scan,
+  ``scget._scan``, only the ground floor, the motif collections and the genome.
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ def imports(module: str, is_package: bool, source: str) -> list[tuple[str, list[
     return found
 
 
+#: What each floor below the namespaces may import (first two levels of a module name).
+FLOORS = {
+    "scget._shared": {"scget._shared"},
+    "scget._scan": {"scget._shared", "scget._scan", "scget.motifs", "scget.genome"},
+}
+
+
 def _package(module: str) -> str:
     """The first level below scget (``"pp"``, ``"tl"``...), ``""`` for the shared modules."""
     parts = module.split(".")
@@ -69,6 +78,9 @@ def broken_rules(module: str, is_package: bool, source: str) -> list[str]:
             broken.append(f"{module} (tl._core) imports the wing {target}")
         if wing not in (None, "_core") and other not in (None, "_core", wing):
             broken.append(f"{module} (wing {wing}) imports the wing {target}")
+        floor = ".".join(module.split(".")[:2])
+        if floor in FLOORS and ".".join(target.split(".")[:2]) not in FLOORS[floor]:
+            broken.append(f"{module} (floor {floor}) imports {target}")
         if _package(module) != _package(target + ".x"):
             private = [n for n in names if n.startswith("_") and not n.startswith("__")]
             if private:
@@ -91,8 +103,14 @@ def test_the_package_keeps_its_import_rules():
         ("scget.cli", "import scget", "package __init__"),
         ("scget.pl._tracks", "from ..tl._core._engine import forward", "(pl) imports"),
         ("scget.tl._core._predict", "from .._interpret import _knockout", "(tl._core)"),
-        ("scget.tl._perturb._insert", "from .._training._train import fit", "(wing _perturb)"),
-        ("scget.tl._perturb._variant", "from ...pp._scan_motifs import _scan", "private"),
+        (
+            "scget.tl._perturb._insert_elements",
+            "from .._training._train import fit",
+            "(wing _perturb)",
+        ),
+        ("scget.tl._perturb._variant_effect", "from ...pp._scan_motifs import _scan", "private"),
+        ("scget._shared.storage", "from ..tl._core._model import GETModel", "floor scget._shared"),
+        ("scget._scan.moods", "from ..pp._scan_motifs import normalise", "floor scget._scan"),
     ],
 )
 def test_each_rule_fails_when_broken(module, source, rule):
@@ -102,10 +120,10 @@ def test_each_rule_fails_when_broken(module, source, rule):
 
 def test_allowed_imports_pass():
     allowed = [
-        ("scget._demo", "from . import datasets, pp, tl"),
-        ("scget.tl._perturb._insert", "from .._core._prior import model_inputs"),
+        ("scget._cli.demo", "from . import datasets, pp, tl"),
+        ("scget.tl._perturb._insert_elements", "from .._core._prior import model_inputs"),
         ("scget.tl._perturb._change", "from ._unmatched import _helper"),  # same package
-        ("scget.pl._motifs", "from .._scan_record import read_scan_record"),
+        ("scget.pl._gene_by_motif", "from .._scan.record import read_scan_record"),
     ]
     for module, source in allowed:
         assert broken_rules(module, False, source) == []

@@ -25,7 +25,7 @@ import torch
 from _ports import free_port
 
 import scget
-from scget.motifs._cache import _read
+from scget._shared.cache import _read
 from scget.tl import GETModel
 
 sys.path.insert(0, str(Path(__file__).parent / "tl"))

@@ -51,7 +51,7 @@ def test_settings_reject_invalid_values(name, value):
 
 def test_resolve_device_auto_is_cpu_without_accelerator():
     torch = pytest.importorskip("torch")
-    from scget._utils import resolve_device
+    from scget._shared.utils import resolve_device
 
     if not torch.cuda.is_available():
         assert resolve_device("cpu").type == "cpu"

@@ -1,4 +1,4 @@
-"""The return convention of the tl writers, written once in scget._storage."""
+"""The return convention of the tl writers, written once in scget._shared.storage."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import scget
-from scget._storage import finish_writer, read_record, writable
+from scget._shared.storage import finish_writer, read_record, writable
 
 TL = Path(scget.__file__).parent / "tl"
 #: The public tl functions that store a record under ``key_added`` and take ``copy``.

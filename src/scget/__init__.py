@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from ._settings import settings
+from ._shared.settings import settings
 from ._version import __version__
 
 _SUBMODULES = ("pp", "tl", "get", "pl", "datasets", "motifs", "genome", "nn")

@@ -19,7 +19,7 @@ DESCRIPTION = (
 )
 #: Sub-command -> module providing ``add_arguments(parser)`` and ``run(args)``.
 _COMMANDS = {
-    "demo": ("scget._demo", "Run the whole pipeline on a simulated multiome."),
+    "demo": ("scget._cli.demo", "Run the whole pipeline on a simulated multiome."),
     "train": (
         "scget.tl._training._cli",
         "Train GET from a saved .h5mu (single process or torchrun).",
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     exit status 2, as argparse reports bad options; ``-v 3`` (``--verbose``) raises it
     with its traceback instead.
     """
-    from ._settings import settings
+    from ._shared.settings import settings
 
     args = build_parser().parse_args(argv)
     settings.verbosity = args.verbosity

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 import scget
-from scget.motifs import MotifCollection, _scan
+from scget._scan import moods as _scan
+from scget._scan.moods import build_scan_model, cached_scorer
+from scget._shared.cache import cache_path, cached
+from scget.motifs import MotifCollection
 from scget.motifs import _jaspar as jaspar_module
-from scget.motifs._cache import cache_path, cached
-from scget.motifs._scan import build_scan_model, cached_scorer
 
 
 def _collection(scale: float = 1.0) -> MotifCollection:

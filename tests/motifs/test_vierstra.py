@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import scget
-from scget._download import BASE_URLS
+from scget._shared.download import BASE_URLS
 from scget.motifs import _vierstra, vierstra_archetypes
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from _published_format import published_state_dict
 
-from scget._constants import ACCESSIBILITY_FEATURE
+from scget._shared.constants import ACCESSIBILITY_FEATURE
 from scget.nn import (
     GETConfig,
     GETNetwork,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scget._constants import (
+from scget._shared.constants import (
     EMBEDDING_PREDICTED,
     ENHANCER_GENE_KEY,
     ENRICHMENT_KEY,
@@ -23,7 +23,7 @@ from scget._constants import (
     REGULATORY_EMBEDDING_KEY,
     group_slot,
 )
-from scget._storage import write_result
+from scget._shared.storage import write_result
 
 GROUPS = ["A", "B", "C"]
 MOTIFS = ["M0", "M1", "M2", "M3", "M4", "M5"]

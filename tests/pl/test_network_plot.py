@@ -4,7 +4,7 @@ import pytest
 from matplotlib.patches import FancyArrowPatch
 
 import scget
-from scget._storage import write_result
+from scget._shared.storage import write_result
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import mudata as md
 import numpy as np
 import pandas as pd
 
-from scget._constants import MIN_ACCESSIBILITY
+from scget._shared.constants import MIN_ACCESSIBILITY
 
 GROUPS = ["A", "B", "C", "D"]
 N_MOTIFS = 8

@@ -8,9 +8,9 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from .._download import bad_file, fetch, fetch_listed, source_url
-from .._logging import logger
-from .._settings import settings
+from .._shared.download import bad_file, fetch, fetch_listed, source_url
+from .._shared.logging import logger
+from .._shared.settings import settings
 
 #: UCSC genome builds that :func:`genome` downloads.
 GENOMES = ("hg38", "hg19", "mm10", "mm39")
@@ -100,7 +100,8 @@ def _bgzip(source: Path, fasta: Path, url: str) -> None:
 
     Written under a temporary name in the same folder and renamed into place (indexes
     first, the FASTA last) once complete; on any failure nothing is left behind, and a
-    truncated or non-FASTA ``source`` is refused naming it (:func:`scget._download.bad_file`).
+    truncated or non-FASTA ``source`` is refused naming it
+    (:func:`scget._shared.download.bad_file`).
     """
     import pysam
 

@@ -6,10 +6,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._constants import ATAC, PEAK_COLUMNS, RNA
-from .._genomic import parse_peak_names
-from .._logging import logger
-from .._utils import check_counts, modality, mudata_update_quietly
+from .._shared.constants import ATAC, PEAK_COLUMNS, RNA
+from .._shared.genomic import parse_peak_names
+from .._shared.logging import logger
+from .._shared.utils import check_counts, modality, mudata_update_quietly
 
 #: Cell Ranger ARC's file names in its ``outs`` folder.
 MATRIX_FILE = "filtered_feature_bc_matrix.h5"

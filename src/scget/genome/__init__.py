@@ -1,10 +1,10 @@
 """Genome sequence (FASTA), intervals (BED) and gene annotation (GTF, TSS tables)."""
 
-from .._lazy import lazy_namespace
+from .._shared.lazy import lazy_namespace
 
 _EXPORTS = {
     "Genome": "._fasta",
-    "read_bed": "scget._genomic",
+    "read_bed": "scget._shared.genomic",
     "read_gtf": "._annotation",
     "read_tss_table": "._annotation",
 }

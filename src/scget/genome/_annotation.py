@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._genomic import chromosome_sort_key
-from .._logging import logger
+from .._shared.genomic import chromosome_sort_key
+from .._shared.logging import logger
 
 _GTF_COLUMNS = ["chrom", "source", "feature", "start", "end", "score", "strand", "frame", "attr"]
 _GTF_ATTRIBUTES = ("gene_id", "gene_name", "gene_type", "gene_biotype", "transcript_id")

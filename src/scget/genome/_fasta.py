@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._genomic import chromosome_hint
+from .._shared.genomic import chromosome_hint
 
 #: Offending intervals listed in an error message.
 _N_LISTED = 5

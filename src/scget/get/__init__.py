@@ -5,7 +5,7 @@ Every scget function that writes a result has a reader here, named after it
 these.
 """
 
-from .._lazy import lazy_namespace
+from .._shared.lazy import lazy_namespace
 
 _EXPORTS = {
     "params": "._readers",

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._constants import (
+from .._shared.constants import (
     ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
     DELETE_REGIONS_KEY,
@@ -36,8 +36,8 @@ from .._constants import (
     evaluation_layer,
     group_slot,
 )
-from .._storage import read_params, read_result, read_slots
-from .._utils import modality, one_name, to_dense
+from .._shared.storage import read_params, read_result, read_slots
+from .._shared.utils import modality, one_name, to_dense
 
 
 def params(data, key: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Motif collections: PWMs, their TF names and their clusters (GET's feature space)."""
 
-from .._lazy import lazy_namespace
+from .._shared.lazy import lazy_namespace
 
 _EXPORTS = {
     "MotifCollection": "._collection",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._logging import logger
+from .._shared.logging import logger
 from ._collection import MotifCollection
 
 #: Default similarity above which motifs are merged (average linkage).

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._constants import LIST_SEP
+from .._shared.constants import LIST_SEP
 
 #: Column order of every matrix.
 ALPHABET = ("A", "C", "G", "T")

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._constants import LIST_SEP
-from .._logging import logger
+from .._shared.cache import cached
+from .._shared.constants import LIST_SEP
+from .._shared.logging import logger
 from .._version import __version__
-from ._cache import cached
 from ._cluster import DEFAULT_MIN_SIMILARITY, cluster_motifs
 from ._collection import ALPHABET, MotifCollection
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._download import fetch, source_url
-from .._settings import settings
+from .._shared.download import fetch, source_url
+from .._shared.settings import settings
 from ._collection import MotifCollection, storable_name
 from ._read import read_motifs
 

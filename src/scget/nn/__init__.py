@@ -1,6 +1,6 @@
 """The GET network in plain torch (no AnnData): modules, presets, LoRA, checkpoint import."""
 
-from .._lazy import lazy_namespace
+from .._shared.lazy import lazy_namespace
 
 _EXPORTS = {
     "GETConfig": "._config",

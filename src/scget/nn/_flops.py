@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._constants import WINDOW_SIZE
+from .._shared.constants import WINDOW_SIZE
 from ._config import GETConfig
 
 

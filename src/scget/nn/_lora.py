@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .._logging import logger
+from .._shared.logging import logger
 
 #: Linear layers wrapped by default: the region embedding and every encoder Linear.
 DEFAULT_TARGETS = ("region_embedding", "blocks.*")

@@ -26,8 +26,8 @@ from collections.abc import Mapping
 
 import torch
 
-from .._constants import ACCESSIBILITY_FEATURE
-from .._logging import logger
+from .._shared.constants import ACCESSIBILITY_FEATURE
+from .._shared.logging import logger
 from ._config import PRESETS, GETConfig
 from ._network import INIT_STD, GETNetwork
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._utils import one_name
+from .._shared.utils import one_name
 from ._plotter import plot_function
 
 #: Marker area (points^2) of the smallest possible and of the largest overlap shown.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._constants import EVALUATION_KEY, SETTINGS
+from .._shared.constants import EVALUATION_KEY, SETTINGS
 from ._plotter import plot_function
 
 #: Pearson r reported by Fu et al. (Nature 2025), by setting and method: leave-out cell

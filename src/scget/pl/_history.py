@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._constants import FINETUNE_KEY
-from .._logging import logger
+from .._shared.constants import FINETUNE_KEY
+from .._shared.logging import logger
 from ._plotter import plot_function
 
 

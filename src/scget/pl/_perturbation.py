@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._constants import UNS_KEY
-from .._logging import logger
-from .._utils import one_name
+from .._shared.constants import UNS_KEY
+from .._shared.logging import logger
+from .._shared.utils import one_name
 from ._plotter import plot_function, split_axes
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._docs import fill_docs
+from .._shared.docs import fill_docs
 
 
 def plot_function(*, figsize: tuple[float, float]) -> Callable[[Callable], Callable]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._constants import EVALUATION_KEY, SETTINGS
-from .._utils import one_name
+from .._shared.constants import EVALUATION_KEY, SETTINGS
+from .._shared.utils import one_name
 from ._plotter import plot_function
 
 

@@ -9,10 +9,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._constants import ATAC, ENHANCER_GENE_KEY, REGION_IMPORTANCE_KEY, RNA, UNS_KEY
-from .._genomic import parse_peak_names, peak_coordinates
-from .._logging import logger
-from .._utils import modality, name_list, to_dense
+from .._shared.constants import ATAC, ENHANCER_GENE_KEY, REGION_IMPORTANCE_KEY, RNA, UNS_KEY
+from .._shared.genomic import parse_peak_names, peak_coordinates
+from .._shared.logging import logger
+from .._shared.utils import modality, name_list, to_dense
 from ._plotter import plot_function, split_axes
 
 #: Readers of the region scores, by name, and their default keys.

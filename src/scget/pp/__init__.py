@@ -1,6 +1,6 @@
 """Preprocessing: from a cell-level multiome to model-ready pseudobulks."""
 
-from .._lazy import lazy_namespace
+from .._shared.lazy import lazy_namespace
 
 _EXPORTS = {
     "pseudobulk": "._pseudobulk",

@@ -6,8 +6,8 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from .._logging import progress
-from .._utils import COUNTS_FIX, check_counts, non_finite_error
+from .._shared.logging import progress
+from .._shared.utils import COUNTS_FIX, check_counts, non_finite_error
 
 #: Rows read at once from on-disk or dense matrices; bounds the memory of backed runs.
 DEFAULT_CHUNK_SIZE = 10_000

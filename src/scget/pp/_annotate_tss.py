@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._constants import (
+from .._shared.constants import (
     ATAC,
     GENE_PEAKS_COLUMN,
     LIST_SEP,
@@ -21,11 +21,11 @@ from .._constants import (
     TSS_KEY,
     UNS_KEY,
 )
-from .._docs import inject_docs
-from .._genomic import peak_coordinates
-from .._logging import logger
-from .._storage import write_result
-from .._utils import check_finite, modality, to_dense
+from .._shared.docs import inject_docs
+from .._shared.genomic import peak_coordinates
+from .._shared.logging import logger
+from .._shared.storage import write_result
+from .._shared.utils import check_finite, modality, to_dense
 from ._intervals import overlap_pairs
 
 _STRANDS = ("+", "-")
@@ -271,7 +271,7 @@ def _unique_loci(tss: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
     Returns the kept TSSs and the number of genes that had several loci.
     """
-    from .._genomic import chromosome_sort_key
+    from .._shared.genomic import chromosome_sort_key
 
     loci = tss.drop_duplicates(["gene", "gene_id", "chrom"])
     rank = {c: i for i, c in enumerate(sorted(loci["chrom"].unique(), key=chromosome_sort_key))}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .._logging import logger
+from .._shared.logging import logger
 from ._groups import find_labels
 
 

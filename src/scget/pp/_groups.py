@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._logging import logger
+from .._shared.logging import logger
 
 
 def as_columns(groupby: str | Sequence[str]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._constants import ATAC_SCALE, TPM_SCALE
+from .._shared.constants import ATAC_SCALE, TPM_SCALE
 
 #: Largest integer that float32 represents exactly; summed counts above it stay float64.
 _FLOAT32_EXACT = 2**24

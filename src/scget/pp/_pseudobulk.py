@@ -7,12 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._constants import ATAC, COUNTS_LAYER, PSEUDOBULK_KEY, RNA
-from .._docs import inject_docs
-from .._genomic import peak_coordinates
-from .._logging import logger
-from .._storage import write_result
-from .._utils import modality
+from .._shared.constants import ATAC, COUNTS_LAYER, PSEUDOBULK_KEY, RNA
+from .._shared.docs import inject_docs
+from .._shared.genomic import peak_coordinates
+from .._shared.logging import logger
+from .._shared.storage import write_result
+from .._shared.utils import modality
 from ._aggregate import DEFAULT_CHUNK_SIZE, sum_by_group
 from ._design import log_design, sample_covariates
 from ._groups import as_columns, assign_groups, find_labels

@@ -10,18 +10,18 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._constants import ATAC, COUNTS_LAYER, RECOUNT_KEY
-from .._docs import inject_docs
-from .._genomic import (
+from .._shared.constants import ATAC, COUNTS_LAYER, RECOUNT_KEY
+from .._shared.docs import inject_docs
+from .._shared.genomic import (
     chromosome_sort_key,
     format_peak_names,
     parse_peak_names,
     peak_coordinates,
     read_bed,
 )
-from .._logging import logger, progress
-from .._storage import write_result
-from .._utils import modality
+from .._shared.logging import logger, progress
+from .._shared.storage import write_result
+from .._shared.utils import modality
 from ._fragments import DEFAULT_FRAGMENT_CHUNK, check_fragments_file, iter_fragments
 from ._groups import as_columns, assign_groups, find_labels
 from ._intervals import overlap_pairs

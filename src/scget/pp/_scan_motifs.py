@@ -10,13 +10,13 @@ import pandas as pd
 from anndata import AnnData
 from mudata import MuData
 
-from .._constants import ATAC, MOTIF_KEY, MOTIF_PVALUE
-from .._docs import inject_docs
-from .._genomic import format_peak_names, parse_peak_names, peak_coordinates
-from .._logging import logger
-from .._scan_record import scan_record_key
-from .._storage import write_result
-from .._utils import modality
+from .._scan.record import scan_record_key
+from .._shared.constants import ATAC, MOTIF_KEY, MOTIF_PVALUE
+from .._shared.docs import inject_docs
+from .._shared.genomic import format_peak_names, parse_peak_names, peak_coordinates
+from .._shared.logging import logger
+from .._shared.storage import write_result
+from .._shared.utils import modality
 
 #: DNA sequences: A, C, G, T and the other IUPAC codes (unknown bases, as N: no hit).
 DNA_SEQUENCE = re.compile(r"^[ACGTRYSWKMBDHVN]+$", re.IGNORECASE)
@@ -56,7 +56,7 @@ def scan_motifs(
     ordinary bases. Two hits overlap
     when they share at least one base pair, whatever their strands; a low-information
     matrix can have hits with negative log odds, which then lower its cluster's sum. The
-    exact rules are in :mod:`scget.motifs._scan`.
+    exact rules are in :mod:`scget._scan.moods`.
 
     Parameters
     ----------
@@ -88,7 +88,7 @@ def scan_motifs(
     device
         ``None`` or ``"cpu"``: MOODS in ``n_jobs`` processes. ``"cuda"`` (or
         ``"cuda:1"``...): an exact torch scan on that GPU, with the same hits and the same
-        float64 scores as MOODS (see :mod:`scget.motifs._torch_scan`; ``n_jobs`` is then
+        float64 scores as MOODS (see :mod:`scget._scan.torch_scan`; ``n_jobs`` is then
         unused). The torch scan is not offered on CPU, where MOODS is faster (figures:
         :ref:`performance-figures`).
     key_added
@@ -115,7 +115,7 @@ def scan_motifs(
     Notes
     -----
     Repeated scans are cheap to start: the motif collection (JASPAR), the MOODS thresholds
-    and the compiled MOODS scanners are cached (see :mod:`scget.motifs._scan`); cache
+    and the compiled MOODS scanners are cached (see :mod:`scget._scan.moods`); cache
     entries are keyed by everything they depend on (the matrices, ``pvalue``,
     ``background``, ``pseudocount``, the MOODS version), so they never go stale. The
     on-disk part lives under ``scget.settings.cachedir`` and may be deleted at any time;
@@ -140,14 +140,14 @@ def scan_motifs(
     >>> pb["atac"].varm["motif_scores"].shape  # peaks x JASPAR 2024 motif clusters
     (450, 203)
     """
-    from ..genome import Genome
-    from ..motifs._scan import (
+    from .._scan.moods import (
         DEFAULT_PSEUDOCOUNT,
         build_scan_model,
         chunk_size,
         dense_scores,
         score_sequences,
     )
+    from ..genome import Genome
 
     gpu = _resolve_scan_device(device)
     target, peaks, sequences = _resolve_input(data, atac, copy)
@@ -180,7 +180,7 @@ def scan_motifs(
     if gpu is None:
         where, raw = score_sequences(tasks, len(index), model, n_jobs=n_jobs)
     else:
-        from ..motifs._torch_scan import score_sequences_torch
+        from .._scan.torch_scan import score_sequences_torch
 
         scores = score_sequences_torch(tasks, len(index), model, device=gpu).reshape(-1)
         where = np.flatnonzero(scores)
@@ -233,7 +233,7 @@ def score_as_recorded(
     Parameters
     ----------
     tasks, n_total
-        As :func:`scget.motifs._scan.score_sequences` takes them (scanned in this process).
+        As :func:`scget._scan.moods.score_sequences` takes them (scanned in this process).
     collection
         The :class:`~scget.motifs.MotifCollection` the peaks were scanned with.
     params
@@ -248,7 +248,7 @@ def score_as_recorded(
     Scores ``(n_total, n_clusters)`` float64, normalised by ``max_score`` when the scan
     was.
     """
-    from ..motifs._scan import build_scan_model, dense_scores, score_sequences
+    from .._scan.moods import build_scan_model, dense_scores, score_sequences
 
     model = build_scan_model(
         collection,
@@ -269,7 +269,7 @@ def _resolve_scan_device(device: str | None):
             f"device must be None or 'cpu' (MOODS) or a CUDA device ('cuda', 'cuda:0'...) for "
             f"the exact torch scan; got {device!r}."
         )
-    from .._utils import resolve_device
+    from .._shared.utils import resolve_device
 
     return resolve_device(device)
 

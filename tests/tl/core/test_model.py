@@ -10,7 +10,7 @@ from _planted import tiny_kwargs
 from _published_format import published_state_dict
 
 import scget
-from scget._genomic import peak_coordinates
+from scget._shared.genomic import peak_coordinates
 from scget.nn import ARCHITECTURES
 from scget.tl import GETModel
 from scget.tl._core._prior import model_inputs

@@ -7,7 +7,7 @@ import pytest
 from _planted import planted_pb, tiny_kwargs
 
 import scget
-from scget._genomic import peak_coordinates
+from scget._shared.genomic import peak_coordinates
 from scget.tl._core._genes import tss_peak_matrix
 from scget.tl._core._prior import add_prior, leave_one_out_means
 from scget.tl._core._windows import build_inputs

@@ -9,7 +9,7 @@ from _evaluation_pb import CHROMS, GENES_PER_CHROM, GROUPS, make_evaluation_pb
 from _written import written_slots
 
 import scget
-from scget._storage import write_result
+from scget._shared.storage import write_result
 from scget.tl._evaluation._evaluate import (
     METHODS,
     SETTING_METHODS,

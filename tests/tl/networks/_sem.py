@@ -7,8 +7,8 @@ import mudata as md
 import numpy as np
 import pandas as pd
 
-from scget._constants import GENE_BY_MOTIF_KEY, group_slot
-from scget._storage import write_result
+from scget._shared.constants import GENE_BY_MOTIF_KEY, group_slot
+from scget._shared.storage import write_result
 
 
 def sem_sample(n_samples: int, n_variables: int, seed: int, noise: str = "uniform"):

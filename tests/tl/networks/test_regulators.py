@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 
 import scget
-from scget._constants import MOTIFS_KEY
-from scget._storage import write_result
+from scget._shared.constants import MOTIFS_KEY
+from scget._shared.storage import write_result
 
 
 @pytest.fixture

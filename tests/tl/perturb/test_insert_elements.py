@@ -16,7 +16,7 @@ import scget
 from scget.motifs import MotifCollection
 from scget.tl._core._prior import model_inputs
 from scget.tl._core._windows import WindowDataset, centred_windows, region_context
-from scget.tl._perturb._insert import element_scores
+from scget.tl._perturb._insert_elements import element_scores
 
 
 @pytest.fixture(scope="module")

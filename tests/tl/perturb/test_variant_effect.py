@@ -15,7 +15,7 @@ from _written import written_slots
 from torch import nn
 
 import scget
-from scget._genomic import peak_coordinates
+from scget._shared.genomic import peak_coordinates
 from scget.motifs import MotifCollection
 
 PS = 0.01
@@ -158,7 +158,7 @@ def test_vcf_positions_are_one_based_and_refs_checked(scanned, tmp_path):
     vcf.write_text(
         f"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\nchr1\t{start + 101}\trs1\tA\tC,G\n"
     )
-    table = scget.tl._perturb._variant.read_variants(vcf)
+    table = scget.tl._perturb._variant_effect.read_variants(vcf)
     assert list(table["variant"]) == ["rs1:C", "rs1:G"]
     result = scget.tl.variant_effect(
         x.pb, x.model, variants=vcf, genome=x.genome, motifs=x.motifs, device="cpu"
@@ -226,7 +226,7 @@ def test_rescan_reproduces_stored_scores_on_hg38(hg38_piece, fox_gata_ctcf):
     """The reference rescan equals the stored scores; ALT equals scanning the edited peak."""
     import anndata as ad
 
-    from scget.tl._perturb._variant import _rescan
+    from scget.tl._perturb._variant_effect import _rescan
 
     genome, motifs = hg38_piece, fox_gata_ctcf
     starts = np.arange(50_000, 2_300_000, 90_000)

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..._constants import CONFIG_FILE
-from ..._logging import logger
+from ..._shared.constants import CONFIG_FILE
+from ..._shared.logging import logger
 
 #: Keys every ``config.json`` written by :meth:`GETModel.save` holds.
 REQUIRED_KEYS = ("scget_version", "config", "feature_names")

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..._constants import MIN_ACCESSIBILITY
-from ..._logging import progress
+from ..._shared.constants import MIN_ACCESSIBILITY
+from ..._shared.logging import progress
 from ._genes import tss_peak_matrix
 from ._windows import RegionInputs, centred_windows, gather_windows, region_context
 

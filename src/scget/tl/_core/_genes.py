@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..._constants import GENE_PEAKS_COLUMN, LIST_SEP, MIN_ACCESSIBILITY
+from ..._shared.constants import GENE_PEAKS_COLUMN, LIST_SEP, MIN_ACCESSIBILITY
 
 
 def tss_peak_matrix(gene_var: pd.DataFrame, peak_names: pd.Index) -> sp.csr_matrix:

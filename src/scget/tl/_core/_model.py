@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..._constants import (
+from ..._shared.constants import (
     ATAC,
     CONFIG_FILE,
     HISTORY_COLUMNS,
@@ -18,8 +18,8 @@ from ..._constants import (
     WEIGHTS_FILE,
     WINDOW_SIZE,
 )
-from ..._storage import to_json
-from ..._utils import atomic_directory
+from ..._shared.storage import to_json
+from ..._shared.utils import atomic_directory
 from ._checkpoint import load_weights, read_config
 from ._split import SPLIT_KEYS
 from ._windows import motif_feature_names

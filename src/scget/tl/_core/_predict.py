@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..._constants import (
+from ..._shared.constants import (
     ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
     GENE_PREDICTION_LAYER,
@@ -19,20 +19,15 @@ from ..._constants import (
     TSS_GENE_COLUMNS,
     UNS_KEY,
 )
-from ..._docs import inject_docs
-from ..._logging import progress
-from ..._storage import finish_writer, read_slots, writable
-from ..._utils import chosen_positions, modality, name_list, resolve_device, to_dense
+from ..._shared.docs import inject_docs
+from ..._shared.logging import progress
+from ..._shared.storage import finish_writer, read_slots, writable
+from ..._shared.utils import chosen_positions, modality, name_list, resolve_device, to_dense
 from ._engine import forward, on_device
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel, check_model
 from ._prior import model_inputs
-from ._windows import (
-    GroupRegions,
-    centred_windows,
-    hide_interleaved,
-    window_starts,
-)
+from ._windows import GroupRegions, centred_windows, hide_interleaved, window_starts
 
 
 def _start_layers(atac_ad, names: list[str], chosen: np.ndarray | None) -> dict:

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..._constants import ATAC, COUNTS_LAYER, MOTIF_KEY, RNA
-from ..._logging import logger
-from ..._utils import modality, to_dense
+from ..._shared.constants import ATAC, COUNTS_LAYER, MOTIF_KEY, RNA
+from ..._shared.logging import logger
+from ..._shared.utils import modality, to_dense
 from ._genes import tss_peak_matrix
 from ._windows import RegionInputs, build_inputs
 

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import DTypeLike
 
-from ..._constants import MIN_ACCESSIBILITY, WINDOW_SIZE, group_slot
-from ..._utils import chosen_positions, modality, resolve_device, to_dense
+from ..._shared.constants import MIN_ACCESSIBILITY, WINDOW_SIZE, group_slot
+from ..._shared.utils import chosen_positions, modality, resolve_device, to_dense
 from ._engine import Transform, attribute, on_device, promoter_windows
 from ._model import GETModel, check_model
 from ._prior import model_inputs
@@ -78,7 +78,7 @@ def promoters(
     Raises
     ------
     ValueError, KeyError
-        As listed in :data:`scget._docs.FRAGMENTS` ``["errors"]``.
+        As listed in :data:`scget._shared.docs.FRAGMENTS` ``["errors"]``.
     """
     if model is not None:
         check_model(model).check_features(pb, atac=atac, motif_key=motif_key)

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ..._genomic import chromosome_sort_key
-from ..._logging import logger
+from ..._shared.genomic import chromosome_sort_key
+from ..._shared.logging import logger
 
 #: Keys of a split (lists of str): what a model was trained, validated and tested on.
 SPLIT_KEYS = (

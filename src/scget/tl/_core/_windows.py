@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..._constants import (
+from ..._shared.constants import (
     ACCESSIBILITY_FEATURE,
     ATAC,
     COUNTS_LAYER,
@@ -25,8 +25,8 @@ from ..._constants import (
     TARGET_LAYERS,
     TSS_GENE_COLUMNS,
 )
-from ..._genomic import chromosome_sort_key, peak_coordinates
-from ..._utils import check_finite, modality, to_dense
+from ..._shared.genomic import chromosome_sort_key, peak_coordinates
+from ..._shared.utils import check_finite, modality, to_dense
 
 if TYPE_CHECKING:
     import torch

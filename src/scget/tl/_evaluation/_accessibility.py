@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..._constants import COUNTS_LAYER, SETTINGS
-from ..._genomic import peak_coordinates
-from ..._utils import modality, to_dense
+from ..._shared.constants import COUNTS_LAYER, SETTINGS
+from ..._shared.genomic import peak_coordinates
+from ..._shared.utils import modality, to_dense
 from ._baselines import (
     LINEAR_RIDGE,
     NO_OTHER_TRAINING_GROUP,

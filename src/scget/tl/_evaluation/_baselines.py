@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..._constants import ATAC_SCALE, MIN_ACCESSIBILITY
-from ..._logging import logger, progress
+from ..._shared.constants import ATAC_SCALE, MIN_ACCESSIBILITY
+from ..._shared.logging import logger, progress
 from .._core._genes import peaks_to_genes
 
 #: Promoter length (bp) upstream of the gene start added to the gene body for gene activity.

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..._constants import (
+from ..._shared.constants import (
     ACCESSIBILITY_PREDICTION_LAYER,
     ATAC,
     COUNTS_LAYER,
@@ -25,11 +25,11 @@ from ..._constants import (
     evaluation_key,
     evaluation_layer,
 )
-from ..._docs import inject_docs
-from ..._genomic import peak_coordinates
-from ..._logging import logger
-from ..._storage import finish_writer, read_params, writable
-from ..._utils import modality, resolve_n_jobs, to_dense
+from ..._shared.docs import inject_docs
+from ..._shared.genomic import peak_coordinates
+from ..._shared.logging import logger
+from ..._shared.storage import finish_writer, read_params, writable
+from ..._shared.utils import modality, resolve_n_jobs, to_dense
 from .._core._genes import accessible_tss, tss_peak_matrix
 from .._core._split import SPLIT_KEYS
 from ._accessibility import ACCESSIBILITY_METHODS, accessibility_predictions

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..._logging import logger
+from ..._shared.logging import logger
 
 #: Metrics of each row of an evaluation.
 METRICS = ("pearson", "spearman", "r2", "centred_r", "slope", "intercept")

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..._constants import (
+from ..._shared.constants import (
     ATAC,
     ENHANCER_GENE_KEY,
     MOTIF_KEY,
@@ -18,12 +18,12 @@ from ..._constants import (
     RNA,
     WINDOW_SIZE,
 )
-from ..._docs import inject_docs
-from ..._storage import finish_writer, writable
-from ..._utils import name_list
+from ..._shared.docs import inject_docs
+from ..._shared.storage import finish_writer, writable
+from ..._shared.utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import promoters
-from ._knockout import check_method
+from ._knockout_attribution import check_method
 from ._region_importance import check_tss, importance, importance_table
 
 #: Scores of :func:`enhancer_gene`; all but ``"abc"`` need a model.

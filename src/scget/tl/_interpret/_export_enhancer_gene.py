@@ -8,9 +8,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..._constants import ENHANCER_GENE_KEY, PEAK_COLUMNS
-from ..._genomic import peak_coordinates
-from ..._utils import one_name
+from ..._shared.constants import ENHANCER_GENE_KEY, PEAK_COLUMNS
+from ..._shared.genomic import peak_coordinates
+from ..._shared.utils import one_name
 
 #: Columns of the ``"abc"`` format (EnhancerPredictions of ABC-Enhancer-Gene-Prediction,
 #: read by the ENCODE-rE2G / CRISPR benchmarking pipelines), then ``method``.

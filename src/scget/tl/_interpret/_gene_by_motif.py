@@ -7,13 +7,19 @@ from typing import Literal
 
 import numpy as np
 
-from ..._constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
-from ..._docs import inject_docs
-from ..._storage import finish_writer, writable
-from ..._utils import name_list
+from ..._shared.constants import (
+    ATAC,
+    GENE_BY_MOTIF_KEY,
+    MOTIF_KEY,
+    REGION_IMPORTANCE_KEY,
+    RNA,
+)
+from ..._shared.docs import inject_docs
+from ..._shared.storage import finish_writer, writable
+from ..._shared.utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import fill_groups, per_gene, promoters, run
-from ._knockout import check_method, knockout
+from ._knockout_attribution import check_method, knockout
 from ._region_importance import check_tss, importance, store_importance
 
 

@@ -8,13 +8,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..._constants import ATAC, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
-from ..._docs import inject_docs
-from ..._storage import finish_writer, writable
-from ..._utils import name_list
+from ..._shared.constants import ATAC, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
+from ..._shared.docs import inject_docs
+from ..._shared.storage import finish_writer, writable
+from ..._shared.utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import Promoters, promoters, run
-from ._knockout import check_method, knockout
+from ._knockout_attribution import check_method, knockout
 
 #: Columns of the region-importance table (decoupler's source, target, weight).
 COLUMNS = ("group", "source", "target", "weight", "distance", "accessibility")
@@ -148,7 +148,7 @@ def store_importance(
 ) -> Any:
     """Write the region-importance table of per-window importances under ``key``.
 
-    Returns ``None``, or with ``copy`` ``pb`` (:func:`scget._storage.finish_writer`).
+    Returns ``None``, or with ``copy`` ``pb`` (:func:`scget._shared.storage.finish_writer`).
     """
     table = importance_table(pb, norms, promoters, rna=rna, atac=atac)
     message = f"region_importance: {len(table)} (group, gene, region) rows."

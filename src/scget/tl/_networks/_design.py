@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..._constants import PSEUDOBULK_KEY
-from ..._logging import logger
-from ..._storage import read_params
+from ..._shared.constants import PSEUDOBULK_KEY
+from ..._shared.logging import logger
+from ..._shared.storage import read_params
 
 
 @dataclass

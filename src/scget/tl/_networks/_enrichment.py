@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..._constants import ATAC, ENRICHMENT_KEY, LIST_SEP, REGULATOR_TARGETS_KEY, RNA
-from ..._docs import inject_docs
-from ..._logging import progress
-from ..._storage import finish_writer, read_result, writable
-from ..._utils import modality, to_dense
+from ..._shared.constants import ATAC, ENRICHMENT_KEY, LIST_SEP, REGULATOR_TARGETS_KEY, RNA
+from ..._shared.docs import inject_docs
+from ..._shared.logging import progress
+from ..._shared.storage import finish_writer, read_result, writable
+from ..._shared.utils import modality, to_dense
 from .._core._genes import accessible_tss, tss_peak_matrix
 
 #: Columns of an enrichment table.

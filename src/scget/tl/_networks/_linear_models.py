@@ -92,7 +92,7 @@ def _mixed(y, x, pairs, terms) -> np.ndarray:
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-    from ..._logging import logger, progress
+    from ..._shared.logging import logger, progress
 
     out = np.full((len(terms), y.shape[1], len(FIT_COLUMNS)), np.nan)
     failed = 0

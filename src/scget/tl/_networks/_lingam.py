@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._logging import logger
+from ..._shared.logging import logger
 
 
 @dataclass(frozen=True)

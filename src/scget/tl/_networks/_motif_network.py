@@ -8,16 +8,16 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..._constants import (
+from ..._shared.constants import (
     ACCESSIBILITY_FEATURE,
     AGNOSTIC_GROUP,
     GENE_BY_MOTIF_KEY,
     MOTIF_NETWORK_KEY,
 )
-from ..._docs import inject_docs
-from ..._logging import progress
-from ..._storage import finish_writer, writable
-from ..._utils import name_list
+from ..._shared.docs import inject_docs
+from ..._shared.logging import progress
+from ..._shared.storage import finish_writer, writable
+from ..._shared.utils import name_list
 from ._linear_models import adjust
 
 #: Columns of a network table, in decoupler's convention (source acts on target).
@@ -119,7 +119,7 @@ def motif_network(
     ['group', 'source', 'target', 'weight', 'frequency']
     """
     from ... import get
-    from ..._utils import resolve_n_jobs
+    from ..._shared.utils import resolve_n_jobs
 
     groups = name_list(groups)
     if method not in METHODS:

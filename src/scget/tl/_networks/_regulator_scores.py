@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..._constants import ACCESSIBILITY_FEATURE, COUNTS_LAYER
-from ..._storage import read_params, read_result
-from ..._utils import modality, to_dense
+from ..._shared.constants import ACCESSIBILITY_FEATURE, COUNTS_LAYER
+from ..._shared.storage import read_params, read_result
+from ..._shared.utils import modality, to_dense
 
 
 def attribution_scores(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..._constants import AGNOSTIC_GROUP, LIST_SEP
-from ..._motif_tfs import EXPRESSED, scan_key_of, tf_expression
+from ..._scan.tfs import EXPRESSED, scan_key_of, tf_expression
+from ..._shared.constants import AGNOSTIC_GROUP, LIST_SEP
 
 #: Default expression cut-off, log10(TPM + 1): 1 TPM.
 MIN_EXPRESSION = EXPRESSED
@@ -16,7 +16,7 @@ def expressed_tfs(pb, groups, *, rna: str, min_expression: float, key: str) -> p
 
     A TF counts when its gene has ``["rna"].X`` (log10(TPM + 1)) of at least
     ``min_expression`` in the group (in any group for :data:`AGNOSTIC_GROUP`), as
-    :func:`scget._motif_tfs.tf_expression` matches them; the cell is a ``;``-joined
+    :func:`scget._scan.tfs.tf_expression` matches them; the cell is a ``;``-joined
     string, most expressed first, empty if none. The TF names are those of the motif scan
     behind the result stored under ``key`` (a gene-by-motif run or a network).
     """

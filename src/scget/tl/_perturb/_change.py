@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..._logging import logger
-from ..._storage import finish_writer
+from ..._shared.logging import logger
+from ..._shared.storage import finish_writer
 from .._core._model import GETModel
 from .._core._promoters import Promoters, per_gene, run, window_peaks
 
@@ -101,7 +101,7 @@ def store_change(
     """Write the change as ``["rna"].layers[key]`` and the record ``key``.
 
     Returns the change (groups x genes), or with ``copy`` ``pb`` (the writers' convention,
-    :func:`scget._storage.finish_writer`).
+    :func:`scget._shared.storage.finish_writer`).
     """
     rna = promoters.params["rna"]
     adata = pb[rna]

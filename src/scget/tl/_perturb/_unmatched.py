@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..._constants import PEAK_COLUMNS
-from ..._genomic import chromosome_hint, peak_coordinates, read_bed
-from ..._logging import logger
+from ..._shared.constants import PEAK_COLUMNS
+from ..._shared.genomic import chromosome_hint, peak_coordinates, read_bed
+from ..._shared.logging import logger
 
 #: Values of the ``unmatched`` argument of the perturbation functions.
 UNMATCHED = ("error", "warn")

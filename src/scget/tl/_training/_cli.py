@@ -33,7 +33,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from ..._constants import FINETUNE_KEY, PRETRAIN_KEY
+from ..._shared.constants import FINETUNE_KEY, PRETRAIN_KEY
 from ._params import TARGET_EPOCHS, SetupParams, TrainingParams, from_options
 
 #: "Used by" of the options passed to both pretraining and fine-tuning.
@@ -155,8 +155,8 @@ def check_options(pb, options: dict[str, Any]) -> None:
     KeyError
         If the ATAC modality is missing.
     """
-    from ..._genomic import peak_coordinates
-    from ..._utils import modality, resolve_device
+    from ..._shared.genomic import peak_coordinates
+    from ..._shared.utils import modality, resolve_device
     from ...nn import ARCHITECTURES, PRESETS
     from .._core._split import make_split
     from ._losses import FinetuneObjective, MaskedObjective
@@ -220,9 +220,9 @@ def run(args: argparse.Namespace) -> int:
     """Train from ``args`` and write the checkpoint(s); returns the exit status."""
     import mudata
 
-    from ..._logging import logger
-    from ..._settings import settings
-    from ..._utils import (
+    from ..._shared.logging import logger
+    from ..._shared.settings import settings
+    from ..._shared.utils import (
         atomic_directory,
         check_output_folder,
         is_main_process,

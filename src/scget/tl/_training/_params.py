@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
-from ..._constants import (
+from ..._shared.constants import (
     ATAC,
     DEFAULT_ARCHITECTURE,
     DEFAULT_PRESET,
@@ -25,7 +25,7 @@ from ..._constants import (
     TARGETS,
     WINDOW_SIZE,
 )
-from ..._docs import fill_docs
+from ..._shared.docs import fill_docs
 
 #: The default of fine-tuning's ``max_epochs`` (``None``), as its docs give it.
 TARGET_EPOCHS = (
@@ -49,7 +49,7 @@ def _option(
         The default.
     doc
         Numpydoc description (indentation removed); ``None`` when the shared docstring
-        fragment of the field's name (:data:`scget._docs.FRAGMENTS`) describes it.
+        fragment of the field's name (:data:`scget._shared.docs.FRAGMENTS`) describes it.
     group
         Docstring placeholder that lists the field with the others of its group; ``None``
         uses the record's :attr:`~_Options.PLACEHOLDER`.

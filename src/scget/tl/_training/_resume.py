@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..._atomic import atomic_write, remove_orphans
-from ..._logging import logger
-from ..._utils import changed_entries
+from ..._shared.atomic import atomic_write, remove_orphans
+from ..._shared.logging import logger
+from ..._shared.utils import changed_entries
 
 #: Version of the training-state format (a state of another version is refused).
 STATE_FORMAT = 1

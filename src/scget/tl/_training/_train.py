@@ -6,7 +6,7 @@ import copy as copying
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..._constants import (
+from ..._shared.constants import (
     ACCESSIBILITY_FEATURE_DROPOUT,
     ACCESSIBILITY_HIDDEN,
     ACCESSIBILITY_MOTIF_SPARSITY,
@@ -24,10 +24,10 @@ from ..._constants import (
     TARGETS,
     WINDOW_SIZE,
 )
-from ..._docs import inject_docs
-from ..._logging import logger
-from ..._storage import finish_writer, writable
-from ..._utils import name_list, resolve_device
+from ..._shared.docs import inject_docs
+from ..._shared.logging import logger
+from ..._shared.storage import finish_writer, writable
+from ..._shared.utils import name_list, resolve_device
 from .._core._model import GETModel, check_model
 from .._core._prior import PRIOR_GROUPS, add_prior
 from .._core._split import make_split
@@ -489,7 +489,7 @@ def finetune(
     {training_copy}
     target
         What the model is for, which sets the defaults of the options not given
-        (``scget._constants.TARGETS``; docs: "One protocol per setting"):
+        (``scget._shared.constants.TARGETS``; docs: "One protocol per setting"):
 
         - ``"new groups"``: predict groups (cell types) that have ATAC but no RNA, on the
           genes of the training chromosomes. It validates (early stopping) on a training

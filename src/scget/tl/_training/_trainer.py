@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..._constants import HISTORY_COLUMNS
-from ..._logging import logger, progress
+from ..._shared.constants import HISTORY_COLUMNS
+from ..._shared.logging import logger, progress
 from ._params import TrainingParams
 from ._resume import (
     RESUMABLE_CHANGES,
@@ -226,7 +226,8 @@ def fit(
 
     Returns
     -------
-    The history (one row per epoch: :data:`scget._constants.HISTORY_COLUMNS`) and the best epoch.
+    The history (one row per epoch: :data:`scget._shared.constants.HISTORY_COLUMNS`) and
+    the best epoch.
 
     Raises
     ------

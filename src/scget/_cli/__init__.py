@@ -1,0 +1,1 @@
+"""What the command line runs beside training: the demo and its report."""

@@ -1,0 +1,1 @@
+"""Modules every floor of scget shares: constants, storage, logging, utilities."""

@@ -1,0 +1,1 @@
+"""The multiome simulator: genome, regulation, counts, files, designs."""
