@@ -1,4 +1,4 @@
-"""Speed of ``scget.pp.scan_motifs`` against single-process MOODS, at 4k, 40k and 100k peaks.
+"""Speed of ``scget.pp.scan_motifs`` against the machine's ceiling, at 4k, 40k and 100k peaks.
 
 Peaks of ``--width`` bp are drawn at random on the real hg38 piece of ``shared/data``
 (chr2:1-2,333,275, bgzipped; peaks may overlap) or, when it is absent, on a simulated
@@ -6,30 +6,28 @@ genome with the simulator's GC structure. Motifs: JASPAR 2024 CORE vertebrates (
 PWMs; ``--motifs vierstra`` for the Vierstra archetypes), both strands, p = 1e-4, uniform
 background. For each size, in one process:
 
-1. baseline: one process, one ``MOODS.scan.Scanner`` (look-ahead window 7, MOODS'
+1. single-process MOODS: one ``MOODS.scan.Scanner`` (look-ahead window 7, MOODS'
    default) holding every matrix on both strands, scanning each peak sequence (fetched
    beforehand) and reading every hit's position and score; ``Scanner.scan`` alone is
-   timed apart ("scan only", the reference of the ratios). Building the scanner and the
-   thresholds are excluded. At 100k peaks the baseline is timed on the first
-   ``--baseline-peaks`` peaks and scaled to all of them (the scan is linear in the peaks;
-   ``--full-baseline`` times them all, about 2 more minutes);
-2. scget: the whole ``scan_motifs(peaks, genome, n_jobs=--jobs)`` call (motif collection,
-   thresholds, scanners, sequence reads, scan, per-cluster reduction, normalisation).
-   The first call of the run is "cold": empty memory and disk caches, as in a new
-   installation. Then each size is timed as a user re-scanning new peaks in the same
-   session: the collection and thresholds come from the caches, and a scanner is built
-   only when the size calls for a longer look-ahead window than any cached one (its build
-   time is inside the figure). The fixed cost is the time of a call on 10 peaks, cold
-   (empty caches), with the disk cache only (a new Python session), and warm.
+   timed apart ("scan only"). Building the scanner is excluded. At 100k peaks it is
+   timed on the first ``--baseline-peaks`` peaks and scaled (``--full-baseline`` times
+   them all);
+2. at the first size: ``scan_motifs`` with empty memory and disk caches (the first use
+   after installation), then the first and second call of a new Python process that
+   shares the filled disk cache (cold and warm; the issue's "cold first call");
+3. ``--repeats`` pairs, interleaved: the ceiling, two plain MOODS processes (``--jobs``)
+   forked with the scanners ``scan_motifs`` uses for this size prebuilt and the
+   sequences fetched beforehand, each scanning one share and reading every hit (no
+   reduction, no table); then the whole warm ``scan_motifs(peaks, genome,
+   n_jobs=--jobs)`` call (sequence reads, scan, per-cluster reduction, the table). Each
+   pair prints the share of the ceiling reached; the median and range follow.
 
-The machine load (``os.getloadavg``) is printed with every timing: on a shared machine,
-wall-clock ratios depend on what else runs, so CPU seconds are printed too, with an
-estimate for dedicated cores (the main process's CPU time plus the workers' CPU time
-divided by their number) compared with the baseline scan's CPU time.
+The machine load (``os.getloadavg``) is printed with every timing, with the CPU seconds of
+``scan_motifs``' main process and workers: run it on a quiet machine.
 
 Usage::
 
-    python benchmarks/scan_motifs.py                   # the three sizes, about 3-4 minutes
+    python benchmarks/scan_motifs.py                   # the three sizes, about 10 minutes
     python benchmarks/scan_motifs.py --sizes 4000      # one size
     python benchmarks/scan_motifs.py --gpu             # with the exact torch scan on CUDA
 """
