@@ -7,12 +7,17 @@
 - nothing imports the package ``__init__`` (``import scget``, ``from scget import x``)
   but its namespaces;
 - the ground floor, ``scget._shared``, imports nothing of scget above it; the motif scan,
-  ``scget._scan``, only the ground floor, the motif collections and the genome.
+  ``scget._scan``, only the ground floor, the motif collections and the genome;
+- scget's own modules are imported at module top (``FUNCTION_IMPORTS`` lists the
+  exceptions with their reasons), and the entry points that read, plot or prepare data
+  (``TORCH_FREE``) do not load torch.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,3 +132,80 @@ def test_allowed_imports_pass():
     ]
     for module, source in allowed:
         assert broken_rules(module, False, source) == []
+
+
+#: Modules that may import scget modules inside a function, and why.
+FUNCTION_IMPORTS = {
+    "scget._shared.logging": "utils imports threads, which imports logging: a cycle at module top",
+    "scget._cli.demo": "`scget --help` imports it: pandas and scipy load when the demo runs",
+    "scget.tl._training._cli": "`scget --help` imports it: torch loads when training runs",
+}
+
+
+def function_imports(module: str, is_package: bool, source: str) -> list[str]:
+    """The scget modules that functions in ``source`` import, one line each."""
+    found = []
+    for function in ast.walk(ast.parse(source)):
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            body = ast.Module(body=function.body, type_ignores=[])
+            found += [
+                f"{module}.{function.name} imports {target}"
+                for target, _ in imports(module, is_package, ast.unparse(body))
+            ]
+    return found
+
+
+def test_scget_modules_are_imported_at_module_top():
+    found = []
+    for path in sorted((SRC / "scget").rglob("*.py")):
+        module, is_package = module_name(path)
+        if module not in FUNCTION_IMPORTS:
+            found += function_imports(module, is_package, path.read_text())
+    assert not found, "\n".join(found)
+
+
+def test_a_function_import_is_found():
+    source = "def f():\n    if True:\n        from .._core._model import GETModel\n"
+    assert function_imports("scget.tl._perturb._change", False, source) == [
+        "scget.tl._perturb._change.f imports scget.tl._core._model"
+    ]
+    assert function_imports("scget.pl._x", False, "def f():\n    import numpy\n") == []
+
+
+#: Entry points that must not load torch (1.3 s to import): every function of these
+#: namespaces, the tl functions on stored results, and ``scget --help``.
+TORCH_FREE = {
+    "pp": "*",
+    "get": "*",
+    "pl": "*",
+    "datasets": "*",
+    "motifs": "*",
+    "genome": "*",
+    "tl": (
+        "evaluate",
+        "motif_network",
+        "regulator_catalogue",
+        "regulator_targets",
+        "enrichment",
+        "differential_regulation",
+        "export_enhancer_gene",
+    ),
+}
+
+
+def test_readers_plots_and_data_functions_do_not_load_torch():
+    code = f"""
+import contextlib, io, sys, scget
+from scget import cli
+for name, functions in {TORCH_FREE!r}.items():
+    namespace = getattr(scget, name)
+    for function in namespace.__all__ if functions == "*" else functions:
+        getattr(namespace, function)
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    cli.main(["--help"])
+print(sorted(m for m in sys.modules if m.split(".")[0] == "torch")[:1])
+"""
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"

@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from ._shared.settings import settings
+
 #: Errors that report bad input: printed on one line (exit status 2) unless verbose.
 USER_ERRORS = (ValueError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError)
 #: Verbosity at which errors show their traceback (also ``--verbose``).
@@ -69,8 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     exit status 2, as argparse reports bad options; ``-v 3`` (``--verbose``) raises it
     with its traceback instead.
     """
-    from ._shared.settings import settings
-
     args = build_parser().parse_args(argv)
     settings.verbosity = args.verbosity
     try:

@@ -13,6 +13,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from .. import datasets, pp, tl
 from .._shared.constants import SETTINGS
 from .._shared.logging import logger
 
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     outputs are written into a temporary folder that replaces ``--out`` only when the
     whole pipeline succeeded.
     """
+    # `scget --help` imports this module: pandas, scipy and torch load when the command runs.
     from .._shared.utils import atomic_directory, check_output_folder, resolve_device
 
     out = check_output_folder(args.out, args.overwrite)
@@ -85,7 +87,7 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
     """Run the demo pipeline and write its outputs into the folder ``out``."""
     import pandas as pd
 
-    from .. import datasets, pp, tl
+    # `scget --help` imports this module: pandas, scipy and torch load when the command runs.
     from .._shared.genomic import chromosome_sort_key, peak_coordinates
     from .._shared.utils import mudata_update_quietly
     from .demo_report import report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .._shared.constants import SETTINGS
+from ..tl._evaluation._scoring import METRICS
 
 #: What each baseline predicts, in a sentence.
 METHODS = {
@@ -117,8 +118,6 @@ def report(pb, table: pd.DataFrame, models: dict, timings: dict, seed: int, size
 
 def _summary(table: pd.DataFrame) -> pd.DataFrame:
     """Mean of each metric per setting and method, settings in headline order, best r first."""
-    from ..tl._evaluation._scoring import METRICS
-
     summary = table.groupby(["setting", "method"], sort=False)[list(METRICS)].mean().reset_index()
     summary["setting"] = pd.Categorical(summary["setting"], categories=list(SETTINGS))
     summary = summary.sort_values(["setting", "pearson"], ascending=[True, False])

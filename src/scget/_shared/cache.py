@@ -21,6 +21,7 @@ from typing import Any
 
 from .atomic import atomic_write, file_lock, remove_orphans
 from .logging import logger
+from .settings import settings
 
 #: First bytes of every entry (the format's version included).
 MAGIC = b"scget cache 2\n"
@@ -33,8 +34,6 @@ class _Damaged(Exception):
 
 def cache_path(kind: str, key: str) -> Path:
     """Cache file of ``key`` in the ``kind`` sub-folder of ``scget.settings.cachedir``."""
-    from .settings import settings
-
     return settings.cachedir / kind / f"{key}.entry"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from .settings import settings
+
 logger = logging.getLogger("scget")
 if not logger.handlers:
     _handler = logging.StreamHandler()
@@ -21,7 +23,7 @@ def progress(iterable: Iterable | None = None, **kwargs):
     """
     from tqdm.auto import tqdm
 
-    from .settings import settings
+    # utils -> threads -> logging: a top-level import would close that cycle.
     from .utils import is_main_process
 
     disable = kwargs.pop("disable", False) or settings.verbosity < 2 or not is_main_process()

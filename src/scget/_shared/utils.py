@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from .atomic import orphans, temporary_prefix
 from .settings import settings
+from .threads import apply_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,8 +62,6 @@ def resolve_device(device: str | None = None):
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available; use 'auto'.")
     if resolved.type == "cpu":
-        from .threads import apply_threads
-
         apply_threads(settings.n_threads)
     return resolved
 

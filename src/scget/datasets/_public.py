@@ -11,6 +11,8 @@ from pathlib import Path
 from .._shared.download import bad_file, fetch, fetch_listed, source_url
 from .._shared.logging import logger
 from .._shared.settings import settings
+from ..genome import read_tss_table
+from ._read import read_10x_multiome
 
 #: UCSC genome builds that :func:`genome` downloads.
 GENOMES = ("hg38", "hg19", "mm10", "mm39")
@@ -174,7 +176,6 @@ def gene_annotation(species: str = "human", release: int | str = 46, *, table: b
     )
     if not table:
         return gtf
-    from ..genome import read_tss_table
 
     return read_tss_table(gtf)
 
@@ -202,8 +203,6 @@ def pbmc10k_multiome():
     OSError
         If a download fails; the message names the URL and where to place the file.
     """
-    from ._read import read_10x_multiome
-
     folder = settings.cachedir / "pbmc10k_multiome"
     for name, md5 in PBMC10K_FILES.items():
         url = source_url("10x", f"{_PBMC10K}/{_PBMC10K}_{name}")

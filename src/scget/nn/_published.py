@@ -28,6 +28,7 @@ import torch
 
 from .._shared.constants import ACCESSIBILITY_FEATURE
 from .._shared.logging import logger
+from ..motifs import vierstra_archetypes
 from ._config import PRESETS, GETConfig
 from ._network import INIT_STD, GETNetwork
 
@@ -72,8 +73,6 @@ def published_feature_names(motifs=None) -> list[str]:
     The 282 archetype motif clusters in the published order, then ``"accessibility"``.
     """
     if motifs is None:
-        from ..motifs import vierstra_archetypes
-
         motifs = vierstra_archetypes()
     return [*motifs.clusters, ACCESSIBILITY_FEATURE]
 

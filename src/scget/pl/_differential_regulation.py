@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .. import get
 from .._shared.utils import one_name
 from ._plotter import plot_function
 
@@ -77,8 +78,6 @@ def differential_regulation(
     >>> table = scget.tl.differential_regulation(samples, "condition", on="accessibility")
     >>> scget.pl.differential_regulation(samples, kind="heatmap", show=False)
     """
-    from .. import get
-
     group = one_name(group)
     if kind not in ("volcano", "heatmap"):
         raise ValueError(f'kind must be "volcano" or "heatmap", got {kind!r}.')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import get
 from .._shared.utils import one_name
 from ._plotter import plot_function
 
@@ -63,8 +64,6 @@ def enrichment(
     >>> table = scget.tl.enrichment(pb, scget.datasets.planted_gene_sets(mdata))
     >>> scget.pl.enrichment(pb, show=False)
     """
-    from .. import get
-
     group = one_name(group)
     table = get.enrichment(pb, motif=motif, group=group, key=key)
     if table.empty:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import get
 from .._shared.constants import EVALUATION_KEY, SETTINGS
 from ._plotter import plot_function
 
@@ -86,8 +87,6 @@ def evaluation(
     >>> table = scget.tl.evaluate(pb, model=model)
     >>> scget.pl.evaluation(pb, show=False)
     """
-    from .. import get
-
     if metric not in METRIC_LABELS:
         raise ValueError(f"metric must be one of {list(METRIC_LABELS)}, got {metric!r}.")
     if reference and metric != "pearson":

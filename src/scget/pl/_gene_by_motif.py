@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .. import get
 from .._scan.record import read_scan_record
 from .._scan.tfs import scan_key_of, tf_expression
 from .._shared.constants import ACCESSIBILITY_FEATURE, GENE_BY_MOTIF_KEY, LIST_SEP
@@ -27,8 +28,6 @@ METHOD_LABELS = {
 
 def _importance_label(pb, key: str) -> str:
     """The axis label of the gene-by-motif values stored under ``key``."""
-    from .. import get
-
     return METHOD_LABELS[get.params(pb, key).get("method", "gradient")]
 
 
@@ -106,8 +105,6 @@ def gene_by_motif(
     >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
     >>> scget.pl.gene_by_motif(pb, n_top=10, show=False)
     """
-    from .. import get
-
     groups = name_list(groups)
     table = get.gene_by_motif(pb, key=key).drop(columns=ACCESSIBILITY_FEATURE, errors="ignore")
     chosen = table.index.get_level_values("group").astype(str)
@@ -206,8 +203,6 @@ def motif_importance(
     >>> scget.pl.motif_importance(pb, "PAX9", group="type_01", show=False)
     """
     from matplotlib.ticker import MaxNLocator
-
-    from .. import get
 
     group = one_name(group)
     frame = get.gene_by_motif(pb, group=group, key=key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import get
 from .._shared.constants import FINETUNE_KEY
 from .._shared.logging import logger
 from ._plotter import plot_function
@@ -43,8 +44,6 @@ def history(data, *, key: str = FINETUNE_KEY, log: bool = True, ax=None) -> None
     --------
     >>> scget.pl.history(model, show=False)
     """
-    from .. import get
-
     params: dict = {}
     if isinstance(data, pd.DataFrame):
         table = data

@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 
+from .. import get
 from .._scan.tfs import attribution_params, tf_expression
 from .._shared.constants import MOTIF_KEY, MOTIF_NETWORK_KEY, RNA
 from .._shared.utils import one_name
@@ -88,8 +89,6 @@ def motif_network(
     import matplotlib as mpl
     import networkx as nx
     from adjustText import adjust_text
-
-    from .. import get
 
     group = one_name(group)
     if layout not in _LAYOUTS:

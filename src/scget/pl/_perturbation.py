@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import get
 from .._shared.constants import UNS_KEY
 from .._shared.logging import logger
 from .._shared.utils import one_name
@@ -65,8 +66,6 @@ def perturbation(
     >>> change = scget.tl.knockout_motifs(pb, model, motifs=["PAX"], groups=["type_01"])
     >>> scget.pl.perturbation(pb, "knockout_motifs", show=False)
     """
-    from .. import get
-
     group = one_name(group)
     deletion = key in pb.uns.get(UNS_KEY, {}) and "motifs" not in get.params(pb, key)
     table = (get.delete_regions if deletion else get.knockout_motifs)(pb, key=key)

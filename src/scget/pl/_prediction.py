@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import get
 from .._shared.constants import EVALUATION_KEY, SETTINGS
 from .._shared.utils import one_name
 from ._plotter import plot_function
@@ -61,8 +62,6 @@ def prediction(
     >>> table = scget.tl.evaluate(pb, model=model)
     >>> scget.pl.prediction(pb, show=False)
     """
-    from .. import get
-
     group = one_name(group)
     table = get.evaluation(pb, key=key)
     if setting is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import get
 from .._shared.constants import GENE_BY_MOTIF_KEY, REGULATORY_EMBEDDING_KEY
 from ._plotter import plot_function
 
@@ -59,8 +60,6 @@ def regulatory_embedding(
     """
     import scanpy as sc
 
-    from .. import get
-
     adata = get.regulatory_embedding(pb, key=key)
     motif = color not in adata.obs.columns
     if motif:
@@ -75,8 +74,6 @@ def regulatory_embedding(
 
 def _importance(pb, obs, motif: str, key: str):
     """The gene-by-motif importance of ``motif`` for each (group, gene) of ``obs``."""
-    from .. import get
-
     table = get.gene_by_motif(pb, key=key)
     if motif not in table.columns:
         raise KeyError(

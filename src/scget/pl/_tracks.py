@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .. import get
 from .._shared.constants import ATAC, ENHANCER_GENE_KEY, REGION_IMPORTANCE_KEY, RNA, UNS_KEY
 from .._shared.genomic import parse_peak_names, peak_coordinates
 from .._shared.logging import logger
@@ -206,8 +207,6 @@ def _scores(pb, scores: str, key, method, genes: pd.Index) -> pd.DataFrame | Non
 
     ``None`` when ``key`` is left to its default and that run is not stored.
     """
-    from .. import get
-
     if key is None:
         key = _SCORES[scores]
         if key not in pb.uns.get(UNS_KEY, {}):

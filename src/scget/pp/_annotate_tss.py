@@ -22,10 +22,11 @@ from .._shared.constants import (
     UNS_KEY,
 )
 from .._shared.docs import inject_docs
-from .._shared.genomic import peak_coordinates
+from .._shared.genomic import chromosome_sort_key, peak_coordinates
 from .._shared.logging import logger
 from .._shared.storage import write_result
 from .._shared.utils import check_finite, modality, to_dense
+from ..genome._annotation import read_tss_table
 from ._intervals import overlap_pairs
 
 _STRANDS = ("+", "-")
@@ -108,8 +109,6 @@ def annotate_tss(
     Gene02     chr1      +  54364  chr1:54087-54500
     Gene03     chr1      -  78494  chr1:78251-78606
     """
-    from ..genome._annotation import read_tss_table
-
     for name in (rna, atac):
         modality(pb, name)
     if PSEUDOBULK_KEY not in pb.uns.get(UNS_KEY, {}):
@@ -271,8 +270,6 @@ def _unique_loci(tss: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
     Returns the kept TSSs and the number of genes that had several loci.
     """
-    from .._shared.genomic import chromosome_sort_key
-
     loci = tss.drop_duplicates(["gene", "gene_id", "chrom"])
     rank = {c: i for i, c in enumerate(sorted(loci["chrom"].unique(), key=chromosome_sort_key))}
     first = (

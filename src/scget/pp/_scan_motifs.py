@@ -10,13 +10,23 @@ import pandas as pd
 from anndata import AnnData
 from mudata import MuData
 
+from .._scan.moods import (
+    DEFAULT_PSEUDOCOUNT,
+    build_scan_model,
+    chunk_size,
+    dense_scores,
+    score_sequences,
+)
 from .._scan.record import scan_record_key
+from .._scan.torch_scan import score_sequences_torch
 from .._shared.constants import ATAC, MOTIF_KEY, MOTIF_PVALUE
 from .._shared.docs import inject_docs
 from .._shared.genomic import format_peak_names, parse_peak_names, peak_coordinates
 from .._shared.logging import logger
 from .._shared.storage import write_result
-from .._shared.utils import modality
+from .._shared.utils import modality, resolve_device
+from ..genome import Genome
+from ..motifs import MotifCollection, load_jaspar, vierstra_archetypes
 
 #: DNA sequences: A, C, G, T and the other IUPAC codes (unknown bases, as N: no hit).
 DNA_SEQUENCE = re.compile(r"^[ACGTRYSWKMBDHVN]+$", re.IGNORECASE)
@@ -140,15 +150,6 @@ def scan_motifs(
     >>> pb["atac"].varm["motif_scores"].shape  # peaks x JASPAR 2024 motif clusters
     (450, 203)
     """
-    from .._scan.moods import (
-        DEFAULT_PSEUDOCOUNT,
-        build_scan_model,
-        chunk_size,
-        dense_scores,
-        score_sequences,
-    )
-    from ..genome import Genome
-
     gpu = _resolve_scan_device(device)
     target, peaks, sequences = _resolve_input(data, atac, copy)
     if peaks is not None:
@@ -180,8 +181,6 @@ def scan_motifs(
     if gpu is None:
         where, raw = score_sequences(tasks, len(index), model, n_jobs=n_jobs)
     else:
-        from .._scan.torch_scan import score_sequences_torch
-
         scores = score_sequences_torch(tasks, len(index), model, device=gpu).reshape(-1)
         where = np.flatnonzero(scores)
         raw = scores[where]
@@ -248,8 +247,6 @@ def score_as_recorded(
     Scores ``(n_total, n_clusters)`` float64, normalised by ``max_score`` when the scan
     was.
     """
-    from .._scan.moods import build_scan_model, dense_scores, score_sequences
-
     model = build_scan_model(
         collection,
         pvalue=params["pvalue"],
@@ -269,7 +266,6 @@ def _resolve_scan_device(device: str | None):
             f"device must be None or 'cpu' (MOODS) or a CUDA device ('cuda', 'cuda:0'...) for "
             f"the exact torch scan; got {device!r}."
         )
-    from .._shared.utils import resolve_device
 
     return resolve_device(device)
 
@@ -318,13 +314,9 @@ def _resolve_input(data, atac: str, copy: bool):
 
 def resolve_motifs(motifs):
     """A MotifCollection from a collection or a name (``"jaspar"``, ``"vierstra"``)."""
-    from ..motifs import MotifCollection, load_jaspar
-
     if motifs is None or (isinstance(motifs, str) and motifs.lower() == "jaspar"):
         return load_jaspar()
     if isinstance(motifs, str) and motifs.lower() == "vierstra":
-        from ..motifs import vierstra_archetypes
-
         return vierstra_archetypes()
     if isinstance(motifs, MotifCollection):
         if len(motifs) == 0:

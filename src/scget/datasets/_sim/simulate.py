@@ -21,6 +21,7 @@ from ..._shared.genomic import format_peak_names
 from ..._shared.logging import logger
 from ..._shared.settings import settings
 from ..._shared.utils import changed_entries, mudata_update_quietly
+from ...motifs import load_jaspar
 from ...pp._normalize import accessibility_score, log_tpm
 from .counts import (
     assign_cell_types,
@@ -207,8 +208,6 @@ def simulate_multiome(
     started = time.perf_counter()
     params = _check_arguments(locals())
     if motifs is None:
-        from ...motifs import load_jaspar
-
         motifs = load_jaspar()
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
     tfs = choose_tfs(motifs, params["n_tfs"], rngs[0])

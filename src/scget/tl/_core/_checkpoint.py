@@ -10,6 +10,8 @@ from typing import Any
 
 from ..._shared.constants import CONFIG_FILE
 from ..._shared.logging import logger
+from ..._version import __version__
+from ...nn import GETConfig
 
 #: Keys every ``config.json`` written by :meth:`GETModel.save` holds.
 REQUIRED_KEYS = ("scget_version", "config", "feature_names")
@@ -31,9 +33,6 @@ def read_config(path: Path) -> dict[str, Any]:
         If the file is not JSON, lacks the keys :meth:`GETModel.save` writes or holds an
         invalid network configuration.
     """
-    from ..._version import __version__
-    from ...nn import GETConfig
-
     try:
         config = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -21,18 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
+import torch.distributed as dist
 
 from ..._shared.constants import MIN_ACCESSIBILITY
 from ..._shared.logging import progress
 from ._genes import tss_peak_matrix
 from ._windows import RegionInputs, centred_windows, gather_windows, region_context
-
-if TYPE_CHECKING:
-    import torch
 
 #: Columns of :func:`promoter_windows` (``group``: row of the inputs' groups; ``peak``:
 #: index into the ATAC ``var``; ``gene``: index into the RNA ``var``; ``strand``: 0 for
@@ -117,8 +116,6 @@ def on_device(network, device) -> Iterator:
     ------
     The network, moved and in eval mode.
     """
-    import torch
-
     first = next(network.parameters(), None)
     home = first.device if first is not None else torch.device("cpu")
     training = network.training
@@ -178,8 +175,6 @@ def forward(
     float32 array, windows x ``window_size`` x outputs (for ``"expression"`` 2: plus,
     minus strand; for ``"accessibility"`` 1), or windows x ``shape`` with ``read``.
     """
-    import torch
-
     unknown = [head for head in heads if head not in HEADS]
     if unknown or not heads:
         raise ValueError(f"heads must be a non-empty subset of {HEADS}, got {list(heads)}.")
@@ -300,8 +295,6 @@ def attribute(
     -------
     The rows of every window, windows x ``shape`` (float32, gathered over ranks).
     """
-    import torch
-
     unknown = set(gradients) - set(GRADIENTS)
     if unknown:
         raise ValueError(f"Unknown gradients {sorted(unknown)}; choose from {list(GRADIENTS)}.")
@@ -392,8 +385,6 @@ def _map_batches(
 
 def _distributed() -> tuple[int, int] | None:
     """``(rank, world size)`` when :mod:`torch.distributed` is initialised, else ``None``."""
-    import torch.distributed as dist
-
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return None
@@ -413,7 +404,6 @@ def _gather(local: np.ndarray, n: int) -> np.ndarray:
     ranks = _distributed()
     if ranks is None:
         return local
-    import torch.distributed as dist
 
     parts: list = [None] * ranks[1]
     dist.all_gather_object(parts, local)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 
 from ..._shared.constants import (
     ATAC,
@@ -20,6 +21,8 @@ from ..._shared.constants import (
 )
 from ..._shared.storage import to_json
 from ..._shared.utils import atomic_directory
+from ..._version import __version__
+from ...nn import GETNetwork, add_lora, load_published_checkpoint, merge_lora
 from ._checkpoint import load_weights, read_config
 from ._split import SPLIT_KEYS
 from ._windows import motif_feature_names
@@ -187,8 +190,6 @@ class GETModel:
 
     def merge_lora(self) -> GETModel:
         """Fold the LoRA adapters into the base weights (in place); returns ``self``."""
-        from ...nn import merge_lora
-
         if self.lora is None:
             raise ValueError("This model has no LoRA adapters to merge.")
         merge_lora(self.network)
@@ -218,10 +219,6 @@ class GETModel:
         TypeError
             If a parameter has no JSON form (raised before anything is written).
         """
-        import torch
-
-        from ..._version import __version__
-
         path = Path(path)
         if (path / WEIGHTS_FILE).exists() and not overwrite:
             raise FileExistsError(f"{path} already holds a checkpoint; pass overwrite=True.")
@@ -260,8 +257,6 @@ class GETModel:
             :meth:`save`) or the two files do not fit each other; the message names the
             file.
         """
-        from ...nn import GETNetwork, add_lora
-
         path = Path(path)
         for name in (WEIGHTS_FILE, CONFIG_FILE):
             if not (path / name).is_file():
@@ -319,8 +314,6 @@ class GETModel:
         ValueError
             If the file cannot be loaded safely or does not fit ``feature_names``.
         """
-        from ...nn import load_published_checkpoint
-
         network, names, missing = load_published_checkpoint(
             path, feature_names=feature_names, n_heads=n_heads, strict=strict, with_missing=True
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import torch
 from numpy.typing import DTypeLike
 
 from ..._shared.constants import MIN_ACCESSIBILITY, WINDOW_SIZE, group_slot
@@ -158,8 +159,6 @@ def run(
     ``"output"`` (the output at the TSS peak), and ``"motifs"``, ``"regions"``,
     ``"state"`` as asked for, one row per row of ``promoters.table``.
     """
-    import torch
-
     inputs, table = promoters.inputs, promoters.table
     window_size = model.window_size
     widths = {"output": 1}

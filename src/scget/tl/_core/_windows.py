@@ -11,10 +11,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..._shared.constants import (
     ACCESSIBILITY_FEATURE,
@@ -27,9 +27,6 @@ from ..._shared.constants import (
 )
 from ..._shared.genomic import chromosome_sort_key, peak_coordinates
 from ..._shared.utils import check_finite, modality, to_dense
-
-if TYPE_CHECKING:
-    import torch
 
 #: Columns of a window index: group number, first region (in the group's arrays), length.
 WINDOW_COLUMNS = ("group", "start", "length")
@@ -365,8 +362,6 @@ def hide_accessibility(
     region's output depends on them. ``rows`` is ignored: the function is also an engine
     transform (:data:`scget.tl._core._engine.Transform`).
     """
-    import torch
-
     hidden = torch.ones_like(x[..., -1:])
     if regions is not None:
         hidden = torch.where(regions.to(x.device).unsqueeze(-1), hidden, x[..., -1:])
@@ -379,7 +374,6 @@ def hide_interleaved(every: int, phase: int):
     With ``every`` passes of phases ``0 .. every - 1`` each region of a window is hidden
     exactly once, with the accessibility of the regions between visible.
     """
-    import torch
 
     def transform(x: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
         positions = torch.arange(x.shape[1], device=x.device)
@@ -426,8 +420,6 @@ class WindowDataset:
         return len(self.windows)
 
     def __getitem__(self, item: int) -> dict:
-        import torch
-
         sample = {
             key: value[0]
             for key, value in gather_windows(
@@ -457,8 +449,6 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
     inputs have them, ``target`` (expression), ``atac_target`` (accessibility score) and
     ``prior`` (expression prior).
     """
-    import torch
-
     windows = np.asarray(windows, dtype=np.int64).reshape(-1, len(WINDOW_COLUMNS))
     n, n_motifs = len(windows), inputs.motifs.shape[1]
     offsets = np.arange(window_size)

@@ -17,6 +17,7 @@ from ..._shared.constants import (
 from ..._shared.docs import inject_docs
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list
+from ...get import regulatory_embedding
 from .._core._model import GETModel
 from .._core._promoters import fill_groups, per_gene, promoters, run
 
@@ -112,6 +113,5 @@ def embed_regulatory(
     written = finish_writer(pb, key_added, summary, params, slots=slots, copy=copy, message=message)
     if copy:
         return written
-    from ...get import regulatory_embedding
 
     return regulatory_embedding(pb, key=key_added)

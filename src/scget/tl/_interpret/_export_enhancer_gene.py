@@ -11,6 +11,7 @@ import pandas as pd
 from ..._shared.constants import ENHANCER_GENE_KEY, PEAK_COLUMNS
 from ..._shared.genomic import peak_coordinates
 from ..._shared.utils import one_name
+from ...get import enhancer_gene, params
 
 #: Columns of the ``"abc"`` format (EnhancerPredictions of ABC-Enhancer-Gene-Prediction,
 #: read by the ENCODE-rE2G / CRISPR benchmarking pipelines), then ``method``.
@@ -76,8 +77,6 @@ def export_enhancer_gene(
     ['chrom1', 'start1', 'end1', 'chrom2', 'start2', 'end2', 'name', 'score', 'strand1', 'strand2',
      'group']
     """
-    from ...get import enhancer_gene, params
-
     group = one_name(group)
     stored = params(pb, key)
     if format not in ("bedpe", "abc"):

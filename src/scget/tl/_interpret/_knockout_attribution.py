@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse
+import torch
 
 from .._core._model import GETModel
 from .._core._promoters import Promoters, run, window_peaks
@@ -64,8 +65,6 @@ def knockout(
     float64 array, windows x features (``"motifs"``; zero for features absent from the
     window) or windows x window size (``"regions"``; zero at padding).
     """
-    import torch
-
     peaks = window_peaks(promoters, model.window_size)
     # windows x removable inputs
     present = _present_features(promoters, peaks) if what == "motifs" else peaks >= 0

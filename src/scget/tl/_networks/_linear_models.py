@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..._shared.logging import logger, progress
+
 #: Columns of a fitted contrast.
 FIT_COLUMNS = ("effect", "se", "stat", "pvalue")
 
@@ -91,8 +93,6 @@ def _mixed(y, x, pairs, terms) -> np.ndarray:
     """A random-intercept mixed model per response: contrasts x responses x (effect, se, z, p)."""
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    from ..._shared.logging import logger, progress
 
     out = np.full((len(terms), y.shape[1], len(FIT_COLUMNS)), np.nan)
     failed = 0

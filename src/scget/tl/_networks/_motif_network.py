@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ... import get
 from ..._shared.constants import (
     ACCESSIBILITY_FEATURE,
     AGNOSTIC_GROUP,
@@ -17,8 +18,9 @@ from ..._shared.constants import (
 from ..._shared.docs import inject_docs
 from ..._shared.logging import progress
 from ..._shared.storage import finish_writer, writable
-from ..._shared.utils import name_list
+from ..._shared.utils import name_list, resolve_n_jobs
 from ._linear_models import adjust
+from ._lingam import ica_lingam
 
 #: Columns of a network table, in decoupler's convention (source acts on target).
 COLUMNS = ("group", "source", "target", "weight", "frequency")
@@ -118,9 +120,6 @@ def motif_network(
     >>> edges.columns.tolist()
     ['group', 'source', 'target', 'weight', 'frequency']
     """
-    from ... import get
-    from ..._shared.utils import resolve_n_jobs
-
     groups = name_list(groups)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}.")
@@ -256,8 +255,6 @@ def _fit(values: np.ndarray, method: str, seed: int, start: np.ndarray | None = 
     ``start`` starts LiNGAM's FastICA from an earlier fit's unmixing matrix.
     """
     if method == "lingam":
-        from ._lingam import ica_lingam
-
         fit = ica_lingam(values, seed=seed, start=start)
         return fit.adjacency, fit.unmixing
     from scipy.stats import rankdata

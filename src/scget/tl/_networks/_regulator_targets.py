@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ... import get
 from ..._shared.constants import GENE_BY_MOTIF_KEY, REGULATOR_TARGETS_KEY, RNA
 from ..._shared.docs import inject_docs
 from ..._shared.storage import finish_writer, writable
@@ -89,8 +90,6 @@ def regulator_targets(
     PAX    10
     Name: gene, dtype: int64
     """
-    from ... import get
-
     motifs = [motif] if isinstance(motif, str) else list(motif)
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}.")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..._shared.logging import logger
 from ..._shared.storage import finish_writer
@@ -56,8 +57,6 @@ def change(
     The change (groups x genes, NaN where the gene has no changed window) and the
     number of windows run per group.
     """
-    import torch
-
     peaks = window_peaks(promoters, model.window_size)
     groups = promoters.table["group"].to_numpy()
     hit = (peaks >= 0) & changed[groups[:, None], np.maximum(peaks, 0)]

@@ -14,13 +14,17 @@ import os
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..._scan.record import read_scan_record
 from ..._shared.constants import ATAC, INSERT_ELEMENTS_KEY, LIST_SEP, MOTIF_KEY
 from ..._shared.docs import inject_docs
+from ..._shared.genomic import chromosome_hint, peak_coordinates
 from ..._shared.logging import logger
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import modality, one_name, resolve_device
+from ...genome import Genome
+from ...pp._scan_motifs import DNA_SEQUENCE, resolve_motifs, score_as_recorded
 from .._core._engine import forward, on_device
 from .._core._model import GETModel, check_model
 from .._core._prior import model_inputs
@@ -150,8 +154,6 @@ def insert_elements(
     >>> activity.index.tolist()
     ['chr1:11022-11503', 'chr1:11633-12051', 'control']
     """
-    import torch
-
     group = one_name(group)
     check_model(model).check_features(pb, atac=atac, motif_key=motif_key)
     if readout not in READOUTS:
@@ -290,8 +292,6 @@ def element_scores(
             return _given_scores(elements, features, unmatched)
     width = _peak_width(pb, atac)
     if isinstance(elements, str | os.PathLike):
-        from ...genome import Genome
-
         fasta = Genome(elements)
         index = pd.Index(list(fasta.chrom_sizes), dtype=str)
         lengths = np.array(list(fasta.chrom_sizes.values()))
@@ -300,7 +300,6 @@ def element_scores(
         named = elements["name"] if "name" in elements.columns else elements.index
         index = pd.Index(named.astype(str))
         sequences = [str(sequence).upper() for sequence in elements["sequence"]]
-        from ...pp._scan_motifs import DNA_SEQUENCE
 
         bad = [
             name for name, seq in zip(index, sequences, strict=True) if not DNA_SEQUENCE.match(seq)
@@ -313,8 +312,6 @@ def element_scores(
         lengths = np.array([len(sequence) for sequence in sequences])
         tasks = [sequences]
     else:
-        from ...genome import Genome
-
         if genome is None:
             raise ValueError(
                 "Elements given as coordinates need a genome: pass genome=Genome('genome.fa') "
@@ -343,8 +340,6 @@ def _on_genome(elements: pd.DataFrame, names: pd.Index, genome, unmatched: str) 
 
     The others are reported, each with the reason (:func:`~._unmatched.report_unmatched`).
     """
-    from ..._shared.genomic import chromosome_hint
-
     sizes = genome.chrom_sizes
     reasons, inside = [], np.ones(len(elements), dtype=bool)
     for k, (chrom, start, end) in enumerate(elements[["chrom", "start", "end"]].to_numpy()):
@@ -397,8 +392,6 @@ def _given_scores(scores: pd.DataFrame, features: list[str], unmatched: str) -> 
 
 def _peak_width(pb, atac: str) -> int:
     """The widest peak of ``pb[atac]`` (bp)."""
-    from ..._shared.genomic import peak_coordinates
-
     coords = peak_coordinates(pb[atac])
     return int((coords["end"] - coords["start"]).max())
 
@@ -407,8 +400,6 @@ def _scan(
     pb, tasks: list, index: pd.Index, *, features: list[str], motifs, motif_key: str
 ) -> pd.DataFrame:
     """Scan ``tasks`` as the pb's ``varm[motif_key]`` was scanned; scores in ``features`` order."""
-    from ...pp._scan_motifs import score_as_recorded
-
     params, clusters = read_scan_record(pb, motif_key)
     collection = _collection(motifs, clusters)
     if collection.clusters != features:
@@ -423,8 +414,6 @@ def _scan(
 
 def _collection(motifs, clusters: pd.DataFrame):
     """The collection the record ``clusters`` was scanned with (its motifs, its order)."""
-    from ...pp._scan_motifs import resolve_motifs
-
     wanted = [i for ids in clusters["motifs"].astype(str) for i in ids.split(LIST_SEP)]
     candidates = [motifs] if motifs is not None else ["jaspar", "vierstra"]
     for candidate in candidates:

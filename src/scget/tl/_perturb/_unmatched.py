@@ -22,6 +22,7 @@ import pandas as pd
 from ..._shared.constants import PEAK_COLUMNS
 from ..._shared.genomic import chromosome_hint, peak_coordinates, read_bed
 from ..._shared.logging import logger
+from ...pp._intervals import overlap_pairs
 
 #: Values of the ``unmatched`` argument of the perturbation functions.
 UNMATCHED = ("error", "warn")
@@ -215,8 +216,6 @@ def match_intervals(pb, coords: pd.DataFrame, labels: list[str], *, atac: str, *
 
 def _overlap(coords: pd.DataFrame, peaks: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Overlapping (region, peak) pairs; regions with ``start >= end`` overlap nothing."""
-    from ...pp._intervals import overlap_pairs
-
     valid = np.flatnonzero((coords["start"] < coords["end"]).to_numpy())
     i, j = overlap_pairs(coords.iloc[valid], peaks)
     return valid[i], j

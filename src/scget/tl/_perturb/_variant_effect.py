@@ -16,13 +16,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..._scan.record import read_scan_record
 from ..._shared.constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, RNA, VARIANT_EFFECT_KEY
 from ..._shared.docs import inject_docs
+from ..._shared.genomic import peak_coordinates
 from ..._shared.logging import logger
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list
+from ...genome import Genome
+from ...get import gene_by_motif
+from ...pp._scan_motifs import resolve_motifs, score_as_recorded
 from .._core._model import GETModel
 from .._core._promoters import per_gene, promoters, run, window_peaks
 from ._unmatched import check_unmatched, match_intervals
@@ -134,10 +139,6 @@ def variant_effect(
     >>> table.columns.tolist()
     ['variant', 'chrom', 'pos', 'ref', 'alt', 'peak', 'group', 'gene', 'change']
     """
-    from ..._shared.genomic import peak_coordinates
-    from ...genome import Genome
-    from ...pp._scan_motifs import resolve_motifs
-
     groups = name_list(groups)
     pb = writable(pb, copy)
     if method not in ("model", "first_order"):
@@ -186,8 +187,6 @@ def variant_effect(
         )
     first_order = None
     if method == "first_order":
-        from ...get import gene_by_motif
-
         try:
             first_order = gene_by_motif(pb, key=gene_by_motif_key)
         except KeyError as error:
@@ -336,8 +335,6 @@ def _check_reference(table: pd.DataFrame, genome) -> None:
 
 def _rescan(table, i, peaks, j, genome, collection, scan, max_score):
     """Motif scores of each (variant, peak) pair's peak with REF and with ALT."""
-    from ...pp._scan_motifs import score_as_recorded
-
     starts = peaks["start"].to_numpy()[j]
     reference = genome.fetch_many(
         peaks["chrom"].to_numpy()[j].tolist(), starts.tolist(), peaks["end"].to_numpy()[j].tolist()
@@ -363,8 +360,6 @@ def _affected(chosen, model, j):
 
 def _model_change(chosen, model, j, alt_scores, shape, batch_size, device):
     """Per pair: groups x genes change and touched mask, from one engine pass."""
-    import torch
-
     peaks, windows = _affected(chosen, model, j)
     reference = np.unique(np.concatenate([*windows, np.zeros(0, np.int64)]))
     changes, touched = [], []

@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from ..._shared.constants import FINETUNE_KEY, PRETRAIN_KEY
+from ..._shared.logging import logger
+from ..._shared.settings import settings
+from ...nn import ARCHITECTURES, PRESETS
 from ._params import TARGET_EPOCHS, SetupParams, TrainingParams, from_options
 
 #: "Used by" of the options passed to both pretraining and fine-tuning.
@@ -155,9 +158,9 @@ def check_options(pb, options: dict[str, Any]) -> None:
     KeyError
         If the ATAC modality is missing.
     """
+    # `scget --help` imports this module: pandas, scipy and torch load when the command runs.
     from ..._shared.genomic import peak_coordinates
     from ..._shared.utils import modality, resolve_device
-    from ...nn import ARCHITECTURES, PRESETS
     from .._core._split import make_split
     from ._losses import FinetuneObjective, MaskedObjective
     from ._resume import check_resumable, state_path
@@ -220,8 +223,7 @@ def run(args: argparse.Namespace) -> int:
     """Train from ``args`` and write the checkpoint(s); returns the exit status."""
     import mudata
 
-    from ..._shared.logging import logger
-    from ..._shared.settings import settings
+    # `scget --help` imports this module: pandas, scipy and torch load when the command runs.
     from ..._shared.utils import (
         atomic_directory,
         check_output_folder,

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 
 from ..._shared.atomic import atomic_write, remove_orphans
 from ..._shared.logging import logger
@@ -128,8 +129,6 @@ def _tuples(value):
 
 def _gather(value: Any) -> list[Any]:
     """``value`` of every process, in rank order (a one-element list in one process)."""
-    import torch.distributed as dist
-
     if not (dist.is_available() and dist.is_initialized()):
         return [value]
     gathered: list[Any] = [None] * dist.get_world_size()

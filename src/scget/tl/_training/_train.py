@@ -6,6 +6,8 @@ import copy as copying
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import torch
+
 from ..._shared.constants import (
     ACCESSIBILITY_FEATURE_DROPOUT,
     ACCESSIBILITY_HIDDEN,
@@ -28,11 +30,14 @@ from ..._shared.docs import inject_docs
 from ..._shared.logging import logger
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list, resolve_device
+from ...nn import ARCHITECTURES, PRESETS, GETConfig, GETNetwork, add_lora, merge_lora
 from .._core._model import GETModel, check_model
 from .._core._prior import PRIOR_GROUPS, add_prior
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
+from ._losses import FinetuneObjective, MaskedObjective, check_objective
 from ._params import TARGET_EPOCHS, SetupParams, TrainingParams, split_options
+from ._resume import digest
 from ._trainer import fit
 
 
@@ -40,10 +45,6 @@ def _network(
     model: GETModel | None, n_features: int, architecture, preset, dropout, network_kwargs, seed
 ):
     """Return a copy of ``model``'s network, or a new seeded network from ``preset``."""
-    import torch
-
-    from ...nn import ARCHITECTURES, GETConfig, GETNetwork
-
     if model is not None:
         return copying.deepcopy(model.network).extend(**ARCHITECTURES[architecture])
     overrides = {**ARCHITECTURES[architecture], **(network_kwargs or {})}
@@ -91,8 +92,6 @@ def _datasets(
 
 def _data_digest(inputs: RegionInputs, *datasets: WindowDataset) -> str:
     """Digest of the model inputs and of the windows of ``datasets`` (a resume check)."""
-    from ._resume import digest
-
     arrays = [inputs.motifs, inputs.chrom, inputs.start, inputs.end, inputs.tss]
     for group in inputs.groups:
         arrays += [group.name, group.peaks, group.accessibility, group.targets, group.score]
@@ -145,8 +144,6 @@ def _train(
     part chosen, hold out a training group for validation. The record is written into
     ``pb``, or with ``copy`` into a copy of it, returned with the model.
     """
-    from ...nn import ARCHITECTURES, PRESETS, add_lora, merge_lora
-
     architecture, preset, window_size = setup.architecture, setup.preset, setup.window_size
     if architecture not in ARCHITECTURES:
         raise ValueError(
@@ -325,8 +322,6 @@ def pretrain(
     >>> scget.get.params(pb, "finetune")["pretrained"]
     True
     """
-    from ._losses import MaskedObjective
-
     leave_out_groups, valid_groups = name_list(leave_out_groups), name_list(valid_groups)
     setup, training = split_options(locals(), SetupParams, TrainingParams)
     objective = MaskedObjective(mask_ratio, seed=training.seed)
@@ -546,8 +541,6 @@ def finetune(
     >>> scget.get.history(pb).columns.tolist()
     ['epoch', 'train_loss', 'valid_loss', 'lr']
     """
-    from ._losses import FinetuneObjective, check_objective
-
     leave_out_groups, valid_groups = name_list(leave_out_groups), name_list(valid_groups)
     given = dict(locals())
     check_objective(objective, accessibility_weight, accessibility_hidden)

@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
 
 from ..._shared.constants import HISTORY_COLUMNS
 from ..._shared.logging import logger, progress
@@ -36,8 +39,6 @@ from ._resume import (
 
 def distributed_info() -> tuple[bool, int, int]:
     """``(distributed, rank, world_size)`` of the current process."""
-    import torch.distributed as dist
-
     if dist.is_available() and dist.is_initialized():
         return True, dist.get_rank(), dist.get_world_size()
     return False, 0, 1
@@ -104,8 +105,6 @@ def _to_device(batch: dict, device) -> dict:
 
 def _all_reduce_sum(*values: torch.Tensor, device) -> list[torch.Tensor]:
     """Sum scalar tensors over all ranks (identity in a single process)."""
-    import torch.distributed as dist
-
     stacked = torch.stack([v.detach().float().to(device) for v in values])
     if distributed_info()[0]:
         dist.all_reduce(stacked)
@@ -236,9 +235,6 @@ def fit(
     scget.tl._training._resume.ResumeError
         If the training state to resume is damaged or belongs to another run.
     """
-    from torch.nn.parallel import DistributedDataParallel
-    from torch.utils.data import DataLoader
-
     if len(train_set) == 0 or len(valid_set) == 0:
         raise ValueError(
             f"{desc}: {len(train_set)} training and {len(valid_set)} validation windows; both "
