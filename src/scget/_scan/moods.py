@@ -41,10 +41,13 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.metadata import version
 from itertools import chain, compress
 from operator import attrgetter
 from typing import Any
 
+import MOODS.scan
+import MOODS.tools
 import numba
 import numpy as np
 
@@ -160,8 +163,6 @@ def build_scan_model(
 
 def _log_odds_and_thresholds(motifs, pvalue, bg, pseudocount) -> tuple[list, list[float]]:
     """MOODS log-odds matrices and thresholds, forward then reverse complement of each motif."""
-    import MOODS.tools
-
     symmetric = np.isclose(bg[0], bg[3]) and np.isclose(bg[1], bg[2])
     log_odds, thresholds = [], []
     for motif_id in progress(motifs, desc="motif thresholds", unit="motif"):
@@ -178,8 +179,6 @@ def _log_odds_and_thresholds(motifs, pvalue, bg, pseudocount) -> tuple[list, lis
 
 def _model_key(motifs: MotifCollection, pvalue: float, bg: list[float], pseudocount: float) -> str:
     """Digest of everything the log odds and thresholds depend on."""
-    from importlib.metadata import version
-
     digest = hashlib.sha256()
     header = (_CACHE_FORMAT, version("MOODS-python"), repr(float(pvalue)), repr(bg))
     digest.update(repr((*header, repr(float(pseudocount)))).encode())
@@ -194,8 +193,6 @@ class _Scorer:
     """MOODS scanners of a :class:`ScanModel`, grouped by look-ahead window."""
 
     def __init__(self, model: ScanModel, window: int = 7) -> None:
-        import MOODS.scan
-
         self.n_clusters = len(model.clusters)
         self.lengths = np.array([len(matrix[0]) for matrix in model.log_odds], dtype=np.int64)
         self.cluster_index = np.asarray(model.cluster_index, dtype=np.int64)

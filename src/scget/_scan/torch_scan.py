@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 
+import MOODS.scan
 import numpy as np
 
 from .._shared.logging import progress
@@ -117,8 +118,6 @@ def _fused_expected_differences() -> bool:
     arithmetics give scores differing in their last bits; uniform backgrounds never
     differ (``0.25 * x`` is exact).
     """
-    import MOODS.scan
-
     rng = np.random.default_rng(0)
     background = [0.3, 0.2, 0.2, 0.3]
     for _ in range(5000):

@@ -8,6 +8,8 @@ import tempfile
 import zlib
 from pathlib import Path
 
+import pysam
+
 from .._shared.download import bad_file, fetch, fetch_listed, source_url
 from .._shared.logging import logger
 from .._shared.settings import settings
@@ -105,8 +107,6 @@ def _bgzip(source: Path, fasta: Path, url: str) -> None:
     truncated or non-FASTA ``source`` is refused naming it
     (:func:`scget._shared.download.bad_file`).
     """
-    import pysam
-
     logger.info(f"Recompressing {source.name} with bgzip and indexing it (a few minutes).")
     with tempfile.NamedTemporaryFile(
         dir=fasta.parent, prefix=f".{fasta.name}.", suffix=".part", delete=False

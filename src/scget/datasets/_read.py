@@ -6,6 +6,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import anndata as ad
+import mudata as md
+
 from .._shared.constants import ATAC, PEAK_COLUMNS, RNA
 from .._shared.genomic import parse_peak_names
 from .._shared.logging import logger
@@ -61,8 +64,6 @@ def read_10x_multiome(
     KeyError
         If a modality is missing.
     """
-    import mudata as md
-
     if isinstance(path, str | os.PathLike):
         path = Path(path).expanduser()
         if not path.exists():
@@ -122,9 +123,6 @@ def _read_10x_h5(matrix: Path):
 
 def _read_pair(paths: Sequence[str | os.PathLike]):
     """A MuData of an (rna.h5ad, atac.h5ad) pair."""
-    import anndata as ad
-    import mudata as md
-
     paths = [Path(p).expanduser() for p in paths]
     if len(paths) != 2:
         raise ValueError(f"Pass a pair (rna.h5ad, atac.h5ad), got {len(paths)} path(s).")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pyfaidx
 
 from .._shared.genomic import chromosome_hint
 
@@ -47,8 +48,6 @@ class Genome:
     @property
     def _handle(self):
         if self._fasta is None:
-            import pyfaidx
-
             try:
                 self._fasta = pyfaidx.Fasta(str(self.path), sequence_always_upper=True, as_raw=True)
             except (

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 
 from .._shared.logging import logger
 from ._collection import MotifCollection
@@ -92,9 +94,6 @@ def cluster_motifs(
     ValueError
         If the collection is empty or ``min_similarity`` is not in (0, 1].
     """
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-
     if len(motifs) == 0:
         raise ValueError(
             "The motif collection is empty: there is nothing to cluster. Pass a collection "

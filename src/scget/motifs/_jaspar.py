@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pyjaspar import jaspardb
 
 from .._shared.cache import cached
 from .._shared.constants import LIST_SEP
@@ -65,8 +68,6 @@ def load_jaspar(
     ValueError
         If the release is unknown to ``pyjaspar`` or the query returns no matrix.
     """
-    import pickle
-
     table = _shipped_table_path(release, collection, tax_group)
     key = _jaspar_key(release, collection, tax_group, min_similarity, table)
     if not key:
@@ -82,8 +83,6 @@ def load_jaspar(
 
 def _jaspar_key(release, collection, tax_group, min_similarity, table: Path) -> str:
     """Digest of what a loaded collection depends on; "" (no caching) if a file is missing."""
-    import hashlib
-
     database = Path(str(files("pyjaspar").joinpath("data", f"{release}.sqlite")))
     if not database.is_file():
         return ""
@@ -147,8 +146,6 @@ def _shipped_table_path(release: str, collection: str, tax_group: str) -> Path:
 
 def _read_jaspar(release: str, collection: str, tax_group: str) -> MotifCollection:
     """Read the latest version of every matrix of a JASPAR query, each motif its own cluster."""
-    from pyjaspar import jaspardb
-
     data = files("pyjaspar").joinpath("data")
     available = sorted(
         p.name[: -len(".sqlite")] for p in data.iterdir() if p.name.endswith(".sqlite")

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
+from scipy.cluster.hierarchy import leaves_list, linkage
 
 from .. import get
 from .._scan.record import read_scan_record
@@ -41,8 +43,6 @@ def _label(cluster: str, tfs: list[str]) -> str:
 
 def _leaf_order(matrix: np.ndarray) -> np.ndarray:
     """Order of the rows of ``matrix`` by average-linkage hierarchical clustering."""
-    from scipy.cluster.hierarchy import leaves_list, linkage
-
     if len(matrix) < 3:
         return np.arange(len(matrix))
     return leaves_list(linkage(matrix, method="average", metric="euclidean"))
@@ -202,8 +202,6 @@ def motif_importance(
     >>> scget.tl.gene_by_motif(pb, model, groups=["type_01"])
     >>> scget.pl.motif_importance(pb, "PAX9", group="type_01", show=False)
     """
-    from matplotlib.ticker import MaxNLocator
-
     group = one_name(group)
     frame = get.gene_by_motif(pb, group=group, key=key)
     if gene not in frame.index:

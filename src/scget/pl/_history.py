@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import LogLocator, NullFormatter
 
 from .. import get
 from .._shared.constants import FINETUNE_KEY
@@ -81,8 +82,6 @@ def history(data, *, key: str = FINETUNE_KEY, log: bool = True, ax=None) -> None
             label=f"best valid (epoch {int(best['epoch'])})",
         )
     if log and np.nanmin(losses) > 0:
-        from matplotlib.ticker import LogLocator, NullFormatter
-
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_minor_formatter(NullFormatter())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import matplotlib as mpl
 import numpy as np
 
 from .. import get
@@ -86,7 +87,6 @@ def motif_network(
     >>> edges = scget.tl.motif_network(pb, motifs=["HES", "PAX", "HOXB"], method="spearman")
     >>> scget.pl.motif_network(pb, group="type_01", show=False)
     """
-    import matplotlib as mpl
     import networkx as nx
     from adjustText import adjust_text
 

@@ -14,7 +14,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 
 from .._shared.docs import fill_docs
 
@@ -56,8 +58,6 @@ def plot_function(*, figsize: tuple[float, float]) -> Callable[[Callable], Calla
                 raise
             result = finish(fig, return_fig=return_fig, save=save)
             if show:
-                import matplotlib.pyplot as plt
-
                 plt.show()
             elif show is False and ax is None and not return_fig:
                 _close(fig)
@@ -90,9 +90,6 @@ _RETURNS = "The :class:`~matplotlib.figure.Figure` when ``return_fig``, else ``N
 
 def new_axes(ax=None, figsize: tuple[float, float] = (4, 3), dpi: int = 100):
     """Return the figure and axes to draw on: ``ax`` and its figure, or a new pair."""
-    import matplotlib.pyplot as plt
-    from matplotlib.axes import Axes
-
     if ax is not None:
         if not isinstance(ax, Axes):
             raise ValueError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}.")
@@ -143,6 +140,4 @@ def split_axes(ax, shares, *, vertical: bool = True, gap: float = 0.04) -> list:
 
 
 def _close(fig) -> None:
-    import matplotlib.pyplot as plt
-
     plt.close(fig)

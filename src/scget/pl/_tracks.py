@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from itertools import cycle
 from typing import Literal
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Arc
 
 from .. import get
 from .._shared.constants import ATAC, ENHANCER_GENE_KEY, REGION_IMPORTANCE_KEY, RNA, UNS_KEY
@@ -110,8 +112,6 @@ def tracks(
     >>> scget.tl.region_importance(pb, model, groups=["type_01"])
     >>> scget.pl.tracks(pb, gene="PAX9", show=False)
     """
-    import matplotlib.pyplot as plt
-
     if scores is not None and scores not in _SCORES:
         raise ValueError(f"scores must be one of {list(_SCORES)} or None, got {scores!r}.")
     genes_var = modality(pb, rna).var
@@ -233,8 +233,6 @@ def _scores(pb, scores: str, key, method, genes: pd.Index) -> pd.DataFrame | Non
 
 def _arc(panel, x0: float, x1: float, height: float, **style) -> None:
     """A half-ellipse from ``x0`` to ``x1`` reaching ``height``."""
-    from matplotlib.patches import Arc
-
     panel.add_patch(
         Arc(((x0 + x1) / 2, 0), abs(x1 - x0), 2 * height, theta1=0, theta2=180, **style)
     )

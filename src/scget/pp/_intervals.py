@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from ncls import NCLS
 
 
 def overlap_pairs(query: pd.DataFrame, subject: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -21,8 +22,6 @@ def overlap_pairs(query: pd.DataFrame, subject: pd.DataFrame) -> tuple[np.ndarra
     Row positions ``(i, j)`` such that ``query`` row ``i`` overlaps ``subject`` row ``j``,
     sorted by ``i`` then ``j``.
     """
-    from ncls import NCLS
-
     q_start, q_end = (query[c].to_numpy(np.int64) for c in ("start", "end"))
     s_start, s_end = (subject[c].to_numpy(np.int64) for c in ("start", "end"))
     found_query, found_subject = [], []

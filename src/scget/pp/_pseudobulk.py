@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import anndata as ad
+import mudata as md
 import numpy as np
 import pandas as pd
 
@@ -120,8 +122,6 @@ def pseudobulk(
     >>> pb["rna"].shape, pb["atac"].shape
     ((3, 90), (3, 450))
     """
-    import mudata as md
-
     columns = as_columns(groupby)
     if sample is not None:
         if not isinstance(sample, str) or sample in columns:
@@ -283,8 +283,6 @@ def _log_dropped(
 
 
 def _pseudobulk_modality(counts: np.ndarray, normalize, obs: pd.DataFrame, var: pd.DataFrame):
-    import anndata as ad
-
     adata = ad.AnnData(X=normalize(counts), obs=pd.DataFrame(index=obs.index), var=var)
     adata.layers[COUNTS_LAYER] = compact_counts(counts)
     return adata

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -117,8 +118,6 @@ def recount_peaks(
     >>> bool((counts.layers["counts"] == pb["atac"].layers["counts"]).all())
     True
     """
-    import anndata as ad
-
     if count not in _COUNT_MODES:
         raise ValueError(f"count must be one of {_COUNT_MODES}, got {count!r}.")
     if width is not None and (not isinstance(width, int | np.integer) or width < 1):

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pysam
 
 from ..._shared.utils import resolve_n_jobs
 from .genome import BASES
@@ -26,8 +29,6 @@ _BGZF_EOF = _BGZF_HEADER + b"\x1b\x00\x03\x00" + b"\x00" * 8
 
 def write_fasta(path: Path, sequence: np.ndarray, chroms: list[str], offsets, sizes) -> Path:
     """Write the genome as FASTA (60 bases a line) and index it (``.fai``)."""
-    import pysam
-
     with open(path, "wb") as handle:
         for name, offset, size in zip(chroms, offsets, sizes, strict=True):
             letters = BASES[sequence[offset : offset + size]]
@@ -84,10 +85,6 @@ def write_fragments(path: Path, fragments, chroms: list[str], barcodes: np.ndarr
     in ``.tsv.gz``; the ``.tbi`` index is written next to it. The text is formatted by
     pyarrow and compressed into BGZF blocks by a thread pool (zlib releases the GIL).
     """
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-    import pysam
-
     chrom_names = pa.array(list(chroms))
     barcode_names = pa.array(list(barcodes))
     options = pa_csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none")

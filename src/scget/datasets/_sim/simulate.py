@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import anndata as ad
 import numpy as np
 import pandas as pd
+from mudata import MuData
 
 from ..._shared.atomic import file_lock
 from ..._shared.constants import ATAC, RNA
@@ -44,8 +46,6 @@ from .regulation import (
 )
 
 if TYPE_CHECKING:
-    from mudata import MuData
-
     from ...motifs import MotifCollection
 
 #: Key of ``mdata.uns`` holding the simulation's files, truth and parameters.
@@ -561,9 +561,6 @@ def _assemble(
     obs: pd.DataFrame,
 ) -> MuData:
     """Build the cell-level MuData, with the expected values per cell type in ``.varm``."""
-    import anndata as ad
-    from mudata import MuData
-
     type_names = obs["cell_type"].cat.categories
     gene_names = pd.Index(genes["gene_name"], dtype=str)
     rna = ad.AnnData(

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -361,8 +362,6 @@ def _map_batches(
     Each batch is gathered in one vectorised step (:func:`gather_windows`), the next one
     in a background thread while ``run`` computes the current one.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     windows = np.asarray(windows, dtype=np.int64).reshape(-1, 3)
     mine = _shard(len(windows))
     chunks = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]

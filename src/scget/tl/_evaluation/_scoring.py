@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import pearsonr, spearmanr
 
 from ..._shared.logging import logger
 
@@ -159,8 +160,6 @@ def centred_pearson(observed: np.ndarray, predicted: np.ndarray, reference: np.n
     -------
     The centred Pearson r.
     """
-    from scipy.stats import pearsonr
-
     observed, predicted, reference = (
         np.asarray(a, dtype=np.float64) for a in (observed, predicted, reference)
     )
@@ -188,8 +187,6 @@ def regression_metrics(
     -------
     ``(pearson, spearman, r2, slope, intercept)``.
     """
-    from scipy.stats import pearsonr, spearmanr
-
     observed = np.asarray(observed, dtype=np.float64)
     predicted = np.asarray(predicted, dtype=np.float64)
     pearson = spearman = r2 = slope = intercept = np.nan

@@ -20,6 +20,7 @@ import heapq
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from ..._shared.logging import logger
 
@@ -166,8 +167,6 @@ def _decorrelate(W):
 
 def _adjacency_from_unmixing(unmixing: np.ndarray) -> np.ndarray:
     """``I - W`` of the ICA unmixing matrix, rows permuted and scaled to a unit diagonal."""
-    from scipy.optimize import linear_sum_assignment
-
     _, rows = linear_sum_assignment(1 / np.abs(unmixing))
     permuted = np.zeros_like(unmixing)
     permuted[rows] = unmixing

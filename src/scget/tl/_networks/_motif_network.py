@@ -7,6 +7,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
+from scipy import stats
+from scipy.stats import rankdata
 
 from ... import get
 from ..._shared.constants import (
@@ -235,7 +238,6 @@ def _refits(values, resamples, method, seed, start, n_jobs: int) -> list[np.ndar
     """The weights fitted to each resample of the rows, in ``n_jobs`` processes."""
     if n_jobs == 1 or len(resamples) < 2:
         return [_fit(values[rows], method, seed, start)[0] for rows in resamples]
-    from joblib import Parallel, delayed
 
     jobs = (delayed(_refit)(values, rows, method, seed, start) for rows in resamples)
     return Parallel(n_jobs=min(n_jobs, len(resamples)))(jobs)
@@ -257,15 +259,12 @@ def _fit(values: np.ndarray, method: str, seed: int, start: np.ndarray | None = 
     if method == "lingam":
         fit = ica_lingam(values, seed=seed, start=start)
         return fit.adjacency, fit.unmixing
-    from scipy.stats import rankdata
 
     return np.corrcoef(rankdata(values, axis=0), rowvar=False), None
 
 
 def _spearman_pvalues(rho: np.ndarray, n: int) -> np.ndarray:
     """Two-sided p-values of Spearman correlations (t approximation, as scipy's)."""
-    from scipy import stats
-
     rho = np.clip(rho, -1 + 1e-12, 1 - 1e-12)
     t = rho * np.sqrt((n - 2) / (1 - rho**2))
     return 2 * stats.t.sf(np.abs(t), n - 2)

@@ -10,6 +10,7 @@ motif scores is multiplied by the stored gene-by-motif importance (``"first_orde
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -298,8 +299,6 @@ def read_variants(variants) -> pd.DataFrame:
 
 def _read_vcf(path: Path) -> pd.DataFrame:
     """The first five columns of a VCF (plain or gzip) as chrom, pos, id, ref, alt."""
-    import gzip
-
     if not path.exists():
         raise FileNotFoundError(f"No VCF at {path}.")
     opener = gzip.open if path.suffix in (".gz", ".bgz") else open
