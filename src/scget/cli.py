@@ -69,9 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     exit status 2, as argparse reports bad options; ``-v 3`` (``--verbose``) raises it
     with its traceback instead.
     """
+    from ._shared.allocator import keep_freed_memory
     from ._shared.settings import settings
 
     args = build_parser().parse_args(argv)
+    keep_freed_memory()
     settings.verbosity = args.verbosity
     try:
         settings.n_threads = args.threads
