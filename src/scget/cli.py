@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 
+from ._shared.allocator import keep_freed_memory
 from ._shared.settings import settings
 
 #: Errors that report bad input: printed on one line (exit status 2) unless verbose.
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     with its traceback instead.
     """
     args = build_parser().parse_args(argv)
+    keep_freed_memory()
     settings.verbosity = args.verbosity
     try:
         settings.n_threads = args.threads
