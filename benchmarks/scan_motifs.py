@@ -227,8 +227,8 @@ def main() -> None:
 
     import scget
     from scget._scan.moods import build_scan_model
+    from scget._scan.scores import resolve_motifs
     from scget.genome import Genome
-    from scget.pp._scan_motifs import resolve_motifs
 
     scget.settings.verbosity = 1
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ from .._scan.moods import (
     score_sequences,
 )
 from .._scan.record import scan_record_key
+from .._scan.scores import DNA_SEQUENCE, normalise, resolve_motifs
 from .._scan.torch_scan import score_sequences_torch
 from .._shared.constants import ATAC, MOTIF_KEY, MOTIF_PVALUE
 from .._shared.docs import inject_docs
@@ -26,10 +26,7 @@ from .._shared.logging import logger
 from .._shared.storage import write_result
 from .._shared.utils import modality, resolve_device
 from ..genome import Genome
-from ..motifs import MotifCollection, load_jaspar, vierstra_archetypes
 
-#: DNA sequences: A, C, G, T and the other IUPAC codes (unknown bases, as N: no hit).
-DNA_SEQUENCE = re.compile(r"^[ACGTRYSWKMBDHVN]+$", re.IGNORECASE)
 _FORMS = (
     "data must be a MuData, an AnnData of peaks, a peak DataFrame, a list of peak names "
     "('chr1:100-600') or (chrom, start, end) tuples, or a list of DNA sequences "
@@ -215,48 +212,6 @@ def scan_motifs(
     return target if copy else None
 
 
-def normalise(raw: np.ndarray, max_score: np.ndarray) -> np.ndarray:
-    """Raw cluster scores divided by each cluster's maximum (kept where 0), clipped to [0, 1].
-
-    ``max_score`` is broadcast against ``raw``: one per column, or one per value.
-    """
-    scale = np.where(max_score > 0, max_score, 1.0)
-    return np.clip(raw / scale, 0.0, 1.0)
-
-
-def score_as_recorded(
-    tasks: list, n_total: int, collection, params: Mapping, max_score: np.ndarray
-) -> np.ndarray:
-    """Score new sequences exactly as a recorded :func:`scan_motifs` scored its peaks.
-
-    Parameters
-    ----------
-    tasks, n_total
-        As :func:`scget._scan.moods.score_sequences` takes them (scanned in this process).
-    collection
-        The :class:`~scget.motifs.MotifCollection` the peaks were scanned with.
-    params
-        The scan's parameters (``pvalue``, ``background``, ``pseudocount``,
-        ``normalize``), as ``scget.get.params(pb, "motifs")`` reads them.
-    max_score
-        The scan's per-cluster raw maxima (its record's ``max_score``), in
-        ``collection.clusters`` order.
-
-    Returns
-    -------
-    Scores ``(n_total, n_clusters)`` float64, normalised by ``max_score`` when the scan
-    was.
-    """
-    model = build_scan_model(
-        collection,
-        pvalue=params["pvalue"],
-        background=params["background"],
-        pseudocount=params["pseudocount"],
-    )
-    raw = dense_scores(*score_sequences(tasks, n_total, model, n_jobs=1), n_total, len(max_score))
-    return normalise(raw, max_score) if params["normalize"] else raw
-
-
 def _resolve_scan_device(device: str | None):
     """None for the MOODS (CPU) scan, or the CUDA :class:`torch.device` of the torch scan."""
     if device is None or device == "cpu":
@@ -310,16 +265,3 @@ def _resolve_input(data, atac: str, copy: bool):
         chrom, start, end = zip(*items, strict=True)
         return None, parse_peak_names(format_peak_names(chrom, start, end)), None
     raise ValueError(f"{_FORMS}.")
-
-
-def resolve_motifs(motifs):
-    """A MotifCollection from a collection or a name (``"jaspar"``, ``"vierstra"``)."""
-    if motifs is None or (isinstance(motifs, str) and motifs.lower() == "jaspar"):
-        return load_jaspar()
-    if isinstance(motifs, str) and motifs.lower() == "vierstra":
-        return vierstra_archetypes()
-    if isinstance(motifs, MotifCollection):
-        if len(motifs) == 0:
-            raise ValueError("The motif collection is empty.")
-        return motifs
-    raise ValueError(f"motifs must be a MotifCollection, 'jaspar' or 'vierstra'; got {motifs!r}.")

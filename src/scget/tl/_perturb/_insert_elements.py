@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from ..._scan.record import read_scan_record
+from ..._scan.scores import DNA_SEQUENCE, resolve_motifs, score_as_recorded
 from ..._shared.constants import ATAC, INSERT_ELEMENTS_KEY, LIST_SEP, MOTIF_KEY
 from ..._shared.docs import inject_docs
 from ..._shared.genomic import chromosome_hint, peak_coordinates
@@ -24,7 +25,6 @@ from ..._shared.logging import logger
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import modality, one_name, resolve_device
 from ...genome import Genome
-from ...pp._scan_motifs import DNA_SEQUENCE, resolve_motifs, score_as_recorded
 from .._core._engine import forward, on_device
 from .._core._model import GETModel, check_model
 from .._core._prior import model_inputs

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 
 from ..._scan.record import read_scan_record
+from ..._scan.scores import resolve_motifs, score_as_recorded
 from ..._shared.constants import ATAC, GENE_BY_MOTIF_KEY, MOTIF_KEY, RNA, VARIANT_EFFECT_KEY
 from ..._shared.docs import inject_docs
 from ..._shared.genomic import peak_coordinates
@@ -28,7 +29,6 @@ from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list
 from ...genome import Genome
 from ...get import gene_by_motif
-from ...pp._scan_motifs import resolve_motifs, score_as_recorded
 from .._core._model import GETModel
 from .._core._promoters import per_gene, promoters, run, window_peaks
 from ._unmatched import check_unmatched, match_intervals
