@@ -253,10 +253,7 @@ class _Scorer:
 
     def score(self, sequences: Sequence[str]) -> np.ndarray:
         """Per-cluster summed scores of non-overlapping best hits, ``(n, n_clusters)`` float64."""
-        scores = np.zeros((len(sequences), self.n_clusters))
-        where, values = self.nonzero_scores(sequences)
-        scores.reshape(-1)[where] = values
-        return scores
+        return dense_scores(*self.nonzero_scores(sequences), len(sequences), self.n_clusters)
 
 
 _POSITION, _SCORE = attrgetter("pos"), attrgetter("score")
@@ -467,14 +464,14 @@ def score_sequences(
     global _WORKER_SCORER, _WORKER_TASKS
     n_jobs = min(resolve_n_jobs(n_jobs), max(len(tasks), 1))
     n_clusters = len(model.clusters)
-    parts: list = [(np.zeros(0, np.int64), np.zeros(0))] * len(tasks)
+    parts: list = [None] * len(tasks)
     offsets = np.cumsum([0] + [_task_length(task) for task in tasks]) * n_clusters
     forking = n_jobs == 1 or "fork" in multiprocessing.get_all_start_methods()
     # built once here; forked workers inherit it, others (spawn) build their own
     window = choose_window(sum(_task_bases(task) for task in tasks) / n_jobs)
     _WORKER_SCORER = cached_scorer(model, window) if forking else None
     if forking:
-        _WORKER_SCORER.score([])  # compiles (or loads) the reduction once, before forking
+        _WORKER_SCORER.nonzero_scores([])  # compiles (or loads) the reduction before forking
     _WORKER_TASKS = tasks if forking else []
     try:
         with progress(total=n_total, desc="scanning motifs", unit="seq") as bar:
@@ -501,8 +498,9 @@ def score_sequences(
                         bar.update(_task_length(tasks[futures[future]]))
     finally:
         _WORKER_SCORER, _WORKER_TASKS = None, []
-    where = np.concatenate([p[0] + offset for p, offset in zip(parts, offsets, strict=False)])
-    return where, np.concatenate([p[1] for p in parts])
+    where = [p[0] + offset for p, offset in zip(parts, offsets[:-1], strict=True)]
+    values = [p[1] for p in parts]
+    return np.concatenate([np.zeros(0, np.int64), *where]), np.concatenate([np.zeros(0), *values])
 
 
 def dense_scores(
