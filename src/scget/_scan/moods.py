@@ -437,6 +437,22 @@ def _score_chunk(task, in_worker: bool = False) -> tuple[np.ndarray, np.ndarray]
 def score_sequences(
     tasks: list, n_total: int, model: ScanModel, *, n_jobs: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The non-zero raw scores of every sequence of ``tasks``: :func:`score_parts`, joined.
+
+    Returns
+    -------
+    The raw scores of the ``(n_total, n_clusters)`` matrix (rows in task order) that
+    are not 0: their flat indices (ascending) and float64 values (see
+    :func:`dense_scores`). Most (sequence, cluster) pairs have no hit.
+    """
+    parts = score_parts(tasks, n_total, model, n_jobs=n_jobs)
+    where = np.concatenate([np.zeros(0, np.int64), *(p[0] for p in parts)])
+    return where, np.concatenate([np.zeros(0), *(p[1] for p in parts)])
+
+
+def score_parts(
+    tasks: list, n_total: int, model: ScanModel, *, n_jobs: int | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Score every sequence of ``tasks`` with ``model``, in worker processes.
 
     Parameters
@@ -457,9 +473,9 @@ def score_sequences(
 
     Returns
     -------
-    The raw scores of the ``(n_total, n_clusters)`` matrix (rows in task order) that
-    are not 0: their flat indices (ascending) and float64 values (see
-    :func:`dense_scores`). Most (sequence, cluster) pairs have no hit.
+    Per task, the raw scores of the ``(n_total, n_clusters)`` matrix (rows in task
+    order) that are not 0: their flat indices (ascending) and float64 values. The parts
+    are not joined: at 100,000 peaks joining them took 0.2-0.5 s of fresh memory.
     """
     global _WORKER_SCORER, _WORKER_TASKS
     n_jobs = min(resolve_n_jobs(n_jobs), max(len(tasks), 1))
@@ -498,9 +514,9 @@ def score_sequences(
                         bar.update(_task_length(tasks[futures[future]]))
     finally:
         _WORKER_SCORER, _WORKER_TASKS = None, []
-    where = [p[0] + offset for p, offset in zip(parts, offsets[:-1], strict=True)]
-    values = [p[1] for p in parts]
-    return np.concatenate([np.zeros(0, np.int64), *where]), np.concatenate([np.zeros(0), *values])
+    for (where, _), offset in zip(parts, offsets[:-1], strict=True):
+        where += offset
+    return parts
 
 
 def dense_scores(

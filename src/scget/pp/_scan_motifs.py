@@ -13,11 +13,10 @@ from .._scan.moods import (
     DEFAULT_PSEUDOCOUNT,
     build_scan_model,
     chunk_size,
-    dense_scores,
-    score_sequences,
+    score_parts,
 )
 from .._scan.record import scan_record_key
-from .._scan.scores import DNA_SEQUENCE, normalise, resolve_motifs
+from .._scan.scores import DNA_SEQUENCE, resolve_motifs, score_table
 from .._scan.torch_scan import score_sequences_torch
 from .._shared.constants import ATAC, MOTIF_KEY, MOTIF_PVALUE
 from .._shared.docs import inject_docs
@@ -175,22 +174,15 @@ def scan_motifs(
         f"in {len(collection.clusters)} clusters."
     )
     n_clusters = len(collection.clusters)
+    # the non-zero scores only: most (peak, cluster) pairs have no hit
     if gpu is None:
-        where, raw = score_sequences(tasks, len(index), model, n_jobs=n_jobs)
+        parts = score_parts(tasks, len(index), model, n_jobs=n_jobs)
     else:
         scores = score_sequences_torch(tasks, len(index), model, device=gpu).reshape(-1)
         where = np.flatnonzero(scores)
-        raw = scores[where]
-    # the non-zero scores only: most (peak, cluster) pairs have no hit
-    columns = where % n_clusters
-    max_score = np.zeros(n_clusters)
-    np.maximum.at(max_score, columns, raw)
-    values = normalise(raw, max_score[columns]) if normalize else raw
-    table = pd.DataFrame(
-        dense_scores(where, values, len(index), n_clusters, dtype=np.float32),
-        index=index,
-        columns=pd.Index(collection.clusters),
-    )
+        parts = [(where, scores[where])]
+    scores, max_score = score_table(parts, len(index), n_clusters, normalize)
+    table = pd.DataFrame(scores, index=index, columns=pd.Index(collection.clusters))
     if target is None:
         return table
     adata = target if isinstance(target, AnnData) else target[atac]

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from scget._scan.moods import dense_scores
+from scget._scan.scores import normalise, score_table
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_score_table_equals_the_numpy_route_bit_for_bit(normalize):
+    rng = np.random.default_rng(0)
+    n_rows, n_clusters = 7, 5
+    where = np.sort(rng.choice(n_rows * n_clusters, 20, replace=False))
+    raw = rng.uniform(4.0, 30.0, 20)
+    raw[where % n_clusters == 3] = 0.0  # a cluster whose only "hits" are 0 keeps its scale 1
+    columns = where % n_clusters
+    max_score = np.zeros(n_clusters)
+    np.maximum.at(max_score, columns, raw)
+    values = normalise(raw, max_score[columns]) if normalize else raw
+    expected = dense_scores(where, values, n_rows, n_clusters, dtype=np.float32)
+    # split into parts as the workers return them
+    parts = [
+        (where[:8].copy(), raw[:8].copy()),
+        (where[8:].copy(), raw[8:].copy()),
+        (where[:0], raw[:0]),
+    ]
+    table, maxima = score_table(parts, n_rows, n_clusters, normalize)
+    assert table.dtype == np.float32 and table.shape == (n_rows, n_clusters)
+    assert table.tobytes() == expected.tobytes()
+    assert maxima.tobytes() == max_score.tobytes()
+
+
+def test_score_table_by_hand():
+    # rows 0 and 1, 2 clusters: cluster 0 has 2.0 and 4.0, cluster 1 has 3.0
+    parts = [(np.array([0, 1]), np.array([2.0, 3.0])), (np.array([2]), np.array([4.0]))]
+    table, maxima = score_table(parts, 2, 2, normalize=True)
+    np.testing.assert_array_equal(table, [[0.5, 1.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(maxima, [4.0, 3.0])
+    table, _ = score_table(parts, 2, 2, normalize=False)
+    np.testing.assert_array_equal(table, [[2.0, 3.0], [4.0, 0.0]])
+    empty, maxima = score_table([], 3, 2, normalize=True)
+    assert empty.shape == (3, 2) and not empty.any() and not maxima.any()
