@@ -32,6 +32,20 @@ def test_tiny_demo_writes_its_outputs(tmp_path):
     pb = mudata.read_h5mu(tmp_path / "pseudobulk.h5mu")
     assert "get_pred" in pb["rna"].layers
     assert set(scget.get.result(pb, "evaluation")["method"]) >= {"GET", "random forest"}
+    # the model for new groups is scored on the held-out group's methods only
+    new_groups = scget.get.result(pb, "evaluation_new_groups")
+    assert set(new_groups["method"]) == {
+        "GET",
+        "TSS accessibility",
+        "gene activity",
+        "mean training expression",
+        "mean + TSS accessibility change",
+        "top-correlated training group",
+    }
+    held_out = new_groups[new_groups["setting"] == "held-out group"]
+    in_report = report.split("<details>", 1)[0]  # the summary, before the per-group table
+    for pearson in held_out.groupby("method")["pearson"].mean().round(3):
+        assert f"{pearson:.3f}" in in_report
     assert (tmp_path / "model" / "config.json").is_file()
     assert Path(scget.get.params(pb, "motifs")["genome"]).is_file()  # not the staging folder
 

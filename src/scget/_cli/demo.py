@@ -19,6 +19,8 @@ from .._shared.logging import logger
 
 #: The report's setting served by the model for new groups (the others: new genes).
 NEW_GROUP_SETTING = SETTINGS[0]
+#: Key of the evaluation of the model for new groups (``"evaluation"``: for new genes).
+NEW_GROUPS_EVALUATION = "evaluation_new_groups"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +92,7 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
     # `scget --help` imports this module: pandas, scipy and torch load when the command runs.
     from .._shared.genomic import chromosome_sort_key, peak_coordinates
     from .._shared.utils import mudata_update_quietly
+    from ..tl._evaluation._evaluate import SETTING_METHODS
     from .demo_report import report
 
     size = _SIZES[args.size]
@@ -127,9 +130,15 @@ def _pipeline(args: argparse.Namespace, out: Path) -> None:
     with timer.step("predict and evaluate"):
         tl.predict(pb, model)
         genes_table = tl.evaluate(pb, model=model)
-        # the held-out group's predictions of the model for new groups replace the others
+        # the held-out group's predictions of the model for new groups replace the others;
+        # it is scored on the methods of the setting it serves (the report shows no other)
         tl.predict(pb, models["new groups"], groups=[held_out_group])
-        groups_table = tl.evaluate(pb, model=models["new groups"])
+        groups_table = tl.evaluate(
+            pb,
+            model=models["new groups"],
+            methods=SETTING_METHODS[NEW_GROUP_SETTING],
+            key_added=NEW_GROUPS_EVALUATION,
+        )
     table = pd.concat(
         [
             genes_table[genes_table["setting"] != NEW_GROUP_SETTING],
