@@ -40,3 +40,6 @@ def test_the_block_takes_the_biased_path_only_for_a_learned_bias(monkeypatch):
     with torch.no_grad():  # inference: no gradient, the fused kernel
         block(x, 2 * learned)
     assert calls == [1]
+    block.to("meta")  # not a CPU: torch's kernels (fused where the device has them)
+    block(x.to("meta"), (2 * learned).to("meta"))
+    assert calls == [1]
