@@ -6,13 +6,8 @@ import numpy as np
 import pytest
 
 import scget
-from scget._scan.moods import (
-    CHUNK_SIZE,
-    _Scorer,
-    build_scan_model,
-    dense_scores,
-    score_sequences,
-)
+from scget._scan.moods import CHUNK_SIZE, _Scorer, build_scan_model, score_parts
+from scget._scan.scores import score_table
 from scget._scan.torch_scan import TorchScanner, moods_plan, score_sequences_torch
 
 HUMAN = (0.2977, 0.2023, 0.2023, 0.2977)
@@ -62,9 +57,8 @@ def test_cluster_scores_equal_scan_motifs(piece, motifs):
         (genome, chroms[i : i + CHUNK_SIZE], starts[i : i + CHUNK_SIZE], ends[i : i + CHUNK_SIZE])
         for i in range(0, len(starts), CHUNK_SIZE)
     ]
-    expected = dense_scores(
-        *score_sequences(tasks, len(starts), model, n_jobs=1), len(starts), len(model.clusters)
-    )
+    parts = score_parts(tasks, len(starts), model, n_jobs=1)
+    expected, _ = score_table(parts, len(starts), len(model.clusters), False, dtype=np.float64)
     scores = score_sequences_torch(tasks, len(starts), model, device="cpu")
     assert (expected > 0).sum() > 300
     np.testing.assert_array_equal(scores, expected)

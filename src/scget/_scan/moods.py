@@ -434,22 +434,6 @@ def _score_chunk(task, in_worker: bool = False) -> tuple[np.ndarray, np.ndarray]
     return _WORKER_SCORER.nonzero_scores(sequences)
 
 
-def score_sequences(
-    tasks: list, n_total: int, model: ScanModel, *, n_jobs: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The non-zero raw scores of every sequence of ``tasks``: :func:`score_parts`, joined.
-
-    Returns
-    -------
-    The raw scores of the ``(n_total, n_clusters)`` matrix (rows in task order) that
-    are not 0: their flat indices (ascending) and float64 values (see
-    :func:`dense_scores`). Most (sequence, cluster) pairs have no hit.
-    """
-    parts = score_parts(tasks, n_total, model, n_jobs=n_jobs)
-    where = np.concatenate([np.zeros(0, np.int64), *(p[0] for p in parts)])
-    return where, np.concatenate([np.zeros(0), *(p[1] for p in parts)])
-
-
 def score_parts(
     tasks: list, n_total: int, model: ScanModel, *, n_jobs: int | None = None
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -522,7 +506,7 @@ def score_parts(
 def dense_scores(
     where: np.ndarray, values: np.ndarray, n_rows: int, n_clusters: int, dtype=np.float64
 ) -> np.ndarray:
-    """The ``(n_rows, n_clusters)`` matrix of :func:`score_sequences`' non-zero scores."""
+    """The ``(n_rows, n_clusters)`` matrix of non-zero scores (flat indices, values)."""
     scores = np.zeros((n_rows, n_clusters), dtype=dtype)
     scores.reshape(-1)[where] = values
     return scores

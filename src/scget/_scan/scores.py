@@ -1,8 +1,8 @@
 """What a motif scan's scores need beyond :func:`scget.pp.scan_motifs` itself.
 
-The motif collection named by the user, the DNA check of sequences, the normalisation of
-raw scores, and the rescoring of new sequences exactly as a recorded scan scored its
-peaks (for :func:`scget.tl.insert_elements` and :func:`scget.tl.variant_effect`).
+The motif collection named by the user, the DNA check of sequences, the score table with
+its normalisation, and the rescoring of new sequences exactly as a recorded scan scored
+its peaks (for :func:`scget.tl.insert_elements` and :func:`scget.tl.variant_effect`).
 """
 
 from __future__ import annotations
@@ -14,32 +14,30 @@ import numba
 import numpy as np
 
 from ..motifs import MotifCollection, load_jaspar, vierstra_archetypes
-from .moods import build_scan_model, dense_scores, score_sequences
+from .moods import build_scan_model, score_parts
 
 #: DNA sequences: A, C, G, T and the other IUPAC codes (unknown bases, as N: no hit).
 DNA_SEQUENCE = re.compile(r"^[ACGTRYSWKMBDHVN]+$", re.IGNORECASE)
 
 
-def normalise(raw: np.ndarray, max_score: np.ndarray) -> np.ndarray:
-    """Raw cluster scores divided by each cluster's maximum (kept where 0), clipped to [0, 1].
-
-    ``max_score`` is broadcast against ``raw``: one per column, or one per value.
-    """
-    scale = np.where(max_score > 0, max_score, 1.0)
-    return np.clip(raw / scale, 0.0, 1.0)
-
-
 def score_table(
-    parts: list[tuple[np.ndarray, np.ndarray]], n_rows: int, n_clusters: int, normalize: bool
+    parts: list[tuple[np.ndarray, np.ndarray]],
+    n_rows: int,
+    n_clusters: int,
+    normalize: bool,
+    *,
+    max_score: np.ndarray | None = None,
+    dtype=np.float32,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The float32 ``(n_rows, n_clusters)`` table of a scan and each cluster's raw maximum.
+    """The ``(n_rows, n_clusters)`` score table of a scan and each cluster's raw maximum.
 
-    The same values as ``dense_scores(where, normalise(raw, max_score[where %
-    n_clusters]), ...)`` cast to float32, in compiled passes over the non-zero scores
-    and without their temporaries. At 100,000 peaks those were seven fresh arrays of 33
-    MB, which cost about 1 s after the workers ended: fresh pages are slow to come by on
-    this project's virtual machine once the workers have run, and slowest where numpy
-    asks for huge pages (0.5 s for the 81 MB table; 0.06 s allocated by numba).
+    Normalised, a raw score is divided by its cluster's maximum (kept where that is 0)
+    and clipped to [0, 1], in float64, then stored as ``dtype``. This runs in compiled
+    passes over the non-zero scores, without temporaries: at 100,000 peaks the numpy
+    route made seven fresh arrays of 33 MB, which cost about 1 s after the workers ended
+    (fresh pages are slow to come by on this project's virtual machine once the workers
+    have run, and slowest where numpy asks for huge pages: 0.5 s for the 81 MB table,
+    0.06 s allocated by numba).
 
     Parameters
     ----------
@@ -49,25 +47,31 @@ def score_table(
     n_rows, n_clusters
         Shape of the table.
     normalize
-        Divide each cluster's scores by its maximum (see :func:`normalise`).
+        Divide each cluster's scores by its maximum.
+    max_score
+        The maxima to divide by (a recorded scan's, to score new sequences on its
+        scale); by default those of ``parts``.
+    dtype
+        Floating type of the table.
 
     Returns
     -------
-    The table and the float64 maximum raw score of each cluster (0 without hits).
+    The table and the float64 maxima (0 for a cluster without hits).
     """
-    max_score = np.zeros(n_clusters)
-    for where, raw in parts:
-        _column_max(max_score, where, raw)
-    table = _zeros(n_rows * n_clusters)
+    if max_score is None:
+        max_score = np.zeros(n_clusters)
+        for where, raw in parts:
+            _column_max(max_score, where, raw)
+    table = _zeros(n_rows * n_clusters, dtype)
     for where, raw in parts:
         _fill(table, where, raw, max_score, normalize)
     return table.reshape(n_rows, n_clusters), max_score
 
 
 @numba.njit(cache=True, nogil=True)
-def _zeros(size: int) -> np.ndarray:  # pragma: no cover - compiled (tested through score_table)
-    """A float32 array of zeros, allocated by numba (see :func:`score_table`)."""
-    return np.zeros(size, np.float32)
+def _zeros(size: int, dtype) -> np.ndarray:  # pragma: no cover - compiled (tested via callers)
+    """An array of zeros, allocated by numba (see :func:`score_table`)."""
+    return np.zeros(size, dtype)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -81,7 +85,7 @@ def _column_max(max_score, where, raw) -> None:  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def _fill(table, where, raw, max_score, normalize) -> None:  # pragma: no cover - compiled
-    """Write the (normalised, see :func:`normalise`) scores into the flat ``table``."""
+    """Write the scores, normalised as :func:`score_table` says, into the flat ``table``."""
     n_clusters = len(max_score)
     for i in range(len(where)):
         value = raw[i]
@@ -99,7 +103,7 @@ def score_as_recorded(
     Parameters
     ----------
     tasks, n_total
-        As :func:`scget._scan.moods.score_sequences` takes them (scanned in this process).
+        As :func:`scget._scan.moods.score_parts` takes them (scanned in this process).
     collection
         The :class:`~scget.motifs.MotifCollection` the peaks were scanned with.
     params
@@ -120,8 +124,11 @@ def score_as_recorded(
         background=params["background"],
         pseudocount=params["pseudocount"],
     )
-    raw = dense_scores(*score_sequences(tasks, n_total, model, n_jobs=1), n_total, len(max_score))
-    return normalise(raw, max_score) if params["normalize"] else raw
+    parts = score_parts(tasks, n_total, model, n_jobs=1)
+    scores, _ = score_table(
+        parts, n_total, len(max_score), params["normalize"], max_score=max_score, dtype=np.float64
+    )
+    return scores
 
 
 def resolve_motifs(motifs):

@@ -386,7 +386,7 @@ def score_sequences_torch(
     Parameters
     ----------
     tasks
-        As for :func:`scget._scan.moods.score_sequences`.
+        As for :func:`scget._scan.moods.score_parts`.
     n_total
         Number of sequences over all tasks (for the progress bar).
     model
