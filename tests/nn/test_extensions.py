@@ -67,16 +67,19 @@ def test_distance_coordinates_match_the_formula():
     assert u[0, 3, 0].item() == pytest.approx(0)
 
 
-def test_distance_bias_interpolates_its_table():
-    bias = DistanceBias(n_layers=2, n_heads=3)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["compiled", "hats"])
+def test_distance_bias_interpolates_its_table(dtype):
+    # float32 on a CPU runs the compiled loops, other types the product with hat functions
+    bias = DistanceBias(n_layers=2, n_heads=3).to(dtype)
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
         bias.table.copy_(torch.randn(bias.table.shape, generator=generator))
     positions = torch.tensor([[0, 20_000, 3_000]])
-    values = bias(positions)
-    assert values.shape == (2, 1, 3, 3, 3)
+    values = bias(positions, dtype, lead=1)
+    assert len(values) == 2 and all(v.shape == (1, 3, 4, 4) for v in values)
     u = DistanceBias.knot_coordinates(positions)
     for layer in range(2):
+        assert (values[layer][:, :, 0] == 0).all() and (values[layer][:, :, :, 0] == 0).all()
         for head in range(3):
             curve = bias.table[layer, head].detach().numpy()
             for query in range(3):
@@ -84,8 +87,33 @@ def test_distance_bias_interpolates_its_table():
                     point = u[0, query, key].item()
                     lower = min(int(point), 2 * N_KNOTS - 1)
                     expected = curve[lower] + (curve[lower + 1] - curve[lower]) * (point - lower)
-                    got = values[layer, 0, head, query, key].item()
+                    got = values[layer][0, head, query + 1, key + 1].item()
                     assert got == pytest.approx(BIAS_SCALE * expected, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("lead", [0, 1])
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_compiled_distance_bias_matches_the_hat_product(lead, order):
+    # the CPU's compiled loops (float32) against the hat-function product (float64):
+    # values and the table's gradient, in windows of sorted and of shuffled regions
+    generator = torch.Generator().manual_seed(1)
+    compiled = DistanceBias(n_layers=2, n_heads=4)
+    with torch.no_grad():
+        compiled.table.copy_(torch.randn(compiled.table.shape, generator=generator))
+    hats = DistanceBias(n_layers=2, n_heads=4).double()
+    hats.load_state_dict(compiled.state_dict())
+    positions = torch.randint(0, 3_000_000, (5, 37), generator=generator)
+    if order == "sorted":
+        positions = positions.sort(dim=1).values
+    fast = compiled(positions, lead=lead)
+    slow = hats(positions, torch.float64, lead=lead)
+    weights = [torch.randn(v.shape, generator=generator, dtype=torch.float64) for v in slow]
+    for value, reference in zip(fast, slow, strict=True):
+        assert value.dtype == torch.float32
+        torch.testing.assert_close(value.double(), reference, rtol=1e-6, atol=1e-5)
+    (gradient,) = torch.autograd.grad(fast, compiled.table, [w.float() for w in weights])
+    (expected,) = torch.autograd.grad(slow, hats.table, weights)
+    torch.testing.assert_close(gradient.double(), expected, rtol=1e-5, atol=1e-4)
 
 
 def test_distance_bias_of_repeated_windows_equals_each_window_alone():
@@ -95,11 +123,38 @@ def test_distance_bias_of_repeated_windows_equals_each_window_alone():
     positions = torch.tensor([[0, 20_000, 3_000], [500, 900, 70_000]])
     repeated = positions[[1, 0, 1, 1]]  # as a knockout batch: copies of few windows
     values = bias(repeated)
-    assert values.shape == (2, 4, 3, 3, 3)
+    assert all(v.shape == (4, 3, 3, 3) for v in values)
+    with torch.no_grad():  # inference interpolates each distinct window once
+        inferred = bias(repeated)
     for row, window in enumerate([1, 0, 1, 1]):
-        torch.testing.assert_close(values[:, row], bias(positions[window : window + 1])[:, 0])
-    values.sum().backward()  # the table still learns through the shared rows
+        for value, guess, alone in zip(
+            values, inferred, bias(positions[window : window + 1]), strict=True
+        ):
+            torch.testing.assert_close(value[row], alone[0])
+            torch.testing.assert_close(guess[row], alone[0])
+    sum(v.sum() for v in values).backward()  # the table still learns through the shared rows
     assert bias.table.grad.abs().sum() > 0
+
+
+def test_distance_bias_gradient_of_repeated_windows_is_reproducible():
+    # training batches repeat a window (one copy per group): the table's gradient must
+    # not depend on how threads split its sums (torch's indexing backward did, with 2)
+    bias = DistanceBias(n_layers=2, n_heads=4)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        bias.table.normal_(generator=generator)
+    positions = torch.randint(0, 2_000_000, (4, 33), generator=generator).sort(dim=1).values
+    positions = positions.repeat(4, 1)
+    weights = [torch.randn(16, 4, 34, 34, generator=generator) for _ in range(2)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        gradients = [
+            torch.autograd.grad(bias(positions, lead=1), bias.table, weights)[0] for _ in range(20)
+        ]
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(gradient, gradients[0]) for gradient in gradients)
 
 
 def test_padding_stays_invisible_with_a_distance_bias():

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from ._distance_kernels import InterpolatedBias
 
 #: Distances are read on ``log10(1 + |d| / DISTANCE_UNIT)``.
 DISTANCE_UNIT = 100.0
@@ -26,7 +29,8 @@ class DistanceBias(nn.Module):
     clipped to ``[0, 2 K]`` (``K`` = :data:`N_KNOTS`), and the bias is the linear
     interpolation at ``u`` of a learned table of ``2 K + 1`` knots (times
     :data:`BIAS_SCALE`), so it varies smoothly with distance and direction. The
-    interpolation is a product with hat functions, computed once for all layers and once
+    interpolation is computed once for all layers: on a CPU (float32) in compiled loops
+    (:mod:`scget.nn._distance_kernels`), elsewhere as a product with hat functions, once
     per distinct row of positions (perturbations run many copies of a window). The
     table starts at zero: a new bias leaves the network's outputs unchanged.
 
@@ -49,8 +53,10 @@ class DistanceBias(nn.Module):
         u = torch.sign(distance) * torch.log10(1 + distance.abs() / DISTANCE_UNIT) * scale
         return u.clamp(-N_KNOTS, N_KNOTS) + N_KNOTS
 
-    def forward(self, positions: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        """Return the (n_layers, B, n_heads, L, L) bias of every block.
+    def forward(
+        self, positions: torch.Tensor, dtype: torch.dtype = torch.float32, *, lead: int = 0
+    ) -> tuple[torch.Tensor, ...]:
+        """Return the bias of every block, each (B, n_heads, L + lead, L + lead).
 
         Parameters
         ----------
@@ -58,14 +64,27 @@ class DistanceBias(nn.Module):
             (B, L) region midpoints in bp.
         dtype
             Floating type of the result.
+        lead
+            Tokens before the regions (the CLS token): their rows and columns are 0.
         """
+        compiled = positions.device.type == "cpu" and dtype == self.table.dtype == torch.float32
+        if compiled and torch.is_grad_enabled() and self.table.requires_grad:
+            # every row: the table's gradient is then summed in a fixed order (through
+            # repeated rows, torch's indexing sums it in an order that varies with threads)
+            u = self.knot_coordinates(positions)
+            return InterpolatedBias.apply(self.table, u, BIAS_SCALE, lead)
         distinct, inverse = torch.unique(positions, dim=0, return_inverse=True)
-        if len(distinct) < len(positions):
-            return self._bias(distinct, dtype)[:, inverse]
-        return self._bias(positions, dtype)
+        repeated = len(distinct) < len(positions)
+        rows = distinct if repeated else positions
+        if compiled:
+            u = self.knot_coordinates(rows)
+            biases = InterpolatedBias.apply(self.table, u, BIAS_SCALE, lead)
+            return tuple(bias[inverse] for bias in biases) if repeated else biases
+        bias = self._hat_product(rows, dtype)
+        return F.pad(bias[:, inverse] if repeated else bias, (lead, 0, lead, 0)).unbind(0)
 
-    def _bias(self, positions: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """The bias of :meth:`forward`, computed for every row of ``positions``."""
+    def _hat_product(self, positions: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """The (n_layers, B, n_heads, L, L) bias as a product of the knots with hat functions."""
         u = self.knot_coordinates(positions)
         lower = u.floor().clamp(max=2 * N_KNOTS - 1)
         weight = (u - lower).unsqueeze(-1)
@@ -76,7 +95,6 @@ class DistanceBias(nn.Module):
         hats = hats.to(dtype).view(-1, 2 * N_KNOTS + 1)
         table = self.table.to(dtype).reshape(self.n_layers * self.n_heads, -1)
         # knots x hats, not hats x knots: the product comes out in the attention layout
-        # (a training step of the tiny preset 19 % faster on a CPU than transposing it)
         bias = BIAS_SCALE * (table @ hats.T)
         batch, length = positions.shape
         return bias.view(self.n_layers, self.n_heads, batch, length, length).transpose(1, 2)

@@ -333,7 +333,7 @@ class GETNetwork(nn.Module):
         biases = None
         if self.distance_bias is not None:
             # the CLS token (row and column 0) gets no distance bias
-            biases = F.pad(self.distance_bias(positions, tokens.dtype), (1, 0, 1, 0))
+            biases = self.distance_bias(positions, tokens.dtype, lead=1)
             if attn_mask is not None:
                 attn_mask = torch.zeros(
                     attn_mask.shape, dtype=tokens.dtype, device=x.device
