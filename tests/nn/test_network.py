@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from scget.nn import GETConfig, GETNetwork, GETOutput
+from scget.nn import ARCHITECTURES, GETConfig, GETNetwork, GETOutput
 
 
 @pytest.fixture
@@ -173,3 +173,39 @@ def test_layer_states_are_the_blocks_outputs(network):
     tokens = torch.cat([network.cls_token.expand(2, -1, -1), network.region_embedding(x)], dim=1)
     torch.testing.assert_close(states[0], network.blocks[0](tokens)[:, 1:])
     assert not torch.allclose(states[0], states[1])
+
+
+@pytest.mark.parametrize("architecture", ["published", "tss+distance+prior"])
+def test_outputs_at_one_region_equal_the_whole_windows(architecture):
+    # the last block computes the chosen region's token only: same outputs and gradients
+    torch.manual_seed(0)
+    network = GETNetwork(GETConfig.from_preset("tiny", 12, **ARCHITECTURES[architecture]))
+    with torch.no_grad():  # trained-like: the extensions' zero initialisation made non-zero
+        for parameter in network.parameters():
+            parameter.add_(0.1 * torch.randn_like(parameter))
+    network.eval()
+    batch, length = 5, 20
+    x = torch.rand(batch, length, 12, requires_grad=True)
+    padding = torch.zeros(batch, length, dtype=torch.bool)
+    padding[1, 15:] = True
+    context = {
+        "padding_mask": padding,
+        "tss": torch.rand(batch, length, 2),
+        "positions": torch.randint(0, 10**6, (batch, length)).sort(dim=1).values,
+        "prior": torch.rand(batch, length, 4),
+    }
+    context = {
+        k: v for k, v in context.items() if k == "padding_mask" or architecture != "published"
+    }
+    at = torch.tensor([3, 0, 14, 19, 19])
+    rows = torch.arange(batch)
+    whole, chosen = network(x, **context), network(x, **context, at=at)
+    for name in ("expression", "accessibility", "reconstruction", "hidden"):
+        assert getattr(chosen, name).shape[1] == 1
+        torch.testing.assert_close(getattr(chosen, name)[:, 0], getattr(whole, name)[rows, at])
+    torch.testing.assert_close(chosen.region_embedding, whole.region_embedding)
+    (expected,) = torch.autograd.grad(whole.expression[rows, at, 1].sum(), x)
+    (gradient,) = torch.autograd.grad(chosen.expression[:, 0, 1].sum(), x)
+    torch.testing.assert_close(gradient, expected)
+    with pytest.raises(ValueError, match="one region per window"):
+        network(x, **context, at=at[:2])

@@ -83,14 +83,27 @@ class EncoderBlock(nn.Module):
         self.fc2 = nn.Linear(ffn_dim, hidden_dim)
         self.dropout = nn.Dropout(dropout)
 
-    def attention(self, x: torch.Tensor, attn_mask: torch.Tensor | None) -> torch.Tensor:
+    def attention(
+        self,
+        x: torch.Tensor,
+        attn_mask: torch.Tensor | None,
+        queries: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Multi-head self-attention of ``x`` (B, T, H).
 
         ``attn_mask`` is boolean (True = may attend) or a float bias added to the logits.
+        With ``queries`` (B,) token indices, only each window's token at its index
+        attends (to every token): the result is (B, 1, H).
         """
         batch, tokens, width = x.shape
         qkv = self.qkv(x).view(batch, tokens, 3, self.n_heads, width // self.n_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        if queries is not None:
+            rows = torch.arange(batch, device=x.device)
+            q = q[rows, :, queries].unsqueeze(2)
+            if attn_mask is not None and attn_mask.shape[-2] > 1:  # a bias: its query rows
+                attn_mask = attn_mask[rows, :, queries].unsqueeze(2)
+            tokens = 1
         dropout = self.attention_dropout if self.training else 0.0
         if (
             attn_mask is not None
@@ -103,9 +116,20 @@ class EncoderBlock(nn.Module):
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout)
         return self.proj(out.transpose(1, 2).reshape(batch, tokens, width))
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Apply the block to tokens ``x`` (B, T, H)."""
-        branch = self.dropout(self.attention(self.norm1(x), attn_mask))
+    def forward(
+        self,
+        x: torch.Tensor,
+        attn_mask: torch.Tensor | None = None,
+        queries: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Apply the block to tokens ``x`` (B, T, H).
+
+        With ``queries`` (B,) token indices, return only each window's token at its
+        index, (B, 1, H): the other tokens still serve as keys and values.
+        """
+        branch = self.dropout(self.attention(self.norm1(x), attn_mask, queries))
+        if queries is not None:
+            x = x[torch.arange(len(x), device=x.device), queries].unsqueeze(1)
         x = x + drop_path(branch, self.drop_path_rate, self.training)
         branch = self.dropout(self.fc2(self.dropout(F.gelu(self.fc1(self.norm2(x))))))
         return x + drop_path(branch, self.drop_path_rate, self.training)

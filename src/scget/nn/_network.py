@@ -207,6 +207,7 @@ class GETNetwork(nn.Module):
         tss: torch.Tensor | None = None,
         positions: torch.Tensor | None = None,
         prior: torch.Tensor | None = None,
+        at: torch.Tensor | None = None,
     ) -> GETOutput:
         """Predict expression, accessibility and features for windows of regions.
 
@@ -226,6 +227,11 @@ class GETNetwork(nn.Module):
         prior
             (B, L, 4) expression prior (:data:`~scget.nn.PRIOR_CHANNELS`); needed when
             ``config.expression_prior``.
+        at
+            (B,) one region per window: the outputs of that region only (each of
+            length 1 instead of L; ``region_embedding`` stays whole). The last block then
+            computes that region's token alone, the others serving as its keys and
+            values: an attribution that reads one output per window needs no more.
 
         Returns
         -------
@@ -237,9 +243,21 @@ class GETNetwork(nn.Module):
             If ``x`` or the masks have the wrong shape.
         """
         embedding, layers = self._encode(
-            x, mask=mask, padding_mask=padding_mask, tss=tss, positions=positions, prior=prior
+            x,
+            mask=mask,
+            padding_mask=padding_mask,
+            tss=tss,
+            positions=positions,
+            prior=prior,
+            at=at,
         )
-        hidden = self.norm(layers[-1])[:, 1:]
+        if at is None:
+            hidden = self.norm(layers[-1])[:, 1:]
+        else:  # the last block computed the chosen regions' tokens only
+            hidden = self.norm(layers[-1])
+            rows = torch.arange(len(x), device=x.device)
+            x = x[rows, at].unsqueeze(1)
+            prior = None if prior is None else prior[rows, at].unsqueeze(1)
         logits = self.expression_head(hidden)
         if self.prior_head is not None:
             direct = torch.cat([prior, x[..., -1:]], dim=-1).to(logits.dtype)
@@ -269,11 +287,12 @@ class GETNetwork(nn.Module):
         return [tokens[:, 1:] for tokens in layers]
 
     def _encode(
-        self, x: torch.Tensor, **context: torch.Tensor | None
+        self, x: torch.Tensor, at: torch.Tensor | None = None, **context: torch.Tensor | None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Check the inputs; return the region embedding and the tokens after each block.
 
-        ``context`` holds the keyword inputs of :meth:`forward` besides ``x``.
+        ``context`` holds the keyword inputs of :meth:`forward` besides ``x`` and ``at``;
+        with ``at``, the last block returns the chosen region's token of each window only.
         """
         unknown = sorted(set(context) - set(CONTEXT))
         if unknown:
@@ -338,12 +357,16 @@ class GETNetwork(nn.Module):
                 attn_mask = torch.zeros(
                     attn_mask.shape, dtype=tokens.dtype, device=x.device
                 ).masked_fill(~attn_mask, float("-inf"))
+        if at is not None and tuple(at.shape) != (batch,):
+            raise ValueError(f"at must have shape ({batch},) (one region per window).")
         layers = []
         for number, block in enumerate(self.blocks):
             mask_of_block = attn_mask
             if biases is not None:
                 bias = biases[number]
                 mask_of_block = bias if attn_mask is None else bias + attn_mask
-            tokens = block(tokens, mask_of_block)
+            last = number == len(self.blocks) - 1
+            # the CLS token comes first: region i is token i + 1
+            tokens = block(tokens, mask_of_block, at + 1 if last and at is not None else None)
             layers.append(tokens)
         return embedding, layers

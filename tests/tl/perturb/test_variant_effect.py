@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _engine_contract import outputs_at
 from _planted import planted_pb
 from _written import written_slots
 from torch import nn
@@ -47,10 +48,10 @@ class Cumulative(nn.Module):
         self.region_embedding.weight.data = torch.randn(2, n_features, generator=generator)
         self.region_embedding.bias.data = torch.randn(2, generator=generator)
 
-    def forward(self, x, *, padding_mask=None, tss=None, positions=None):
+    def forward(self, x, *, padding_mask=None, tss=None, positions=None, at=None):
         embedding = self.region_embedding(x)
         expression = nn.functional.softplus(torch.cumsum(embedding, dim=1))
-        return SimpleNamespace(expression=expression, region_embedding=embedding)
+        return SimpleNamespace(expression=outputs_at(expression, at), region_embedding=embedding)
 
 
 @pytest.fixture

@@ -262,8 +262,10 @@ def attribute(
     ----------
     network
         The network, on ``device`` and in eval mode (:func:`on_device`): called as
-        :class:`scget.nn.GETNetwork` is, with ``expression`` (windows x positions x
-        strands) and ``region_embedding`` outputs and, for ``layer``, ``blocks``.
+        :class:`scget.nn.GETNetwork` is, with ``at`` (the chosen output's region of each
+        window, unless ``layer`` is the last block), with ``expression`` (windows x
+        positions x strands) and ``region_embedding`` outputs and, for ``layer``,
+        ``blocks``.
     inputs
         Model inputs.
     windows
@@ -301,6 +303,7 @@ def attribute(
         raise ValueError(f"Unknown gradients {sorted(unknown)}; choose from {list(GRADIENTS)}.")
     offsets = np.asarray(offsets, dtype=np.int64)
     strands = np.asarray(strands, dtype=np.int64)
+    whole = layer is not None and layer % len(network.blocks) == len(network.blocks) - 1
 
     def run(batch, rows):
         x = _inputs(batch, rows, device, transform).detach().float()
@@ -311,15 +314,17 @@ def attribute(
             hook = network.blocks[layer].register_forward_hook(
                 lambda module, args, result: states.append(result)
             )
+        chosen = torch.arange(len(rows), device=device)
+        positions = torch.as_tensor(offsets[rows], device=device)
         try:
             with torch.set_grad_enabled(bool(gradients)):
-                out = network(x, **_context(batch, device))
+                # the last block computes the chosen regions only, unless its states are read
+                out = network(x, **_context(batch, device), at=None if whole else positions)
         finally:
             if hook is not None:
                 hook.remove()
-        chosen = torch.arange(len(rows), device=device)
-        positions = torch.as_tensor(offsets[rows], device=device)
-        output = out.expression[chosen, positions, torch.as_tensor(strands[rows], device=device)]
+        at = positions if whole else torch.zeros_like(positions)
+        output = out.expression[chosen, at, torch.as_tensor(strands[rows], device=device)]
         wrt = {"input": x, "embedding": out.region_embedding}
         grads = dict.fromkeys(GRADIENTS)
         if gradients:
