@@ -105,11 +105,15 @@ def test_compiled_distance_bias_matches_the_hat_product(lead, order):
     positions = torch.randint(0, 3_000_000, (5, 37), generator=generator)
     if order == "sorted":
         positions = positions.sort(dim=1).values
-    fast = compiled(positions, lead=lead)
-    slow = hats(positions, torch.float64, lead=lead)
+    padding = torch.zeros(positions.shape, dtype=torch.bool)
+    padding[1, 30:] = padding[3, 20:] = True
+    fast = compiled(positions, lead=lead, padding=padding)
+    slow = hats(positions, torch.float64, lead=lead, padding=padding)
     weights = [torch.randn(v.shape, generator=generator, dtype=torch.float64) for v in slow]
     for value, reference in zip(fast, slow, strict=True):
         assert value.dtype == torch.float32
+        assert (value[1, :, :, lead + 30 :] == float("-inf")).all()
+        assert (value[1, :, :, lead:30] > float("-inf")).all()
         torch.testing.assert_close(value.double(), reference, rtol=1e-6, atol=1e-5)
     (gradient,) = torch.autograd.grad(fast, compiled.table, [w.float() for w in weights])
     (expected,) = torch.autograd.grad(slow, hats.table, weights)

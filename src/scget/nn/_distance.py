@@ -54,7 +54,12 @@ class DistanceBias(nn.Module):
         return u.clamp(-N_KNOTS, N_KNOTS) + N_KNOTS
 
     def forward(
-        self, positions: torch.Tensor, dtype: torch.dtype = torch.float32, *, lead: int = 0
+        self,
+        positions: torch.Tensor,
+        dtype: torch.dtype = torch.float32,
+        *,
+        lead: int = 0,
+        padding: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, ...]:
         """Return the bias of every block, each (B, n_heads, L + lead, L + lead).
 
@@ -66,22 +71,36 @@ class DistanceBias(nn.Module):
             Floating type of the result.
         lead
             Tokens before the regions (the CLS token): their rows and columns are 0.
+        padding
+            (B, L) bool, True = padding: the region's column is ``-inf`` (no query
+            attends to it), so that the bias is the blocks' whole attention mask.
         """
+        if padding is None:
+            padding = torch.zeros(positions.shape, dtype=torch.bool, device=positions.device)
         compiled = positions.device.type == "cpu" and dtype == self.table.dtype == torch.float32
         if compiled and torch.is_grad_enabled() and self.table.requires_grad:
             # every row: the table's gradient is then summed in a fixed order (through
             # repeated rows, torch's indexing sums it in an order that varies with threads)
             u = self.knot_coordinates(positions)
-            return InterpolatedBias.apply(self.table, u, BIAS_SCALE, lead)
-        distinct, inverse = torch.unique(positions, dim=0, return_inverse=True)
-        repeated = len(distinct) < len(positions)
-        rows = distinct if repeated else positions
+            return InterpolatedBias.apply(self.table, u, padding, BIAS_SCALE, lead)
+        # copies of a window (perturbations run hundreds) share positions and padding
+        rows = torch.cat([positions, padding.to(positions.dtype)], dim=1)
+        distinct, inverse = torch.unique(rows, dim=0, return_inverse=True)
+        if len(distinct) == len(positions):
+            distinct, inverse = rows, None
+        distinct = distinct[:, : positions.shape[1]], distinct[:, positions.shape[1] :].bool()
         if compiled:
-            u = self.knot_coordinates(rows)
-            biases = InterpolatedBias.apply(self.table, u, BIAS_SCALE, lead)
-            return tuple(bias[inverse] for bias in biases) if repeated else biases
-        bias = self._hat_product(rows, dtype)
-        return F.pad(bias[:, inverse] if repeated else bias, (lead, 0, lead, 0)).unbind(0)
+            u = self.knot_coordinates(distinct[0])
+            biases = InterpolatedBias.apply(self.table, u, distinct[1], BIAS_SCALE, lead)
+        else:
+            bias = F.pad(self._hat_product(distinct[0], dtype), (lead, 0, lead, 0))
+            keys = F.pad(distinct[1], (lead, 0))[None, :, None, None, :]
+            biases = bias.masked_fill(keys, float("-inf")).unbind(0)
+        if inverse is None:
+            return biases
+        if len(distinct[0]) == 1:  # one window: views, no copies
+            return tuple(bias.expand(len(positions), -1, -1, -1) for bias in biases)
+        return tuple(bias[inverse] for bias in biases)
 
     def _hat_product(self, positions: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """The (n_layers, B, n_heads, L, L) bias as a product of the knots with hat functions."""

@@ -20,28 +20,31 @@ import torch
 class InterpolatedBias(torch.autograd.Function):
     """One bias per block: ``scale * (table[k] * (1 - w) + table[k + 1] * w)`` at each pair.
 
-    ``apply(table, u, scale, lead)`` takes the (n_layers, n_heads, knots) float32 table
-    on the CPU and the (B, L, L) float32 knot coordinates ``u`` of
+    ``apply(table, u, padding, scale, lead)`` takes the (n_layers, n_heads, knots)
+    float32 table on the CPU, the (B, L, L) float32 knot coordinates ``u`` of
     :meth:`~scget.nn.DistanceBias.knot_coordinates` (``k`` is ``u``'s integer part,
-    at most ``knots - 2``, and ``w = u - k``), and returns one (B, n_heads, L + lead,
-    L + lead) tensor per block whose first ``lead`` rows and columns are 0. Only the
-    table gets a gradient; its sums are taken in float64.
+    at most ``knots - 2``, and ``w = u - k``) and the (B, L) bool padding of the keys,
+    and returns one (B, n_heads, L + lead, L + lead) tensor per block whose first
+    ``lead`` rows and columns are 0 and whose padded keys' columns are ``-inf``. Only
+    the table gets a gradient (none flows from a padded key: its attention weight is
+    0); its sums are taken in float64.
     """
 
     @staticmethod
-    def forward(ctx, table: torch.Tensor, u: torch.Tensor, scale: float, lead: int):
-        u = u.contiguous()
-        ctx.save_for_backward(u)
+    def forward(ctx, table, u: torch.Tensor, padding: torch.Tensor, scale: float, lead: int):
+        u, padding = u.contiguous(), padding.contiguous()
+        ctx.save_for_backward(u, padding)
         ctx.scale, ctx.lead, ctx.n_knots = scale, lead, table.shape[-1]
-        out = _interpolate(table.detach().contiguous().numpy(), u.numpy(), scale, lead)
+        table = table.detach().contiguous().numpy()
+        out = _interpolate(table, u.numpy(), padding.numpy(), scale, lead)
         return tuple(torch.from_numpy(out).unbind(0))
 
     @staticmethod
     def backward(ctx, *grads: torch.Tensor):
-        (u,) = ctx.saved_tensors
+        u, padding = (saved.numpy() for saved in ctx.saved_tensors)
         arrays = tuple(grad.contiguous().numpy() for grad in grads)
-        gradient = _table_gradient(arrays, u.numpy(), ctx.n_knots, ctx.scale, ctx.lead)
-        return torch.from_numpy(gradient.astype(np.float32)), None, None, None
+        gradient = _table_gradient(arrays, u, padding, ctx.n_knots, ctx.scale, ctx.lead)
+        return torch.from_numpy(gradient.astype(np.float32)), None, None, None, None
 
 
 # Indices are unsigned in the loops below: numba then needs no check for negative
@@ -71,7 +74,7 @@ def _row_weights(u_row, top, lower, below, above, starts) -> int:  # pragma: no 
 
 
 @numba.njit(cache=True, nogil=True)
-def _interpolate(table, u, scale, lead):  # pragma: no cover - compiled (tested via callers)
+def _interpolate(table, u, padding, scale, lead):  # pragma: no cover - compiled
     """The (n_layers, B, n_heads, L + lead, L + lead) biases of :class:`InterpolatedBias`."""
     n_layers, n_heads, n_knots = table.shape
     batch, length = u.shape[0], u.shape[1]
@@ -89,7 +92,10 @@ def _interpolate(table, u, scale, lead):  # pragma: no cover - compiled (tested 
                     knots = table[layer, head]
                     plane = ((layer * batch + b) * n_heads + head) * size
                     if i == 0:
-                        flat[plane * size : (plane + lead) * size] = 0.0
+                        for row in range(plane, plane + lead):
+                            flat[row * size : row * size + lead] = 0.0
+                            for j in range(length):
+                                flat[row * size + lead + j] = -np.inf if padding[b, j] else 0.0
                     first = np.uint64((plane + lead + i) * size)
                     flat[first : first + lead] = 0.0
                     first += np.uint64(lead)
@@ -97,14 +103,18 @@ def _interpolate(table, u, scale, lead):  # pragma: no cover - compiled (tested 
                         k = lower[j]
                         value = knots[k] * below[j] + knots[k + np.uint64(1)] * above[j]
                         flat[first + j] = scale * value
+                    for j in range(length):
+                        if padding[b, j]:
+                            flat[first + np.uint64(j)] = -np.inf
     return out
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc"})
-def _table_gradient(grads, u, n_knots, scale, lead):  # pragma: no cover - compiled
+def _table_gradient(grads, u, padding, n_knots, scale, lead):  # pragma: no cover - compiled
     """The (n_layers, n_heads, n_knots) float64 gradient of the table from each block's.
 
-    Each run of pairs on the same knots is summed (in any order) before it is added.
+    Each run of pairs on the same knots is summed (in any order) before it is added;
+    padded keys, whose bias is a constant ``-inf``, add nothing.
     """
     n_layers = len(grads)
     n_heads = grads[0].shape[1]
@@ -123,7 +133,7 @@ def _table_gradient(grads, u, n_knots, scale, lead):  # pragma: no cover - compi
                     for run in range(n_runs):
                         sum_below, sum_above = 0.0, 0.0
                         for j in range(starts[run], starts[run + 1]):
-                            value = np.float64(flat[first + j])
+                            value = 0.0 if padding[b, j] else np.float64(flat[first + j])
                             sum_below += value * below[j]
                             sum_above += value * above[j]
                         k = lower[starts[run]]

@@ -345,26 +345,20 @@ class GETNetwork(nn.Module):
             )
         batch = x.shape[0]
         tokens = torch.cat([self.cls_token.to(tokens.dtype).expand(batch, -1, -1), tokens], dim=1)
-        attn_mask = None
-        if padding_mask is not None:
-            keep = torch.ones(batch, 1, dtype=torch.bool, device=x.device)
-            attn_mask = torch.cat([keep, ~padding_mask.bool()], dim=1)[:, None, None, :]
-        biases = None
+        masks = [None] * len(self.blocks)
         if self.distance_bias is not None:
-            # the CLS token (row and column 0) gets no distance bias
-            biases = self.distance_bias(positions, tokens.dtype, lead=1)
-            if attn_mask is not None:
-                attn_mask = torch.zeros(
-                    attn_mask.shape, dtype=tokens.dtype, device=x.device
-                ).masked_fill(~attn_mask, float("-inf"))
+            # each block's bias is its whole mask: 0 for the CLS token (row and column 0),
+            # -inf at padded keys
+            padding = None if padding_mask is None else padding_mask.bool()
+            masks = self.distance_bias(positions, tokens.dtype, lead=1, padding=padding)
+        elif padding_mask is not None:
+            keep = torch.ones(batch, 1, dtype=torch.bool, device=x.device)
+            keys = torch.cat([keep, ~padding_mask.bool()], dim=1)[:, None, None, :]
+            masks = [keys] * len(self.blocks)
         if at is not None and tuple(at.shape) != (batch,):
             raise ValueError(f"at must have shape ({batch},) (one region per window).")
         layers = []
-        for number, block in enumerate(self.blocks):
-            mask_of_block = attn_mask
-            if biases is not None:
-                bias = biases[number]
-                mask_of_block = bias if attn_mask is None else bias + attn_mask
+        for number, (block, mask_of_block) in enumerate(zip(self.blocks, masks, strict=True)):
             last = number == len(self.blocks) - 1
             # the CLS token comes first: region i is token i + 1
             tokens = block(tokens, mask_of_block, at + 1 if last and at is not None else None)
