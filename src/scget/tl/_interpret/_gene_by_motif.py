@@ -54,8 +54,8 @@ def gene_by_motif(
       :func:`scget.tl.knockout_motifs` predicts it, positive where the motif raises
       the gene. One forward pass per window and per feature present in it (a nonzero
       score in one of its regions; zero for the others): with the demo's 203 motif
-      clusters, every one is present in every window, and the knockout takes about 100
-      times the gradient's time on a CPU.
+      clusters, every one is present in every window, and the knockout takes tens of
+      times the gradient's time on a CPU (the model docs, "Exact attributions").
 
     The two scale differently (a mean over regions against a change of the output) but
     rank alike: on the demo simulation they recover the planted drivers equally well
