@@ -120,19 +120,21 @@ def test_compiled_distance_bias_matches_the_hat_product(lead, order):
     torch.testing.assert_close(gradient.double(), expected, rtol=1e-5, atol=1e-4)
 
 
-def test_distance_bias_of_repeated_windows_equals_each_window_alone():
-    bias = DistanceBias(n_layers=2, n_heads=3)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["compiled", "hats"])
+def test_distance_bias_of_repeated_windows_equals_each_window_alone(dtype):
+    bias = DistanceBias(n_layers=2, n_heads=3).to(dtype)
     with torch.no_grad():
         bias.table.normal_(generator=torch.Generator().manual_seed(0))
     positions = torch.tensor([[0, 20_000, 3_000], [500, 900, 70_000]])
     repeated = positions[[1, 0, 1, 1]]  # as a knockout batch: copies of few windows
-    values = bias(repeated)
+    values = bias(repeated, dtype)
     assert all(v.shape == (4, 3, 3, 3) for v in values)
     with torch.no_grad():  # inference interpolates each distinct window once
-        inferred = bias(repeated)
+        inferred = bias(repeated, dtype)
+        assert all(v.stride(0) == 0 for v in bias(repeated[[0, 0]], dtype))  # views of one
     for row, window in enumerate([1, 0, 1, 1]):
         for value, guess, alone in zip(
-            values, inferred, bias(positions[window : window + 1]), strict=True
+            values, inferred, bias(positions[window : window + 1], dtype), strict=True
         ):
             torch.testing.assert_close(value[row], alone[0])
             torch.testing.assert_close(guess[row], alone[0])

@@ -84,21 +84,22 @@ class DistanceBias(nn.Module):
             u = self.knot_coordinates(positions)
             return InterpolatedBias.apply(self.table, u, padding, BIAS_SCALE, lead)
         # copies of a window (perturbations run hundreds) share positions and padding
+        length = positions.shape[1]
         rows = torch.cat([positions, padding.to(positions.dtype)], dim=1)
         distinct, inverse = torch.unique(rows, dim=0, return_inverse=True)
         if len(distinct) == len(positions):
             distinct, inverse = rows, None
-        distinct = distinct[:, : positions.shape[1]], distinct[:, positions.shape[1] :].bool()
+        window_positions, window_padding = distinct[:, :length], distinct[:, length:].bool()
         if compiled:
-            u = self.knot_coordinates(distinct[0])
-            biases = InterpolatedBias.apply(self.table, u, distinct[1], BIAS_SCALE, lead)
+            u = self.knot_coordinates(window_positions)
+            biases = InterpolatedBias.apply(self.table, u, window_padding, BIAS_SCALE, lead)
         else:
-            bias = F.pad(self._hat_product(distinct[0], dtype), (lead, 0, lead, 0))
-            keys = F.pad(distinct[1], (lead, 0))[None, :, None, None, :]
+            bias = F.pad(self._hat_product(window_positions, dtype), (lead, 0, lead, 0))
+            keys = F.pad(window_padding, (lead, 0))[None, :, None, None, :]
             biases = bias.masked_fill(keys, float("-inf")).unbind(0)
         if inverse is None:
             return biases
-        if len(distinct[0]) == 1:  # one window: views, no copies
+        if len(distinct) == 1:  # one window: views, no copies
             return tuple(bias.expand(len(positions), -1, -1, -1) for bias in biases)
         return tuple(bias[inverse] for bias in biases)
 
