@@ -106,9 +106,9 @@ TSS peak on its strand, averaged over those peaks. A gene is affected in a group
 one of its windows holds a changed region; only those windows run, once as they are and
 once perturbed, in one float32 pass shared across ranks under ``torchrun``.""",
     "returns": """\
-The change as a DataFrame groups x genes (perturbed minus reference predicted
-log10(TPM + 1); NaN where no window of the gene was changed), or with ``copy`` the
-modified copy. Writes, replacing an earlier run under ``key_added``:
+The change as a float32 DataFrame groups x genes (perturbed minus reference predicted
+log10(TPM + 1); NaN where no window of the gene was changed), as stored and read back,
+or with ``copy`` the modified copy. Writes, replacing an earlier run under ``key_added``:
 
 - ``pb["rna"].layers[key_added]``: the change, float32 groups x genes;
 - ``pb.uns["scget"][key_added]``: ``"result"``, one row per chosen group (``group``,

@@ -150,7 +150,10 @@ def test_deletion_equals_predict_without_the_peak(pb, model, tmp_path, form, scg
 
 
 def test_perturbations_survive_h5mu_and_copy_leaves_the_data(pb, model, tmp_path):
-    scget.tl.knockout_motifs(pb, model, motifs="M0", groups=["A"], device="cpu")
+    returned = scget.tl.knockout_motifs(pb, model, motifs="M0", groups=["A"], device="cpu")
+    # what the writer returns is what is stored and read back
+    assert (returned.dtypes == np.float32).all()
+    pd.testing.assert_frame_equal(returned, scget.get.knockout_motifs(pb))
     copied = scget.tl.delete_regions(pb, model, regions=_non_tss_peak(pb), device="cpu", copy=True)
     assert isinstance(copied, md.MuData)
     assert "delete_regions" not in pb.uns["scget"]

@@ -99,12 +99,12 @@ def store_change(
 ) -> pd.DataFrame:
     """Write the change as ``["rna"].layers[key]`` and the record ``key``.
 
-    Returns the change (groups x genes), or with ``copy`` ``pb`` (the writers' convention,
-    :func:`scget._shared.storage.finish_writer`).
+    Returns the change (groups x genes) as stored, float32, or with ``copy`` ``pb`` (the
+    writers' convention, :func:`scget._shared.storage.finish_writer`).
     """
     rna = promoters.params["rna"]
     adata = pb[rna]
-    adata.layers[key] = deltas.astype(np.float32)
+    deltas = adata.layers[key] = deltas.astype(np.float32)
     names = [str(name) for name in adata.obs_names[promoters.groups]]
     n_genes = np.isfinite(deltas[promoters.groups]).sum(axis=1)
     summary = pd.DataFrame(
