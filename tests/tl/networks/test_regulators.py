@@ -110,6 +110,8 @@ def test_enrichment_p_value_is_the_hypergeometric_tail(pb, tmp_path):
     expected = stats.hypergeom.sf(20 - 1, background, 22, 50)
     assert row["n_genes"] == 20 and row["set_size"] == 22 and row["gene_ratio"] == 20 / 50
     assert row["pvalue"] == pytest.approx(expected, rel=1e-9, abs=0)
+    # the overlap's genes, sorted (gseapy's order follows the hash seed)
+    assert row["genes"].split(";") == sorted(chosen[:20])
     # group b's background leaves out the 1,000 genes closed there
     open_in_b = set(pb["rna"].var_names[1000:])
     hit_b = table[(table["group"] == "b") & (table["term"] == "hit")].iloc[0]

@@ -81,7 +81,8 @@ def enrichment(
     with an overlap, by ascending p-value: ``motif``, ``group`` (``"query"`` for a
     given list), ``term``, ``overlap`` (``"k/K"``), ``n_genes`` (k), ``set_size`` (K,
     within the background), ``gene_ratio`` (k / list size), ``pvalue``, ``padj``
-    (Benjamini-Hochberg within the list), ``odds_ratio`` and ``genes`` (``;``-joined).
+    (Benjamini-Hochberg within the list), ``odds_ratio`` and ``genes`` (sorted,
+    ``;``-joined).
     With a pseudobulk, writes it, replacing an earlier run, as
     ``pb.uns["scget"][key_added]["result"]``; read it with :func:`scget.get.enrichment`.
 
@@ -220,7 +221,8 @@ def _table(lists: dict, sets, backgrounds: dict) -> pd.DataFrame:
                     "pvalue": found["P-value"].astype(float),
                     "padj": found["Adjusted P-value"].astype(float),
                     "odds_ratio": found["Odds Ratio"].astype(float),
-                    "genes": found["Genes"].astype(str).str.replace(";", LIST_SEP),
+                    # gseapy lists them in its sets' order, which varies with the hash seed
+                    "genes": [LIST_SEP.join(sorted(g.split(";"))) for g in found["Genes"]],
                 }
             ).sort_values("pvalue", kind="stable")
         )
