@@ -29,7 +29,8 @@ def tf_expression(
 
     The TFs of a cluster are the ``tf_names`` of the table that
     :func:`scget.pp.scan_motifs` recorded with the scores in ``varm[motif_key]``
-    (dimers ``A::B`` count both), matched to ``[rna].var_names`` without regard to case.
+    (dimers ``A::B`` count both), matched to ``[rna].var_names`` without regard to case
+    and named as there (JASPAR's mouse-style "Hmx2" is listed as the gene "HMX2").
     A ``group`` that is no observation (the ``"all"`` of a cell-type-agnostic network)
     takes the mean (or the maximum, with ``across="max"``) over the groups.
 
@@ -49,11 +50,16 @@ def tf_expression(
     names = pd.Index(adata.obs_names.astype(str))
     rows = [names.get_loc(group)] if group in names else slice(None)
     values = getattr(to_dense(adata.X[rows], np.float64), across)(axis=0)
-    level = pd.Series(values, index=adata.var_names.astype(str).str.upper()).groupby(level=0).max()
+    genes = pd.Series(adata.var_names.astype(str), index=adata.var_names.astype(str).str.upper())
+    level = pd.Series(values, index=genes.index).groupby(level=0).max()
+    gene_of = genes[~genes.index.duplicated()]  # a motif's TF name -> the gene's own name
     expressed, expression = [], []
     for cluster_names in table["tf_names"].astype(str):
         tfs = dict.fromkeys(
-            part for name in cluster_names.split(LIST_SEP) for part in name.split("::") if part
+            gene_of.get(part.upper(), part)
+            for name in cluster_names.split(LIST_SEP)
+            for part in name.split("::")
+            if part
         )
         found = pd.Series({tf: level.get(tf.upper(), np.nan) for tf in tfs}, dtype=float)
         found = found.dropna().sort_values(ascending=False)

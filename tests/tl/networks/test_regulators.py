@@ -19,7 +19,8 @@ def pb(sem_pb):
     pb, _, motifs = sem_pb
     pb = pb.copy()
     clusters = pd.DataFrame(
-        {"tf_names": [f"TF{i:02d}A;TF{i:02d}B" for i in range(len(motifs))]},
+        # motif databases name TFs in their own case (JASPAR: "Hmx2" for the gene HMX2)
+        {"tf_names": [f"Tf{i:02d}a;TF{i:02d}B" for i in range(len(motifs))]},
         index=pd.Index(motifs, name="cluster"),
     )
     write_result(pb, MOTIFS_KEY, clusters, {})
@@ -58,6 +59,7 @@ def test_catalogue_keeps_the_top_share_with_expressed_tfs(pb):
     labels = everything.melt(
         id_vars="group", value_vars=["source", "target"], value_name="motif"
     ).assign(tfs=np.concatenate([everything["source_tfs"], everything["target_tfs"]]))
+    # labelled with the genes' own names
     expected = {("a", "M00"): "TF00A", ("b", "M00"): "", ("a", "M01"): "TF01B"}
     expected |= {("b", "M01"): "TF01B", ("a", "M02"): ""}
     for (group, motif), tfs in expected.items():
