@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
 
-from scget._scan.moods import dense_scores
 from scget._scan.scores import score_table
+
+
+def dense_scores(where, values, n_rows: int, n_clusters: int, dtype=np.float64) -> np.ndarray:
+    """The table as numpy writes it: zeros, and the scores at their flat indices."""
+    table = np.zeros(n_rows * n_clusters, dtype=dtype)
+    table[where] = values
+    return table.reshape(n_rows, n_clusters)
 
 
 def numpy_route(raw: np.ndarray, max_score: np.ndarray) -> np.ndarray:

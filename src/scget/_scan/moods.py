@@ -251,10 +251,6 @@ class _Scorer:
             self.n_clusters,
         )
 
-    def score(self, sequences: Sequence[str]) -> np.ndarray:
-        """Per-cluster summed scores of non-overlapping best hits, ``(n, n_clusters)`` float64."""
-        return dense_scores(*self.nonzero_scores(sequences), len(sequences), self.n_clusters)
-
 
 _POSITION, _SCORE = attrgetter("pos"), attrgetter("score")
 
@@ -283,7 +279,7 @@ def _ranks_first(x, y, scores, starts, matrices) -> bool:
 @numba.njit(cache=True, nogil=True)
 def reduce_hits(
     rows, clusters, starts, ends, matrices, scores, n_clusters
-) -> np.ndarray:  # pragma: no cover - compiled (tested through _Scorer.score)
+) -> np.ndarray:  # pragma: no cover - compiled (tested through score_parts)
     """Greedy best-first sums of hits sharing no base pair, per row and cluster.
 
     Hits (one entry each; rows ascending, ``[start, end)``) are ranked within their row
@@ -501,12 +497,3 @@ def score_parts(
     for (where, _), offset in zip(parts, offsets[:-1], strict=True):
         where += offset
     return parts
-
-
-def dense_scores(
-    where: np.ndarray, values: np.ndarray, n_rows: int, n_clusters: int, dtype=np.float64
-) -> np.ndarray:
-    """The ``(n_rows, n_clusters)`` matrix of non-zero scores (flat indices, values)."""
-    scores = np.zeros((n_rows, n_clusters), dtype=dtype)
-    scores.reshape(-1)[where] = values
-    return scores
