@@ -50,7 +50,8 @@ def tf_expression(
     names = pd.Index(adata.obs_names.astype(str))
     rows = [names.get_loc(group)] if group in names else slice(None)
     values = getattr(to_dense(adata.X[rows], np.float64), across)(axis=0)
-    genes = pd.Series(adata.var_names.astype(str), index=adata.var_names.astype(str).str.upper())
+    gene_names = adata.var_names.astype(str)
+    genes = pd.Series(gene_names, index=gene_names.str.upper())
     level = pd.Series(values, index=genes.index).groupby(level=0).max()
     gene_of = genes[~genes.index.duplicated()]  # a motif's TF name -> the gene's own name
     expressed, expression = [], []

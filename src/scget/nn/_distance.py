@@ -78,17 +78,16 @@ class DistanceBias(nn.Module):
         if padding is None:
             padding = torch.zeros(positions.shape, dtype=torch.bool, device=positions.device)
         compiled = positions.device.type == "cpu" and dtype == self.table.dtype == torch.float32
+        length = positions.shape[1]
+        rows = torch.cat([positions, padding.to(positions.dtype)], dim=1)
         if compiled and torch.is_grad_enabled() and self.table.requires_grad:
             # every row: the table's gradient is then summed in a fixed order (through
             # repeated rows, torch's indexing sums it in an order that varies with threads)
-            u = self.knot_coordinates(positions)
-            return InterpolatedBias.apply(self.table, u, padding, BIAS_SCALE, lead)
-        # copies of a window (perturbations run hundreds) share positions and padding
-        length = positions.shape[1]
-        rows = torch.cat([positions, padding.to(positions.dtype)], dim=1)
-        distinct, inverse = torch.unique(rows, dim=0, return_inverse=True)
-        if len(distinct) == len(positions):
             distinct, inverse = rows, None
+        else:  # copies of a window (perturbations run hundreds) share positions and padding
+            distinct, inverse = torch.unique(rows, dim=0, return_inverse=True)
+            if len(distinct) == len(positions):
+                distinct, inverse = rows, None
         window_positions, window_padding = distinct[:, :length], distinct[:, length:].bool()
         if compiled:
             u = self.knot_coordinates(window_positions)
