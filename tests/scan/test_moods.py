@@ -30,6 +30,30 @@ def test_window_does_not_change_scores(hg38_piece):
         np.testing.assert_allclose(scores[0], other, rtol=1e-12, atol=1e-12)  # summation order
 
 
+def test_joined_scan_finds_the_hits_of_each_sequence_alone():
+    import MOODS.scan
+
+    jaspar = scget.motifs.load_jaspar()
+    model = build_scan_model(jaspar.subset(jaspar.ids[:200]), pvalue=1e-3)  # dense hits
+    rng = np.random.default_rng(2)
+    sequences = ["".join(rng.choice(list("ACGT"), size)) for size in (300, 5, 0, 40, 300)]
+    sequences[0] = sequences[0][:100] + "N" * 3 + sequences[0][103:] + "N"  # breaks, N last
+    sequences.append("".join(rng.choice(list("ACGTN"), 200, p=[0.24] * 4 + [0.04])))
+    for window in (5, 7, 9):  # the window changes a score's last bits (summation order)
+        expected = set()
+        for row, sequence in enumerate(sequences):  # MOODS on each sequence alone
+            for k, matrix in enumerate(model.log_odds):
+                scanner = MOODS.scan.Scanner(min(len(matrix[0]), window))
+                scanner.set_motifs([matrix], model.background, [model.thresholds[k]])
+                expected |= {(row, k, hit.pos, hit.score) for hit in scanner.scan(sequence)[0]}
+        rows, matrices, starts, scores = _Scorer(model, window).hits(sequences)
+        assert (np.diff(rows) >= 0).all()
+        hits = (rows, matrices, starts, scores)
+        found = list(zip(*(column.tolist() for column in hits), strict=True))
+        assert len(found) == len(set(found)) and set(found) == expected
+    assert {row for row, *_ in expected} >= {0, 4, 5}  # hits on both sides of each join
+
+
 def test_choose_window_grows_with_work():
     assert choose_window(1e5) == 7
     assert choose_window(5e6) == 8

@@ -213,30 +213,36 @@ class _Scorer:
     def hits(self, sequences: Sequence[str]) -> tuple[np.ndarray, ...]:
         """Every hit of ``sequences``: its row, matrix, start and score (rows ascending).
 
-        Written for speed, as this runs once per hit: matrices without hits are skipped
-        by :func:`itertools.compress`, and the cyclic garbage collector is paused while
-        the hits are gathered (it would otherwise walk them again and again; they hold
-        no cycles).
+        The sequences are scanned as one, joined by ``N``: no window holding an ``N``
+        gives a hit, so the hits are those of each sequence alone, and MOODS is called
+        once per scanner instead of once per scanner and sequence (each call builds a
+        list per matrix). Written for speed, as this runs once per hit: matrices without
+        hits are skipped by :func:`itertools.compress`, and the cyclic garbage collector
+        is paused while the hits are gathered (it would otherwise walk them again and
+        again; they hold no cycles).
         """
+        # where each sequence begins in the joined one
+        offsets = np.cumsum([0] + [len(sequence) + 1 for sequence in sequences])[:-1]
+        joined = "N".join(sequences)
         starts, scores = [np.zeros(0, np.int64)], [np.zeros(0)]
-        matrices, counts, per_row = [], [], []
+        matrices, counts = [], []
         with _garbage_collector_paused():
-            for sequence in sequences:
-                before, found = len(matrices), []
-                for scanner, members in self.scanners:
-                    result = scanner.scan(sequence)
-                    with_hits = list(compress(result, result))
-                    matrices += compress(members, result)
-                    counts += map(len, with_hits)
-                    found += chain.from_iterable(with_hits)
-                per_row.append(len(matrices) - before)
-                # to arrays at once: the hit objects are freed sequence by sequence
+            for scanner, members in self.scanners:
+                result = scanner.scan(joined)
+                with_hits = list(compress(result, result))
+                matrices += compress(members, result)
+                counts += map(len, with_hits)
+                found = list(chain.from_iterable(with_hits))
+                # to arrays at once: the hit objects are freed scanner by scanner
                 starts.append(np.fromiter(map(_POSITION, found), np.int64, len(found)))
                 scores.append(np.fromiter(map(_SCORE, found), np.float64, len(found)))
+                del result, with_hits, found
         starts, scores = np.concatenate(starts), np.concatenate(scores)
-        counts = np.asarray(counts, dtype=np.int64)
-        rows = np.repeat(np.repeat(np.arange(len(sequences)), per_row), counts)
-        return rows, np.repeat(np.asarray(matrices, dtype=np.int64), counts), starts, scores
+        matrices = np.repeat(np.asarray(matrices, dtype=np.int64), counts)
+        rows = np.searchsorted(offsets, starts, side="right") - 1
+        order = np.argsort(rows, kind="stable")
+        rows, starts = rows[order], starts[order] - offsets[rows[order]]
+        return rows, matrices[order], starts, scores[order]
 
     def nonzero_scores(self, sequences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The scores of the (sequence, cluster) pairs with hits: flat indices, values."""

@@ -264,7 +264,7 @@ class TorchScanner:
     def score(self, sequences: Sequence[str]) -> np.ndarray:
         """Per-cluster summed scores of non-overlapping best hits, ``(n, n_clusters)`` float64.
 
-        The same reduction as :meth:`scget._scan.moods._Scorer.score`, on the device.
+        The same reduction as :func:`scget._scan.moods.reduce_hits`, on the device.
         """
         import torch
 
