@@ -125,6 +125,23 @@ def test_feature_baselines_are_seeded_and_subsample():
     assert (first["MLP"] >= 0).all()  # Softplus output
 
 
+def test_random_forest_adds_its_trees_in_order_whatever_the_threads():
+    from sklearn.ensemble import RandomForestRegressor
+
+    from scget.tl._evaluation._baselines import FOREST_DEPTH, FOREST_TREES, _fit_predict
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((400, 12)), rng.random((400, 2))
+    predicted = _fit_predict("random forest", x, y, x[:300], 0, seed=0, n_jobs=2)
+    forest = RandomForestRegressor(
+        n_estimators=FOREST_TREES, max_depth=FOREST_DEPTH, random_state=0
+    ).fit(x, y)
+    expected = np.zeros((300, 2))
+    for tree in forest.estimators_:  # the trees' sum in tree order, as one thread adds it
+        expected += tree.predict(x[:300])
+    assert predicted.tobytes() == (expected / FOREST_TREES).tobytes()
+
+
 def test_accessibility_change_fits_one_beta_on_the_training_groups():
     tss = np.array([[0.2, 0.5], [0.4, 0.9], [0.6, 0.1]])
     expression = np.array([[1.0, 2.0], [2.0, 2.4], [50.0, -50.0]])  # row 2: held out

@@ -365,7 +365,9 @@ def _fit_predict(
         model = RandomForestRegressor(
             n_estimators=FOREST_TREES, max_depth=FOREST_DEPTH, random_state=seed, n_jobs=n_jobs
         ).fit(x_train, y_train)
-        return model.predict(x_pred)
+        # one thread adds the trees' predictions in tree order; threads add them in the
+        # order they finish, which changes the last bit from run to run
+        return model.set_params(n_jobs=1).predict(x_pred)
     if method == "MLP":
         return _mlp_fit_predict(x_train, y_train, x_pred, mlp_epochs, seed)
     raise ValueError(f"unknown feature baseline {method!r}; choose from {FEATURE_METHODS}")
