@@ -37,6 +37,7 @@ import pandas as pd
 import scget
 from scget._shared.constants import ACCESSIBILITY_HIDDEN
 from scget._shared.genomic import peak_coordinates
+from scget._shared.utils import mudata_update_quietly
 
 SCALE = "\nFor scale, not as a target: the paper's K562 ATAC, leave-out chromosome, r 0.81."
 
@@ -70,7 +71,8 @@ def main() -> None:
         help="further finetune options as JSON, e.g. '{\"feature_dropout\": 0}'",
     )
     args = parser.parse_args()
-    pb = mudata.read_h5mu(args.pb)
+    with mudata_update_quietly():
+        pb = mudata.read_h5mu(args.pb)
     chromosomes = sorted(
         set(peak_coordinates(pb["atac"])["chrom"]), key=scget._shared.genomic.chromosome_sort_key
     )

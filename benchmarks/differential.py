@@ -40,6 +40,7 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 import scget
+from scget._shared.utils import mudata_update_quietly
 
 SOURCES = ("gene_by_motif", "accessibility")
 SIZE = {"n_cells": 6000, "n_cell_types": 4, "n_genes": 1000}
@@ -63,7 +64,8 @@ def run_design(
     clock = _Clock()
     prepared = out / "pb.h5mu"
     if prepared.exists():
-        pb = mudata.read_h5mu(prepared)
+        with mudata_update_quietly():
+            pb = mudata.read_h5mu(prepared)
     else:
         design = scget.datasets.ConditionDesign(n_samples=3, n_changed=n_changed)
         mdata = scget.datasets.simulate_multiome(

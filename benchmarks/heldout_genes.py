@@ -39,7 +39,7 @@ from sklearn.linear_model import RidgeCV
 
 import scget
 from scget._cli import demo as _demo
-from scget._shared.utils import to_dense
+from scget._shared.utils import mudata_update_quietly, to_dense
 from scget.tl._core._genes import accessible_tss, tss_peak_matrix
 from scget.tl._evaluation._baselines import tss_accessibility
 from scget.tl._evaluation._evaluate import (
@@ -151,7 +151,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or Path(scratch) / "demo"
         _demo.run(argparse.Namespace(out=out, seed=args.seed, size="default", device=args.device))
-        pb = mudata.read_h5mu(out / "pseudobulk.h5mu")
+        with mudata_update_quietly():
+            pb = mudata.read_h5mu(out / "pseudobulk.h5mu")
         model = scget.tl.GETModel.load(out / "model")
         # the same simulation again, for its truth (the pseudobulk does not carry it)
         truth = scget.datasets.simulate_multiome(

@@ -67,6 +67,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 import scget
 from scget._shared.genomic import chromosome_sort_key
+from scget._shared.utils import mudata_update_quietly
 from scget.tl._core._engine import forward, on_device
 from scget.tl._core._promoters import promoters
 from scget.tl._core._windows import WindowDataset
@@ -110,7 +111,8 @@ def load(cache: Path, extra: dict, bp_per_gene: int | None = None, seed: int = 0
             pb.write_h5mu(pseudobulk)
     with open(truth_path, "rb") as handle:
         truth = pickle.load(handle)
-    pb = mudata.read_h5mu(pseudobulk)
+    with mudata_update_quietly():
+        pb = mudata.read_h5mu(pseudobulk)
     chromosomes = sorted(set(pb["atac"].var["chrom"]), key=chromosome_sort_key)
     model_path = cache / f"model_seed{seed}"
     if model_path.exists():
@@ -192,7 +194,8 @@ def _peak_memory(model_path: str, seed: int, group: str, genes: list[str], queue
     logging.getLogger("scget").setLevel(logging.WARNING)
     scget.settings.verbosity = 1
     torch.set_num_threads(1)
-    pb = mudata.read_h5mu(PSEUDOBULK.format(seed=seed))
+    with mudata_update_quietly():
+        pb = mudata.read_h5mu(PSEUDOBULK.format(seed=seed))
     model = scget.tl.GETModel.load(model_path)
     before = _rss()
     peak = [before]

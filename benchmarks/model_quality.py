@@ -29,6 +29,7 @@ import pandas as pd
 import scget
 from scget._cli import demo as _demo
 from scget._shared.genomic import chromosome_sort_key
+from scget._shared.utils import mudata_update_quietly
 from scget.tl._evaluation._evaluate import METHODS
 
 #: Variant name -> (pretrain first, fine-tuning options beside the defaults). The
@@ -86,7 +87,8 @@ def simulated_pseudobulk(seed: int, cache: Path):
         scget.pp.scan_motifs(pb, genome=files["genome"])
         scget.pp.annotate_tss(pb, gtf=files["gtf"])
         pb.write_h5mu(path)
-    pb = mudata.read_h5mu(path)
+    with mudata_update_quietly():
+        pb = mudata.read_h5mu(path)
     chromosomes = sorted(set(pb["atac"].var["chrom"]), key=chromosome_sort_key)
     return pb, chromosomes[-1], list(pb.obs_names)[-1]
 

@@ -36,6 +36,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from scget._shared.utils import mudata_update_quietly
+
 
 def sem(n_variables: int, n_samples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Samples of a random LiNGAM (Laplace noise) and its ``B[i, j]`` (effect of j on i)."""
@@ -101,7 +103,8 @@ def planted(path: str, seed: int) -> None:
     import scget
     from scget.tl._networks._motif_network import _network
 
-    pb = mudata.read_h5mu(path)
+    with mudata_update_quietly():
+        pb = mudata.read_h5mu(path)
     with tempfile.TemporaryDirectory() as folder:
         truth = scget.datasets.simulate_multiome(n_genes=3000, seed=seed, path=folder)
         truth = dict(truth.uns["simulation"])

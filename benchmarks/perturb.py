@@ -34,6 +34,7 @@ import torch
 from torch.utils.data import DataLoader
 
 import scget
+from scget._shared.utils import mudata_update_quietly
 from scget.tl._core._predict import _region_windows, _tss_peaks
 from scget.tl._core._windows import WindowDataset, build_inputs, centred_windows
 
@@ -63,7 +64,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     scget.settings.verbosity = 1
-    pb = mudata.read_h5mu(args.demo / "pseudobulk.h5mu")
+    with mudata_update_quietly():
+        pb = mudata.read_h5mu(args.demo / "pseudobulk.h5mu")
     model = scget.tl.GETModel.load(args.demo / "model")
     group = args.group or str(pb.obs_names[0])
     one = pb[pb.obs_names == group].copy()

@@ -29,7 +29,7 @@ import torch
 
 import scget
 from scget._shared.genomic import peak_coordinates
-from scget._shared.utils import resolve_device
+from scget._shared.utils import mudata_update_quietly, resolve_device
 from scget.tl._core._engine import on_device
 from scget.tl._core._predict import _region_windows, _tss_peaks
 from scget.tl._core._windows import WindowDataset, build_inputs, gather_windows
@@ -73,7 +73,8 @@ def main() -> None:
     parser.add_argument("--gather-windows", type=int, default=3000, help="windows timed")
     args = parser.parse_args()
     device = resolve_device(args.device)
-    pb = md.read_h5mu(f"{args.demo}/pseudobulk.h5mu")
+    with mudata_update_quietly():
+        pb = md.read_h5mu(f"{args.demo}/pseudobulk.h5mu")
     model = scget.tl.GETModel.load(f"{args.demo}/model")
     size, batch = model.window_size, args.batch_size
     print(f"device {device}, torch threads {torch.get_num_threads()}, {load()}")

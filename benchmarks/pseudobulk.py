@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from scget._shared.utils import mudata_update_quietly
+
 
 def random_counts(n_rows: int, n_cols: int, nnz_per_row: int, rng, chunk: int = 10_000):
     """CSR float32 counts with ``nnz_per_row`` distinct columns per row, values 1-4."""
@@ -133,7 +135,8 @@ def backed_worker(path: str, chunk_size: int) -> None:
     scget.settings.verbosity = 1
     baseline = high_water_kb()
     start = time.perf_counter()
-    mdata = md.read_h5mu(path, backed=True)
+    with mudata_update_quietly():
+        mdata = md.read_h5mu(path, backed=True)
     pb = scget.pp.pseudobulk(mdata, "cell_type", min_cells=1, chunk_size=chunk_size)
     elapsed = time.perf_counter() - start
     peak = high_water_kb()

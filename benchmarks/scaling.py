@@ -92,6 +92,8 @@ from pathlib import Path
 
 from simulate import SIZES as SIMULATION_SIZES  # benchmarks/simulate.py
 
+from scget._shared.utils import mudata_update_quietly
+
 REALISTIC = SIMULATION_SIZES["realistic"]
 
 #: Named sizes: ``simulate_multiome`` arguments and the pseudobulk's ``min_cells``
@@ -383,7 +385,8 @@ def run_size(job: dict) -> dict:
     row["work"] = f"{_file_mib(cells_file):,.0f} MiB"
     del mdata
     with meter.step("read cells .h5mu*") as row:
-        mdata = mudata.read_h5mu(cells_file)
+        with mudata_update_quietly():
+            mdata = mudata.read_h5mu(cells_file)
     row["work"] = f"{_file_mib(cells_file):,.0f} MiB"
     files = mdata.uns["simulation"]
 
