@@ -6,7 +6,8 @@ How a sequence is scored (used by :func:`scget.pp.scan_motifs`):
   pseudocount ``ps`` (MOODS ``log_odds``): ``log((p + ps * b) / (1 + ps) / b)``.
 - Hits are the windows whose score reaches the MOODS threshold for ``pvalue``
   (``threshold_from_p``), on both strands (the reverse-complement matrix is scanned too).
-  A window holding any character other than A, C, G, T (e.g. ``N``) gives no hit.
+  A window holding any character other than A, C, G, T (e.g. ``N``) gives no hit, so
+  many sequences are scanned at once as one, joined by ``N`` (:meth:`_Scorer.hits`).
 - A hit covers ``[pos, pos + length)`` on the forward strand, whatever its strand, and is
   worth its log-odds score. Within a cluster, hits are taken best first (score, then
   leftmost, then matrix order) and a hit is kept only if it shares no base pair with a hit
