@@ -5,6 +5,7 @@ from .._shared.lazy import lazy_namespace
 _EXPORTS = {
     "GETModel": "._core._model",
     "CheckpointError": "._core._checkpoint",
+    "ResumeError": "._training._resume",
     "pretrain": "._training._train",
     "finetune": "._training._train",
     "predict": "._core._predict",

@@ -9,8 +9,9 @@ import torch
 from _planted import planted_pb, tiny_kwargs
 
 import scget
+from scget.tl import ResumeError
 from scget.tl._training import _trainer
-from scget.tl._training._resume import ResumeError, state_path
+from scget.tl._training._resume import state_path
 
 #: Network dropout and feature dropout on, early stopping able to trigger: every random
 #: state and the early-stopping state must be restored for the runs to agree.

@@ -308,8 +308,10 @@ def pretrain(
     KeyError
         If the motif scores or counts are missing.
     ValueError
-        For invalid settings or a split leaving nothing to train or validate on, or a
-        training state to resume that is damaged or belongs to another run.
+        For invalid settings or a split leaving nothing to train or validate on.
+    scget.tl.ResumeError
+        A :class:`ValueError`: the training state to resume is damaged or belongs to
+        another run (each difference named).
     FileExistsError
         If ``checkpoint_dir`` holds a training state and ``resume`` is False.
 
@@ -524,9 +526,11 @@ def finetune(
     KeyError
         If motif scores, counts or targets are missing.
     ValueError
-        For invalid settings, motif features differing from ``model``'s, a split
-        leaving nothing to train or validate on, or a training state to resume that is
-        damaged or belongs to another run.
+        For invalid settings, motif features differing from ``model``'s, or a split
+        leaving nothing to train or validate on.
+    scget.tl.ResumeError
+        A :class:`ValueError`: the training state to resume is damaged or belongs to
+        another run (each difference named).
     FileExistsError
         If ``checkpoint_dir`` holds a training state and ``resume`` is False.
 

@@ -232,7 +232,7 @@ def fit(
     ------
     FileExistsError
         If ``checkpoint_dir`` holds a training state and ``resume`` is False.
-    scget.tl._training._resume.ResumeError
+    scget.tl.ResumeError
         If the training state to resume is damaged or belongs to another run.
     """
     if len(train_set) == 0 or len(valid_set) == 0:
