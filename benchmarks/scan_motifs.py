@@ -39,6 +39,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import resource
 import tempfile
@@ -155,8 +156,6 @@ def ceiling(sequences: list[str], model, jobs: int, joined: int = 0) -> float:
 
 def _joined_share(share: int, size: int) -> int:
     """:func:`_ceiling_share` on groups of ``size`` sequences joined by ``N``, collector off."""
-    import gc
-
     sequences = _CEILING["shares"][share]
     groups = ["N".join(sequences[i : i + size]) for i in range(0, len(sequences), size)]
     _CEILING["shares"][share] = groups

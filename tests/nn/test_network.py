@@ -207,5 +207,5 @@ def test_outputs_at_one_region_equal_the_whole_windows(architecture):
     (expected,) = torch.autograd.grad(whole.expression[rows, at, 1].sum(), x)
     (gradient,) = torch.autograd.grad(chosen.expression[:, 0, 1].sum(), x)
     torch.testing.assert_close(gradient, expected)
-    with pytest.raises(ValueError, match="one region per window"):
+    with pytest.raises(ValueError, match=r"one region per window\), got \(2,\)"):
         network(x, **context, at=at[:2])

@@ -242,8 +242,8 @@ class _Scorer:
         matrices = np.repeat(np.asarray(matrices, dtype=np.int64), counts)
         rows = np.searchsorted(offsets, starts, side="right") - 1
         order = np.argsort(rows, kind="stable")
-        rows, starts = rows[order], starts[order] - offsets[rows[order]]
-        return rows, matrices[order], starts, scores[order]
+        rows = rows[order]
+        return rows, matrices[order], starts[order] - offsets[rows], scores[order]
 
     def nonzero_scores(self, sequences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The scores of the (sequence, cluster) pairs with hits: flat indices, values."""

@@ -333,6 +333,11 @@ class GETNetwork(nn.Module):
                 f"{(*x.shape[:2], len(PRIOR_CHANNELS))}, got "
                 f"{None if prior is None else tuple(prior.shape)}."
             )
+        if at is not None and tuple(at.shape) != (x.shape[0],):
+            raise ValueError(
+                f"at must have shape ({x.shape[0]},) (one region per window), "
+                f"got {tuple(at.shape)}."
+            )
         embedding = self.region_embedding(x)
         tokens = embedding
         if self.tss_embedding is not None:
@@ -355,8 +360,6 @@ class GETNetwork(nn.Module):
             keep = torch.ones(batch, 1, dtype=torch.bool, device=x.device)
             keys = torch.cat([keep, ~padding_mask.bool()], dim=1)[:, None, None, :]
             masks = [keys] * len(self.blocks)
-        if at is not None and tuple(at.shape) != (batch,):
-            raise ValueError(f"at must have shape ({batch},) (one region per window).")
         layers = []
         for number, (block, mask_of_block) in enumerate(zip(self.blocks, masks, strict=True)):
             last = number == len(self.blocks) - 1
