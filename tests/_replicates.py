@@ -1,8 +1,9 @@
 """Pseudobulks of samples x cell types with gene-by-motif attributions and ATAC counts.
 
 Written without a model: attributions are noise, except that motif ``M0`` rises by
-``shift`` on its 10 target genes in the treated samples of cell type ``A``; ATAC counts
-are Poisson, with the peaks of motif ``M1`` twice as open in the treated samples of ``B``.
+``shift`` on its 10 target genes in the treated samples of cell type ``A``, where those
+genes' expression (log10 TPM, around 2) rises by ``shift / 2``; ATAC counts are Poisson,
+with the peaks of motif ``M1`` twice as open in the treated samples of ``B``.
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ def replicate_pb(
     obs["n_cells"] = rng.integers(100, 400, len(obs))
     genes = pd.Index([f"g{i:02d}" for i in range(N_GENES)])
     peaks = pd.Index([f"chr1:{1000 * i}-{1000 * i + 500}" for i in range(N_PEAKS)])
+    expression = np.random.default_rng(seed + 1).normal(2.0, 0.05, (len(obs), N_GENES))
+    treated_a = ((obs["cell_type"] == "A") & (obs["condition"] == "treated")).to_numpy()
+    expression[np.ix_(treated_a, range(10))] += shift / 2
     rna = ad.AnnData(
-        np.zeros((len(obs), N_GENES), dtype=np.float32),
+        expression.astype(np.float32),
         obs=pd.DataFrame(index=obs.index),
         var=pd.DataFrame(index=genes),
     )

@@ -12,7 +12,7 @@ import scget
 @pytest.fixture(scope="module")
 def pb():
     pb = replicate_pb()
-    scget.tl.differential_regulation(pb, "condition", n_targets=10)
+    scget.tl.differential_regulation(pb, "condition", on="gene_by_motif", n_targets=10)
     return pb
 
 

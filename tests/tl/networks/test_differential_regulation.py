@@ -23,7 +23,9 @@ def pb():
 
 
 def test_motif_scores_and_tests_match_a_hand_computation(pb):
-    table = scget.tl.differential_regulation(pb, "condition", n_targets=5, groups=["B"])
+    table = scget.tl.differential_regulation(
+        pb, "condition", on="gene_by_motif", n_targets=5, groups=["B"]
+    )
     names = [n for n in pb.obs_names if n.startswith("B_")]
     frames = [pb["rna"].varm[group_slot(GENE_BY_MOTIF_KEY, n)][MOTIFS] for n in names]
     strength = sum(f.abs() for f in frames) / len(frames)
@@ -49,7 +51,13 @@ def test_motif_scores_and_tests_match_a_hand_computation(pb):
 
 def test_weights_and_covariates_are_the_statsmodels_wls_fit(pb):
     table = scget.tl.differential_regulation(
-        pb, "condition", groups=["A"], covariates=["batch"], weights="n_cells", n_targets=5
+        pb,
+        "condition",
+        on="gene_by_motif",
+        groups=["A"],
+        covariates=["batch"],
+        weights="n_cells",
+        n_targets=5,
     )
     names = [n for n in pb.obs_names if n.startswith("A_")]
     obs = pb.obs.loc[names]
@@ -67,12 +75,14 @@ def test_weights_and_covariates_are_the_statsmodels_wls_fit(pb):
 
 
 def test_the_planted_shift_is_found_and_nothing_else(pb):
-    table = scget.tl.differential_regulation(pb, "condition", n_targets=10)
+    table = scget.tl.differential_regulation(pb, "condition", on="gene_by_motif", n_targets=10)
     called = table[table["padj"] < 0.05]
     assert called[["group", "source"]].values.tolist() == [["A", "M0"]]
     assert called["effect"].iloc[0] == pytest.approx(1.0, abs=0.15)
     # the reference flips the sign
-    flipped = scget.tl.differential_regulation(pb, "condition", reference="treated", n_targets=10)
+    flipped = scget.tl.differential_regulation(
+        pb, "condition", on="gene_by_motif", reference="treated", n_targets=10
+    )
     np.testing.assert_allclose(flipped["effect"], -table["effect"], rtol=1e-6)
     assert set(flipped["contrast"]) == {"control_vs_treated"}
 
@@ -85,13 +95,61 @@ def test_a_single_motif_is_tested_alone(pb):
 
 
 def test_gene_level_tests_each_motif_target(pb):
-    table = scget.tl.differential_regulation(pb, "condition", level="gene", n_targets=10)
+    table = scget.tl.differential_regulation(
+        pb, "condition", on="gene_by_motif", level="gene", n_targets=10
+    )
     assert len(table) == 2 * len(MOTIFS) * 10
     assert {"source", "target"} <= set(table.columns)
     called = table[table["padj"] < 0.05]
     planted = (called["group"] == "A") & (called["source"] == "M0")
     assert planted.sum() >= 8 and planted.mean() >= 0.8  # BH 0.05 allows a stray call
     assert set(called.loc[planted, "target"]) <= {f"g{i:02d}" for i in range(10)}
+
+
+def test_target_expression_is_the_mean_expression_of_the_attributed_targets(pb):
+    table = scget.tl.differential_regulation(
+        pb, "condition", on="target_expression", n_targets=5, groups=["B"]
+    )
+    names = [n for n in pb.obs_names if n.startswith("B_")]
+    frames = [pb["rna"].varm[group_slot(GENE_BY_MOTIF_KEY, n)][MOTIFS] for n in names]
+    strength = sum(f.abs() for f in frames) / len(frames)
+    expression = pd.DataFrame(
+        pb["rna"].X.astype(np.float64), index=pb.obs_names, columns=pb["rna"].var_names
+    )
+    x = sm.add_constant((pb.obs.loc[names, "condition"] == "treated").to_numpy(float))
+    background = expression.loc[names].mean(axis=1).to_numpy()  # every gene of the pseudobulk
+    for motif in MOTIFS:
+        targets = strength[motif].nlargest(5).index
+        y = expression.loc[names, targets].mean(axis=1).to_numpy() - background
+        fit = sm.OLS(y, x).fit()
+        row = table[table["source"] == motif].iloc[0]
+        assert row["effect"] == pytest.approx(fit.params[1], rel=1e-5)
+        assert row["pvalue"] == pytest.approx(fit.pvalues[1], rel=1e-5)
+        assert row["mean_reference"] == pytest.approx(y[:3].mean(), rel=1e-5)
+
+
+def test_target_expression_finds_the_planted_change_of_the_targets(pb):
+    table = scget.tl.differential_regulation(pb, "condition", on="target_expression", n_targets=10)
+    top = table.loc[table["pvalue"].idxmin()]
+    assert (top["group"], top["source"]) == ("A", "M0")
+    # log10 fold change of the targets beyond the mean of the 60 genes (10 rose by 0.5)
+    assert top["effect"] == pytest.approx(0.5 - 0.5 / 6, abs=0.05)
+    # other calls are motifs with more or fewer changed targets than the genes as a whole
+    names = [n for n in pb.obs_names if n.startswith("A_")]
+    frames = [pb["rna"].varm[group_slot(GENE_BY_MOTIF_KEY, n)][MOTIFS] for n in names]
+    strength = sum(f.abs() for f in frames) / len(frames)
+    changed = {f"g{i:02d}" for i in range(10)}
+    shares = {m: len(changed & set(strength[m].nlargest(10).index)) / 10 for m in MOTIFS}
+    called = table[table["padj"] < 0.05]
+    assert set(called["group"]) == {"A"}
+    for motif, effect in called[["source", "effect"]].itertuples(index=False):
+        assert effect == pytest.approx(0.5 * shares[motif] - 0.5 / 6, abs=0.05)
+    genes = scget.tl.differential_regulation(
+        pb, "condition", on="target_expression", level="gene", n_targets=10, groups=["A"]
+    )
+    planted = genes[(genes["source"] == "M0") & (genes["padj"] < 0.05)]
+    assert set(planted["target"]) == {f"g{i:02d}" for i in range(10)}
+    assert scget.get.params(pb, "differential_regulation")["on"] == "target_expression"
 
 
 def test_accessibility_deviations_match_a_hand_computation(pb):
@@ -118,11 +176,19 @@ def test_accessibility_deviations_match_a_hand_computation(pb):
 
 def test_paired_samples_block_by_donor(pb):
     pb.obs["donor"] = pb.obs["sample"].astype(str).str[-1].astype("category")
-    table = scget.tl.differential_regulation(pb, "condition", paired_by="donor", n_targets=10)
+    table = scget.tl.differential_regulation(
+        pb, "condition", on="gene_by_motif", paired_by="donor", n_targets=10
+    )
     called = table[table["padj"] < 0.05]
     assert called[["group", "source"]].values.tolist() == [["A", "M0"]]
     mixed = scget.tl.differential_regulation(
-        pb, "condition", paired_by="donor", regression="mixed", n_targets=10, groups=["A"]
+        pb,
+        "condition",
+        on="gene_by_motif",
+        paired_by="donor",
+        regression="mixed",
+        n_targets=10,
+        groups=["A"],
     )
     m0 = mixed[mixed["source"] == "M0"].iloc[0]
     assert m0["padj"] < 0.05 and m0["effect"] == pytest.approx(1.0, abs=0.15)
@@ -149,7 +215,7 @@ def no_model(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("a score or model was computed before the design was checked")
 
-    for name in ("attribution_scores", "accessibility_deviations", "fit_contrasts"):
+    for name in ("target_scores", "accessibility_deviations", "fit_contrasts"):
         monkeypatch.setattr(_differential, name, fail)
 
 
@@ -202,7 +268,7 @@ def test_a_missing_sample_column_is_named(pb, no_model):
         ({"reference": "vehicle"}, ValueError, "reference 'vehicle' is not a level"),
         ({"groups": ["Z"]}, ValueError, r"groups \['Z'\]"),
         ({"on": "knockout"}, ValueError, "on must be one of"),
-        ({"on": "accessibility", "level": "gene"}, ValueError, 'needs on="gene_by_motif"'),
+        ({"on": "accessibility", "level": "gene"}, ValueError, 'needs on="gene_by_motif" or'),
         ({"regression": "mixed"}, ValueError, "needs paired_by"),
         ({"weights": "batch"}, ValueError, "must be positive numbers"),
         ({"n_targets": 0}, ValueError, "n_targets"),

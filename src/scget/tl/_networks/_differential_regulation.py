@@ -15,10 +15,12 @@ from ..._shared.storage import finish_writer, read_params, read_result, writable
 from ..._shared.utils import name_list, renamed_keywords
 from ._design import resolve_design
 from ._linear_models import FIT_COLUMNS, adjust, fit_contrasts
-from ._regulator_scores import accessibility_deviations, attribution_scores
+from ._regulator_scores import accessibility_deviations, target_scores
 
 #: Where the regulator scores come from.
-SOURCES = ("gene_by_motif", "accessibility")
+SOURCES = ("gene_by_motif", "target_expression", "accessibility")
+#: The scores read from GET's targets, and what they average over the targets.
+TARGET_SOURCES = {"gene_by_motif": "attribution", "target_expression": "expression"}
 LEVELS = ("motif", "gene")
 REGRESSIONS = ("ols", "mixed")
 #: Targets per motif whose attributions make its score (default).
@@ -37,7 +39,7 @@ def differential_regulation(
     paired_by: str | None = None,
     regression: Literal["ols", "mixed"] = "ols",
     weights: str | None = None,
-    on: Literal["gene_by_motif", "accessibility"] = "gene_by_motif",
+    on: Literal["gene_by_motif", "target_expression", "accessibility"] = "target_expression",
     level: Literal["motif", "gene"] = "motif",
     motifs: Sequence[str] | None = None,
     n_targets: int = N_TARGETS,
@@ -53,17 +55,25 @@ def differential_regulation(
     Each pseudobulk is one sample of one cell type (:func:`scget.pp.pseudobulk` with
     ``sample=``). Per cell type and regulator (motif cluster), a score per pseudobulk:
 
-    - ``on="gene_by_motif"``: the mean of the motif's GET attribution
-      (:func:`scget.tl.gene_by_motif`, run on every tested pseudobulk) over its
-      ``n_targets`` targets, the genes of largest mean absolute attribution over the cell
-      type's pseudobulks, chosen without looking at the condition. With
-      ``level="gene"``, each (motif, target gene) attribution is a score of its own.
+    - ``on="target_expression"`` (the default): GET names the motif's ``n_targets``
+      targets, the genes of largest mean absolute attribution
+      (:func:`scget.tl.gene_by_motif`, run on every tested pseudobulk) over the cell
+      type's pseudobulks, chosen without looking at the condition. The score is their
+      mean expression in the pseudobulk (``.X`` of the RNA modality, log10 TPM for
+      :func:`scget.pp.pseudobulk`) minus the mean over all its genes, so the effect is
+      the targets' mean log10 fold change beyond the genes as a whole. Their observed
+      expression shows the regulator's output, through its activity and not only
+      through accessibility (``docs/differential.md``).
+    - ``on="gene_by_motif"``: the mean attribution of the motif over the same targets.
       The attributions are those of the stored run, gradient x input or exact knockouts
       (``scget.tl.gene_by_motif(..., method="knockout")``); the method is recorded as
       ``attribution``.
     - ``on="accessibility"``, without a model: a chromVAR-like deviation, the log2 ratio
       of the share of the pseudobulk's ATAC counts in the motif's peaks (weighted by
       motif score) to that share over the cell type's pseudobulks.
+
+    With ``level="gene"`` (GET's targets only), each (motif, target gene) pair is a
+    score of its own.
 
     Then, per score, a linear model of the score on the condition (and ``covariates``)
     across the cell type's pseudobulks: ordinary least squares, or weighted least
@@ -99,14 +109,15 @@ def differential_regulation(
     weights
         ``pb.obs`` column of WLS weights, e.g. ``"n_cells"``; ``None``: OLS.
     on
-        ``"gene_by_motif"`` (GET attributions) or ``"accessibility"`` (no model).
+        ``"target_expression"`` (the expression of GET's targets), ``"gene_by_motif"``
+        (GET's attributions) or ``"accessibility"`` (no model).
     level
         ``"motif"``: one test per (cell type, motif); ``"gene"``: one per (cell type,
-        motif, target gene), with ``on="gene_by_motif"`` only.
+        motif, target gene), not with ``on="accessibility"``.
     motifs
         Motif clusters to test; ``None``: all.
     n_targets
-        Target genes per motif (``on="gene_by_motif"``).
+        Target genes per motif (not with ``on="accessibility"``).
     key
         ``key_added`` of :func:`scget.tl.gene_by_motif` to read.
     {rna}
@@ -130,7 +141,7 @@ def differential_regulation(
     ------
     KeyError
         If ``pb`` is no pseudobulk, a named column is missing from ``pb.obs``, or
-        ``on="gene_by_motif"`` and gene-by-motif has not run under ``key``.
+        ``on`` reads GET's targets and gene-by-motif has not run under ``key``.
     ValueError
         Before any score is computed: if the pseudobulks were made without samples, a
         sample is in two conditions, a tested cell type has fewer than two samples of a
@@ -154,8 +165,11 @@ def differential_regulation(
         raise ValueError(f"on must be one of {SOURCES}, got {on!r}.")
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}.")
-    if level == "gene" and on != "gene_by_motif":
-        raise ValueError('level="gene" needs on="gene_by_motif" (accessibility has no genes).')
+    if level == "gene" and on not in TARGET_SOURCES:
+        raise ValueError(
+            'level="gene" needs on="gene_by_motif" or "target_expression" '
+            "(accessibility has no genes)."
+        )
     if isinstance(n_targets, bool) or not isinstance(n_targets, int) or n_targets < 1:
         raise ValueError(f"n_targets must be a positive integer, got {n_targets!r}.")
     design = resolve_design(
@@ -168,15 +182,21 @@ def differential_regulation(
         mixed=regression == "mixed",
         weights=weights,
     )
-    if on == "gene_by_motif":
+    if on in TARGET_SOURCES:
         _check_attributed(pb, key, design.obs.index)
     parts = []
     for group in progress(design.groups, desc="differential_regulation"):
         matrix = design.matrices[group]
         names = list(matrix.index)
-        if on == "gene_by_motif":
-            scores = attribution_scores(
-                pb, names, key=key, motifs=motifs, n_targets=n_targets, level=level
+        if on in TARGET_SOURCES:
+            scores = target_scores(
+                pb,
+                names,
+                key=key,
+                motifs=motifs,
+                n_targets=n_targets,
+                level=level,
+                of=TARGET_SOURCES[on],
             )
         else:
             scores = accessibility_deviations(
@@ -211,7 +231,7 @@ def differential_regulation(
         "n_targets": n_targets,
         "key": key,
         "attribution": (
-            read_params(pb, key).get("method", "gradient") if on == "gene_by_motif" else None
+            read_params(pb, key).get("method", "gradient") if on in TARGET_SOURCES else None
         ),
         "rna": rna,
         "atac": atac,

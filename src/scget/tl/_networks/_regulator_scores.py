@@ -2,7 +2,8 @@
 
 - From gene-by-motif: the mean attribution of a motif over its targets, the genes where
   it matters most on average over the group's pseudobulks (chosen without looking at the
-  conditions, so that the choice cannot favour a difference).
+  conditions, so that the choice cannot favour a difference); or the mean expression of
+  those targets relative to the pseudobulk's genes.
 - From accessibility, without a model (chromVAR-like): the log2 ratio of the share of a
   pseudobulk's ATAC counts that fall in the motif's peaks (weighted by motif score) to
   that share over the pseudobulks scored together (one cell type's).
@@ -20,7 +21,7 @@ from ..._shared.storage import read_params, read_result
 from ..._shared.utils import modality, to_dense
 
 
-def attribution_scores(
+def target_scores(
     pb,
     names: Sequence[str],
     *,
@@ -28,19 +29,29 @@ def attribution_scores(
     motifs: Sequence[str] | None,
     n_targets: int,
     level: str,
+    of: str = "attribution",
 ) -> pd.DataFrame:
-    """Scores of one group's pseudobulks ``names`` from the gene-by-motif record ``key``.
+    """Scores of one group's pseudobulks ``names`` on each motif's targets by gene-by-motif ``key``.
+
+    A motif's targets are the ``n_targets`` genes of largest mean absolute attribution over
+    ``names``, chosen without looking at the conditions.
+
+    Parameters
+    ----------
+    of
+        ``"attribution"``: the motif's attribution to each target; ``"expression"``: each
+        target's expression in the pseudobulk (``.X`` of the RNA modality, log10 TPM)
+        minus the mean expression of the pseudobulk's genes with attributions.
 
     Returns
     -------
-    Pseudobulks x motifs (``level="motif"``: mean attribution over the motif's
-    ``n_targets`` targets) or x (motif, gene) pairs (``level="gene"``: the attribution
-    itself, for each motif's targets).
+    Pseudobulks x motifs (``level="motif"``: the mean over the motif's targets) or x
+    (motif, gene) pairs (``level="gene"``: each target's value).
     """
     rna = read_params(pb, key, writer="scget.tl.gene_by_motif")["rna"]
-    varm = modality(pb, rna).varm
+    adata = modality(pb, rna)
     slots = read_result(pb, key).set_index("group")["varm_key"]
-    frames = [varm[slots[name]] for name in names]
+    frames = [adata.varm[slots[name]] for name in names]
     features = _motif_columns(frames[0].columns, motifs)
     complete = np.logical_and.reduce([f[features].notna().all(axis=1).to_numpy() for f in frames])
     genes = frames[0].index[complete]
@@ -50,7 +61,16 @@ def attribution_scores(
     k = min(n_targets, len(genes))
     strength = np.abs(values).mean(axis=0)  # genes x motifs, blind to the condition
     targets = np.argpartition(-strength, k - 1, axis=0)[:k]  # k x motifs
-    picked = np.take_along_axis(values, targets[None], axis=1)  # pseudobulks x k x motifs
+    if of == "expression":
+        rows = adata.obs_names.get_indexer(list(names))
+        columns = adata.var_names.get_indexer(genes)
+        expression = to_dense(adata.X[rows][:, columns], np.float64)  # pseudobulks x genes
+        # relative to the pseudobulk's genes: log TPM is compositional, so targets that
+        # rise lower every other gene a little
+        expression -= expression.mean(axis=1, keepdims=True)
+        picked = expression[:, targets]  # pseudobulks x k x motifs
+    else:
+        picked = np.take_along_axis(values, targets[None], axis=1)
     if level == "motif":
         return pd.DataFrame(picked.mean(axis=1), index=list(names), columns=features)
     columns = pd.MultiIndex.from_arrays(
