@@ -22,13 +22,18 @@ def pb():
     return replicate_pb()
 
 
+def _strength(pb, group: str) -> tuple[list[str], list[pd.DataFrame], pd.DataFrame]:
+    """The group's pseudobulks, their attributions and the mean |attribution| per gene."""
+    names = [n for n in pb.obs_names if n.startswith(f"{group}_")]
+    frames = [pb["rna"].varm[group_slot(GENE_BY_MOTIF_KEY, n)][MOTIFS] for n in names]
+    return names, frames, sum(f.abs() for f in frames) / len(frames)
+
+
 def test_motif_scores_and_tests_match_a_hand_computation(pb):
     table = scget.tl.differential_regulation(
         pb, "condition", on="gene_by_motif", n_targets=5, groups=["B"]
     )
-    names = [n for n in pb.obs_names if n.startswith("B_")]
-    frames = [pb["rna"].varm[group_slot(GENE_BY_MOTIF_KEY, n)][MOTIFS] for n in names]
-    strength = sum(f.abs() for f in frames) / len(frames)
+    names, frames, strength = _strength(pb, "B")
     x = sm.add_constant((pb.obs.loc[names, "condition"] == "treated").to_numpy(float))
     pvalues = []
     for motif in MOTIFS:
@@ -110,9 +115,7 @@ def test_target_expression_is_the_mean_expression_of_the_attributed_targets(pb):
     table = scget.tl.differential_regulation(
         pb, "condition", on="target_expression", n_targets=5, groups=["B"]
     )
-    names = [n for n in pb.obs_names if n.startswith("B_")]
-    frames = [pb["rna"].varm[group_slot(GENE_BY_MOTIF_KEY, n)][MOTIFS] for n in names]
-    strength = sum(f.abs() for f in frames) / len(frames)
+    names, _, strength = _strength(pb, "B")
     expression = pd.DataFrame(
         pb["rna"].X.astype(np.float64), index=pb.obs_names, columns=pb["rna"].var_names
     )
@@ -135,9 +138,7 @@ def test_target_expression_finds_the_planted_change_of_the_targets(pb):
     # log10 fold change of the targets beyond the mean of the 60 genes (10 rose by 0.5)
     assert top["effect"] == pytest.approx(0.5 - 0.5 / 6, abs=0.05)
     # other calls are motifs with more or fewer changed targets than the genes as a whole
-    names = [n for n in pb.obs_names if n.startswith("A_")]
-    frames = [pb["rna"].varm[group_slot(GENE_BY_MOTIF_KEY, n)][MOTIFS] for n in names]
-    strength = sum(f.abs() for f in frames) / len(frames)
+    strength = _strength(pb, "A")[2]
     changed = {f"g{i:02d}" for i in range(10)}
     shares = {m: len(changed & set(strength[m].nlargest(10).index)) / 10 for m in MOTIFS}
     called = table[table["padj"] < 0.05]

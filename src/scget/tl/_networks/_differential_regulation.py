@@ -73,7 +73,8 @@ def differential_regulation(
       motif score) to that share over the cell type's pseudobulks.
 
     With ``level="gene"`` (GET's targets only), each (motif, target gene) pair is a
-    score of its own.
+    score of its own; with ``on="target_expression"`` that score is the gene's relative
+    expression, the same for every motif that targets the gene.
 
     Then, per score, a linear model of the score on the condition (and ``covariates``)
     across the cell type's pseudobulks: ordinary least squares, or weighted least
