@@ -32,6 +32,17 @@ def test_the_volcano_draws_effect_against_pvalue(pb, tmp_path):
     labels = [t.get_text() for t in ax.texts]
     assert labels == called.sort_values("padj")["source"].tolist() == ["M0"]
     assert "1 up, 0 down" in ax.get_title()
+    assert ax.get_xlabel() == "effect: difference of mean attribution"
+
+
+def test_the_volcano_says_what_the_effect_is():
+    pb = replicate_pb()
+    scget.tl.differential_regulation(pb, "condition", n_targets=10)  # target_expression
+    fig = scget.pl.differential_regulation(pb, group="A", return_fig=True)
+    assert fig.axes[0].get_xlabel() == "effect: targets' log10 fold change beyond all genes"
+    scget.tl.differential_regulation(pb, "condition", on="accessibility")
+    fig = scget.pl.differential_regulation(pb, group="A", return_fig=True)
+    assert fig.axes[0].get_xlabel() == "effect: difference of log2 accessibility deviation"
 
 
 def test_the_heatmap_shows_the_statistic_of_each_group(pb):

@@ -33,9 +33,11 @@ def differential_regulation(
 
     Reads :func:`scget.get.differential_regulation`.
 
-    - ``kind="volcano"``, for one group and contrast: x is the effect, y -log10 of the
-      p-value; tests with ``padj < alpha`` are red (effect > 0) or blue, the rest grey,
-      and the ``n_labels`` of smallest ``padj`` among them are named.
+    - ``kind="volcano"``, for one group and contrast: x is the effect (its label says
+      what it is for the score tested, e.g. the targets' log10 fold change for
+      ``on="target_expression"``), y -log10 of the p-value; tests with
+      ``padj < alpha`` are red (effect > 0) or blue, the rest grey, and the
+      ``n_labels`` of smallest ``padj`` among them are named.
     - ``kind="heatmap"``: the ``n_top`` sources of smallest ``padj`` in any column, by
       columns of (group, contrast); the colour is the test statistic (centred on 0), and
       ``*`` marks ``padj < alpha``.
@@ -85,9 +87,18 @@ def differential_regulation(
     if table.empty:
         raise ValueError(f"No test for group {group!r} and contrast {contrast!r}.")
     if kind == "volcano":
-        _volcano(table, ax, alpha=alpha, n_labels=n_labels)
+        on = get.params(pb, key).get("on", "gene_by_motif")
+        _volcano(table, ax, alpha=alpha, n_labels=n_labels, xlabel=EFFECT_LABELS[on])
     else:
         _heatmap(table, ax, alpha=alpha, n_top=n_top, cmap=cmap)
+
+
+#: The volcano's x label: what the effect is, for each score of ``on``.
+EFFECT_LABELS = {
+    "target_expression": "effect: targets' log10 fold change beyond all genes",
+    "gene_by_motif": "effect: difference of mean attribution",
+    "accessibility": "effect: difference of log2 accessibility deviation",
+}
 
 
 def _names(table: pd.DataFrame) -> pd.Series:
@@ -98,7 +109,7 @@ def _names(table: pd.DataFrame) -> pd.Series:
     return names
 
 
-def _volcano(table: pd.DataFrame, ax, *, alpha: float, n_labels: int) -> None:
+def _volcano(table: pd.DataFrame, ax, *, alpha: float, n_labels: int, xlabel: str) -> None:
     for column in ("group", "contrast"):
         values = table[column].unique()
         if len(values) > 1:
@@ -122,7 +133,7 @@ def _volcano(table: pd.DataFrame, ax, *, alpha: float, n_labels: int) -> None:
             textcoords="offset points",
         )
     ax.axvline(0.0, color="black", lw=0.5)
-    ax.set_xlabel("effect (score difference)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("-log10(p-value)")
     ax.set_title(
         f"{table['group'].iloc[0]}: {table['contrast'].iloc[0]} "
