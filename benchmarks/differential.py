@@ -46,7 +46,9 @@ from sklearn.metrics import roc_auc_score
 import scget
 from scget._shared.utils import mudata_update_quietly
 from scget.tl._networks._design import resolve_design
-from scget.tl._networks._linear_models import adjust, fit_contrasts
+from scget.tl._networks._differential_regulation import _rows
+from scget.tl._networks._linear_models import fit_contrasts
+from scget.tl._networks._regulator_scores import relative_expression
 
 MODEL_SOURCES = ("gene_by_motif", "target_expression")
 SOURCES = (*MODEL_SOURCES, "accessibility", "rule_of_thumb_targets")
@@ -96,14 +98,15 @@ def run_design(
     tables["rule_of_thumb_targets"] = rule_of_thumb_targets(pb)
     clock.lap()  # a reference a user would not run
     if with_model:
-        if not attributed.exists():
+        train = not attributed.exists()
+        if train:
             model = scget.tl.finetune(pb, max_epochs=epochs)
             timing["finetune"] = clock.lap()
             timing["epochs_run"] = len(scget.get.history(pb))
             scget.tl.gene_by_motif(pb, model)
         for source in MODEL_SOURCES:
             tables[source] = scget.tl.differential_regulation(pb, "condition", on=source)
-        if not attributed.exists():
+        if train:
             timing["gene_by_motif_and_test"] = clock.lap()
             timing["load"] = os.getloadavg()
             pb.write_h5mu(attributed)
@@ -138,38 +141,35 @@ def rule_of_thumb_targets(pb, n_targets: int = 100) -> pd.DataFrame:
     counts = counts.toarray() if hasattr(counts, "toarray") else np.asarray(counts)
     cpm = counts / counts.sum(axis=1, keepdims=True) * 1e6
     middle = ((atac.var["start"] + atac.var["end"]) // 2).to_numpy()
-    expression = pd.DataFrame(np.asarray(rna.X), index=rna.obs_names, columns=rna.var_names)
+    rows, columns, contact = [], [], []  # each gene's window: its peaks, 1 / (distance + 1 kb)
+    for chrom, genes in rna.var.groupby("chrom", observed=True):
+        peaks = np.flatnonzero((atac.var["chrom"] == chrom).to_numpy())
+        peaks = peaks[np.argsort(middle[peaks])]
+        for gene, tss in genes["tss"].items():
+            at = np.searchsorted(middle[peaks], tss)
+            near = peaks[max(at - WINDOW // 2, 0) : at + WINDOW // 2]
+            rows += [rna.var_names.get_loc(gene)] * len(near)
+            columns += list(near)
+            contact += list(1.0 / (np.abs(middle[near] - tss) + CONTACT))
+    columns, contact = np.asarray(columns), np.asarray(contact)
     parts = []
     for group in design.groups:
         matrix = design.matrices[group]
         names = list(matrix.index)
         accessibility = cpm[atac.obs_names.get_indexer(names)].mean(axis=0)
-        rows, columns, weights = [], [], []
-        for chrom, genes in rna.var.groupby("chrom", observed=True):
-            peaks = np.flatnonzero((atac.var["chrom"] == chrom).to_numpy())
-            peaks = peaks[np.argsort(middle[peaks])]
-            for gene, tss in genes["tss"].items():
-                at = np.searchsorted(middle[peaks], tss)
-                near = peaks[max(at - WINDOW // 2, 0) : at + WINDOW // 2]
-                rows += [rna.var_names.get_loc(gene)] * len(near)
-                columns += list(near)
-                weights += list(accessibility[near] / (np.abs(middle[near] - tss) + CONTACT))
-        shape = (rna.n_vars, atac.n_vars)
-        window = scipy.sparse.csr_matrix((weights, (rows, columns)), shape=shape)
+        window = scipy.sparse.csr_matrix(
+            (accessibility[columns] * contact, (rows, columns)), shape=(rna.n_vars, atac.n_vars)
+        )
         strength = window @ scores.to_numpy()  # genes x motifs
         targets = np.argpartition(-strength, n_targets - 1, axis=0)[:n_targets]
-        relative = expression.loc[names].to_numpy(np.float64)
-        relative -= relative.mean(axis=1, keepdims=True)  # as target_expression
-        values = relative[:, targets].mean(axis=1)
-        fit = fit_contrasts(
-            pd.DataFrame(values, index=names, columns=scores.columns), matrix, design.contrasts
-        )
-        for contrast, table in fit.items():
-            table = table.rename_axis("source").reset_index()
-            table.insert(0, "group", group)
-            table["contrast"] = contrast
-            table["padj"] = adjust(table["pvalue"])
-            parts.append(table)
+        values = relative_expression(rna, names, rna.var_names)[:, targets].mean(axis=1)
+        values = pd.DataFrame(values, index=names, columns=scores.columns)
+        is_reference = (
+            design.obs.loc[names, "condition"].astype(str) == design.reference
+        ).to_numpy()
+        mean_reference = values[is_reference].mean(axis=0).to_numpy()
+        for contrast, fit in fit_contrasts(values, matrix, design.contrasts).items():
+            parts.append(_rows(fit, group, f"{contrast}_vs_{design.reference}", mean_reference))
     return pd.concat(parts, ignore_index=True)
 
 

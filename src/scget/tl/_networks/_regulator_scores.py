@@ -62,13 +62,7 @@ def target_scores(
     strength = np.abs(values).mean(axis=0)  # genes x motifs, blind to the condition
     targets = np.argpartition(-strength, k - 1, axis=0)[:k]  # k x motifs
     if of == "expression":
-        rows = adata.obs_names.get_indexer(list(names))
-        columns = adata.var_names.get_indexer(genes)
-        expression = to_dense(adata.X[rows][:, columns], np.float64)  # pseudobulks x genes
-        # relative to the pseudobulk's genes: log TPM is compositional, so targets that
-        # rise lower every other gene a little
-        expression -= expression.mean(axis=1, keepdims=True)
-        picked = expression[:, targets]  # pseudobulks x k x motifs
+        picked = relative_expression(adata, names, genes)[:, targets]  # pseudobulks x k x motifs
     else:
         picked = np.take_along_axis(values, targets[None], axis=1)
     if level == "motif":
@@ -79,6 +73,18 @@ def target_scores(
     return pd.DataFrame(
         picked.transpose(0, 2, 1).reshape(len(names), -1), index=list(names), columns=columns
     )
+
+
+def relative_expression(adata, names: Sequence[str], genes: pd.Index) -> np.ndarray:
+    """Pseudobulks ``names`` x ``genes``: ``.X`` minus each pseudobulk's mean over ``genes``.
+
+    Log TPM is compositional: genes that rise lower every other gene a little, so a
+    set of genes is compared with the pseudobulk's genes as a whole.
+    """
+    rows = adata.obs_names.get_indexer(list(names))
+    columns = adata.var_names.get_indexer(genes)
+    expression = to_dense(adata.X[rows][:, columns], np.float64)
+    return expression - expression.mean(axis=1, keepdims=True)
 
 
 def accessibility_deviations(
