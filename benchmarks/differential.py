@@ -15,6 +15,8 @@ benchmark's rule of thumb). Printed, per score:
   direction (the TF's regulatory output: the activity shift times +1 for an activator,
   -1 for a repressor), split by the TF's role; calls among the motif clusters that no
   simulated TF uses (false by construction);
+- with several ``--seeds``, per score over the designs: the AUROCs and their mean, the
+  calls summed, and the paired AUROC difference from ``accessibility``;
 - the null designs: the share of tests called at BH 0.05 per seed and over all seeds,
   and a Kolmogorov-Smirnov test of the p-values against the uniform;
 - the wall time of the whole design run (simulation to table) and the machine load.
@@ -22,7 +24,7 @@ benchmark's rule of thumb). Printed, per score:
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/differential.py --cache /tmp/scget_differential
-    OMP_NUM_THREADS=1 python benchmarks/differential.py --null-seeds 0 1 2 3 4 --epochs 6
+    OMP_NUM_THREADS=1 python benchmarks/differential.py --seeds 0 1 2 3 4 --epochs 6
 """
 
 from __future__ import annotations
@@ -58,13 +60,20 @@ SIZE = {"n_cells": 6000, "n_cell_types": 4, "n_genes": 1000}
 
 
 def run_design(
-    cache: Path, *, seed: int, n_changed: int, epochs: int, with_model: bool = True
+    cache: Path,
+    *,
+    seed: int,
+    n_changed: int,
+    epochs: int,
+    with_model: bool = True,
+    n_targets: int = 100,
 ) -> dict:
     """Simulate one design and test it; pseudobulks, attributions and timings cached.
 
     The tests run again on every call (seconds); simulation, preparation, fine-tuning and
     gene-by-motif run once per ``cache``. Without ``with_model`` only the model-free
-    scores are tested (no training).
+    scores are tested (no training). ``n_targets`` is each motif's number of targets in
+    the scores that have targets.
     """
     name = f"{'design' if n_changed else 'null'}_seed{seed}"
     out = cache / name
@@ -95,7 +104,7 @@ def run_design(
         "accessibility": scget.tl.differential_regulation(pb, "condition", on="accessibility")
     }
     timing["test_accessibility"] = clock.lap()
-    tables["rule_of_thumb_targets"] = rule_of_thumb_targets(pb)
+    tables["rule_of_thumb_targets"] = rule_of_thumb_targets(pb, n_targets)
     clock.lap()  # a reference a user would not run
     if with_model:
         train = not attributed.exists()
@@ -105,7 +114,9 @@ def run_design(
             timing["epochs_run"] = len(scget.get.history(pb))
             scget.tl.gene_by_motif(pb, model)
         for source in MODEL_SOURCES:
-            tables[source] = scget.tl.differential_regulation(pb, "condition", on=source)
+            tables[source] = scget.tl.differential_regulation(
+                pb, "condition", on=source, n_targets=n_targets
+            )
         if train:
             timing["gene_by_motif_and_test"] = clock.lap()
             timing["load"] = os.getloadavg()
@@ -224,6 +235,41 @@ def recovery(run: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
+def across_designs(recoveries: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """Per score over the designs: AUROC per seed and its mean, calls summed, and the
+    paired AUROC difference from ``accessibility`` (mean, and the seeds where it is higher).
+    """
+    seeds = list(recoveries)
+    auroc = pd.DataFrame({seed: table["AUROC"].astype(float) for seed, table in recoveries.items()})
+    difference = auroc - auroc.loc["accessibility"]
+    summed = {
+        column: [
+            "/".join(
+                str(
+                    sum(
+                        int(recoveries[seed].loc[source, column].split("/")[part]) for seed in seeds
+                    )
+                )
+                for part in (0, 1)
+            )
+            for source in auroc.index
+        ]
+        for column in ("changed called", "unchanged TFs called", "other motifs called")
+    }
+    return pd.DataFrame(
+        {
+            "AUROC per seed": [" ".join(f"{v:.3f}" for v in row) for row in auroc.to_numpy()],
+            "mean AUROC": auroc.mean(axis=1).to_numpy(),
+            "minus accessibility": difference.mean(axis=1).to_numpy(),
+            "seeds higher": [
+                f"{int((row > 0).sum())}/{len(seeds)}" for row in difference.to_numpy()
+            ],
+            **summed,
+        },
+        index=auroc.index,
+    )
+
+
 def _share(values: pd.Series) -> str:
     return f"{int(values.sum())}/{len(values)}" if len(values) else "0/0"
 
@@ -254,7 +300,9 @@ def calibration(runs: list[dict]) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=Path("/tmp/scget_differential"))
-    parser.add_argument("--seed", type=int, default=0, help="seed of the changed design")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[0], help="seeds of the changed designs"
+    )
     parser.add_argument("--null-seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     parser.add_argument(
         "--model-null-seeds",
@@ -264,6 +312,9 @@ def main() -> None:
         help="null seeds also tested with GET (default: all --null-seeds)",
     )
     parser.add_argument("--epochs", type=int, default=6, help="fine-tuning epochs (at most)")
+    parser.add_argument(
+        "--n-targets", type=int, default=100, help="targets per motif of the scores with targets"
+    )
     args = parser.parse_args()
     model_seeds = args.null_seeds if args.model_null_seeds is None else args.model_null_seeds
     torch.set_num_threads(1)
@@ -272,23 +323,35 @@ def main() -> None:
     pd.set_option("display.width", 160)
     pd.set_option("display.max_columns", 20)
 
-    design = run_design(args.cache, seed=args.seed, n_changed=3, epochs=args.epochs)
     steps = ("prepare", "test_accessibility", "finetune", "gene_by_motif_and_test")
-    wall, cpu = (sum(design[step][i] for step in steps) for i in (0, 1))
-    print(
-        f"Design (seed {args.seed}): {design['n_pseudobulks']} pseudobulks, "
-        f"{design['epochs_run']} epochs. Whole test (simulation to both tables): "
-        f"{wall:.0f} s wall, {cpu:.0f} CPU s; "
-        + ", ".join(f"{step} {design[step][0]:.0f}/{design[step][1]:.0f}" for step in steps)
-        + f" (wall/CPU s); load average {', '.join(f'{x:.1f}' for x in design['load'])}"
-    )
-    print(recovery(design).to_string(), flush=True)
+    recoveries = {}
+    for seed in args.seeds:
+        design = run_design(
+            args.cache, seed=seed, n_changed=3, epochs=args.epochs, n_targets=args.n_targets
+        )
+        wall, cpu = (sum(design[step][i] for step in steps) for i in (0, 1))
+        print(
+            f"Design (seed {seed}): {design['n_pseudobulks']} pseudobulks, "
+            f"{design['epochs_run']} epochs, {args.n_targets} targets per motif. Whole test "
+            f"(simulation to both tables): {wall:.0f} s wall, {cpu:.0f} CPU s; "
+            + ", ".join(f"{step} {design[step][0]:.0f}/{design[step][1]:.0f}" for step in steps)
+            + f" (wall/CPU s); load average {', '.join(f'{x:.1f}' for x in design['load'])}"
+        )
+        recoveries[seed] = recovery(design)
+        print(recoveries[seed].to_string(), flush=True)
+    if len(recoveries) > 1:
+        print(f"Designs of seeds {args.seeds}:")
+        print(across_designs(recoveries).to_string(), flush=True)
     nulls = {}
     for seed in args.null_seeds:  # the model-free score first: it is cheap
-        nulls[seed] = run_design(args.cache, seed=seed, n_changed=0, epochs=0, with_model=False)
+        nulls[seed] = run_design(
+            args.cache, seed=seed, n_changed=0, epochs=0, with_model=False, n_targets=args.n_targets
+        )
         print(f"null seed {seed}: accessibility done", flush=True)
     for seed in model_seeds:
-        nulls[seed] = run_design(args.cache, seed=seed, n_changed=0, epochs=args.epochs)
+        nulls[seed] = run_design(
+            args.cache, seed=seed, n_changed=0, epochs=args.epochs, n_targets=args.n_targets
+        )
         print(f"null seed {seed}: gene_by_motif done", flush=True)
     nulls = list(nulls.values())
     if nulls:

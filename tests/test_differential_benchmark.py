@@ -1,0 +1,49 @@
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SCRIPT = Path(__file__).parents[1] / "benchmarks" / "differential.py"
+
+
+@pytest.fixture(scope="module")
+def benchmark():
+    spec = importlib.util.spec_from_file_location("differential_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _recovery(aurocs: dict, called: dict) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "AUROC": aurocs,
+            "changed called": {k: f"{v}/12" for k, v in called.items()},
+            "unchanged TFs called": {k: "1/52" for k in aurocs},
+            "other motifs called": {k: "3/748" for k in aurocs},
+        }
+    )
+
+
+def test_across_designs_pairs_each_score_with_accessibility(benchmark):
+    recoveries = {
+        0: _recovery(
+            {"accessibility": 0.90, "target_expression": 0.95},
+            {"accessibility": 5, "target_expression": 7},
+        ),
+        3: _recovery(
+            {"accessibility": 0.80, "target_expression": 0.70},
+            {"accessibility": 6, "target_expression": 2},
+        ),
+    }
+    table = benchmark.across_designs(recoveries)
+    row = table.loc["target_expression"]
+    assert row["AUROC per seed"] == "0.950 0.700"
+    assert row["mean AUROC"] == pytest.approx(0.825)
+    assert row["minus accessibility"] == pytest.approx(((0.95 - 0.90) + (0.70 - 0.80)) / 2)
+    assert row["seeds higher"] == "1/2"
+    assert row["changed called"] == "9/24"
+    assert row["unchanged TFs called"] == "2/104"
+    assert table.loc["accessibility", "minus accessibility"] == 0.0
+    assert table.loc["accessibility", "changed called"] == "11/24"
