@@ -67,13 +67,15 @@ def run_design(
     epochs: int,
     with_model: bool = True,
     n_targets: int = 100,
+    extra: dict | None = None,
 ) -> dict:
     """Simulate one design and test it; pseudobulks, attributions and timings cached.
 
     The tests run again on every call (seconds); simulation, preparation, fine-tuning and
     gene-by-motif run once per ``cache``. Without ``with_model`` only the model-free
     scores are tested (no training). ``n_targets`` is each motif's number of targets in
-    the scores that have targets.
+    the scores that have targets; ``extra`` are fine-tuning options beside the defaults
+    (the model is cached per ``cache``: use another one for other options).
     """
     name = f"{'design' if n_changed else 'null'}_seed{seed}"
     out = cache / name
@@ -109,7 +111,7 @@ def run_design(
     if with_model:
         train = not attributed.exists()
         if train:
-            model = scget.tl.finetune(pb, max_epochs=epochs)
+            model = scget.tl.finetune(pb, **{"max_epochs": epochs, **(extra or {})})
             timing["finetune"] = clock.lap()
             timing["epochs_run"] = len(scget.get.history(pb))
             scget.tl.gene_by_motif(pb, model)
@@ -315,6 +317,9 @@ def main() -> None:
     parser.add_argument(
         "--n-targets", type=int, default=100, help="targets per motif of the scores with targets"
     )
+    parser.add_argument(
+        "--extra", type=json.loads, default={}, help="JSON fine-tuning options beside the defaults"
+    )
     args = parser.parse_args()
     model_seeds = args.null_seeds if args.model_null_seeds is None else args.model_null_seeds
     torch.set_num_threads(1)
@@ -327,7 +332,12 @@ def main() -> None:
     recoveries = {}
     for seed in args.seeds:
         design = run_design(
-            args.cache, seed=seed, n_changed=3, epochs=args.epochs, n_targets=args.n_targets
+            args.cache,
+            seed=seed,
+            n_changed=3,
+            epochs=args.epochs,
+            n_targets=args.n_targets,
+            extra=args.extra,
         )
         wall, cpu = (sum(design[step][i] for step in steps) for i in (0, 1))
         print(
@@ -350,7 +360,12 @@ def main() -> None:
         print(f"null seed {seed}: accessibility done", flush=True)
     for seed in model_seeds:
         nulls[seed] = run_design(
-            args.cache, seed=seed, n_changed=0, epochs=args.epochs, n_targets=args.n_targets
+            args.cache,
+            seed=seed,
+            n_changed=0,
+            epochs=args.epochs,
+            n_targets=args.n_targets,
+            extra=args.extra,
         )
         print(f"null seed {seed}: gene_by_motif done", flush=True)
     nulls = list(nulls.values())
