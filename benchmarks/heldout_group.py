@@ -14,6 +14,8 @@ as the expression prior is) and scored on the held-out group:
 3. the same plus the TSS peak's motif scores times each motif cluster's accessibility
    change in the group over all peaks that hold it (a chromVAR-like estimate of which
    TFs the new cell type uses, from the whole genome, which a window does not see);
+   and, instead, the TSS peak's accessibility change that its motifs predict from a
+   ridge fit over every peak (the expression prior's motif channel);
 4. an oracle told the simulation's truth: the planted sites of the gene's promoter (then
    also of its enhancers, weighted by their contact) times the change of each TF's true
    activity, beside the TSS accessibility change;
@@ -43,7 +45,7 @@ import scget
 from scget._cli import demo as _demo
 from scget._shared.utils import to_dense
 from scget.tl._core._genes import tss_peak_matrix
-from scget.tl._core._prior import leave_one_out_means
+from scget.tl._core._prior import leave_one_out_means, motif_accessibility_change
 from scget.tl._evaluation._baselines import accessibility_change, tss_accessibility
 
 #: Distance bins (bp from the TSS) of the window's accessibility changes.
@@ -133,6 +135,15 @@ def one_seed(seed: int, cache: Path) -> dict[str, float]:
         "+ TSS motifs x motif accessibility change in the group (genome-wide)",
         window_parts[0] + [tss_motifs[None] * usage_train[:, None]],
         window_parts[1] + [tss_motifs * usage_test[None]],
+    )
+    motif_change = motif_accessibility_change(
+        motifs, np.vstack([delta_peaks_train, delta_peaks_test])
+    )
+    tss_motif_change = tss_accessibility(motif_change, tss)
+    score(
+        "TSS accessibility change + its motif-predicted part (genome-wide ridge)",
+        [dA_train[..., None], tss_motif_change[:n_train, :, None]],
+        [dA_test[:, None], tss_motif_change[n_train][:, None]],
     )
     # the oracle: planted sites and true TF activities
     sites = truth["atac"].varm["sim_sites"].loc[atac.var_names]

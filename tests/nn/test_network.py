@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from scget.nn import ARCHITECTURES, GETConfig, GETNetwork, GETOutput
+from scget.nn import ARCHITECTURES, PRIOR_CHANNELS, GETConfig, GETNetwork, GETOutput
 
 
 @pytest.fixture
@@ -192,7 +192,7 @@ def test_outputs_at_one_region_equal_the_whole_windows(architecture):
         "padding_mask": padding,
         "tss": torch.rand(batch, length, 2),
         "positions": torch.randint(0, 10**6, (batch, length)).sort(dim=1).values,
-        "prior": torch.rand(batch, length, 4),
+        "prior": torch.rand(batch, length, len(PRIOR_CHANNELS)),
     }
     context = {
         k: v for k, v in context.items() if k == "padding_mask" or architecture != "published"

@@ -82,9 +82,10 @@ class GETConfig:
         :data:`PRIOR_CHANNELS` values per region: the mean expression over the training
         groups of the genes whose TSS the region holds (+ and - strand; 0 elsewhere),
         a flag that the prior is present (0 for genes without one: new chromosomes, new
-        genes), and the region's mean accessibility over the training groups, so that
-        the network sees how the accessibility of the group it predicts differs from it.
-        Not in the published GET.
+        genes), the region's mean accessibility over the training groups, so that the
+        network sees how the accessibility of the group it predicts differs from it, and
+        the part of that difference the region's motifs predict from the whole genome
+        (which TFs open chromatin in the group). Not in the published GET.
     """
 
     n_features: int
@@ -161,8 +162,16 @@ class GETConfig:
 
 
 #: Channels of the expression prior of a region (:attr:`GETConfig.expression_prior`):
-#: mean training expression on the + and - strand, presence flag, mean accessibility.
-PRIOR_CHANNELS = ("prior_plus", "prior_minus", "prior_present", "mean_accessibility")
+#: mean training expression on the + and - strand, presence flag, mean accessibility, and
+#: the change of accessibility from that mean that the region's motifs predict in the
+#: group (a genome-wide fit of the group's accessibility changes on the motif scores).
+PRIOR_CHANNELS = (
+    "prior_plus",
+    "prior_minus",
+    "prior_present",
+    "mean_accessibility",
+    "motif_accessibility_change",
+)
 
 #: Named architectures: which of scget's extensions (see :class:`GETConfig`) a network
 #: has. ``"published"`` is GET as published (no positional information, no TSS input,

@@ -225,7 +225,7 @@ class GETNetwork(nn.Module):
         positions
             (B, L) region midpoints (bp); needed when ``config.distance_bias``.
         prior
-            (B, L, 4) expression prior (:data:`~scget.nn.PRIOR_CHANNELS`); needed when
+            (B, L, 5) expression prior (:data:`~scget.nn.PRIOR_CHANNELS`); needed when
             ``config.expression_prior``.
         at
             (B,) one region per window: the outputs of that region only (each of

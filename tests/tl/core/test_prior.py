@@ -8,8 +8,9 @@ from _planted import planted_pb, tiny_kwargs
 
 import scget
 from scget._shared.genomic import peak_coordinates
+from scget.nn import PRIOR_CHANNELS
 from scget.tl._core._genes import tss_peak_matrix
-from scget.tl._core._prior import add_prior, leave_one_out_means
+from scget.tl._core._prior import add_prior, leave_one_out_means, motif_accessibility_change
 from scget.tl._core._windows import build_inputs
 
 TRAIN_CHROMOSOMES = ["chr1", "chr2", "chr3"]
@@ -18,7 +19,7 @@ TRAIN_CHROMOSOMES = ["chr1", "chr2", "chr3"]
 def _prior(pb, groups, chromosomes=TRAIN_CHROMOSOMES) -> np.ndarray:
     """Groups x peaks x channels, NaN where a peak is not accessible in a group."""
     inputs = add_prior(pb, build_inputs(pb), groups=groups, chromosomes=chromosomes)
-    full = np.full((len(inputs.groups), pb["atac"].n_vars, 4), np.nan)
+    full = np.full((len(inputs.groups), pb["atac"].n_vars, len(PRIOR_CHANNELS)), np.nan)
     for number, group in enumerate(inputs.groups):
         full[number, group.peaks] = group.prior
     return full
@@ -59,6 +60,38 @@ def test_prior_is_the_mean_of_the_other_groups_at_each_tss():
             assert prior[group, peak, 3] == pytest.approx(access, rel=1e-5)
             checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize("block", [64, 65_536])
+def test_motif_channel_is_a_ridge_fit_of_the_accessibility_change(block, monkeypatch):
+    from sklearn.linear_model import Ridge
+
+    monkeypatch.setattr("scget.tl._core._prior._BLOCK", block)  # sums over blocks of peaks
+
+    rng = np.random.default_rng(0)
+    motifs = rng.random((300, 6)) * rng.integers(0, 2, (300, 6))
+    motifs[:, 5] = 0.7  # a constant column predicts nothing
+    change = rng.normal(size=(3, 300)) + (motifs[:, :5] @ rng.normal(size=(5, 3))).T
+    fitted = motif_accessibility_change(motifs.astype(np.float32), change, ridge=0.1)
+    standard = (motifs[:, :5] - motifs[:, :5].mean(0)) / motifs[:, :5].std(0)
+    for group in range(3):
+        ridge = Ridge(alpha=0.1 * 300).fit(standard, change[group])
+        expected = ridge.predict(standard) - ridge.intercept_
+        np.testing.assert_allclose(fitted[group], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_a_new_groups_accessibility_reaches_its_motif_channel():
+    """The motif channel reads the group's own accessibility, as the network input does."""
+    pb = planted_pb()
+    before = _prior(pb, ["A", "B", "C"])
+    pb["atac"].X = np.asarray(pb["atac"].X, dtype=np.float32).copy()
+    scores = np.asarray(pb["atac"].varm["motif_scores"])
+    pb["atac"].X[3] += 0.5 * scores[:, 0]  # group D opens the sites of the first motif
+    after = _prior(pb, ["A", "B", "C"])
+    np.testing.assert_array_equal(after[3, :, :4], before[3, :, :4])  # D is no prior group
+    shift = after[3, :, 4] - before[3, :, 4]
+    accessible = ~np.isnan(shift)
+    assert np.corrcoef(shift[accessible], scores[accessible, 0])[0, 1] > 0.9
 
 
 def test_the_target_groups_expression_never_reaches_its_prior():

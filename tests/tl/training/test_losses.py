@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from scget.nn import GETConfig, GETNetwork
+from scget.nn import PRIOR_CHANNELS, GETConfig, GETNetwork
 from scget.tl._training._losses import (
     FinetuneObjective,
     drop_motif_features,
@@ -205,12 +205,12 @@ def test_motif_sparsity_is_checked(bad):
 
 
 def test_prior_dropout_hides_the_expression_of_the_prior_only():
-    prior = torch.rand(2, 10, 4) + 0.5
+    prior = torch.rand(2, 10, len(PRIOR_CHANNELS)) + 0.5
     hidden = torch.zeros(2, 10, dtype=torch.bool)
     hidden[0, :3] = True
     dropped = drop_prior(prior, hidden)
     assert (dropped[0, :3, :3] == 0).all()
-    assert torch.equal(dropped[0, :3, 3], prior[0, :3, 3])  # mean accessibility stays
+    assert torch.equal(dropped[0, :3, 3:], prior[0, :3, 3:])  # the accessibility stays
     assert torch.equal(dropped[0, 3:], prior[0, 3:]) and torch.equal(dropped[1], prior[1])
 
 
@@ -219,7 +219,8 @@ def test_prior_dropout_acts_in_training_only():
     network = GETNetwork(config)
     with torch.no_grad():
         network.prior_head.weight.normal_()
-    batch = {**_batch(), "prior": torch.rand(2, 10, 4), "tss": torch.ones(2, 10, 2)}
+    prior = torch.rand(2, 10, len(PRIOR_CHANNELS))
+    batch = {**_batch(), "prior": prior, "tss": torch.ones(2, 10, 2)}
     plain, dropping = FinetuneObjective("mse"), FinetuneObjective("mse", prior_dropout=0.5)
     network.eval()
     assert torch.equal(plain(network, batch)[0], dropping(network, batch)[0])

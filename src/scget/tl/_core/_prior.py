@@ -2,13 +2,19 @@
 
 A network with :attr:`scget.nn.GETConfig.expression_prior` reads, per region, the mean
 expression over the *prior groups* (the groups it was trained on) of the genes whose TSS
-the region holds, per strand; a flag that this prior is present; and the region's mean
-accessibility over the same groups (:data:`scget.nn.PRIOR_CHANNELS`). For a group that
-is itself a prior group, both means leave it out (the mean over the others), so that a
-group's own expression never reaches its input: training on group ``g`` sees what a
-new group sees at prediction, the mean of the groups the model knows. The expression
+the region holds, per strand; a flag that this prior is present; the region's mean
+accessibility over the same groups; and the part of the group's change of accessibility
+from that mean that the region's motifs predict (:data:`scget.nn.PRIOR_CHANNELS`). For a
+group that is itself a prior group, the means leave it out (the mean over the others), so
+that a group's own expression never reaches its input: training on group ``g`` sees what
+a new group sees at prediction, the mean of the groups the model knows. The expression
 channels are present only on the chromosomes whose expression the model trained on;
 elsewhere (test and validation chromosomes) they are 0, as for a new gene.
+
+The motif channel is a ridge regression, per group and over every peak, of the change of
+accessibility on the standardised motif scores; its fitted value at a region says how
+much the group's TFs, judged from the whole genome, open (or close) that region. A
+window shows a few hundred regions; which TFs a new cell type uses shows in all of them.
 """
 
 from __future__ import annotations
@@ -21,11 +27,16 @@ import numpy as np
 from ..._shared.constants import ATAC, COUNTS_LAYER, MOTIF_KEY, RNA
 from ..._shared.logging import logger
 from ..._shared.utils import modality, to_dense
+from ...nn._config import PRIOR_CHANNELS
 from ._genes import tss_peak_matrix
 from ._windows import RegionInputs, build_inputs
 
 #: ``GETModel.params`` key of the groups whose expression forms the prior.
 PRIOR_GROUPS = "prior_groups"
+#: Ridge penalty of the motif channel's fit, per peak (standardised motif scores).
+MOTIF_RIDGE = 0.05
+#: Peaks per block of the motif channel's sums.
+_BLOCK = 65_536
 
 
 def leave_one_out_means(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,6 +62,52 @@ def leave_one_out_means(values: np.ndarray, members: np.ndarray) -> tuple[np.nda
     present = count > 0
     means = (total[None, :] - own) / np.maximum(count, 1)[:, None]
     return np.where(present[:, None], means, 0.0), present
+
+
+def motif_accessibility_change(
+    motifs: np.ndarray, change: np.ndarray, ridge: float = MOTIF_RIDGE
+) -> np.ndarray:
+    """The part of each group's accessibility change that the peaks' motifs predict.
+
+    Per group (row of ``change``), a ridge regression over the peaks of the change on
+    the motif scores, each standardised over the peaks, with an intercept and penalty
+    ``ridge`` x the number of peaks; the result is the fitted value without the
+    intercept. Computed from float64 sums over blocks of peaks, without a standardised
+    copy of ``motifs``.
+
+    Parameters
+    ----------
+    motifs
+        Peaks x motifs.
+    change
+        Groups x peaks.
+    ridge
+        Penalty per peak.
+
+    Returns
+    -------
+    Groups x peaks, float64.
+    """
+    n_peaks, n_motifs = motifs.shape
+    change = np.asarray(change, dtype=np.float64)
+    gram = np.zeros((n_motifs, n_motifs))
+    cross = np.zeros((n_motifs, len(change)))
+    for start in range(0, n_peaks, _BLOCK):
+        block = np.asarray(motifs[start : start + _BLOCK], dtype=np.float64)
+        gram += block.T @ block
+        cross += block.T @ change[:, start : start + _BLOCK].T
+    mean = motifs.mean(axis=0, dtype=np.float64)
+    gram -= n_peaks * np.outer(mean, mean)
+    scale = np.sqrt(np.clip(np.diag(gram), 0.0, None) / n_peaks)
+    kept = scale > 0  # a constant motif column predicts nothing
+    scale = np.where(kept, scale, 1.0)
+    gram = gram / np.outer(scale, scale)
+    gram[~kept] = gram[:, ~kept] = 0.0
+    cross = (cross - np.outer(mean, change.sum(axis=1))) / scale[:, None]
+    cross[~kept] = 0.0
+    coefficients = np.linalg.solve(gram + ridge * n_peaks * np.eye(len(gram)), cross)
+    coefficients /= scale[:, None]  # per unit of the raw score
+    return (motifs @ coefficients - mean @ coefficients).T
 
 
 def add_prior(
@@ -99,13 +156,15 @@ def add_prior(
         raise KeyError(f"Prior groups {unknown} are not in the data's groups {names}.")
     members = np.isin(names, list(groups))
     n_peaks = len(inputs.chrom)
-    channels = np.zeros((len(names), n_peaks, 4), dtype=np.float32)
+    channels = np.zeros((len(names), n_peaks, len(PRIOR_CHANNELS)), dtype=np.float32)
     if members.any():
         adata = pb[atac]
         access = (
             to_dense(adata.layers[COUNTS_LAYER]) > 0 if binary else to_dense(adata.X, np.float64)
         )
-        channels[..., 3], _ = leave_one_out_means(access, members)
+        mean_access, _ = leave_one_out_means(access, members)
+        channels[..., 3] = mean_access
+        channels[..., 4] = motif_accessibility_change(inputs.motifs, access - mean_access)
         genes = modality(pb, rna)
         if "strand" not in genes.var.columns:
             raise KeyError(f'pb["{rna}"].var has no "strand" column; run scget.pp.annotate_tss.')

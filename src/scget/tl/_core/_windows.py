@@ -52,8 +52,8 @@ class GroupRegions:
     segments
         One ``(chromosome, first, stop)`` range of region positions per chromosome.
     prior
-        The expression prior of each region (regions x 4,
-        :data:`scget.nn.PRIOR_CHANNELS`), or ``None``; added by
+        The expression prior of each region (regions x :data:`scget.nn.PRIOR_CHANNELS`),
+        or ``None``; added by
         :func:`scget.tl._core._prior.add_prior`.
     """
 
@@ -397,7 +397,8 @@ class WindowDataset:
     the inputs have none), ``positions`` (window_size region midpoints in bp),
     ``target`` (window_size x 2, when the inputs have targets), ``atac_target``
     (window_size, the accessibility scores, when the groups hold them), ``prior``
-    (window_size x 4, when the groups hold an expression prior) and ``index`` (the
+    (window_size x :data:`scget.nn.PRIOR_CHANNELS`, when the groups hold an expression
+    prior) and ``index`` (the
     item's number, used to seed per-sample randomness).
     Windows shorter than ``window_size`` (short chromosomes) are zero-padded.
 
@@ -460,7 +461,8 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
     target = np.zeros((n, window_size, 2), dtype=np.float32) if has_targets else None
     has_scores = bool(inputs.groups) and inputs.groups[0].score is not None
     score = np.zeros((n, window_size), dtype=np.float32) if has_scores else None
-    prior = np.zeros((n, window_size, 4), dtype=np.float32) if inputs.has_prior else None
+    channels = inputs.groups[0].prior.shape[1] if inputs.has_prior else 0
+    prior = np.zeros((n, window_size, channels), dtype=np.float32) if inputs.has_prior else None
     for number in np.unique(windows[:, 0]):  # one gather per group, not per window
         rows = np.flatnonzero(windows[:, 0] == number)
         window, column = np.nonzero(real[rows])

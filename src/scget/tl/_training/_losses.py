@@ -203,10 +203,10 @@ def drop_motif_features(x: torch.Tensor, probability: float, draws: torch.Tensor
 
 
 def drop_prior(prior: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
-    """``prior`` (windows x regions x 4) without its expression where ``hidden`` is True.
+    """``prior`` (windows x regions x channels) without its expression where ``hidden`` is True.
 
-    The expression and presence channels are set to 0 (a gene without a prior); the mean
-    accessibility channel, which every region has, stays.
+    The expression and presence channels are set to 0 (a gene without a prior); the
+    accessibility channels, which every region has, stay.
     """
     keep = (~hidden).unsqueeze(-1).to(prior.dtype)
     return torch.cat([prior[..., :3] * keep, prior[..., 3:]], dim=-1)

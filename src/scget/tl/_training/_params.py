@@ -136,7 +136,8 @@ class SetupParams(_Options):
         ``"distance"`` a learned attention bias of the genomic distance between
         regions, ``"tss+distance"`` both, ``"tss+distance+prior"`` also the expression
         prior (each gene's mean expression over the training groups at its TSS regions,
-        and each region's mean training accessibility; see ``prior_dropout``).
+        each region's mean training accessibility, and the part of its change that its
+        motifs predict from the group's whole genome; see ``prior_dropout``).
         Extensions that a pretrained ``model`` lacks are added at zero (its predictions
         are unchanged until trained). The TSS indicators fix the calibration of gene
         predictions; the distance bias helps held-out groups and lets gradients tell near
