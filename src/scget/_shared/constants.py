@@ -40,20 +40,23 @@ MOTIF_SPARSITY = 3e-4
 ACCESSIBILITY_FEATURE_DROPOUT = 0.0
 ACCESSIBILITY_MOTIF_SPARSITY = 0.0
 #: What a fine-tuned model is for (``finetune(target=...)``) -> its training defaults:
-#: validation on a held-out training group and no regulariser for new groups; validation
-#: on a held-out chromosome and both regularisers for new genes. The epochs fit both
-#: models of ``scget demo`` into 10 minutes on 2 CPU cores (docs/model.md).
+#: validation on a held-out training group and the prior's direct map anchored at the
+#: linear fit of the training groups for new groups; validation on a held-out chromosome
+#: for new genes. The epochs fit both models of ``scget demo`` into 10 minutes on 2 CPU
+#: cores (docs/model.md).
 TARGETS = {
     "new groups": {
-        "feature_dropout": 0.0,
-        "motif_sparsity": 0.0,
+        "feature_dropout": FEATURE_DROPOUT,
+        "motif_sparsity": MOTIF_SPARSITY,
         "prior_dropout": 0.2,
+        "anchor_prior": True,
         "max_epochs": 15,
     },
     "new genes": {
         "feature_dropout": FEATURE_DROPOUT,
         "motif_sparsity": MOTIF_SPARSITY,
         "prior_dropout": 0.5,
+        "anchor_prior": False,
         "max_epochs": 20,
     },
 }

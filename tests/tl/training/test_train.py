@@ -164,7 +164,8 @@ def test_the_split_chooses_the_target_and_its_protocol(pb, seen):
     model = scget.tl.finetune(pb, leave_out_groups=["D"], **tiny_kwargs(max_epochs=1))
     params, split = model.params, model.split
     assert params["target"] == "new groups"
-    assert params["feature_dropout"] == 0.0 and params["motif_sparsity"] == 0.0
+    assert params["feature_dropout"] == 0.5 and params["motif_sparsity"] == 3e-4
+    assert params["anchor_prior"] is True
     # validation on the last training group, on every chromosome; never on the test group
     assert split["valid_groups"] == ["C"] and split["valid_chromosomes"] == []
     assert {g for _, g in seen["valid"]} == {"C"} and {g for _, g in seen["train"]} == {"A", "B"}
@@ -177,6 +178,7 @@ def test_the_split_chooses_the_target_and_its_protocol(pb, seen):
 
     model = scget.tl.finetune(pb, leave_out_chromosomes=["chr4"], **tiny_kwargs(max_epochs=1))
     assert model.params["target"] == "new genes" and model.params["feature_dropout"] == 0.5
+    assert model.params["anchor_prior"] is False
     assert model.split["valid_groups"] == [] and len(model.split["valid_chromosomes"]) == 1
 
     model = scget.tl.finetune(

@@ -35,6 +35,7 @@ from .._core._model import GETModel, check_model
 from .._core._prior import PRIOR_GROUPS, add_prior
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
+from ._anchor import anchor_prior_head, fit_prior_anchor
 from ._losses import FinetuneObjective, MaskedObjective, check_objective
 from ._params import TARGET_EPOCHS, SetupParams, TrainingParams, split_options
 from ._resume import digest
@@ -135,14 +136,17 @@ def _train(
     merge: bool = False,
     prior: bool = False,
     validate_on_groups: bool = False,
+    anchor: bool | None = False,
     copy: bool = False,
 ) -> GETModel | tuple[GETModel, Any]:
     """Shared body of :func:`pretrain` and :func:`finetune` (their options as records).
 
     ``prior``: a network with an expression prior reads the training groups' expression
     (else all of its prior channels are 0); ``validate_on_groups``: without a validation
-    part chosen, hold out a training group for validation. The record is written into
-    ``pb``, or with ``copy`` into a copy of it, returned with the model.
+    part chosen, hold out a training group for validation; ``anchor``: fix the prior's
+    direct map at the linear fit of the training groups (:mod:`._anchor`; ``None``: when
+    the network has a prior). The record is written into ``pb``, or with ``copy`` into a
+    copy of it, returned with the model.
     """
     architecture, preset, window_size = setup.architecture, setup.preset, setup.window_size
     if architecture not in ARCHITECTURES:
@@ -195,6 +199,23 @@ def _train(
     )
     if lora is not None:
         add_lora(network, rank=int(lora["rank"]), alpha=float(lora["alpha"]))
+    if anchor is None:
+        anchor = network.config.expression_prior
+        objective_params = {**objective_params, "anchor_prior": anchor}
+    if anchor:
+        if not network.config.expression_prior:
+            raise ValueError(
+                f"anchor_prior=True needs an expression prior; architecture {architecture!r} "
+                'has none (use "tss+distance+prior" or anchor_prior=False).'
+            )
+        train_groups = [g for g in prior_groups if g not in set(split["valid_groups"] or [])]
+        coefficients = fit_prior_anchor(inputs, train_groups, split["train_chromosomes"])
+        anchor_prior_head(network, coefficients)
+        network.prior_head.weight.requires_grad_(False)
+        logger.info(
+            "Prior anchored (own strand's prior, presence, mean accessibility, motif "
+            f"channel, accessibility): {[round(float(c), 3) for c in coefficients]}."
+        )
     params: dict[str, Any] = {
         "stage": stage,
         "pretrained": model is not None,
@@ -224,6 +245,8 @@ def _train(
     )
     if lora is not None and merge:
         merge_lora(network)
+    if anchor:
+        network.prior_head.weight.requires_grad_(True)
     network.to("cpu").eval()
     params.update(best_epoch=best_epoch, training=training.to_dict())
     result = GETModel(
@@ -380,6 +403,7 @@ def finetune(
     copy: bool = False,
     target: str | None = None,
     prior_dropout: float | None = None,
+    anchor_prior: bool | None = None,
     max_epochs: int | None = None,
     batch_size: int = 16,
     lr: float = 1e-3,
@@ -491,9 +515,9 @@ def finetune(
         - ``"new groups"``: predict groups (cell types) that have ATAC but no RNA, on the
           genes of the training chromosomes. It validates (early stopping) on a training
           group held out for it (``valid_groups``; by default the last training group,
-          logged), never on a chromosome or on the test groups, and trains without
-          feature dropout and motif sparsity, which cost this setting, with
-          ``prior_dropout`` 0.2, for at most 15 epochs (``max_epochs``).
+          logged), never on a chromosome or on the test groups, anchors the prior
+          (``anchor_prior``), and trains with feature dropout 0.5, motif sparsity 3e-4
+          and ``prior_dropout`` 0.2, for at most 15 epochs (``max_epochs``).
         - ``"new genes"``: predict genes the model has not seen (held-out chromosomes).
           It validates on a held-out chromosome, with feature dropout 0.5, motif
           sparsity 3e-4 and ``prior_dropout`` 0.5, for at most 20 epochs.
@@ -512,6 +536,13 @@ def finetune(
         the groups the model was trained on (leaving the group itself out). ``None``:
         the ``target``'s (0.2 for new groups, whose genes all have a prior, 0.5 for new
         genes).
+    anchor_prior
+        With an expression prior: fix the expression head's direct map of the prior at
+        the least-squares fit of the training groups' expression at their TSS regions
+        on the gene's mean training expression, the region's accessibility, its mean
+        training accessibility and the motif channel, and train the rest of the network
+        on what that linear model misses. ``None``: the ``target``'s (on for new groups,
+        off for new genes). The fit uses the training groups and chromosomes only.
 
     Returns
     -------
@@ -559,6 +590,9 @@ def finetune(
         motif_sparsity = protocol["motif_sparsity"] if expression else ACCESSIBILITY_MOTIF_SPARSITY
     if prior_dropout is None:
         prior_dropout = protocol["prior_dropout"]
+    anchor = anchor_prior
+    if anchor_prior is None and not (protocol["anchor_prior"] and expression):
+        anchor = False
     if model is not None:
         check_model(model)
     if lora and model is None:
@@ -589,6 +623,7 @@ def finetune(
         "objective": objective,
         "target": target,
         "prior_dropout": float(prior_dropout),
+        "anchor_prior": anchor,
     }
     if objective == "joint":
         objective_params["accessibility_weight"] = float(accessibility_weight)
@@ -610,6 +645,7 @@ def finetune(
         merge=merge,
         prior=expression,
         validate_on_groups=target == "new groups",
+        anchor=anchor,
         copy=copy,
     )
 
