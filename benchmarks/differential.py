@@ -329,16 +329,10 @@ def main() -> None:
     pd.set_option("display.max_columns", 20)
 
     steps = ("prepare", "test_accessibility", "finetune", "gene_by_motif_and_test")
+    options = {"epochs": args.epochs, "n_targets": args.n_targets, "extra": args.extra}
     recoveries = {}
     for seed in args.seeds:
-        design = run_design(
-            args.cache,
-            seed=seed,
-            n_changed=3,
-            epochs=args.epochs,
-            n_targets=args.n_targets,
-            extra=args.extra,
-        )
+        design = run_design(args.cache, seed=seed, n_changed=3, **options)
         wall, cpu = (sum(design[step][i] for step in steps) for i in (0, 1))
         print(
             f"Design (seed {seed}): {design['n_pseudobulks']} pseudobulks, "
@@ -355,18 +349,11 @@ def main() -> None:
     nulls = {}
     for seed in args.null_seeds:  # the model-free score first: it is cheap
         nulls[seed] = run_design(
-            args.cache, seed=seed, n_changed=0, epochs=0, with_model=False, n_targets=args.n_targets
+            args.cache, seed=seed, n_changed=0, with_model=False, **{**options, "epochs": 0}
         )
         print(f"null seed {seed}: accessibility done", flush=True)
     for seed in model_seeds:
-        nulls[seed] = run_design(
-            args.cache,
-            seed=seed,
-            n_changed=0,
-            epochs=args.epochs,
-            n_targets=args.n_targets,
-            extra=args.extra,
-        )
+        nulls[seed] = run_design(args.cache, seed=seed, n_changed=0, **options)
         print(f"null seed {seed}: gene_by_motif done", flush=True)
     nulls = list(nulls.values())
     if nulls:
