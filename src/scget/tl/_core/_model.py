@@ -53,7 +53,7 @@ class GETModel:
     Examples
     --------
     >>> model
-    GETModel(2 layers x 64, 127,297 parameters, 204 features, 2 epochs, lora=False)
+    GETModel(2 layers x 64, 127,363 parameters, 204 features, 2 epochs, lora=False)
     >>> model.save("model")
     >>> scget.tl.GETModel.load("model").split["test_chromosomes"]
     ['chr3']
