@@ -246,14 +246,7 @@ def across_designs(recoveries: dict[int, pd.DataFrame]) -> pd.DataFrame:
     difference = auroc - auroc.loc["accessibility"]
     summed = {
         column: [
-            "/".join(
-                str(
-                    sum(
-                        int(recoveries[seed].loc[source, column].split("/")[part]) for seed in seeds
-                    )
-                )
-                for part in (0, 1)
-            )
+            _summed_shares(recoveries[seed].loc[source, column] for seed in seeds)
             for source in auroc.index
         ]
         for column in ("changed called", "unchanged TFs called", "other motifs called")
@@ -270,6 +263,12 @@ def across_designs(recoveries: dict[int, pd.DataFrame]) -> pd.DataFrame:
         },
         index=auroc.index,
     )
+
+
+def _summed_shares(shares) -> str:
+    """``"a/b"`` strings summed part by part: ``["1/2", "3/4"]`` -> ``"4/6"``."""
+    called, total = np.sum([[int(part) for part in share.split("/")] for share in shares], axis=0)
+    return f"{called}/{total}"
 
 
 def _share(values: pd.Series) -> str:

@@ -90,13 +90,15 @@ def motif_accessibility_change(
     """
     n_peaks, n_motifs = motifs.shape
     change = np.asarray(change, dtype=np.float64)
-    gram = np.zeros((n_motifs, n_motifs))
+    blocks = [slice(start, start + _BLOCK) for start in range(0, n_peaks, _BLOCK)]
+    total, gram = np.zeros(n_motifs), np.zeros((n_motifs, n_motifs))
     cross = np.zeros((n_motifs, len(change)))
-    for start in range(0, n_peaks, _BLOCK):
-        block = np.asarray(motifs[start : start + _BLOCK], dtype=np.float64)
+    for rows in blocks:
+        block = np.asarray(motifs[rows], dtype=np.float64)
+        total += block.sum(axis=0)
         gram += block.T @ block
-        cross += block.T @ change[:, start : start + _BLOCK].T
-    mean = motifs.mean(axis=0, dtype=np.float64)
+        cross += block.T @ change[:, rows].T
+    mean = total / n_peaks
     gram -= n_peaks * np.outer(mean, mean)
     scale = np.sqrt(np.clip(np.diag(gram), 0.0, None) / n_peaks)
     kept = scale > 0  # a constant motif column predicts nothing
@@ -107,7 +109,10 @@ def motif_accessibility_change(
     cross[~kept] = 0.0
     coefficients = np.linalg.solve(gram + ridge * n_peaks * np.eye(len(gram)), cross)
     coefficients /= scale[:, None]  # per unit of the raw score
-    return (motifs @ coefficients - mean @ coefficients).T
+    fitted = np.empty(change.shape)
+    for rows in blocks:
+        fitted[:, rows] = (np.asarray(motifs[rows], dtype=np.float64) @ coefficients).T
+    return fitted - (mean @ coefficients)[:, None]
 
 
 def add_prior(

@@ -461,8 +461,9 @@ def gather_windows(inputs: RegionInputs, windows: np.ndarray, window_size: int) 
     target = np.zeros((n, window_size, 2), dtype=np.float32) if has_targets else None
     has_scores = bool(inputs.groups) and inputs.groups[0].score is not None
     score = np.zeros((n, window_size), dtype=np.float32) if has_scores else None
-    channels = inputs.groups[0].prior.shape[1] if inputs.has_prior else 0
-    prior = np.zeros((n, window_size, channels), dtype=np.float32) if inputs.has_prior else None
+    prior = None
+    if inputs.has_prior:
+        prior = np.zeros((n, window_size, inputs.groups[0].prior.shape[1]), dtype=np.float32)
     for number in np.unique(windows[:, 0]):  # one gather per group, not per window
         rows = np.flatnonzero(windows[:, 0] == number)
         window, column = np.nonzero(real[rows])

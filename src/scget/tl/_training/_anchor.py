@@ -17,12 +17,19 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ...nn._config import PRIOR_CHANNELS
 from ...nn._network import PRIOR_SCALE
 from .._core._windows import RegionInputs
 
-#: Prior channels the anchor reads beside the gene's own strand's expression (0 and 1):
-#: presence (an intercept where the prior is present), mean accessibility, motif channel.
-SHARED_CHANNELS = (2, 3, 4)
+#: The prior channel that flags a prior as present.
+PRESENT = PRIOR_CHANNELS.index("prior_present")
+#: Prior channels the anchor reads beside the gene's own strand's expression (channel 0
+#: or 1): presence (an intercept where the prior is present), mean accessibility, motif
+#: channel.
+SHARED_CHANNELS = tuple(
+    PRIOR_CHANNELS.index(name)
+    for name in ("prior_present", "mean_accessibility", "motif_accessibility_change")
+)
 
 
 def fit_prior_anchor(
@@ -57,11 +64,12 @@ def fit_prior_anchor(
     """
     if inputs.tss is None:
         raise ValueError("Anchoring the prior needs TSS indicators; run scget.pp.annotate_tss.")
+    groups, chromosomes = set(groups), list(chromosomes)
     rows, targets = [], []
     for group in inputs.groups:
-        if group.name not in set(groups) or group.targets is None or group.prior is None:
+        if group.name not in groups or group.targets is None or group.prior is None:
             continue
-        fitted = np.isin(inputs.chrom[group.peaks], list(chromosomes)) & (group.prior[:, 2] > 0)
+        fitted = np.isin(inputs.chrom[group.peaks], chromosomes) & (group.prior[:, PRESENT] > 0)
         for strand in (0, 1):
             keep = fitted & (inputs.tss[group.peaks, strand] > 0)
             prior = group.prior[keep]
@@ -70,7 +78,7 @@ def fit_prior_anchor(
             targets.append(group.targets[keep, strand])
     if not rows or sum(len(t) for t in targets) == 0:
         raise ValueError(
-            f"No TSS region with an expression prior and a target in groups {list(groups)}: "
+            f"No TSS region with an expression prior and a target in groups {sorted(groups)}: "
             "nothing to anchor the prior on (train without anchor_prior)."
         )
     design = np.vstack(rows).astype(np.float64)
