@@ -44,8 +44,16 @@ def test_unknown_field_is_rejected():
         ({"n_layers": 0}, "n_layers must be a positive integer"),
         ({"dropout": 1.0}, r"dropout must lie in \[0, 1\)"),
         ({"drop_path": -0.1}, "drop_path must lie"),
+        ({"expression_beta": 0.0}, "expression_beta must be a positive number"),
+        ({"expression_beta": True}, "expression_beta must be a positive number"),
     ],
 )
 def test_invalid_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GETConfig(n_features=5, **kwargs)
+
+
+def test_a_configuration_saved_before_expression_beta_loads_as_published():
+    saved = GETConfig(n_features=5).to_dict()
+    del saved["expression_beta"]
+    assert GETConfig.from_dict(saved).expression_beta == 1.0

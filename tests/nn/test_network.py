@@ -56,6 +56,25 @@ def test_output_shapes_and_softplus(network):
     torch.testing.assert_close(out.region_embedding, x @ linear.weight.T + linear.bias)
 
 
+def test_expression_beta_sharpens_the_expression_softplus_only():
+    torch.manual_seed(0)
+    published = GETNetwork(GETConfig.from_preset("tiny", 12)).eval()
+    sharp = GETNetwork(GETConfig.from_preset("tiny", 12, expression_beta=10.0)).eval()
+    sharp.load_state_dict(published.state_dict())
+    x = torch.rand(1, 5, 12)
+    out = {}
+    for name, net in (("published", published), ("sharp", sharp)):
+        with torch.no_grad():  # the expression logits are the head's bias: 0 and 1.1
+            net.expression_head.weight.zero_()
+            net.expression_head.bias.copy_(torch.tensor([0.0, 1.1]))
+        out[name] = net(x)
+    # log(1 + exp(beta x)) / beta, by hand
+    expected = {"published": [0.6931472, 1.3873353], "sharp": [0.0693147, 1.1000017]}
+    for name, values in expected.items():
+        torch.testing.assert_close(out[name].expression[0], torch.tensor([values] * 5))
+    torch.testing.assert_close(out["published"].accessibility, out["sharp"].accessibility)
+
+
 def test_padding_does_not_change_real_positions(network):
     torch.manual_seed(1)
     x = torch.rand(2, 9, 12)

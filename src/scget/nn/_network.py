@@ -263,7 +263,7 @@ class GETNetwork(nn.Module):
             direct = torch.cat([prior, x[..., -1:]], dim=-1).to(logits.dtype)
             logits = logits + PRIOR_SCALE * self.prior_head(direct)
         return GETOutput(
-            expression=F.softplus(logits),
+            expression=F.softplus(logits, beta=self.config.expression_beta),
             accessibility=F.softplus(self.accessibility_head(hidden)),
             reconstruction=self.reconstruction_head(hidden),
             hidden=hidden,

@@ -11,10 +11,11 @@ import torch
 from _planted import planted_pb, tiny_kwargs
 
 import scget
+from scget.nn import GETConfig
 from scget.nn._network import PRIOR_SCALE
 from scget.tl._core._prior import add_prior
 from scget.tl._core._windows import build_inputs
-from scget.tl._training._anchor import anchor_prior_head, fit_prior_anchor
+from scget.tl._training._anchor import EXPRESSION_BETA, anchor_prior_head, fit_prior_anchor
 
 TRAIN = ["chr1", "chr2", "chr3"]
 
@@ -36,7 +37,7 @@ def test_the_fit_recovers_a_linear_expression():
         fit_prior_anchor(inputs, ["A", "B"], ["chr4"])  # no expression prior off TRAIN
 
 
-def test_new_groups_train_around_the_fixed_anchor(pb):
+def test_new_groups_train_around_the_fixed_anchor(pb, tmp_path):
     model = scget.tl.finetune(pb, leave_out_groups=["D"], **tiny_kwargs(max_epochs=2))
     assert model.params["anchor_prior"] is True and model.split["valid_groups"] == ["C"]
     inputs = add_prior(
@@ -48,12 +49,17 @@ def test_new_groups_train_around_the_fixed_anchor(pb):
     np.testing.assert_allclose(weight[1, [1, 2, 3, 4, 5]] * PRIOR_SCALE, expected, rtol=1e-5)
     assert weight[0, 1] == weight[1, 0] == 0  # each strand reads its own prior
     assert model.network.prior_head.weight.requires_grad  # trainable again afterwards
+    assert model.network.config.expression_beta == EXPRESSION_BETA  # the anchor is not bent
+    model.save(tmp_path / "anchored")
+    assert scget.tl.GETModel.load(tmp_path / "anchored").config.expression_beta == EXPRESSION_BETA
 
     free = scget.tl.finetune(
         pb, leave_out_groups=["D"], anchor_prior=False, **tiny_kwargs(max_epochs=2)
     )
-    assert free.params["anchor_prior"] is False
-    anchored = SimpleNamespace(prior_head=torch.nn.Linear(6, 2, bias=False))
+    assert free.params["anchor_prior"] is False and free.network.config.expression_beta == 1.0
+    anchored = SimpleNamespace(
+        prior_head=torch.nn.Linear(6, 2, bias=False), config=GETConfig(n_features=3)
+    )
     anchor_prior_head(anchored, expected)
     torch.testing.assert_close(anchored.prior_head.weight, weight)
     assert not torch.allclose(free.network.prior_head.weight, weight, atol=1e-3)

@@ -7,11 +7,14 @@ changes less well than a linear model of the same inputs. Anchored, the map is t
 least-squares fit of the training groups' expression at their TSS regions on the gene's
 mean training expression, its accessibility, its mean training accessibility and the
 motif channel (:data:`scget.nn.PRIOR_CHANNELS`), and stays fixed while the rest of the
-network learns what that linear model misses.
+network learns what that linear model misses. The network's expression output is then a
+sharp Softplus (:data:`EXPRESSION_BETA`), the identity within 1e-4 above 0.7, so that it
+does not bend the linear model for lowly expressed genes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,6 +24,9 @@ from ...nn._config import PRIOR_CHANNELS
 from ...nn._network import PRIOR_SCALE
 from .._core._windows import RegionInputs
 
+#: Sharpness of an anchored network's expression Softplus
+#: (:attr:`scget.nn.GETConfig.expression_beta`).
+EXPRESSION_BETA = 10.0
 #: The prior channel that flags a prior as present.
 PRESENT = PRIOR_CHANNELS.index("prior_present")
 #: Prior channels the anchor reads beside the gene's own strand's expression (channel 0
@@ -90,8 +96,10 @@ def anchor_prior_head(network, coefficients: np.ndarray) -> None:
     """Set ``network.prior_head`` to ``coefficients`` (:func:`fit_prior_anchor`), per strand.
 
     Output ``s`` reads the prior of strand ``s`` (not the other strand's), then the shared
-    channels and the accessibility with the same coefficients.
+    channels and the accessibility with the same coefficients. The expression output
+    becomes a Softplus of sharpness :data:`EXPRESSION_BETA`.
     """
+    network.config = dataclasses.replace(network.config, expression_beta=EXPRESSION_BETA)
     weight = network.prior_head.weight
     values = torch.zeros_like(weight)
     for strand in (0, 1):
