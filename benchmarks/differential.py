@@ -3,7 +3,8 @@
 One two-condition design (3 samples per condition, 4 cell types, 3 TFs shifted per cell
 type, ``ConditionDesign()``'s defaults) and null designs (``n_changed=0``) over several
 seeds. For each: simulate, pseudobulk per sample and cell type, scan motifs, annotate TSSs,
-fine-tune GET (``--epochs``), gene-by-motif on every pseudobulk, then
+fine-tune GET (``--epochs``; ``--models`` models of consecutive seeds, whose
+attributions are averaged), gene-by-motif on every pseudobulk, then
 :func:`scget.tl.differential_regulation` on ``gene_by_motif`` and ``target_expression``
 and, as the model-free references, on ``accessibility`` and on the expression of targets
 chosen without a model (each motif's genes of largest score summed over the 200 peaks
@@ -25,6 +26,7 @@ Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/differential.py --cache /tmp/scget_differential
     OMP_NUM_THREADS=1 python benchmarks/differential.py --seeds 0 1 2 3 4 --epochs 6
+    OMP_NUM_THREADS=1 python benchmarks/differential.py --models 3   # an ensemble of 3 seeds
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def run_design(
     with_model: bool = True,
     n_targets: int = 100,
     extra: dict | None = None,
+    n_models: int = 1,
 ) -> dict:
     """Simulate one design and test it; pseudobulks, attributions and timings cached.
 
@@ -76,14 +79,20 @@ def run_design(
     scores are tested (no training). ``n_targets`` is each motif's number of targets in
     the scores that have targets; ``extra`` are fine-tuning options beside the defaults
     (the model is cached per ``cache``: use another one for other options).
+    ``n_models`` models are fine-tuned, with seeds ``extra["seed"]`` (0 by default) and
+    the next ones, and gene-by-motif is their mean (an ensemble; cached apart from the
+    single model's).
     """
     name = f"{'design' if n_changed else 'null'}_seed{seed}"
     out = cache / name
     out.mkdir(parents=True, exist_ok=True)
-    record = out / "timing.json"
+    ensemble = "" if n_models == 1 else f"_{n_models}models"
+    record = out / f"timing{ensemble}.json"
     timing = json.loads(record.read_text()) if record.exists() else {}
+    if ensemble and "prepare" not in timing and (out / "timing.json").exists():
+        timing["prepare"] = json.loads((out / "timing.json").read_text())["prepare"]
     clock = _Clock()
-    prepared, attributed = out / "pb.h5mu", out / "attributed.h5mu"
+    prepared, attributed = out / "pb.h5mu", out / f"attributed{ensemble}.h5mu"
     if with_model and attributed.exists():
         pb = _read(attributed)
     elif prepared.exists():
@@ -111,10 +120,14 @@ def run_design(
     if with_model:
         train = not attributed.exists()
         if train:
-            model = scget.tl.finetune(pb, **{"max_epochs": epochs, **(extra or {})})
+            options = {"max_epochs": epochs, **(extra or {})}
+            first = options.pop("seed", 0)
+            models = [
+                scget.tl.finetune(pb, seed=first + number, **options) for number in range(n_models)
+            ]
             timing["finetune"] = clock.lap()
             timing["epochs_run"] = len(scget.get.history(pb))
-            scget.tl.gene_by_motif(pb, model)
+            scget.tl.gene_by_motif(pb, models)
         for source in MODEL_SOURCES:
             tables[source] = scget.tl.differential_regulation(
                 pb, "condition", on=source, n_targets=n_targets
@@ -319,9 +332,17 @@ def main() -> None:
     parser.add_argument(
         "--extra", type=json.loads, default={}, help="JSON fine-tuning options beside the defaults"
     )
+    parser.add_argument(
+        "--models",
+        type=int,
+        default=1,
+        help="models fine-tuned (seeds 0, 1, ...; from --extra's seed) whose gene-by-motif "
+        "is averaged",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     args = parser.parse_args()
     model_seeds = args.null_seeds if args.model_null_seeds is None else args.model_null_seeds
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     scget.settings.verbosity = 1
     logging.getLogger("scget").setLevel(logging.WARNING)
     pd.set_option("display.width", 160)
@@ -329,13 +350,15 @@ def main() -> None:
 
     steps = ("prepare", "test_accessibility", "finetune", "gene_by_motif_and_test")
     options = {"epochs": args.epochs, "n_targets": args.n_targets, "extra": args.extra}
+    options["n_models"] = args.models
     recoveries = {}
     for seed in args.seeds:
         design = run_design(args.cache, seed=seed, n_changed=3, **options)
         wall, cpu = (sum(design[step][i] for step in steps) for i in (0, 1))
         print(
-            f"Design (seed {seed}): {design['n_pseudobulks']} pseudobulks, "
-            f"{design['epochs_run']} epochs, {args.n_targets} targets per motif. Whole test "
+            f"Design (seed {seed}): {design['n_pseudobulks']} pseudobulks, {args.models} "
+            f"model(s) of {design['epochs_run']} epochs, {args.n_targets} targets per motif. "
+            "Whole test "
             f"(simulation to both tables): {wall:.0f} s wall, {cpu:.0f} CPU s; "
             + ", ".join(f"{step} {design[step][0]:.0f}/{design[step][1]:.0f}" for step in steps)
             + f" (wall/CPU s); load average {', '.join(f'{x:.1f}' for x in design['load'])}"

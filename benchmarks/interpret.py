@@ -43,6 +43,8 @@ Usage::
         --extra '{"motif_sparsity": 0}'
     OMP_NUM_THREADS=1 python benchmarks/interpret.py --parts recovery --seeds 0 \
         --cache /tmp/scget_interpret_hg38_density --bp-per-gene 49000
+    OMP_NUM_THREADS=1 python benchmarks/interpret.py --parts recovery --methods gradient \
+        --models 3   # attributions averaged over 3 fine-tuning seeds
 """
 
 from __future__ import annotations
@@ -83,13 +85,16 @@ BAND_NAMES = ["< 2 kb", "2-10 kb", "10-50 kb", "50-200 kb", "> 200 kb"]
 CPU = torch.device("cpu")
 
 
-def load(cache: Path, extra: dict, bp_per_gene: int | None = None, seed: int = 0):
-    """The demo pseudobulk, the simulation's truth tables and the fine-tuned model (cached).
+def load(
+    cache: Path, extra: dict, bp_per_gene: int | None = None, seed: int = 0, n_models: int = 1
+):
+    """The demo pseudobulk, the simulation's truth tables and the fine-tuned models (cached).
 
     ``extra`` are fine-tuning options beside the defaults (the model is cached per cache
     folder: use another ``--cache`` for other options). ``bp_per_gene`` simulates a genome
     of that many bp per gene instead of the simulator's default (its pseudobulk is then
-    cached in ``cache`` rather than shared with ``benchmarks/model_quality.py``).
+    cached in ``cache`` rather than shared with ``benchmarks/model_quality.py``). Model
+    ``k`` of ``n_models`` is fine-tuned with seed ``seed + 100 k``.
     """
     truth_path = cache / f"truth_seed{seed}.pkl"
     pseudobulk = Path(PSEUDOBULK.format(seed=seed))
@@ -114,18 +119,22 @@ def load(cache: Path, extra: dict, bp_per_gene: int | None = None, seed: int = 0
     with mudata_update_quietly():
         pb = mudata.read_h5mu(pseudobulk)
     chromosomes = sorted(set(pb["atac"].var["chrom"]), key=chromosome_sort_key)
-    model_path = cache / f"model_seed{seed}"
-    if model_path.exists():
-        model = scget.tl.GETModel.load(model_path)
-    else:
-        model = scget.tl.finetune(
-            pb,
-            leave_out_chromosomes=[chromosomes[-1]],
-            leave_out_groups=[list(pb.obs_names)[-1]],
-            **{"seed": seed, **extra},
+    models = []
+    for number in range(n_models):
+        model_path = cache / (f"model_seed{seed}" + (f"_{number}" if number else ""))
+        if model_path.exists():
+            models.append(scget.tl.GETModel.load(model_path))
+            continue
+        models.append(
+            scget.tl.finetune(
+                pb,
+                leave_out_chromosomes=[chromosomes[-1]],
+                leave_out_groups=[list(pb.obs_names)[-1]],
+                **{"seed": seed + 100 * number, **extra},
+            )
         )
-        model.save(model_path)
-    return pb, truth, model, chromosomes[-1]
+        models[-1].save(model_path)
+    return pb, truth, models, chromosomes[-1]
 
 
 def _genes(pb, model, group: str, n: int) -> list[str]:
@@ -341,8 +350,13 @@ def _knockout_aurocs(mean: pd.DataFrame, drivers: pd.DataFrame, motifs) -> dict[
     return aurocs
 
 
-def recovery(pb, truth, model, chromosome: str, args) -> None:
-    """Planted-truth recovery of each attribution method, the networks and the embedding."""
+def recovery(pb, truth, models, chromosome: str, args) -> None:
+    """Planted-truth recovery of each attribution method, the networks and the embedding.
+
+    The attributions are the mean over ``models`` (an ensemble when there are several);
+    the promoter windows and the embedding are the first model's.
+    """
+    model = models[0]
     groups = [str(pb.obs_names[0]), str(pb.obs_names[-1])]
     splits = _chosen(pb, model, groups, chromosome, args.genes_per_split)
     genes = sorted(g for names in splits.values() for g in names)
@@ -363,7 +377,7 @@ def recovery(pb, truth, model, chromosome: str, args) -> None:
         ).table
     )
     results = {
-        method: _attribute(pb, model, method, genes, groups, args.batch_size)
+        method: _attribute(pb, models, method, genes, groups, args.batch_size)
         for method in args.methods
     }
     drivers = truth["drivers"]
@@ -378,7 +392,8 @@ def recovery(pb, truth, model, chromosome: str, args) -> None:
     print(
         f"\n== recovery, seed {args.seed}: {len(genes)} genes (a fixed draw among those with an "
         f"accessible TSS peak in both groups) in groups {groups} (a training group, the "
-        f"held-out one): {windows} promoter windows; values averaged over the two groups; "
+        f"held-out one): {windows} promoter windows; values averaged over the two groups"
+        f" and {len(models)} model(s); "
         f"load {os.getloadavg()[0]:.1f}, {torch.get_num_threads()} torch thread(s)"
     )
     for method, (_, _, _, seconds) in results.items():
@@ -581,6 +596,13 @@ def main() -> None:
         help="recovery: genes of the held-out chromosome and of the training chromosomes",
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument(
+        "--models",
+        type=int,
+        default=1,
+        help="recovery: models fine-tuned per seed (seeds s, s + 100, ...) whose "
+        "attributions are averaged",
+    )
     args = parser.parse_args()
     logging.getLogger("scget").setLevel(logging.WARNING)
     scget.settings.verbosity = 1  # no progress bars
@@ -588,14 +610,17 @@ def main() -> None:
     args.cache.mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:
         args.seed = seed
-        pb, truth, model, chromosome = load(args.cache, args.extra, args.bp_per_gene, seed)
+        pb, truth, models, chromosome = load(
+            args.cache, args.extra, args.bp_per_gene, seed, args.models
+        )
+        model = models[0]
         group = str(pb.obs_names[0])
         if "speed" in args.parts:
             speed(pb, model, group, args.genes, args.batch_size)
         if "memory" in args.parts:
             memory(pb, model, group, args.genes, args.cache / f"model_seed{seed}", seed)
         if "recovery" in args.parts:
-            recovery(pb, truth, model, chromosome, args)
+            recovery(pb, truth, models, chromosome, args)
 
 
 if __name__ == "__main__":

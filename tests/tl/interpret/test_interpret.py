@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from types import SimpleNamespace
 
 import mudata as md
@@ -17,11 +18,13 @@ from torch import nn
 import scget
 from scget.tl._core._engine import promoter_windows
 from scget.tl._core._prior import model_inputs
+from scget.tl._core._promoters import promoters
 from scget.tl._core._windows import (
     WindowDataset,
     motif_feature_names,
     region_context,
 )
+from scget.tl._interpret._region_importance import importance, importance_table
 
 WINDOW = 16
 HIDDEN = 5
@@ -309,3 +312,51 @@ def test_region_importance_of_a_frozen_network(pb, trained):
         for parameter in trained.network.parameters():
             parameter.requires_grad_(True)
     pd.testing.assert_frame_equal(scget.get.region_importance(pb), expected)
+
+
+@pytest.fixture(scope="module")
+def ensemble(trained):
+    """The trained model and a copy with perturbed weights: two models, one input."""
+    other = copy.deepcopy(trained)
+    generator = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for parameter in other.network.parameters():
+            parameter.add_(0.05 * torch.randn(parameter.shape, generator=generator))
+    return [trained, other]
+
+
+@pytest.mark.parametrize("method", ["gradient", "knockout"])
+def test_an_ensemble_attributes_the_mean_of_its_models(pb, ensemble, method):
+    options = {"groups": ["A"], "genes": list(pb["rna"].var_names[:8]), "device": "cpu"}
+    singles = []
+    for member in ensemble:
+        scget.tl.gene_by_motif(pb, member, method=method, **options)
+        singles.append(scget.get.gene_by_motif(pb))
+    assert not np.allclose(singles[0], singles[1])
+    scget.tl.gene_by_motif(pb, ensemble, method=method, **options)
+    mean = (singles[0].astype(np.float64) + singles[1]) / 2
+    np.testing.assert_allclose(scget.get.gene_by_motif(pb), mean, rtol=1e-5, atol=1e-7)
+    assert scget.get.params(pb, "gene_by_motif")["n_models"] == 2
+
+
+def test_an_ensemble_region_importance_normalises_the_mean_norms(pb, ensemble):
+    options = {"groups": ["B"], "genes": list(pb["rna"].var_names[:6])}
+    scget.tl.region_importance(pb, ensemble, device="cpu", **options)
+    chosen = promoters(pb, ensemble[0], rna="rna", atac="atac", motif_key="motif_scores",
+                       prior=False, **options)  # fmt: skip
+    norms = [importance(chosen, m, "gradient", batch_size=8, device="cpu") for m in ensemble]
+    expected = importance_table(pb, (norms[0] + norms[1]) / 2, chosen, rna="rna", atac="atac")
+    pd.testing.assert_frame_equal(scget.get.region_importance(pb), expected, rtol=1e-5)
+    assert scget.get.params(pb, "region_importance")["n_models"] == 2
+
+
+def test_ensembles_of_unlike_models_are_refused(pb, trained):
+    with pytest.raises(ValueError, match="empty sequence"):
+        scget.tl.gene_by_motif(pb, [], device="cpu")
+    with pytest.raises(TypeError, match="model must be a GETModel"):
+        scget.tl.gene_by_motif(pb, [trained, "model.pt"], device="cpu")
+    renamed = copy.copy(trained)
+    renamed.feature_names = [*trained.feature_names[:-2], "other", trained.feature_names[-1]]
+    with pytest.raises(ValueError, match="model 1 has another feature_names"):
+        scget.tl.region_importance(pb, [trained, renamed], device="cpu")
+    assert "scget" not in pb.uns or not pb.uns["scget"]

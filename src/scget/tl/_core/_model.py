@@ -353,3 +353,36 @@ def check_model(model) -> GETModel:
             f"GETModel.load(path) for a saved one), got {type(model).__name__} {model!r:.60}."
         )
     return model
+
+
+def check_models(model) -> list[GETModel]:
+    """A function's ``model`` argument as a list: one model, or an ensemble of several.
+
+    The models of an ensemble must read the same inputs (motif features, window size,
+    binary or quantitative accessibility): fine-tuned with the same options and different
+    seeds, for example.
+
+    Raises
+    ------
+    TypeError
+        If an element is not a GETModel.
+    ValueError
+        If the sequence is empty, or its models read different inputs.
+    """
+    if isinstance(model, GETModel):
+        return [model]
+    if not isinstance(model, Sequence) or isinstance(model, str):
+        check_model(model)
+    models = [check_model(m) for m in model]
+    if not models:
+        raise ValueError("model is an empty sequence; pass a GETModel or several.")
+    first = models[0]
+    for number, other in enumerate(models[1:], start=1):
+        for what in ("feature_names", "window_size", "binary"):
+            if getattr(other, what) != getattr(first, what):
+                raise ValueError(
+                    f"The models of an ensemble must read the same inputs: model {number} "
+                    f"has another {what} than model 0. Fine-tune them with the same "
+                    "options (and different seeds)."
+                )
+    return models

@@ -17,8 +17,9 @@ from ..._shared.constants import (
 from ..._shared.docs import inject_docs
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list
-from .._core._model import GETModel
+from .._core._model import GETModel, check_models
 from .._core._promoters import fill_groups, per_gene, promoters, run
+from ._ensemble import mean_over_models
 from ._knockout_attribution import check_method, knockout
 from ._region_importance import check_tss, importance, store_importance
 
@@ -26,7 +27,7 @@ from ._region_importance import check_tss, importance, store_importance
 @inject_docs()
 def gene_by_motif(
     pb,
-    model: GETModel,
+    model: GETModel | Sequence[GETModel],
     *,
     genes: Sequence[str] | None = None,
     groups: str | Sequence[str] | None = None,
@@ -63,11 +64,17 @@ def gene_by_motif(
     {windows}
     Each batch is reduced as soon as it has run: memory does not grow with the genes.
 
+    Several models (an ensemble, e.g. fine-tuned with seeds 0, 1 and 2) give the mean of
+    their attributions: a model's attributions vary with its training seed, and their
+    mean names a regulator's targets more reliably (``docs/differential.md``, "An
+    ensemble of models").
+
     Parameters
     ----------
     {mdata_pb} Needs ``["atac"].varm["motif_scores"]``, ``["atac"].layers["counts"]``
         and ``["rna"].var["tss_peaks"|"strand"]``.
-    {model}
+    {model} Or a sequence of models that read the same inputs: their attributions
+        are averaged.
     {genes_groups}
     method
         ``"gradient"`` or ``"knockout"`` (above).
@@ -96,7 +103,8 @@ def gene_by_motif(
       features (the model's motif clusters, then ``"accessibility"``), float32; NaN
       for genes not chosen or without an accessible TSS peak in the group.
     - ``pb.uns["scget"][key_added]``: ``"result"``, one row per group (``group``,
-      ``varm_key``, ``n_genes``), and the parameters (``"method"`` among them).
+      ``varm_key``, ``n_genes``), and the parameters (``"method"`` and ``"n_models"``
+      among them).
     - with ``with_regions``, the record of :func:`scget.tl.region_importance`.
 
     Read it with :func:`scget.get.gene_by_motif`.
@@ -105,7 +113,7 @@ def gene_by_motif(
     ------
     {errors}
     ValueError
-        If ``method`` is unknown.
+        If ``method`` is unknown, or the models of an ensemble read different inputs.
 
     Examples
     --------
@@ -115,31 +123,31 @@ def gene_by_motif(
     """
     groups = name_list(groups)
     check_method(method)
+    models = check_models(model)
     if with_regions:
         check_tss(pb, rna)
     chosen = promoters(
-        pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key, prior=False
-    )
-    if method == "gradient":
-        parts = run(
-            chosen,
-            model,
-            motifs=True,
-            regions=with_regions,
-            quantitative=quantitative,
-            batch_size=batch_size,
-            device=device,
-            desc="gene_by_motif",
-        )
-    else:
-        options = {"batch_size": batch_size, "device": device}
-        parts = {"motifs": knockout(chosen, model, "motifs", desc="gene_by_motif", **options)}
+        pb, models[0], genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key,
+        prior=False,
+    )  # fmt: skip
+    options = {"batch_size": batch_size, "device": device}
+
+    def attribute(member: GETModel, desc: str) -> dict[str, np.ndarray]:
+        if method == "gradient":
+            return run(
+                chosen, member, motifs=True, regions=with_regions, quantitative=quantitative,
+                desc=desc, **options,
+            )  # fmt: skip
+        parts = {"motifs": knockout(chosen, member, "motifs", desc=desc, **options)}
         if with_regions:
-            parts["regions"] = importance(chosen, model, method, **options)
+            parts["regions"] = importance(chosen, member, method, **options)
+        return parts
+
+    parts = mean_over_models(models, attribute, "gene_by_motif")
     pb = writable(pb, copy)
     values = per_gene(parts["motifs"], chosen, pb[rna].shape, dtype=np.float32)
     params = {**chosen.params, "method": method, "quantitative": quantitative}
-    params["batch_size"] = batch_size
+    params |= {"n_models": len(models), "batch_size": batch_size}
     columns = chosen.inputs.feature_names
     summary, slots = fill_groups(pb, values, chosen, key=key_added, columns=columns)
     rows = summary["n_genes"].sum()

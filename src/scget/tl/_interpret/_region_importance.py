@@ -12,8 +12,9 @@ from ..._shared.constants import ATAC, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
 from ..._shared.docs import inject_docs
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list
-from .._core._model import GETModel
+from .._core._model import GETModel, check_models
 from .._core._promoters import Promoters, promoters, run
+from ._ensemble import mean_over_models
 from ._knockout_attribution import check_method, knockout
 
 #: Columns of the region-importance table (decoupler's source, target, weight).
@@ -23,7 +24,7 @@ COLUMNS = ("group", "source", "target", "weight", "distance", "accessibility")
 @inject_docs()
 def region_importance(
     pb,
-    model: GETModel,
+    model: GETModel | Sequence[GETModel],
     *,
     genes: Sequence[str] | None = None,
     groups: str | Sequence[str] | None = None,
@@ -61,7 +62,8 @@ def region_importance(
     ----------
     {mdata_pb} Needs ``["atac"].varm["motif_scores"]``, ``["atac"].layers["counts"]``
         and ``["rna"].var["tss_peaks"|"strand"|"tss"]``.
-    {model}
+    {model} Or a sequence of models that read the same inputs (an ensemble): their
+        importances are averaged.
     {genes_groups}
     method
         ``"gradient"`` or ``"knockout"`` (above).
@@ -76,9 +78,9 @@ def region_importance(
     Returns
     -------
     ``None`` (or the modified copy when ``copy``); writes, replacing an earlier run under
-    ``key_added``, ``pb.uns["scget"][key_added]``: the parameters (``"method"`` among
-    them) and as ``"result"`` a
-    long table, one row per (group, gene, region in the gene's windows): ``group``,
+    ``key_added``, ``pb.uns["scget"][key_added]``: the parameters (``"method"`` and
+    ``"n_models"`` among them) and as ``"result"`` a long table, one row per (group,
+    gene, region in the gene's windows): ``group``,
     ``source`` (the region's peak), ``target`` (the gene), ``weight`` (the importance,
     in [0, 1]), ``distance`` (bp from the gene's TSS to the region's midpoint, positive
     downstream on the gene's strand) and ``accessibility`` (the region's score in the
@@ -88,7 +90,7 @@ def region_importance(
     ------
     {errors}
     ValueError
-        If ``method`` is unknown.
+        If ``method`` is unknown, or the models of an ensemble read different inputs.
 
     Examples
     --------
@@ -98,22 +100,36 @@ def region_importance(
     """
     groups = name_list(groups)
     check_method(method)
+    models = check_models(model)
     check_tss(pb, rna)
     chosen = promoters(
-        pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key, prior=False
-    )
-    norms = importance(chosen, model, method, batch_size=batch_size, device=device)
+        pb, models[0], genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key,
+        prior=False,
+    )  # fmt: skip
+    options = {"batch_size": batch_size, "device": device}
+    norms = mean_over_models(
+        models,
+        lambda member, desc: {"regions": importance(chosen, member, method, desc=desc, **options)},
+        "region_importance",
+    )["regions"]
     pb = writable(pb, copy)
-    params = {**chosen.params, "method": method, "batch_size": batch_size}
+    params = {**chosen.params, "method": method, "n_models": len(models)}
+    params["batch_size"] = batch_size
     return store_importance(pb, norms, chosen, params, rna=rna, atac=atac, key=key_added, copy=copy)
 
 
 def importance(
-    promoters: Promoters, model: GETModel, method: str, *, batch_size: int, device: str | None
+    promoters: Promoters,
+    model: GETModel,
+    method: str,
+    *,
+    batch_size: int,
+    device: str | None,
+    desc: str = "region_importance",
 ) -> np.ndarray:
     """Each promoter window's importance of each of its regions (windows x window size)."""
     if method == "knockout":
-        desc = "region_importance (knockout)"
+        desc = f"{desc} (knockout)"
         effects = knockout(
             promoters, model, "regions", batch_size=batch_size, device=device, desc=desc
         )
@@ -124,7 +140,7 @@ def importance(
         regions=True,
         batch_size=batch_size,
         device=device,
-        desc="region_importance",
+        desc=desc,
     )
     return parts["regions"]
 
