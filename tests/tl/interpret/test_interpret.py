@@ -342,8 +342,9 @@ def test_an_ensemble_attributes_the_mean_of_its_models(pb, ensemble, method):
 def test_an_ensemble_region_importance_normalises_the_mean_norms(pb, ensemble):
     options = {"groups": ["B"], "genes": list(pb["rna"].var_names[:6])}
     scget.tl.region_importance(pb, ensemble, device="cpu", **options)
-    chosen = promoters(pb, ensemble[0], rna="rna", atac="atac", motif_key="motif_scores",
-                       prior=False, **options)  # fmt: skip
+    chosen = promoters(
+        pb, ensemble[0], rna="rna", atac="atac", motif_key="motif_scores", prior=False, **options
+    )
     norms = [importance(chosen, m, "gradient", batch_size=8, device="cpu") for m in ensemble]
     expected = importance_table(pb, (norms[0] + norms[1]) / 2, chosen, rna="rna", atac="atac")
     pd.testing.assert_frame_equal(scget.get.region_importance(pb), expected, rtol=1e-5)

@@ -127,17 +127,28 @@ def gene_by_motif(
     if with_regions:
         check_tss(pb, rna)
     chosen = promoters(
-        pb, models[0], genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key,
+        pb,
+        models[0],
+        genes=genes,
+        groups=groups,
+        rna=rna,
+        atac=atac,
+        motif_key=motif_key,
         prior=False,
-    )  # fmt: skip
+    )
     options = {"batch_size": batch_size, "device": device}
 
     def attribute(member: GETModel, desc: str) -> dict[str, np.ndarray]:
         if method == "gradient":
             return run(
-                chosen, member, motifs=True, regions=with_regions, quantitative=quantitative,
-                desc=desc, **options,
-            )  # fmt: skip
+                chosen,
+                member,
+                motifs=True,
+                regions=with_regions,
+                quantitative=quantitative,
+                desc=desc,
+                **options,
+            )
         parts = {"motifs": knockout(chosen, member, "motifs", desc=desc, **options)}
         if with_regions:
             parts["regions"] = importance(chosen, member, method, **options)

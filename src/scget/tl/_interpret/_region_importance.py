@@ -103,9 +103,15 @@ def region_importance(
     models = check_models(model)
     check_tss(pb, rna)
     chosen = promoters(
-        pb, models[0], genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key,
+        pb,
+        models[0],
+        genes=genes,
+        groups=groups,
+        rna=rna,
+        atac=atac,
+        motif_key=motif_key,
         prior=False,
-    )  # fmt: skip
+    )
     options = {"batch_size": batch_size, "device": device}
     norms = mean_over_models(
         models,
