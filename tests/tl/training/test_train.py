@@ -83,6 +83,10 @@ def test_pretrain_then_finetune_continues_from_the_pretrained_weights(pb):
     before = {k: v.clone() for k, v in pretrained.network.state_dict().items()}
     model = scget.tl.finetune(pb, model=pretrained, **tiny_kwargs(max_epochs=1))
     assert model.binary and model.params["pretrained"]
+    with pytest.raises(
+        ValueError, match=r"has \['expression_prior'\], which architecture 'tss\+distance' lacks"
+    ):
+        scget.tl.finetune(pb, model=pretrained, architecture="tss+distance", max_epochs=1)
     for name, value in pretrained.network.state_dict().items():
         assert torch.equal(value, before[name]), name
 

@@ -31,6 +31,7 @@ from ..._shared.logging import logger
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list, resolve_device
 from ...nn import ARCHITECTURES, PRESETS, GETConfig, GETNetwork, add_lora, merge_lora
+from ...nn._config import EXTENSIONS
 from .._core._model import GETModel, check_model
 from .._core._prior import PRIOR_GROUPS, add_prior
 from .._core._split import make_split
@@ -47,7 +48,15 @@ def _network(
 ):
     """Return a copy of ``model``'s network, or a new seeded network from ``preset``."""
     if model is not None:
-        return copying.deepcopy(model.network).extend(**ARCHITECTURES[architecture])
+        wanted = ARCHITECTURES[architecture]
+        extra = [name for name in EXTENSIONS if getattr(model.config, name) and not wanted[name]]
+        if extra:
+            raise ValueError(
+                f"The given model's network has {extra}, which architecture {architecture!r} "
+                "lacks: fine-tuning can add extensions to a network but not remove them. "
+                "Pass the model's architecture (or one with more), or a model without them."
+            )
+        return copying.deepcopy(model.network).extend(**wanted)
     overrides = {**ARCHITECTURES[architecture], **(network_kwargs or {})}
     if dropout is not None:
         overrides["dropout"] = dropout
