@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .._core._model import GETModel
+from .._core._model import GETModel, check_models
+from .._core._promoters import Promoters, promoters
 
 
 def mean_over_models(
@@ -31,3 +32,17 @@ def mean_over_models(
         for name, values in attribute(model, label).items():
             total[name] = values if name not in total else total[name] + values
     return {name: values / len(models) for name, values in total.items()}
+
+
+def explained_windows(
+    pb, model: GETModel | Sequence[GETModel], **choice
+) -> tuple[list[GETModel], Promoters]:
+    """The models of ``model`` (one or an ensemble) and the promoter windows they explain.
+
+    The windows are chosen with the first model and its expression prior hidden:
+    interpretation explains a gene from its sequence and accessibility.
+    ``choice``: ``genes``, ``groups``, ``rna``, ``atac`` and ``motif_key`` of
+    :func:`scget.tl._core._promoters.promoters`.
+    """
+    models = check_models(model)
+    return models, promoters(pb, models[0], prior=False, **choice)

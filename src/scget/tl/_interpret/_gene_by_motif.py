@@ -17,9 +17,9 @@ from ..._shared.constants import (
 from ..._shared.docs import inject_docs
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list
-from .._core._model import GETModel, check_models
-from .._core._promoters import fill_groups, per_gene, promoters, run
-from ._ensemble import mean_over_models
+from .._core._model import GETModel
+from .._core._promoters import fill_groups, per_gene, run
+from ._ensemble import explained_windows, mean_over_models
 from ._knockout_attribution import check_method, knockout
 from ._region_importance import check_tss, importance, store_importance
 
@@ -123,18 +123,10 @@ def gene_by_motif(
     """
     groups = name_list(groups)
     check_method(method)
-    models = check_models(model)
     if with_regions:
         check_tss(pb, rna)
-    chosen = promoters(
-        pb,
-        models[0],
-        genes=genes,
-        groups=groups,
-        rna=rna,
-        atac=atac,
-        motif_key=motif_key,
-        prior=False,
+    models, chosen = explained_windows(
+        pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key
     )
     options = {"batch_size": batch_size, "device": device}
 

@@ -12,9 +12,9 @@ from ..._shared.constants import ATAC, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
 from ..._shared.docs import inject_docs
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list
-from .._core._model import GETModel, check_models
-from .._core._promoters import Promoters, promoters, run
-from ._ensemble import mean_over_models
+from .._core._model import GETModel
+from .._core._promoters import Promoters, run
+from ._ensemble import explained_windows, mean_over_models
 from ._knockout_attribution import check_method, knockout
 
 #: Columns of the region-importance table (decoupler's source, target, weight).
@@ -100,17 +100,9 @@ def region_importance(
     """
     groups = name_list(groups)
     check_method(method)
-    models = check_models(model)
     check_tss(pb, rna)
-    chosen = promoters(
-        pb,
-        models[0],
-        genes=genes,
-        groups=groups,
-        rna=rna,
-        atac=atac,
-        motif_key=motif_key,
-        prior=False,
+    models, chosen = explained_windows(
+        pb, model, genes=genes, groups=groups, rna=rna, atac=atac, motif_key=motif_key
     )
     options = {"batch_size": batch_size, "device": device}
     norms = mean_over_models(
