@@ -372,7 +372,7 @@ def check_models(model) -> list[GETModel]:
     if isinstance(model, GETModel):
         return [model]
     if not isinstance(model, Sequence) or isinstance(model, str):
-        check_model(model)
+        check_model(model)  # neither a model nor a sequence of them: raises its TypeError
     models = [check_model(m) for m in model]
     if not models:
         raise ValueError("model is an empty sequence; pass a GETModel or several.")
