@@ -8,7 +8,9 @@ of that change any predictor can reach, and from which information, with linear 
 fitted on the training groups' changes (each from the mean of the other training groups,
 as the expression prior is) and scored on the held-out group:
 
-1. ``scget.tl.evaluate``'s baseline "mean + TSS accessibility change" (one beta);
+1. ``scget.tl.evaluate``'s baselines "mean + TSS accessibility change" (one beta) and
+   "matched mixture + TSS accessibility change" (the means over the mixture of training
+   groups whose accessibility matches the group's best);
 2. what a window of regions holds beside it, without a model of regulation: the
    accessibility change of the peaks within 2, 10, 30 and 100 kb of the TSS;
 3. the same plus the TSS peak's motif scores times each motif cluster's accessibility
@@ -45,7 +47,8 @@ import scget
 from scget._cli import demo as _demo
 from scget._shared.utils import to_dense
 from scget.tl._core._genes import tss_peak_matrix
-from scget.tl._core._prior import leave_one_out_means, motif_accessibility_change
+from scget.tl._core._group_weights import leave_one_out_means, prior_weights
+from scget.tl._core._prior import motif_accessibility_change
 from scget.tl._evaluation._baselines import accessibility_change, tss_accessibility
 
 #: Distance bins (bp from the TSS) of the window's accessibility changes.
@@ -98,15 +101,18 @@ def one_seed(seed: int, cache: Path) -> dict[str, float]:
     dE_train, dE_test = changes(expression, train, test)
     dA_train, dA_test = changes(tss_acc, train, test)
     scores = {}
-    # 1: the evaluate baseline, through scget's own function
+    # 1: the evaluate baselines, through scget's own function
     fit = np.zeros(expression.shape, dtype=bool)
     fit[np.ix_(train, genes)] = True
-    predicted, _ = accessibility_change(expression, tss_acc, train, fit)
-    scores["mean + TSS accessibility change (tl.evaluate)"] = float(
-        np.corrcoef(predicted[test, genes] - expression[train][:, genes].mean(0), dE_test[genes])[
-            0, 1
-        ]
-    )
+    for name, weights in (
+        ("mean", None),
+        ("matched mixture", prior_weights(train, access)[0]),
+    ):
+        predicted, _ = accessibility_change(expression, tss_acc, train, fit, weights)
+        deviation = predicted[test, genes] - expression[train][:, genes].mean(0)
+        scores[f"{name} + TSS accessibility change (tl.evaluate)"] = float(
+            np.corrcoef(deviation, dE_test[genes])[0, 1]
+        )
     n_train = int(train.sum())
 
     def stack(parts_train, parts_test):

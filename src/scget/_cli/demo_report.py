@@ -13,7 +13,11 @@ METHODS = {
     "mean training expression": "the gene's mean expression over the training cell types.",
     "mean + TSS accessibility change": (
         "the mean training expression plus one fitted factor times the change of the "
-        "gene's TSS accessibility in the new cell type (the strongest simple predictor)."
+        "gene's TSS accessibility in the new cell type."
+    ),
+    "matched mixture + TSS accessibility change": (
+        "the same, with both means over the mix of training cell types whose chromatin "
+        "best matches the new one (the strongest simple predictor)."
     ),
     "top-correlated training group": (
         "the expression of the training cell type most correlated with the new one."

@@ -50,6 +50,7 @@ TARGETS = {
         "motif_sparsity": MOTIF_SPARSITY,
         "prior_dropout": 0.2,
         "anchor_prior": True,
+        "prior_weighting": "matched",
         "max_epochs": 15,
     },
     "new genes": {
@@ -57,6 +58,7 @@ TARGETS = {
         "motif_sparsity": MOTIF_SPARSITY,
         "prior_dropout": 0.5,
         "anchor_prior": False,
+        "prior_weighting": "mean",
         "max_epochs": 20,
     },
 }

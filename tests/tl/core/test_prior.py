@@ -1,4 +1,4 @@
-"""The expression prior: leave-one-out means of the training groups, never the group itself."""
+"""The expression prior: the other training groups (mean or matched mixture), never the group."""
 
 from __future__ import annotations
 
@@ -10,32 +10,45 @@ import scget
 from scget._shared.genomic import peak_coordinates
 from scget.nn import PRIOR_CHANNELS
 from scget.tl._core._genes import tss_peak_matrix
-from scget.tl._core._prior import add_prior, leave_one_out_means, motif_accessibility_change
+from scget.tl._core._prior import add_prior, motif_accessibility_change
 from scget.tl._core._windows import build_inputs
 
 TRAIN_CHROMOSOMES = ["chr1", "chr2", "chr3"]
 
 
-def _prior(pb, groups, chromosomes=TRAIN_CHROMOSOMES) -> np.ndarray:
+def _prior(pb, groups, chromosomes=TRAIN_CHROMOSOMES, weighting="mean") -> np.ndarray:
     """Groups x peaks x channels, NaN where a peak is not accessible in a group."""
-    inputs = add_prior(pb, build_inputs(pb), groups=groups, chromosomes=chromosomes)
+    inputs = add_prior(
+        pb, build_inputs(pb), groups=groups, chromosomes=chromosomes, weighting=weighting
+    )
     full = np.full((len(inputs.groups), pb["atac"].n_vars, len(PRIOR_CHANNELS)), np.nan)
     for number, group in enumerate(inputs.groups):
         full[number, group.peaks] = group.prior
     return full
 
 
-def test_leave_one_out_means_by_hand():
-    values = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 10.0], [100.0, 100.0]])
-    means, present = leave_one_out_means(values, np.array([True, True, True, False]))
-    np.testing.assert_allclose(means[0], [4.0, 8.0])  # groups 1 and 2
-    np.testing.assert_allclose(means[1], [3.0, 6.0])  # groups 0 and 2
-    np.testing.assert_allclose(means[3], [3.0, 6.0])  # not a member: all three
-    assert present.all()
-    means, present = leave_one_out_means(values, np.array([True, False, False, False]))
-    assert not present[0] and present[1:].all()  # no other member: no prior
-    np.testing.assert_allclose(means[0], [0.0, 0.0])
-    np.testing.assert_allclose(means[2], [1.0, 2.0])
+def test_matched_prior_of_a_group_with_anothers_chromatin_is_that_groups_expression():
+    pb = planted_pb()
+    pb["atac"].X = np.asarray(pb["atac"].X, dtype=np.float32).copy()
+    pb["atac"].X[3] = pb["atac"].X[1]  # the new group D has B's accessibility
+    prior = _prior(pb, ["A", "B", "C"], weighting="matched")
+    expression = np.asarray(pb["rna"].X, dtype=float)
+    tss = tss_peak_matrix(pb["rna"].var, pb["atac"].var_names).tocoo()
+    strand = pb["rna"].var["strand"].to_numpy()
+    chrom = peak_coordinates(pb["atac"])["chrom"].to_numpy()
+    on_train = chrom[tss.col] != "chr4"
+    genes, peaks = tss.row[on_train], tss.col[on_train]
+    column = np.where(strand[genes] == "+", 0, 1)
+    seen = ~np.isnan(prior[3, peaks, 0])  # the regions accessible in D
+    assert seen.sum() > 50
+    np.testing.assert_allclose(
+        prior[3, peaks[seen], column[seen]], expression[1, genes[seen]], rtol=1e-4
+    )
+    regions = ~np.isnan(prior[3, :, 3])
+    np.testing.assert_allclose(prior[3, regions, 3], pb["atac"].X[1, regions], rtol=1e-4)
+    np.testing.assert_allclose(prior[3, regions, 4], 0.0, atol=1e-4)  # no change from B
+    with pytest.raises(ValueError, match="weighting must be one of"):
+        _prior(pb, ["A", "B", "C"], weighting="nearest")
 
 
 def test_prior_is_the_mean_of_the_other_groups_at_each_tss():
@@ -77,7 +90,7 @@ def test_motif_channel_is_a_ridge_fit_of_the_accessibility_change(block, monkeyp
     for group in range(3):
         ridge = Ridge(alpha=0.1 * 300).fit(standard, change[group])
         expected = ridge.predict(standard) - ridge.intercept_
-        np.testing.assert_allclose(fitted[group], expected, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(fitted[group], expected, rtol=1e-4)
 
 
 def test_a_new_groups_accessibility_reaches_its_motif_channel():
@@ -135,21 +148,34 @@ def test_a_held_out_groups_expression_changes_no_prediction(target):
     assert not np.allclose(predictions({1: 2.0}), reference, equal_nan=True)
 
 
-def test_predict_gives_a_new_group_the_mean_of_the_groups_trained_on(pb):
+def test_predict_gives_a_new_group_the_prior_of_the_groups_trained_on(pb):
     from scget.tl._core._prior import model_inputs
 
     model = scget.tl.finetune(
         pb, leave_out_groups=["D"], leave_out_chromosomes=["chr4"], **tiny_kwargs(max_epochs=1)
     )
     assert model.params["prior_groups"] == ["A", "B", "C"]
-    inputs = model_inputs(pb, model)
+    assert model.params["prior_weighting"] == "mean"  # the protocol for new genes
     train = model.split["train_chromosomes"]
-    expected = _prior(pb, ["A", "B", "C"], train)
-    for number, group in enumerate(inputs.groups):
-        np.testing.assert_allclose(group.prior, expected[number, group.peaks], rtol=1e-6)
+    for weighting in ("matched", "mean"):
+        model.params["prior_weighting"] = weighting
+        inputs = model_inputs(pb, model)
+        expected = _prior(pb, ["A", "B", "C"], train, weighting=weighting)
+        for number, group in enumerate(inputs.groups):
+            np.testing.assert_allclose(group.prior, expected[number, group.peaks], rtol=1e-6)
     # no expression prior on the test chromosome: those genes are new
     chrom = inputs.chrom[inputs.groups[3].peaks]
     assert (inputs.groups[3].prior[chrom == "chr4", :3] == 0).all()
+    # a model saved before the option existed formed its prior as the plain mean
+    del model.params["prior_weighting"]
+    old = model_inputs(pb, model)
+    for new, group in zip(inputs.groups, old.groups, strict=True):
+        np.testing.assert_array_equal(new.prior, group.prior)
+
+
+def test_an_unknown_prior_weighting_is_refused_before_training(pb):
+    with pytest.raises(ValueError, match="prior_weighting must be one of"):
+        scget.tl.finetune(pb, leave_out_groups=["D"], prior_weighting="nearest")
 
 
 def test_unknown_prior_groups_are_a_clear_error(pb):

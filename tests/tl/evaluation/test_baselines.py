@@ -161,3 +161,22 @@ def test_accessibility_change_fits_one_beta_on_the_training_groups():
     one = np.array([True, False, False])
     predicted, beta = accessibility_change(expression, tss, one, np.ones((3, 2), bool))
     assert np.isnan(beta) and np.isnan(predicted).all()
+
+
+def test_accessibility_change_over_weighted_means_by_hand():
+    tss = np.array([[0.2, 0.5], [0.4, 0.9], [0.6, 0.1], [0.3, 0.3]])
+    expression = np.array([[1.0, 2.0], [2.0, 2.4], [3.0, 1.0], [50.0, -50.0]])
+    train = np.array([True, True, True, False])
+    # row g: the weight of each training group in g's means (the held-out row 3 takes
+    # 1/4 of group 0 and 3/4 of group 2; a weighed NaN makes the mean NaN)
+    weights = np.array(
+        [[0, 0.5, 0.5, 0], [1.0, 0, 0, 0], [0, 1.0, 0, 0], [0.25, 0, 0.75, 0]], dtype=float
+    )
+    predicted, beta = accessibility_change(expression, tss, train, np.ones((4, 2), bool), weights)
+    mean_e, mean_a = weights @ expression, weights @ tss
+    d_e, d_a = (expression - mean_e)[:3], (tss - mean_a)[:3]
+    assert beta == pytest.approx((d_a * d_e).sum() / (d_a**2).sum())
+    np.testing.assert_allclose(predicted[3], mean_e[3] + beta * (tss[3] - mean_a[3]))
+    expression[1, 0] = np.nan
+    predicted, _ = accessibility_change(expression, tss, train, np.ones((4, 2), bool), weights)
+    assert np.isnan(predicted[[0, 2], 0]).all() and np.isfinite(predicted[3]).all()

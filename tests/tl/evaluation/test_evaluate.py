@@ -318,3 +318,21 @@ def test_requested_methods_it_cannot_score_are_named_and_kept(scget_log, tmp_pat
     }
     pb.write_h5mu(tmp_path / "pb.h5mu")
     pd.testing.assert_frame_equal(scget.get.evaluation(md.read_h5mu(tmp_path / "pb.h5mu")), table)
+
+
+def test_matched_mixture_baseline_predicts_a_mixed_group_from_its_parts():
+    """A held-out group whose chromatin is 1/4 A + 3/4 C is predicted as that mix of their RNA."""
+    pb = make_evaluation_pb()
+    access = np.asarray(pb["atac"].X, np.float64)
+    pb["atac"].X = access.copy()
+    pb["atac"].X[3] = 0.25 * access[0] + 0.75 * access[2]
+    method = "matched mixture + TSS accessibility change"
+    table = scget.tl.evaluate(pb, split=CHR3 | {"leave_out_groups": ["D"]}, methods=["GET", method])
+    observed = np.asarray(pb["rna"].X, np.float64)
+    predicted = np.asarray(pb["rna"].layers[f"evaluation:{method}"], np.float64)[3]
+    expected = 0.25 * observed[0] + 0.75 * observed[2]  # no TSS change from the mix
+    scored = np.isfinite(predicted)
+    assert scored.sum() >= 6
+    np.testing.assert_allclose(predicted[scored], expected[scored], rtol=1e-5)
+    row = table[(table["method"] == method) & (table["setting"] == "held-out group")].iloc[0]
+    assert row["reason"] == "" and row["pearson"] > 0.9

@@ -40,8 +40,13 @@ def test_the_fit_recovers_a_linear_expression():
 def test_new_groups_train_around_the_fixed_anchor(pb, tmp_path):
     model = scget.tl.finetune(pb, leave_out_groups=["D"], **tiny_kwargs(max_epochs=2))
     assert model.params["anchor_prior"] is True and model.split["valid_groups"] == ["C"]
+    assert model.params["prior_weighting"] == "matched"
     inputs = add_prior(
-        pb, build_inputs(pb), groups=["A", "B", "C"], chromosomes=model.split["train_chromosomes"]
+        pb,
+        build_inputs(pb),
+        groups=["A", "B", "C"],
+        chromosomes=model.split["train_chromosomes"],
+        weighting="matched",
     )
     expected = fit_prior_anchor(inputs, ["A", "B"], model.split["train_chromosomes"])
     weight = model.network.prior_head.weight.detach()

@@ -7,7 +7,10 @@ accessibility over the same groups; and the part of the group's change of access
 from that mean that the region's motifs predict (:data:`scget.nn.PRIOR_CHANNELS`). For a
 group that is itself a prior group, the means leave it out (the mean over the others), so
 that a group's own expression never reaches its input: training on group ``g`` sees what
-a new group sees at prediction, the mean of the groups the model knows. The expression
+a new group sees at prediction, the mean of the groups the model knows. With the
+``"matched"`` weighting the means are weighted, per group, by the mixture of the other
+prior groups whose accessibility over all peaks matches the group's best
+(:mod:`._group_weights`); accessibility alone sets the weights. The expression
 channels are present only on the chromosomes whose expression the model trained on;
 elsewhere (test and validation chromosomes) they are 0, as for a new gene.
 
@@ -29,39 +32,19 @@ from ..._shared.logging import logger
 from ..._shared.utils import modality, to_dense
 from ...nn._config import PRIOR_CHANNELS
 from ._genes import tss_peak_matrix
+from ._group_weights import prior_weights
 from ._windows import RegionInputs, build_inputs
 
 #: ``GETModel.params`` key of the groups whose expression forms the prior.
 PRIOR_GROUPS = "prior_groups"
 #: Ridge penalty of the motif channel's fit, per peak (standardised motif scores).
 MOTIF_RIDGE = 0.05
+#: ``GETModel.params`` key of how the prior groups weigh in a group's prior.
+PRIOR_WEIGHTING = "prior_weighting"
+#: How the prior groups may weigh (:func:`add_prior`).
+PRIOR_WEIGHTINGS = ("matched", "mean")
 #: Peaks per block of the motif channel's sums.
 _BLOCK = 65_536
-
-
-def leave_one_out_means(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of the ``members`` rows of ``values`` for every row, leaving the row itself out.
-
-    Parameters
-    ----------
-    values
-        Rows (groups) x columns.
-    members
-        Boolean, one per row: the rows that form the mean.
-
-    Returns
-    -------
-    The means (rows x columns; 0 where no member is left) and, per row, whether any
-    member is left to form its mean.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    members = np.asarray(members, dtype=bool)
-    total = values[members].sum(axis=0)
-    own = np.where(members[:, None], values, 0.0)
-    count = members.sum() - members.astype(np.int64)
-    present = count > 0
-    means = (total[None, :] - own) / np.maximum(count, 1)[:, None]
-    return np.where(present[:, None], means, 0.0), present
 
 
 def motif_accessibility_change(
@@ -122,6 +105,7 @@ def add_prior(
     groups: Sequence[str],
     chromosomes: Sequence[str],
     binary: bool = False,
+    weighting: str = "mean",
     rna: str = RNA,
     atac: str = ATAC,
 ) -> RegionInputs:
@@ -142,6 +126,10 @@ def add_prior(
         Chromosomes on which the expression channels are present.
     binary
         Accessibility as in the model's input: 1 for accessible regions (else the score).
+    weighting
+        How the prior groups weigh in a group's prior (:data:`PRIOR_WEIGHTINGS`):
+        ``"mean"`` alike; ``"matched"`` as the mixture of their accessibility scores
+        over all peaks closest to the group's own (:func:`~._group_weights.prior_weights`).
     rna, atac
         Names of the modalities.
 
@@ -154,7 +142,11 @@ def add_prior(
     ------
     KeyError
         If a group is unknown, or the RNA modality or its TSS annotation is missing.
+    ValueError
+        If ``weighting`` is not one of :data:`PRIOR_WEIGHTINGS`.
     """
+    if weighting not in PRIOR_WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {PRIOR_WEIGHTINGS}, not {weighting!r}.")
     names = inputs.group_names
     unknown = sorted(set(groups) - set(names))
     if unknown:
@@ -164,10 +156,10 @@ def add_prior(
     channels = np.zeros((len(names), n_peaks, len(PRIOR_CHANNELS)), dtype=np.float32)
     if members.any():
         adata = pb[atac]
-        access = (
-            to_dense(adata.layers[COUNTS_LAYER]) > 0 if binary else to_dense(adata.X, np.float64)
-        )
-        mean_access, _ = leave_one_out_means(access, members)
+        scores = to_dense(adata.X, np.float64)
+        access = to_dense(adata.layers[COUNTS_LAYER]) > 0 if binary else scores
+        weights, present = prior_weights(members, scores if weighting == "matched" else None)
+        mean_access = weights @ access
         channels[..., 3] = mean_access
         channels[..., 4] = motif_accessibility_change(inputs.motifs, access - mean_access)
         genes = modality(pb, rna)
@@ -175,7 +167,7 @@ def add_prior(
             raise KeyError(f'pb["{rna}"].var has no "strand" column; run scget.pp.annotate_tss.')
         tss = tss_peak_matrix(genes.var, adata.var_names)
         strand = genes.var["strand"].astype(str).to_numpy()
-        expression, present = leave_one_out_means(to_dense(genes.X, np.float64), members)
+        expression = weights @ to_dense(genes.X, np.float64)
         on_chromosomes = np.isin(inputs.chrom, list(chromosomes))
         for column, sign in enumerate("+-"):
             on_strand = tss.multiply((strand == sign)[:, None]).tocsr()
@@ -245,6 +237,7 @@ def model_inputs(
         groups=groups,
         chromosomes=model.split["train_chromosomes"],
         binary=model.binary,
+        weighting=model.params.get(PRIOR_WEIGHTING, "mean"),
         rna=rna,
         atac=atac,
     )

@@ -154,6 +154,7 @@ def accessibility_change(
     tss_scores: np.ndarray,
     train_groups: np.ndarray,
     fit: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """Mean training expression plus ``beta`` times the change of TSS accessibility.
 
@@ -161,9 +162,9 @@ def accessibility_change(
     the training groups other than the group itself (:func:`mean_training_expression`),
     the prediction is ``m_E + beta * (A - m_A)``. The one scalar ``beta`` is the least
     squares slope through the origin of ``E - m_E`` on ``A - m_A`` over the pairs
-    ``fit`` selects among the training groups: ``sum(dA * dE) / sum(dA ** 2)`` (the same
-    slope as with the means over all training groups, of which these deviations are a
-    constant multiple).
+    ``fit`` selects among the training groups: ``sum(dA * dE) / sum(dA ** 2)``. With
+    ``weights``, ``m_E`` and ``m_A`` are those weighted means instead (for example the
+    matched mixture of :func:`scget.tl._core._group_weights.prior_weights`).
 
     Parameters
     ----------
@@ -176,6 +177,10 @@ def accessibility_change(
     fit
         Boolean groups x genes: the (group, gene) pairs ``beta`` may be fitted on; only
         those of training groups with finite values are used.
+    weights
+        Groups x groups: the weight of each training group in each group's means (rows
+        summing to 1, 0 on the diagonal and outside the training groups); ``None``: the
+        plain means.
 
     Returns
     -------
@@ -183,8 +188,13 @@ def accessibility_change(
     everywhere when ``beta`` cannot be fitted: no training pair whose accessibility
     differs from its mean), and ``beta`` (NaN when it cannot be fitted).
     """
-    mean_expression = mean_training_expression(expression, train_groups)
-    change = tss_scores - mean_training_expression(tss_scores, train_groups)
+    if weights is None:
+        mean_expression = mean_training_expression(expression, train_groups)
+        mean_tss = mean_training_expression(tss_scores, train_groups)
+    else:
+        mean_expression = _weighted_means(expression, weights)
+        mean_tss = _weighted_means(tss_scores, weights)
+    change = tss_scores - mean_tss
     deviation = expression - mean_expression
     use = fit & train_groups[:, None] & np.isfinite(change) & np.isfinite(deviation)
     spread = float(change[use] @ change[use])
@@ -192,10 +202,19 @@ def accessibility_change(
         return np.full(expression.shape, np.nan), np.nan
     beta = float(change[use] @ deviation[use]) / spread
     logger.info(
-        f"mean + TSS accessibility change: beta = {beta:.4g} "
-        f"(least squares on {int(use.sum())} training (group, gene) pairs)"
+        f"{'mean' if weights is None else 'matched mixture'} + TSS accessibility change: "
+        f"beta = {beta:.4g} (least squares on {int(use.sum())} training (group, gene) pairs)"
     )
     return mean_expression + beta * change, beta
+
+
+def _weighted_means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``weights @ values``, NaN where a weighed value is not finite or a row weighs nothing."""
+    finite = np.isfinite(values)
+    means = weights @ np.where(finite, values, 0.0)
+    means[((weights > 0) @ ~finite) > 0] = np.nan
+    means[weights.sum(axis=1) == 0] = np.nan
+    return means
 
 
 def top_correlated_group(

@@ -31,6 +31,7 @@ from ..._shared.logging import logger
 from ..._shared.storage import finish_writer, read_params, writable
 from ..._shared.utils import modality, resolve_n_jobs, to_dense
 from .._core._genes import accessible_tss, tss_peak_matrix
+from .._core._group_weights import prior_weights
 from .._core._split import SPLIT_KEYS
 from ._accessibility import ACCESSIBILITY_METHODS, accessibility_predictions
 from ._baselines import (
@@ -57,6 +58,7 @@ METHODS = (
     "gene activity",
     "mean training expression",
     "mean + TSS accessibility change",
+    "matched mixture + TSS accessibility change",
     "top-correlated training group",
     *FEATURE_METHODS,
 )
@@ -73,6 +75,7 @@ SETTING_METHODS = dict(
                 "gene activity",
                 "mean training expression",
                 "mean + TSS accessibility change",
+                "matched mixture + TSS accessibility change",
                 "top-correlated training group",
             ),
             ("GET", "TSS accessibility", "gene activity", *FEATURE_METHODS),
@@ -142,6 +145,11 @@ def evaluate(
       accessibility, over the genes of the training chromosomes (neither test nor
       validation) with an accessible TSS peak; the held-out groups and chromosomes
       never enter it. Its value is logged.
+    - ``"matched mixture + TSS accessibility change"``: the same with both means taken
+      over the mixture of the other training groups, weights >= 0 summing to 1, whose
+      accessibility scores over all peaks are closest to the group's own in least
+      squares (a new cell type that looks like two known ones is predicted mostly from
+      them; the prior of ``finetune(prior_weighting="matched")``). Its own ``beta``.
     - ``"top-correlated training group"``: the expression of the training group (other
       than the evaluated one) whose expression over the genes off the test chromosomes
       correlates best with the evaluated group's (all genes when there are no test
@@ -477,11 +485,15 @@ def evaluated_predictions(
         predictions["gene activity"] = gene_activity(counts, overlap)
     if "mean training expression" in methods:
         predictions["mean training expression"] = reference
-    if "mean + TSS accessibility change" in methods:
-        fit = scorable & train_groups[:, None] & on_train[None, :]
-        predicted, beta = accessibility_change(observed, tss_scores, train_groups, fit)
-        predictions["mean + TSS accessibility change"] = predicted
-        reasons["mean + TSS accessibility change"] = (
+    fit = scorable & train_groups[:, None] & on_train[None, :]
+    matched = "matched mixture + TSS accessibility change"
+    for method in ("mean + TSS accessibility change", matched):
+        if method not in methods:
+            continue
+        weights = prior_weights(train_groups, accessibility)[0] if method == matched else None
+        predicted, beta = accessibility_change(observed, tss_scores, train_groups, fit, weights)
+        predictions[method] = predicted
+        reasons[method] = (
             NO_OTHER_TRAINING_GROUP
             if np.isfinite(beta)
             else "no beta: no training group's TSS accessibility on the training chromosomes "

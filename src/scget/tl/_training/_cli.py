@@ -90,6 +90,11 @@ OPTIONS: dict[str, tuple[Any, str, str]] = {
     ),
     "target": (str, "what the model is for: 'new groups' or 'new genes'", FINETUNE_KEY),
     "prior_dropout": (float, "share of regions whose expression prior is hidden", FINETUNE_KEY),
+    "prior_weighting": (
+        str,
+        "how the training groups weigh in a group's prior: matched or mean",
+        FINETUNE_KEY,
+    ),
     "anchor_prior": (
         bool,
         "fix the prior's direct map at the linear fit of the training groups",

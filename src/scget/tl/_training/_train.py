@@ -33,7 +33,7 @@ from ..._shared.utils import name_list, resolve_device
 from ...nn import ARCHITECTURES, PRESETS, GETConfig, GETNetwork, add_lora, merge_lora
 from ...nn._config import EXTENSIONS
 from .._core._model import GETModel, check_model
-from .._core._prior import PRIOR_GROUPS, add_prior
+from .._core._prior import PRIOR_GROUPS, PRIOR_WEIGHTING, PRIOR_WEIGHTINGS, add_prior
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
 from ._anchor import anchor_prior_head, fit_prior_anchor
@@ -144,6 +144,7 @@ def _train(
     lora: Mapping[str, float] | None = None,
     merge: bool = False,
     prior: bool = False,
+    prior_weighting: str = "mean",
     validate_on_groups: bool = False,
     anchor: bool | None = False,
     copy: bool = False,
@@ -151,7 +152,8 @@ def _train(
     """Shared body of :func:`pretrain` and :func:`finetune` (their options as records).
 
     ``prior``: a network with an expression prior reads the training groups' expression
-    (else all of its prior channels are 0); ``validate_on_groups``: without a validation
+    (else all of its prior channels are 0), weighing them as ``prior_weighting`` says;
+    ``validate_on_groups``: without a validation
     part chosen, hold out a training group for validation; ``anchor``: fix the prior's
     direct map at the linear fit of the training groups (:mod:`._anchor`; ``None``: when
     the network has a prior). The record is written into ``pb``, or with ``copy`` into a
@@ -201,6 +203,7 @@ def _train(
             groups=prior_groups,
             chromosomes=split["train_chromosomes"],
             binary=binary,
+            weighting=prior_weighting,
             atac=setup.atac,
         )
     train_set, valid_set = _datasets(
@@ -238,6 +241,7 @@ def _train(
         "lora_merged": bool(lora is not None and merge),
         **objective_params,
         PRIOR_GROUPS: prior_groups,
+        PRIOR_WEIGHTING: prior_weighting,
     }
     signature = None
     if training.checkpoint_dir is not None:
@@ -412,6 +416,7 @@ def finetune(
     copy: bool = False,
     target: str | None = None,
     prior_dropout: float | None = None,
+    prior_weighting: str | None = None,
     anchor_prior: bool | None = None,
     max_epochs: int | None = None,
     batch_size: int = 16,
@@ -524,12 +529,14 @@ def finetune(
         - ``"new groups"``: predict groups (cell types) that have ATAC but no RNA, on the
           genes of the training chromosomes. It validates (early stopping) on a training
           group held out for it (``valid_groups``; by default the last training group,
-          logged), never on a chromosome or on the test groups, anchors the prior
-          (``anchor_prior``), and trains with feature dropout 0.5, motif sparsity 3e-4
-          and ``prior_dropout`` 0.2, for at most 15 epochs (``max_epochs``).
+          logged), never on a chromosome or on the test groups, takes each group's prior
+          from the training groups its chromatin matches (``prior_weighting``), anchors
+          it (``anchor_prior``), and trains with feature dropout 0.5, motif sparsity
+          3e-4 and ``prior_dropout`` 0.2, for at most 15 epochs (``max_epochs``).
         - ``"new genes"``: predict genes the model has not seen (held-out chromosomes).
-          It validates on a held-out chromosome, with feature dropout 0.5, motif
-          sparsity 3e-4 and ``prior_dropout`` 0.5, for at most 20 epochs.
+          It validates on a held-out chromosome, with the plain mean as the prior,
+          feature dropout 0.5, motif sparsity 3e-4 and ``prior_dropout`` 0.5, for at
+          most 20 epochs.
 
         Options given explicitly (``max_epochs``, ``patience``, ``feature_dropout``...)
         replace the target's.
@@ -540,11 +547,19 @@ def finetune(
         With an expression prior (``architecture`` ``"tss+distance+prior"``, the
         default): the share of regions whose prior is hidden at each training step, so
         that the network also predicts genes that have none (new chromosomes, new
-        genes). The prior of the group being trained on is always the mean over the
-        *other* training groups; :func:`scget.tl.predict` gives every group the mean over
-        the groups the model was trained on (leaving the group itself out). ``None``:
+        genes). The prior of the group being trained on is always formed from the
+        *other* training groups; :func:`scget.tl.predict` forms every group's from the
+        groups the model was trained on (leaving the group itself out). ``None``:
         the ``target``'s (0.2 for new groups, whose genes all have a prior, 0.5 for new
         genes).
+    prior_weighting
+        With an expression prior: how the training groups weigh in a group's prior
+        (expression, mean accessibility and the change from it). ``"matched"``: the
+        mixture of the training groups, weights >= 0 summing to 1, whose accessibility
+        over all peaks is closest to the group's own, so that a new cell type takes its
+        prior from the known cell types its chromatin resembles; ``"mean"``: all alike.
+        Both leave the group itself out. ``None``: the ``target``'s (``"matched"`` for
+        new groups, ``"mean"`` for new genes).
     anchor_prior
         With an expression prior: fix the expression head's direct map of the prior at
         the least-squares fit of the training groups' expression at their TSS regions
@@ -599,6 +614,12 @@ def finetune(
         motif_sparsity = protocol["motif_sparsity"] if expression else ACCESSIBILITY_MOTIF_SPARSITY
     if prior_dropout is None:
         prior_dropout = protocol["prior_dropout"]
+    if prior_weighting is None:
+        prior_weighting = protocol["prior_weighting"]
+    if prior_weighting not in PRIOR_WEIGHTINGS:
+        raise ValueError(
+            f"prior_weighting must be one of {PRIOR_WEIGHTINGS}, not {prior_weighting!r}."
+        )
     anchor = anchor_prior
     if anchor_prior is None and not (protocol["anchor_prior"] and expression):
         anchor = False
@@ -653,6 +674,7 @@ def finetune(
         lora={"rank": lora_rank, "alpha": lora_alpha} if lora else None,
         merge=merge,
         prior=expression,
+        prior_weighting=prior_weighting,
         validate_on_groups=target == "new groups",
         anchor=anchor,
         copy=copy,
