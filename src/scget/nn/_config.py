@@ -83,10 +83,11 @@ class GETConfig:
         Add a learned embedding of each region's expression prior to the region
         embedding, and a learned linear map of it and of the region's accessibility to
         the expression head's input (before the Softplus). The prior is
-        :data:`PRIOR_CHANNELS` values per region: the mean expression over the training
-        groups of the genes whose TSS the region holds (+ and - strand; 0 elsewhere),
+        :data:`PRIOR_CHANNELS` values per region: the expression over the training
+        groups (their mean, or a mixture of them: the data side chooses) of the genes
+        whose TSS the region holds (+ and - strand; 0 elsewhere),
         a flag that the prior is present (0 for genes without one: new chromosomes, new
-        genes), the region's mean accessibility over the training groups, so that the
+        genes), the region's accessibility over the same training groups, so that the
         network sees how the accessibility of the group it predicts differs from it, and
         the part of that difference the region's motifs predict from the whole genome
         (which TFs open chromatin in the group). Not in the published GET.
