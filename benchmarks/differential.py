@@ -13,9 +13,11 @@ benchmark's rule of thumb). Printed, per score:
 
 - the design: AUROC of -log10(p) for changed against unchanged (simulated TF, cell type)
   pairs; the changed pairs called at BH 0.05 and the share whose effect has the planted
-  direction (the TF's regulatory output: the activity shift times +1 for an activator,
-  -1 for a repressor), split by the TF's role; calls among the motif clusters that no
-  simulated TF uses (false by construction);
+  direction, split by the TF's role: the TF's regulatory output (the activity shift
+  times +1 for an activator, -1 for a repressor) for accessibility, attributions and the
+  rule of thumb's targets, its activity (the shift's sign) for GET's target expression,
+  which signs each target by how the motif acts on it; calls among the motif clusters
+  that no simulated TF uses (false by construction);
 - with several ``--seeds``, per score over the designs: the AUROCs and their mean, the
   calls summed, and the paired AUROC difference from ``accessibility``;
 - the null designs: the share of tests called at BH 0.05 per seed and over all seeds,
@@ -56,6 +58,10 @@ from scget.tl._networks._regulator_scores import relative_expression
 
 MODEL_SOURCES = ("gene_by_motif", "target_expression")
 SOURCES = (*MODEL_SOURCES, "accessibility", "rule_of_thumb_targets")
+#: What a score's effect reads: the TF's ``"output"`` on its targets (activity shift x +1
+#: for an activator, -1 for a repressor) or its ``"activity"`` (the shift's sign). GET's
+#: target expression is signed by how the motif acts on each target, so it reads activity.
+DIRECTION = {"target_expression": "activity"}
 #: Peaks nearest the TSS (GET's window) and distance added (bp) in the rule of thumb.
 WINDOW, CONTACT = 200, 1_000
 SIZE = {"n_cells": 6000, "n_cell_types": 4, "n_genes": 1000}
@@ -223,7 +229,8 @@ def recovery(run: dict) -> pd.DataFrame:
     """Per score: AUROC, calls and direction on the simulated (TF, cell type) pairs."""
     truth = pd.read_csv(run["out"] / "truth.csv")
     tfs = pd.read_csv(run["out"] / "tfs.csv").set_index("motif")
-    truth["output"] = np.sign(truth["shift"]) * np.where(
+    truth["activity"] = np.sign(truth["shift"])
+    truth["output"] = truth["activity"] * np.where(
         tfs.loc[truth["motif"], "role"].to_numpy() == "activator", 1.0, -1.0
     )
     truth["role"] = tfs.loc[truth["motif"], "role"].to_numpy()
@@ -235,7 +242,7 @@ def recovery(run: dict) -> pd.DataFrame:
         score = -np.log10(merged["pvalue"].fillna(1.0).clip(lower=1e-300))
         called = merged["padj"] < 0.05
         hits = merged[called & merged["changed"]]
-        right = np.sign(hits["effect"]) == hits["output"]
+        right = np.sign(hits["effect"]) == hits[DIRECTION.get(source, "output")]
         other = table[~table["source"].isin(tfs.index)]
         rows[source] = {
             "AUROC": roc_auc_score(merged["changed"], score),

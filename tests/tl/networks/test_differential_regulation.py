@@ -111,11 +111,12 @@ def test_gene_level_tests_each_motif_target(pb):
     assert set(called.loc[planted, "target"]) <= {f"g{i:02d}" for i in range(10)}
 
 
-def test_target_expression_is_the_mean_expression_of_the_attributed_targets(pb):
+def test_target_expression_is_the_signed_mean_expression_of_the_attributed_targets(pb):
     table = scget.tl.differential_regulation(
         pb, "condition", on="target_expression", n_targets=5, groups=["B"]
     )
-    names, _, strength = _strength(pb, "B")
+    names, frames, strength = _strength(pb, "B")
+    sign = np.sign(sum(frames) / len(frames))  # the way each motif acts on each gene
     expression = pd.DataFrame(
         pb["rna"].X.astype(np.float64), index=pb.obs_names, columns=pb["rna"].var_names
     )
@@ -123,7 +124,8 @@ def test_target_expression_is_the_mean_expression_of_the_attributed_targets(pb):
     background = expression.loc[names].mean(axis=1).to_numpy()  # every gene of the pseudobulk
     for motif in MOTIFS:
         targets = strength[motif].nlargest(5).index
-        y = expression.loc[names, targets].mean(axis=1).to_numpy() - background
+        relative = expression.loc[names, targets].to_numpy() - background[:, None]
+        y = (relative * sign.loc[targets, motif].to_numpy()).mean(axis=1)
         fit = sm.OLS(y, x).fit()
         row = table[table["source"] == motif].iloc[0]
         assert row["effect"] == pytest.approx(fit.params[1], rel=1e-5)
@@ -133,24 +135,49 @@ def test_target_expression_is_the_mean_expression_of_the_attributed_targets(pb):
 
 def test_target_expression_finds_the_planted_change_of_the_targets(pb):
     table = scget.tl.differential_regulation(pb, "condition", on="target_expression", n_targets=10)
-    top = table.loc[table["pvalue"].idxmin()]
+    top = table.loc[table["effect"].abs().idxmax()]
     assert (top["group"], top["source"]) == ("A", "M0")
+    assert top["pvalue"] == table["pvalue"].min()
     # log10 fold change of the targets beyond the mean of the 60 genes (10 rose by 0.5)
     assert top["effect"] == pytest.approx(0.5 - 0.5 / 6, abs=0.05)
-    # other calls are motifs with more or fewer changed targets than the genes as a whole
-    strength = _strength(pb, "A")[2]
-    changed = {f"g{i:02d}" for i in range(10)}
-    shares = {m: len(changed & set(strength[m].nlargest(10).index)) / 10 for m in MOTIFS}
-    called = table[table["padj"] < 0.05]
-    assert set(called["group"]) == {"A"}
-    for motif, effect in called[["source", "effect"]].itertuples(index=False):
-        assert effect == pytest.approx(0.5 * shares[motif] - 0.5 / 6, abs=0.05)
+    # other motifs of A: their noisy targets' changes, each signed by the motif's
+    # (random) mean attribution: +0.5 for a changed gene, -0.5 / 6 for every gene
+    _, frames, strength = _strength(pb, "A")
+    sign = np.sign(sum(frames) / len(frames))
+    changed = np.array([f"g{i:02d}" for i in range(10)])
+    for motif in MOTIFS:
+        targets = strength[motif].nlargest(10).index
+        signs = sign.loc[targets, motif].to_numpy()
+        expected = (0.5 * signs[targets.isin(changed)].sum() - 0.5 / 6 * signs.sum()) / 10
+        row = table[(table["group"] == "A") & (table["source"] == motif)].iloc[0]
+        assert row["effect"] == pytest.approx(expected, abs=0.04)
+    # in B nothing changed: no effect is a tenth of the planted one
+    assert table.loc[table["group"] == "B", "effect"].abs().max() < 0.05
     genes = scget.tl.differential_regulation(
         pb, "condition", on="target_expression", level="gene", n_targets=10, groups=["A"]
     )
     planted = genes[(genes["source"] == "M0") & (genes["padj"] < 0.05)]
     assert set(planted["target"]) == {f"g{i:02d}" for i in range(10)}
+    assert (planted["effect"] > 0).all()
     assert scget.get.params(pb, "differential_regulation")["on"] == "target_expression"
+
+
+def test_target_expression_reads_a_repressor_whose_targets_rise_as_less_active(pb):
+    """The effect is the regulator's activity: its targets' change signed by how it acts."""
+    activator = scget.tl.differential_regulation(
+        pb, "condition", on="target_expression", n_targets=10, groups=["A"]
+    ).set_index("source")
+    for name in pb.obs_names:  # the model now says M0 represses its targets
+        slot = pb["rna"].varm[group_slot(GENE_BY_MOTIF_KEY, name)]
+        slot["M0"] = -slot["M0"]
+    repressor = scget.tl.differential_regulation(
+        pb, "condition", on="target_expression", n_targets=10, groups=["A"]
+    ).set_index("source")
+    assert activator.loc["M0", "effect"] == pytest.approx(0.5 - 0.5 / 6, abs=0.05)
+    assert repressor.loc["M0", "effect"] == pytest.approx(-activator.loc["M0", "effect"])
+    assert repressor.loc["M0", "pvalue"] == pytest.approx(activator.loc["M0", "pvalue"])
+    others = [m for m in MOTIFS if m != "M0"]
+    np.testing.assert_allclose(repressor.loc[others, "effect"], activator.loc[others, "effect"])
 
 
 def test_accessibility_deviations_match_a_hand_computation(pb):
@@ -234,7 +261,8 @@ def test_an_unbalanced_design_is_said_and_tested(pb, caplog):
     assert "Group 'A': unbalanced samples per 'condition' {'control': 3, 'treated': 2}" in (
         caplog.text
     )
-    assert table.loc[table["group"] == "A"].nsmallest(1, "pvalue")["source"].item() == "M0"
+    in_a = table.loc[table["group"] == "A"].set_index("source")
+    assert in_a["effect"].abs().idxmax() == "M0" and in_a.loc["M0", "padj"] < 0.01
 
 
 def test_one_sample_per_condition_is_refused(pb, no_model):

@@ -58,12 +58,14 @@ def differential_regulation(
     - ``on="target_expression"`` (the default): GET names the motif's ``n_targets``
       targets, the genes of largest mean absolute attribution
       (:func:`scget.tl.gene_by_motif`, run on every tested pseudobulk) over the cell
-      type's pseudobulks, chosen without looking at the condition. The score is their
-      mean expression in the pseudobulk (``.X`` of the RNA modality, log10 TPM for
-      :func:`scget.pp.pseudobulk`) minus the mean over all its genes, so the effect is
-      the targets' mean log10 fold change beyond the genes as a whole. Their observed
-      expression shows the regulator's output, through its activity and not only
-      through accessibility (``docs/differential.md``).
+      type's pseudobulks, chosen without looking at the condition, each signed by the
+      motif's mean attribution to it (+1 activated, -1 repressed). The score is the mean
+      over the targets of the sign times the target's expression in the pseudobulk
+      (``.X`` of the RNA modality, log10 TPM for :func:`scget.pp.pseudobulk`) minus the
+      mean over all its genes, so the effect is the targets' mean log10 fold change
+      beyond the genes as a whole, counted the way the regulator acts: positive when it
+      is more active. Their observed expression shows the regulator's activity, and not
+      only through accessibility (``docs/differential.md``).
     - ``on="gene_by_motif"``: the mean attribution of the motif over the same targets.
       The attributions are those of the stored run, gradient x input or exact knockouts
       (``scget.tl.gene_by_motif(..., method="knockout")``); the method is recorded as
@@ -74,7 +76,7 @@ def differential_regulation(
 
     With ``level="gene"`` (GET's targets only), each (motif, target gene) pair is a
     score of its own; with ``on="target_expression"`` that score is the gene's relative
-    expression, the same for every motif that targets the gene.
+    expression times its sign for the motif.
 
     Then, per score, a linear model of the score on the condition (and ``covariates``)
     across the cell type's pseudobulks: ordinary least squares, or weighted least

@@ -3,7 +3,9 @@
 - From gene-by-motif: the mean attribution of a motif over its targets, the genes where
   it matters most on average over the group's pseudobulks (chosen without looking at the
   conditions, so that the choice cannot favour a difference); or the mean expression of
-  those targets relative to the pseudobulk's genes.
+  those targets relative to the pseudobulk's genes, each signed by the direction in
+  which the motif acts on it (its mean attribution's sign): the regulator's activity as
+  its targets show it.
 - From accessibility, without a model (chromVAR-like): the log2 ratio of the share of a
   pseudobulk's ATAC counts that fall in the motif's peaks (weighted by motif score) to
   that share over the pseudobulks scored together (one cell type's).
@@ -34,14 +36,18 @@ def target_scores(
     """Scores of one group's pseudobulks ``names`` on each motif's targets by gene-by-motif ``key``.
 
     A motif's targets are the ``n_targets`` genes of largest mean absolute attribution over
-    ``names``, chosen without looking at the conditions.
+    ``names``, chosen without looking at the conditions. Each target's sign is that of
+    its mean attribution over ``names`` (0 for a gene the motif does not act on).
 
     Parameters
     ----------
     of
         ``"attribution"``: the motif's attribution to each target; ``"expression"``: each
         target's expression in the pseudobulk (``.X`` of the RNA modality, log10 TPM)
-        minus the mean expression of the pseudobulk's genes with attributions.
+        minus the mean expression of the pseudobulk's genes with attributions, times the
+        target's sign: it rises when an activated gene rises or a repressed one falls,
+        so a regulator's targets add up instead of cancelling when it activates some and
+        represses others (or the models of an ensemble disagree on the sign).
 
     Returns
     -------
@@ -62,7 +68,8 @@ def target_scores(
     strength = np.abs(values).mean(axis=0)  # genes x motifs, blind to the condition
     targets = np.argpartition(-strength, k - 1, axis=0)[:k]  # k x motifs
     if of == "expression":
-        picked = relative_expression(adata, names, genes)[:, targets]  # pseudobulks x k x motifs
+        sign = np.sign(np.take_along_axis(values.mean(axis=0), targets, axis=0))  # k x motifs
+        picked = relative_expression(adata, names, genes)[:, targets] * sign[None]
     else:
         picked = np.take_along_axis(values, targets[None], axis=1)
     if level == "motif":
