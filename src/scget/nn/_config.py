@@ -191,6 +191,10 @@ PRIOR_CHANNELS = (
     "mean_accessibility",
     "motif_accessibility_change",
 )
+#: The leading channels of :data:`PRIOR_CHANNELS` that come from the training groups'
+#: expression: all 0 for a gene without a prior. The others come from accessibility,
+#: which every region has.
+PRIOR_EXPRESSION_CHANNELS = PRIOR_CHANNELS[:3]
 
 #: Named architectures: which of scget's extensions (see :class:`GETConfig`) a network
 #: has. ``"published"`` is GET as published (no positional information, no TSS input,

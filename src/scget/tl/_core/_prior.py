@@ -30,13 +30,15 @@ import numpy as np
 from ..._shared.constants import ATAC, COUNTS_LAYER, MOTIF_KEY, RNA
 from ..._shared.logging import logger
 from ..._shared.utils import modality, to_dense
-from ...nn._config import PRIOR_CHANNELS
+from ...nn._config import PRIOR_CHANNELS, PRIOR_EXPRESSION_CHANNELS
 from ._genes import tss_peak_matrix
 from ._group_weights import prior_weights
 from ._windows import RegionInputs, build_inputs
 
 #: ``GETModel.params`` key of the groups whose expression forms the prior.
 PRIOR_GROUPS = "prior_groups"
+#: Position of each prior channel by name.
+_CHANNEL = {name: number for number, name in enumerate(PRIOR_CHANNELS)}
 #: Ridge penalty of the motif channel's fit, per peak (standardised motif scores).
 MOTIF_RIDGE = 0.05
 #: ``GETModel.params`` key of how the prior groups weigh in a group's prior.
@@ -160,8 +162,10 @@ def add_prior(
         access = to_dense(adata.layers[COUNTS_LAYER]) > 0 if binary else scores
         weights, present = prior_weights(members, scores if weighting == "matched" else None)
         mean_access = weights @ access
-        channels[..., 3] = mean_access
-        channels[..., 4] = motif_accessibility_change(inputs.motifs, access - mean_access)
+        channels[..., _CHANNEL["mean_accessibility"]] = mean_access
+        channels[..., _CHANNEL["motif_accessibility_change"]] = motif_accessibility_change(
+            inputs.motifs, access - mean_access
+        )
         genes = modality(pb, rna)
         if "strand" not in genes.var.columns:
             raise KeyError(f'pb["{rna}"].var has no "strand" column; run scget.pp.annotate_tss.')
@@ -169,11 +173,11 @@ def add_prior(
         strand = genes.var["strand"].astype(str).to_numpy()
         expression = weights @ to_dense(genes.X, np.float64)
         on_chromosomes = np.isin(inputs.chrom, list(chromosomes))
-        for column, sign in enumerate("+-"):
+        for column, sign in ((_CHANNEL["prior_plus"], "+"), (_CHANNEL["prior_minus"], "-")):
             on_strand = tss.multiply((strand == sign)[:, None]).tocsr()
             channels[..., column] = np.asarray(on_strand.T @ expression.T).T
-        channels[..., 2] = present[:, None]
-        channels[:, ~on_chromosomes, :3] = 0.0
+        channels[..., _CHANNEL["prior_present"]] = present[:, None]
+        channels[:, ~on_chromosomes, : len(PRIOR_EXPRESSION_CHANNELS)] = 0.0
     regions = [
         dataclasses.replace(group, prior=np.ascontiguousarray(channels[number, group.peaks]))
         for number, group in enumerate(inputs.groups)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...nn._config import PRIOR_EXPRESSION_CHANNELS
 from .._core._windows import hide_accessibility, region_context
 
 #: Losses offered by :class:`FinetuneObjective` (for expression and accessibility alike).
@@ -209,7 +210,8 @@ def drop_prior(prior: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
     accessibility channels, which every region has, stay.
     """
     keep = (~hidden).unsqueeze(-1).to(prior.dtype)
-    return torch.cat([prior[..., :3] * keep, prior[..., 3:]], dim=-1)
+    n = len(PRIOR_EXPRESSION_CHANNELS)
+    return torch.cat([prior[..., :n] * keep, prior[..., n:]], dim=-1)
 
 
 class MaskedObjective:
