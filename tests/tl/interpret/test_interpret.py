@@ -339,6 +339,29 @@ def test_an_ensemble_attributes_the_mean_of_its_models(pb, ensemble, method):
     assert scget.get.params(pb, "gene_by_motif")["n_models"] == 2
 
 
+def test_each_pass_of_an_ensemble_is_labelled_with_its_model(pb, ensemble, monkeypatch):
+    """Knockout with regions: the motif and the region passes of each model say which model."""
+    from scget.tl._interpret import _region_importance
+
+    labels = []
+    real = _region_importance.knockout
+
+    def spy(*args, desc, **kwargs):
+        labels.append(desc)
+        return real(*args, desc=desc, **kwargs)
+
+    monkeypatch.setattr("scget.tl._interpret._gene_by_motif.knockout", spy)
+    monkeypatch.setattr("scget.tl._interpret._region_importance.knockout", spy)
+    options = {"groups": ["A"], "genes": list(pb["rna"].var_names[:2]), "device": "cpu"}
+    scget.tl.gene_by_motif(pb, ensemble, method="knockout", with_regions=True, **options)
+    assert labels == [
+        "gene_by_motif (model 1/2)",
+        "gene_by_motif (model 1/2), regions (knockout)",
+        "gene_by_motif (model 2/2)",
+        "gene_by_motif (model 2/2), regions (knockout)",
+    ]
+
+
 def test_an_ensemble_region_importance_normalises_the_mean_norms(pb, ensemble):
     options = {"groups": ["B"], "genes": list(pb["rna"].var_names[:6])}
     scget.tl.region_importance(pb, ensemble, device="cpu", **options)

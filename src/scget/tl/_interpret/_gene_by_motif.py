@@ -143,7 +143,9 @@ def gene_by_motif(
             )
         parts = {"motifs": knockout(chosen, member, "motifs", desc=desc, **options)}
         if with_regions:
-            parts["regions"] = importance(chosen, member, method, **options)
+            parts["regions"] = importance(
+                chosen, member, method, desc=f"{desc}, regions", **options
+            )
         return parts
 
     parts = mean_over_models(models, attribute, "gene_by_motif")
