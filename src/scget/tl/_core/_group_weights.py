@@ -14,25 +14,6 @@ import scipy.optimize
 _ROUND_OFF = 1e-8
 
 
-def leave_one_out_means(values: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of the ``members`` rows of ``values`` for every row, leaving the row itself out.
-
-    Parameters
-    ----------
-    values
-        Rows (groups) x columns.
-    members
-        Boolean, one per row: the rows that form the mean.
-
-    Returns
-    -------
-    The means (rows x columns; 0 where no member is left) and, per row, whether any
-    member is left to form its mean.
-    """
-    weights, present = prior_weights(members)
-    return weights @ np.asarray(values, dtype=np.float64), present
-
-
 def prior_weights(
     members: np.ndarray, profiles: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -100,6 +100,15 @@ def motif_accessibility_change(
     return fitted - (mean @ coefficients)[:, None]
 
 
+def check_weighting(weighting: str, name: str = "weighting") -> None:
+    """Raise a :class:`ValueError` unless ``weighting`` is one of :data:`PRIOR_WEIGHTINGS`.
+
+    ``name`` is the argument's name in the message.
+    """
+    if weighting not in PRIOR_WEIGHTINGS:
+        raise ValueError(f"{name} must be one of {PRIOR_WEIGHTINGS}, not {weighting!r}.")
+
+
 def add_prior(
     pb,
     inputs: RegionInputs,
@@ -147,8 +156,7 @@ def add_prior(
     ValueError
         If ``weighting`` is not one of :data:`PRIOR_WEIGHTINGS`.
     """
-    if weighting not in PRIOR_WEIGHTINGS:
-        raise ValueError(f"weighting must be one of {PRIOR_WEIGHTINGS}, not {weighting!r}.")
+    check_weighting(weighting)
     names = inputs.group_names
     unknown = sorted(set(groups) - set(names))
     if unknown:

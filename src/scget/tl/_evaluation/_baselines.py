@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from ..._shared.constants import ATAC_SCALE, MIN_ACCESSIBILITY
 from ..._shared.logging import logger, progress
 from .._core._genes import peaks_to_genes
+from .._core._group_weights import prior_weights
 
 #: Promoter length (bp) upstream of the gene start added to the gene body for gene activity.
 GENE_ACTIVITY_UPSTREAM = 2_000
@@ -140,13 +141,28 @@ def mean_training_expression(expression: np.ndarray, train_groups: np.ndarray) -
     -------
     Groups x genes; all NaN for a group with no other training group.
     """
-    result = np.full(expression.shape, np.nan)
-    for group in range(expression.shape[0]):
-        others = train_groups.copy()
-        others[group] = False
-        if others.any():
-            result[group] = expression[others].mean(axis=0)
-    return result
+    return weighted_means(expression, prior_weights(train_groups)[0])
+
+
+def weighted_means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``weights @ values``, NaN where a weighed value is not finite or a row weighs nothing.
+
+    Parameters
+    ----------
+    values
+        Groups x genes.
+    weights
+        Groups x groups (:func:`scget.tl._core._group_weights.prior_weights`).
+
+    Returns
+    -------
+    Groups x genes, float64.
+    """
+    finite = np.isfinite(values)
+    means = weights @ np.where(finite, values, 0.0)
+    means[((weights > 0) @ ~finite) > 0] = np.nan
+    means[weights.sum(axis=1) == 0] = np.nan
+    return means
 
 
 def accessibility_change(
@@ -188,13 +204,11 @@ def accessibility_change(
     everywhere when ``beta`` cannot be fitted: no training pair whose accessibility
     differs from its mean), and ``beta`` (NaN when it cannot be fitted).
     """
+    name = "mean" if weights is None else "matched mixture"
     if weights is None:
-        mean_expression = mean_training_expression(expression, train_groups)
-        mean_tss = mean_training_expression(tss_scores, train_groups)
-    else:
-        mean_expression = _weighted_means(expression, weights)
-        mean_tss = _weighted_means(tss_scores, weights)
-    change = tss_scores - mean_tss
+        weights, _ = prior_weights(train_groups)
+    mean_expression = weighted_means(expression, weights)
+    change = tss_scores - weighted_means(tss_scores, weights)
     deviation = expression - mean_expression
     use = fit & train_groups[:, None] & np.isfinite(change) & np.isfinite(deviation)
     spread = float(change[use] @ change[use])
@@ -202,19 +216,10 @@ def accessibility_change(
         return np.full(expression.shape, np.nan), np.nan
     beta = float(change[use] @ deviation[use]) / spread
     logger.info(
-        f"{'mean' if weights is None else 'matched mixture'} + TSS accessibility change: "
+        f"{name} + TSS accessibility change: "
         f"beta = {beta:.4g} (least squares on {int(use.sum())} training (group, gene) pairs)"
     )
     return mean_expression + beta * change, beta
-
-
-def _weighted_means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``weights @ values``, NaN where a weighed value is not finite or a row weighs nothing."""
-    finite = np.isfinite(values)
-    means = weights @ np.where(finite, values, 0.0)
-    means[((weights > 0) @ ~finite) > 0] = np.nan
-    means[weights.sum(axis=1) == 0] = np.nan
-    return means
 
 
 def top_correlated_group(

@@ -111,8 +111,7 @@ def region_importance(
         "region_importance",
     )["regions"]
     pb = writable(pb, copy)
-    params = {**chosen.params, "method": method, "n_models": len(models)}
-    params["batch_size"] = batch_size
+    params = {**chosen.params, "method": method, "n_models": len(models), "batch_size": batch_size}
     return store_importance(pb, norms, chosen, params, rna=rna, atac=atac, key=key_added, copy=copy)
 
 

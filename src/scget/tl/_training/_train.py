@@ -33,7 +33,7 @@ from ..._shared.utils import name_list, resolve_device
 from ...nn import ARCHITECTURES, PRESETS, GETConfig, GETNetwork, add_lora, merge_lora
 from ...nn._config import EXTENSIONS
 from .._core._model import GETModel, check_model
-from .._core._prior import PRIOR_GROUPS, PRIOR_WEIGHTING, PRIOR_WEIGHTINGS, add_prior
+from .._core._prior import PRIOR_GROUPS, PRIOR_WEIGHTING, add_prior, check_weighting
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
 from ._anchor import anchor_prior_head, fit_prior_anchor
@@ -616,10 +616,7 @@ def finetune(
         prior_dropout = protocol["prior_dropout"]
     if prior_weighting is None:
         prior_weighting = protocol["prior_weighting"]
-    if prior_weighting not in PRIOR_WEIGHTINGS:
-        raise ValueError(
-            f"prior_weighting must be one of {PRIOR_WEIGHTINGS}, not {prior_weighting!r}."
-        )
+    check_weighting(prior_weighting, "prior_weighting")
     anchor = anchor_prior
     if anchor_prior is None and not (protocol["anchor_prior"] and expression):
         anchor = False
