@@ -28,7 +28,8 @@ simulation's ``drivers``, ``links``, ``tfs`` and ``interactions``, for each set 
 - per planted activator, the AUROC of its knockout attribution for the stronger half of
   its planted targets against the other genes (minus ``knockout_motifs``' change);
 - each method's seconds per window, and the minutes for every gene of one group;
-- each goal of issue #30, met or missed, with the best method's figure;
+- each interpretation goal (driver AUROC, sign, links, knockouts, pairs), met or missed,
+  with the best method's figure;
 - AUROC of regulatory-embedding closeness (every gene of the two groups) for gene pairs
   sharing their main driver, beside the same AUROC of the observed and predicted
   expression across the groups.
@@ -467,7 +468,7 @@ def recovery(pb, truth, models, chromosome: str, args) -> None:
 
 
 def _verdict(rows: dict, aurocs: dict[str, float]) -> None:
-    """Each goal of issue #30: met or missed, with the best method's figure."""
+    """Each interpretation goal: met or missed, with the best method's figure."""
     reference = rows.pop("rule of thumb / distance / one-window ceiling")
     table = pd.DataFrame(rows).T
     goals = [

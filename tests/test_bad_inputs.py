@@ -548,7 +548,7 @@ def test_bad_input_raises_a_clear_error(case, model, tmp_path):
     assert case.message in str(raised.value.args[0])  # args: a KeyError's str() is quoted
 
 
-# Things a user names that match nothing (issue 33): each is reported, before any model
+# Things a user names that match nothing: each is reported, before any model
 # computation, naming the problem, and the user's MuData is left as it was.
 
 
