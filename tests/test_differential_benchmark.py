@@ -1,5 +1,6 @@
 import importlib.util
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -47,3 +48,43 @@ def test_across_designs_pairs_each_score_with_accessibility(benchmark):
     assert row["unchanged TFs called"] == "2/104"
     assert table.loc["accessibility", "minus accessibility"] == 0.0
     assert table.loc["accessibility", "changed called"] == "11/24"
+
+
+def test_cell_types_short_of_replicates_are_left_out_and_said(benchmark, capsys):
+    conditions = ["control", "control", "treated", "treated"]
+    obs = pd.DataFrame(
+        {
+            "cell_type": ["A"] * 4 + ["B"] * 3,
+            "condition": conditions + conditions[:3],
+            "sample": ["c1", "c2", "t1", "t2", "c1", "c2", "t1"],
+        }
+    )
+    assert benchmark.replicated_groups(SimpleNamespace(obs=obs)) == ["A"]
+    assert "'B': {'control': 2, 'treated': 1}" in capsys.readouterr().out
+
+
+def test_recovery_scores_the_truth_of_the_tested_cell_types_only(benchmark, tmp_path):
+    truth = pd.DataFrame(
+        {
+            "cell_type": ["A", "A", "B"],
+            "motif": ["M1", "M2", "M1"],
+            "changed": [True, False, True],
+            "shift": [0.5, 0.0, 0.5],
+        }
+    )
+    truth.to_csv(tmp_path / "truth.csv", index=False)
+    pd.DataFrame({"motif": ["M1", "M2"], "role": ["activator", "activator"]}).to_csv(
+        tmp_path / "tfs.csv", index=False
+    )
+    table = pd.DataFrame(
+        {
+            "group": ["A", "A"],
+            "source": ["M1", "M2"],
+            "effect": [0.3, 0.1],
+            "pvalue": [0.001, 0.5],
+            "padj": [0.002, 0.5],
+        }
+    )
+    row = benchmark.recovery({"out": tmp_path, "tables": {"accessibility": table}}).iloc[0]
+    assert row["changed called"] == "1/1" and row["AUROC"] == 1.0
+    assert row["unchanged TFs called"] == "0/1"

@@ -271,6 +271,18 @@ def test_one_sample_per_condition_is_refused(pb, no_model):
         scget.tl.differential_regulation(_drop(pb, keep), "condition")
 
 
+def test_a_group_short_of_replicates_is_named_with_the_groups_that_can_be_tested(pb):
+    keep = pb.obs_names[~pb.obs_names.isin(["B_trt2", "B_trt3"])]
+    short = _drop(pb, keep)
+    with pytest.raises(ValueError) as error:
+        scget.tl.differential_regulation(short, "condition", on="accessibility")
+    message = str(error.value)
+    assert "'B' has {'control': 3, 'treated': 1}, ['treated'] fewer than 2" in message
+    assert "'A' has" not in message and "groups=['A']" in message
+    table = scget.tl.differential_regulation(short, "condition", on="accessibility", groups=["A"])
+    assert set(table["group"]) == {"A"}
+
+
 def test_a_covariate_confounded_with_the_condition_is_refused(pb, no_model):
     pb.obs["site"] = pb.obs["condition"].map({"control": "x", "treated": "y"})
     with pytest.raises(ValueError, match="'site' is confounded with 'condition'"):

@@ -132,10 +132,11 @@ def resolve_design(
         if unknown:
             raise ValueError(f"groups {unknown} are not among the pseudobulks' {all_groups}.")
     obs = obs[obs["group"].isin(groups).to_numpy()]
+    _check_replicated(obs, groups, sample, condition, [reference, *contrasts])
     matrices = {}
     for group in groups:
         rows = obs[(obs["group"] == group).to_numpy()]
-        _check_replicates(rows, group, sample, condition, reference, contrasts)
+        _check_one_pseudobulk_per_sample(rows, group, sample)
         fixed = covariates if paired_by is None or mixed else [*covariates, paired_by]
         matrices[group] = _model_matrix(rows, group, condition, contrasts, fixed, mixed)
     return Design(
@@ -172,22 +173,40 @@ def _check_one_condition_per_sample(obs: pd.DataFrame, sample: str, condition: s
         )
 
 
-def _check_replicates(rows, group, sample, condition, reference, contrasts) -> None:
-    counts = rows.groupby(rows[condition].astype(str))[sample].nunique()
-    counts = counts.reindex([reference, *contrasts], fill_value=0)
-    few = counts[counts < 2]
-    if len(few):
-        raise ValueError(
-            f"Group {group!r} has {counts.to_dict()} samples per {condition!r}: "
-            f"{list(few.index)} have fewer than 2, and a replicate-aware test needs at "
-            "least 2 samples of every condition (one sample per condition gives no "
-            "estimate of the variance between samples). Add samples, lower min_cells in "
-            "scget.pp.pseudobulk if pseudobulks were dropped, or leave the group out "
-            "with groups=[...]."
-        )
-    if counts.nunique() > 1:
-        logger.info(f"Group {group!r}: unbalanced samples per {condition!r} {counts.to_dict()}.")
-    if len(rows) != counts.sum():
+def _check_replicated(obs, groups, sample, condition, levels) -> None:
+    """Raise, naming every group short of replicates and the groups that can be tested."""
+    counts = (
+        obs.groupby([obs["group"], obs[condition].astype(str)])[sample]
+        .nunique()
+        .unstack(fill_value=0)
+        .reindex(index=groups, columns=levels, fill_value=0)
+    )
+    short = counts[(counts < 2).any(axis=1)]
+    for group, row in counts.drop(short.index).iterrows():
+        if row.nunique() > 1:
+            logger.info(f"Group {group!r}: unbalanced samples per {condition!r} {row.to_dict()}.")
+    if short.empty:
+        return
+    described = "; ".join(
+        f"{group!r} has {row.to_dict()}, {list(row.index[row < 2])} fewer than 2"
+        for group, row in short.iterrows()
+    )
+    testable = [group for group in groups if group not in short.index]
+    remedy = (
+        f"or test the groups that have them with groups={testable!r}"
+        if testable
+        else "no group has 2 samples of every condition"
+    )
+    raise ValueError(
+        f"Samples per {condition!r}: {described}. A replicate-aware test needs at least 2 "
+        "samples of every condition (one sample per condition gives no estimate of the "
+        "variance between samples). Add samples, lower min_cells in scget.pp.pseudobulk "
+        f"if pseudobulks were dropped, {remedy}."
+    )
+
+
+def _check_one_pseudobulk_per_sample(rows, group, sample) -> None:
+    if rows[sample].nunique() != len(rows):
         raise ValueError(
             f"Group {group!r} has several pseudobulks of one sample; each pseudobulk must "
             f"be one sample ({sample!r}) of one group."
