@@ -384,13 +384,14 @@ def main() -> None:
     recoveries = {}
     for seed in args.seeds:
         design = run_design(args.cache, seed=seed, n_changed=3, **options)
-        wall, cpu = (sum(design[step][i] for step in steps) for i in (0, 1))
+        timed = [step for step in steps if step in design]  # prepared by a stopped run: untimed
+        wall, cpu = (sum(design[step][i] for step in timed) for i in (0, 1))
         print(
             f"Design (seed {seed}): {design['n_pseudobulks']} pseudobulks, {args.models} "
             f"model(s) of {design['epochs_run']} epochs, {args.n_targets} targets per motif. "
             "Whole test "
             f"(simulation to both tables): {wall:.0f} s wall, {cpu:.0f} CPU s; "
-            + ", ".join(f"{step} {design[step][0]:.0f}/{design[step][1]:.0f}" for step in steps)
+            + ", ".join(f"{step} {design[step][0]:.0f}/{design[step][1]:.0f}" for step in timed)
             + f" (wall/CPU s); load average {', '.join(f'{x:.1f}' for x in design['load'])}"
         )
         recoveries[seed] = recovery(design)
