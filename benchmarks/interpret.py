@@ -34,6 +34,13 @@ simulation's ``drivers``, ``links``, ``tfs`` and ``interactions``, for each set 
   sharing their main driver, beside the same AUROC of the observed and predicted
   expression across the groups.
 
+Part 3 (pairs), per seed: gradient gene-by-motif for every gene of the same two groups,
+then ``motif_network`` by Spearman, ICA-LiNGAM and pairwise knockout interactions
+(``method="interaction"``, its 12 top motifs per gene). Printed per network and group:
+the planted TF pairs' ranks among all pairs of motifs (top 1 %: rank <= 205 of 20,503),
+each with the sign of its weight beside the planted kind (cooperative +, competitive -),
+and each network's seconds.
+
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/interpret.py [--cache /tmp/scget_interpret]
@@ -46,6 +53,7 @@ Usage::
         --cache /tmp/scget_interpret_hg38_density --bp-per-gene 49000
     OMP_NUM_THREADS=1 python benchmarks/interpret.py --parts recovery --methods gradient \
         --models 3   # attributions averaged over 3 fine-tuning seeds
+    OMP_NUM_THREADS=1 python benchmarks/interpret.py --parts pairs --seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -332,10 +340,8 @@ def _sign(mean: pd.DataFrame, drivers: pd.DataFrame) -> tuple[float, int]:
 
 def _pair_ranks(table: pd.DataFrame, planted: set) -> list[int]:
     """Ranks of the planted pairs among a network's unordered pairs (larger |weight|)."""
-    pair = [frozenset(p) for p in zip(table["source"], table["target"], strict=True)]
-    strength = table.assign(pair=pair, strength=table["weight"].abs())
-    order = strength.groupby("pair")["strength"].max().sort_values(ascending=False)
-    return sorted(order.index.get_loc(p) + 1 for p in planted if p in order.index)
+    found = _planted_edges(table, dict.fromkeys(planted))
+    return sorted(rank for rank, _ in found.values() if rank)
 
 
 def _knockout_aurocs(mean: pd.DataFrame, drivers: pd.DataFrame, motifs) -> dict[str, float]:
@@ -465,6 +471,69 @@ def recovery(pb, truth, models, chromosome: str, args) -> None:
         )
         _verdict(rows, aurocs if "knockout" in results else {})
     _embedding(pb, model, drivers, chromosome, groups, args.batch_size)
+
+
+def pairs(pb, truth, models, seed: int, batch_size: int) -> None:
+    """The planted TF pairs in each network of every gene of a training and the held-out group."""
+    groups = [str(pb.obs_names[0]), str(pb.obs_names[-1])]
+    interactions = truth["interactions"]
+    kinds = {
+        frozenset(pair): kind
+        for *pair, kind in zip(
+            interactions.motif_a, interactions.motif_b, interactions.kind, strict=True
+        )
+    }
+    start = time.perf_counter()
+    scget.tl.gene_by_motif(pb, models, groups=groups, batch_size=batch_size, device="cpu")
+    print(
+        f"\n== pairs, seed {seed}: every gene of {groups}, "
+        f"{len(models)} model(s); gradient gene-by-motif {time.perf_counter() - start:.0f} s; "
+        f"load {os.getloadavg()[0]:.1f}, {torch.get_num_threads()} torch thread(s)"
+    )
+    n_motifs = pb["atac"].varm["motif_scores"].shape[1]
+    top = round(0.01 * n_motifs * (n_motifs - 1) / 2)
+    for method in ("spearman", "lingam", "interaction"):
+        options = {"method": method, "n_bootstraps": 0, "key_added": f"pairs_{method}"}
+        start = time.perf_counter()
+        if method == "interaction":
+            table = scget.tl.motif_network(
+                pb, models, batch_size=batch_size, device="cpu", **options
+            )
+        else:
+            table = scget.tl.motif_network(pb, **options)
+        seconds = time.perf_counter() - start
+        for group, edges in table.groupby("group", observed=True):
+            found = _planted_edges(edges, kinds)
+            in_top = sum(0 < rank <= top for rank, _ in found.values())
+            print(
+                f"{method} {group} ({seconds:.0f} s for both groups): "
+                f"{in_top} planted pairs in the top 1 % "
+                f"(rank <= {top}); "
+                + ", ".join(
+                    f"{'-'.join(sorted(pair))} ({kinds[pair][:4]}) "
+                    + (f"{rank} {sign}" if rank else "no edge")
+                    for pair, (rank, sign) in found.items()
+                )
+            )
+
+
+def _planted_edges(edges: pd.DataFrame, kinds: dict) -> dict:
+    """Each planted pair's rank among the network's pairs (larger |weight| first; 0 for a
+    pair without an edge) and its weight's sign, + or -."""
+    pair = [frozenset(p) for p in zip(edges["source"], edges["target"], strict=True)]
+    strongest = edges.assign(pair=pair, strength=edges["weight"].abs()).sort_values(
+        "strength", ascending=False
+    )
+    strongest = strongest.drop_duplicates("pair").reset_index(drop=True)
+    position = pd.Series(strongest.index + 1, index=strongest["pair"])
+    weight = pd.Series(strongest["weight"].to_numpy(), index=strongest["pair"])
+    return {
+        planted: (
+            int(position.get(planted, 0)),
+            "+" if weight.get(planted, 0.0) > 0 else "-" if weight.get(planted, 0.0) < 0 else "0",
+        )
+        for planted in kinds
+    }
 
 
 def _verdict(rows: dict, aurocs: dict[str, float]) -> None:
@@ -622,6 +691,8 @@ def main() -> None:
             memory(pb, model, group, args.genes, args.cache / f"model_seed{seed}", seed)
         if "recovery" in args.parts:
             recovery(pb, truth, models, chromosome, args)
+        if "pairs" in args.parts:
+            pairs(pb, truth, models, seed, args.batch_size)
 
 
 if __name__ == "__main__":

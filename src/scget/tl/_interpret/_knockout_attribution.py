@@ -12,6 +12,10 @@ output without it: positive where the input raises the gene's predicted expressi
 - ``"regions"``: one copy per region of the window, all its features (motif scores and
   accessibility) zeroed, as :func:`scget.tl.delete_regions` removes a region: the token
   stays, with its TSS indicators and position, so the window keeps its layout.
+
+:func:`pair_interactions` runs, for chosen motifs of each window, every single and every
+pairwise knockout: the interaction of two motifs is what removing both changes beyond
+the sum of what removing each does.
 """
 
 from __future__ import annotations
@@ -75,22 +79,8 @@ def knockout(
     removed = np.concatenate([np.full(len(present), -1), removed])
     order = np.argsort(window, kind="stable")
     window, removed = window[order], removed[order]
-    axis = 2 if what == "motifs" else 1
-
-    def transform(x, rows):
-        chosen = torch.from_numpy(removed[rows]).to(x.device)
-        copies = torch.nonzero(chosen >= 0).flatten()
-        x = x.clone()
-        if axis == 2:
-            x[copies, :, chosen[copies]] = 0
-        else:
-            x[copies, chosen[copies], :] = 0
-        return x
-
-    copies = replace(promoters, table=promoters.table.iloc[window].reset_index(drop=True))
-    output = run(
-        copies, model, transform=transform, batch_size=batch_size, device=device, desc=desc
-    )["output"].astype(np.float64)
+    transform = _zeroing(removed[:, None], axis=2 if what == "motifs" else 1)
+    output = _outputs(promoters, window, model, transform, batch_size, device, desc)
     reference = np.flatnonzero(removed < 0)
     effects = np.zeros(present.shape)
     knocked = removed >= 0
@@ -98,6 +88,88 @@ def knockout(
         np.repeat(output[reference], counts) - output[knocked]
     )
     return effects
+
+
+def pair_interactions(
+    promoters: Promoters,
+    model: GETModel,
+    chosen: np.ndarray,
+    *,
+    batch_size: int,
+    device: str | None,
+    desc: str,
+) -> np.ndarray:
+    """Pairwise interactions of the ``chosen`` features of every promoter window.
+
+    For features ``a`` and ``b`` of a window with output ``f`` (``f_a``: without ``a``,
+    its column zeroed in every region; ``f_ab``: without both), the interaction is
+    ``f - f_a - f_b + f_ab``: positive where the two raise the output together by more
+    than the sum of their separate effects (they cooperate), negative where together
+    they do less (they compete or are redundant). It is zero where either is absent.
+
+    Parameters
+    ----------
+    promoters
+        The promoter windows.
+    model
+        The model.
+    chosen
+        Windows x k feature numbers (distinct within a row).
+    batch_size, device, desc
+        Window copies per forward pass, torch device, progress label.
+
+    Returns
+    -------
+    float64 array, windows x pairs: the pairs ``(chosen[:, i], chosen[:, j])`` for
+    ``i, j = np.triu_indices(k, 1)``, in that order.
+    """
+    n, k = chosen.shape
+    first, second = np.triu_indices(k, 1)
+    none = np.full((n, 1), -1)
+    removed = np.stack(  # per window: the reference, each single knockout, each pair
+        [
+            np.hstack([none, chosen, chosen[:, first]]),
+            np.hstack([none, np.full((n, k), -1), chosen[:, second]]),
+        ],
+        axis=-1,
+    )
+    copies_per_window = removed.shape[1]
+    window = np.repeat(np.arange(n), copies_per_window)
+    transform = _zeroing(removed.reshape(-1, 2), axis=2)
+    output = _outputs(promoters, window, model, transform, batch_size, device, desc)
+    output = output.reshape(n, copies_per_window)
+    single = output[:, 1 : k + 1]
+    return output[:, :1] - single[:, first] - single[:, second] + output[:, k + 1 :]
+
+
+def _zeroing(removed: np.ndarray, axis: int):
+    """An engine transform zeroing, in each window copy, what its row of ``removed`` names.
+
+    ``removed``: copies x m feature numbers (``axis=2``, the column in every region) or
+    region positions (``axis=1``, every feature of the region); -1 removes nothing.
+    """
+
+    def transform(x, rows):
+        x = x.clone()
+        for column in removed[rows].T:
+            chosen = torch.from_numpy(column).to(x.device)
+            copies = torch.nonzero(chosen >= 0).flatten()
+            if axis == 2:
+                x[copies, :, chosen[copies]] = 0
+            else:
+                x[copies, chosen[copies], :] = 0
+        return x
+
+    return transform
+
+
+def _outputs(promoters, window, model, transform, batch_size, device, desc) -> np.ndarray:
+    """The model's output for copies of the promoter windows ``window``, transformed."""
+    copies = replace(promoters, table=promoters.table.iloc[window].reset_index(drop=True))
+    output = run(
+        copies, model, transform=transform, batch_size=batch_size, device=device, desc=desc
+    )["output"]
+    return output.astype(np.float64).reshape(len(window))
 
 
 def _present_features(promoters: Promoters, peaks: np.ndarray) -> np.ndarray:
