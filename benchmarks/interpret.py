@@ -492,6 +492,7 @@ def pairs(pb, truth, models, seed: int, batch_size: int) -> None:
     )
     n_motifs = pb["atac"].varm["motif_scores"].shape[1]
     top = round(0.01 * n_motifs * (n_motifs - 1) / 2)
+    best = {}
     for method in ("spearman", "lingam", "interaction"):
         options = {"method": method, "n_bootstraps": 0, "key_added": f"pairs_{method}"}
         start = time.perf_counter()
@@ -505,6 +506,7 @@ def pairs(pb, truth, models, seed: int, batch_size: int) -> None:
         for group, edges in table.groupby("group", observed=True):
             found = _planted_edges(edges, kinds)
             in_top = sum(0 < rank <= top for rank, _ in found.values())
+            best[method] = max(best.get(method, 0), in_top)
             print(
                 f"{method} {group} ({seconds:.0f} s for both groups): "
                 f"{in_top} planted pairs in the top 1 % "
@@ -515,6 +517,11 @@ def pairs(pb, truth, models, seed: int, batch_size: int) -> None:
                     for pair, (rank, sign) in found.items()
                 )
             )
+    winner = max(best, key=best.get)
+    print(
+        f"goal >= 2 planted pairs in a group's top 1 %: "
+        f"{'met' if best[winner] >= 2 else 'MISSED'} (best: {winner}, {best[winner]})"
+    )
 
 
 def _planted_edges(edges: pd.DataFrame, kinds: dict) -> dict:
@@ -552,10 +559,12 @@ def _verdict(rows: dict, aurocs: dict[str, float]) -> None:
         best = table[column].idxmax()
         value = table.loc[best, column]
         met = value >= goal if relation == ">=" else value > goal
+        where = " of these genes' Spearman or LiNGAM networks" if column.startswith("pairs") else ""
         print(
-            f"goal {column} {relation} {goal:.3f}: {'met' if met else 'MISSED'} "
+            f"goal {column}{where} {relation} {goal:.3f}: {'met' if met else 'MISSED'} "
             f"(best: {best}, {value:.3f})"
         )
+    print("(the interaction network on every gene: --parts pairs)")
     if aurocs:
         below = {motif: round(value, 2) for motif, value in aurocs.items() if value < 0.8}
         print(
