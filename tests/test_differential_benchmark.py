@@ -1,19 +1,13 @@
-import importlib.util
-from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "differential.py"
+from _benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def benchmark():
-    spec = importlib.util.spec_from_file_location("differential_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("differential")
 
 
 def _recovery(aurocs: dict, called: dict) -> pd.DataFrame:

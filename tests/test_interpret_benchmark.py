@@ -1,18 +1,11 @@
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
-
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "interpret.py"
+from _benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def benchmark():
-    spec = importlib.util.spec_from_file_location("interpret_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("interpret")
 
 
 def test_planted_pairs_rank_by_their_strongest_edge_in_either_direction(benchmark):

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _benchmark_scripts import load_benchmark
 
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "scaling.py"
 STEPS = [
@@ -52,13 +53,8 @@ def test_scaling_runs_every_step_and_reports_growth(tmp_path):
 
 
 def _load_script(monkeypatch):
-    import importlib.util
-
     monkeypatch.syspath_prepend(str(SCRIPT.parent))  # it imports benchmarks/simulate.py
-    spec = importlib.util.spec_from_file_location("scaling_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("scaling")
 
 
 def _result(label: str, spec: dict, n_peaks: int, seconds: float) -> dict:
