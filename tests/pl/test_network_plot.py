@@ -95,3 +95,12 @@ def test_motif_network_directed_parents_and_children(pb, neighbourhood, expected
     assert "LiNGAM" in ax.get_title()
     nodes = {t.get_text() for t in ax.texts}
     assert nodes == {n for edge in expected for n in edge}
+
+
+def test_motif_network_title_names_the_method(networked):
+    from scget.pl._motif_network import _KIND
+    from scget.tl._networks._motif_network import METHODS
+
+    assert set(_KIND) == set(METHODS)
+    fig = scget.pl.motif_network(networked, group="A", return_fig=True)
+    assert fig.axes[0].get_title().endswith("edges (Spearman)")

@@ -11,9 +11,16 @@ import numpy as np
 from .. import get
 from .._scan.tfs import attribution_params, tf_expression
 from .._shared.constants import MOTIF_KEY, MOTIF_NETWORK_KEY, RNA
+from .._shared.storage import read_params
 from .._shared.utils import one_name
 from ._plotter import plot_function
 
+#: How the title names each method of :func:`scget.tl.motif_network`.
+_KIND = {
+    "lingam": "LiNGAM, source causes target",
+    "spearman": "Spearman",
+    "interaction": "pairwise knockouts",
+}
 _LAYOUTS = ("spring", "circular", "kamada_kawai", "shell")
 #: Node area (points^2) without expressed TFs, and added at the largest expression.
 _NODE_SIZE = (60.0, 600.0)
@@ -38,7 +45,8 @@ def motif_network(
     """Draw a group's TF-TF network of motif clusters from :func:`scget.tl.motif_network`.
 
     The graph is that of :func:`scget.get.motif_network` (``graph=True``): directed for
-    LiNGAM (source causes target), undirected for Spearman. An edge's colour is its
+    LiNGAM (source causes target), undirected for Spearman and pairwise knockouts
+    (``method="interaction"``); the title names the method. An edge's colour is its
     signed weight (a diverging colour map centred on zero, with a colour bar) and its
     width ``|weight|``; a node's size is the largest log10(TPM + 1) in ``group`` of the
     motif cluster's TFs (smallest when none is measured).
@@ -145,7 +153,7 @@ def motif_network(
         label="edge weight",
     )
     _size_legend(ax, top_level)
-    kind = "LiNGAM, source causes target" if graph.is_directed() else "Spearman"
+    kind = _KIND[read_params(pb, key)["method"]]
     ax.set_title(f"{group}: {len(edges)} edges ({kind})")
     ax.set_axis_off()
 
