@@ -139,6 +139,8 @@ FUNCTION_IMPORTS = {
     "scget._shared.logging": "utils imports threads, which imports logging: a cycle at module top",
     "scget._cli.demo": "`scget --help` imports it: pandas and scipy load when the demo runs",
     "scget.tl._training._cli": "`scget --help` imports it: torch loads when training runs",
+    "scget.tl._networks._motif_network": "a light entry point on stored attributions: "
+    'torch loads when method="interaction" runs the model',
 }
 
 

@@ -207,7 +207,7 @@ def test_interpretation_explains_without_the_prior(pb):
     seen = _promoters.promoters
     with pytest.MonkeyPatch.context() as patch:  # the same run, given the prior
         patch.setattr(
-            "scget.tl._interpret._ensemble.promoters",
+            "scget.tl._core._ensemble.promoters",
             lambda *args, **kwargs: seen(*args, **{**kwargs, "prior": True}),
         )
         with_prior = scget.get.gene_by_motif(

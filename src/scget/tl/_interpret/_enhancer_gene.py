@@ -21,9 +21,9 @@ from ..._shared.constants import (
 from ..._shared.docs import inject_docs
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list
+from .._core._knockouts import check_method
 from .._core._model import GETModel
 from .._core._promoters import promoters
-from ._knockout_attribution import check_method
 from ._region_importance import check_tss, importance, importance_table
 
 #: Scores of :func:`enhancer_gene`; all but ``"abc"`` need a model.

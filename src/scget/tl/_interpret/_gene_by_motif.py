@@ -17,10 +17,10 @@ from ..._shared.constants import (
 from ..._shared.docs import inject_docs
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list
+from .._core._ensemble import explained_windows, mean_over_models
+from .._core._knockouts import check_method, knockout
 from .._core._model import GETModel
 from .._core._promoters import fill_groups, per_gene, run
-from ._ensemble import explained_windows, mean_over_models
-from ._knockout_attribution import check_method, knockout
 from ._region_importance import check_tss, importance, store_importance
 
 

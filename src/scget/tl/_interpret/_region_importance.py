@@ -12,10 +12,10 @@ from ..._shared.constants import ATAC, MOTIF_KEY, REGION_IMPORTANCE_KEY, RNA
 from ..._shared.docs import inject_docs
 from ..._shared.storage import finish_writer, writable
 from ..._shared.utils import name_list
+from .._core._ensemble import explained_windows, mean_over_models
+from .._core._knockouts import check_method, knockout
 from .._core._model import GETModel
 from .._core._promoters import Promoters, run
-from ._ensemble import explained_windows, mean_over_models
-from ._knockout_attribution import check_method, knockout
 
 #: Columns of the region-importance table (decoupler's source, target, weight).
 COLUMNS = ("group", "source", "target", "weight", "distance", "accessibility")

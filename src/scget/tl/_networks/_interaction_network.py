@@ -4,7 +4,7 @@ A correlation or causal network reads how motifs' attributions covary over genes
 interaction network asks the model directly: for each gene of a group, its ``top_motifs``
 motifs of largest gene-by-motif attribution are removed one at a time and two at a time,
 and the interaction of a pair is what removing both changes beyond the sum of what
-removing each does (:func:`~scget.tl._interpret._knockout_attribution.pair_interactions`).
+removing each does (:func:`~scget.tl._core._knockouts.pair_interactions`).
 An edge's weight is the pair's mean interaction over the group's genes (zero for a gene
 where the two are not among its top motifs): positive where the two motifs raise their
 genes together by more than apart (cooperation), negative where together they do less
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 
+from .._core._ensemble import explained_windows, mean_over_models
+from .._core._knockouts import pair_interactions
 from .._core._model import GETModel
-from .._interpret._ensemble import explained_windows, mean_over_models
-from .._interpret._knockout_attribution import pair_interactions
 
 
 def interaction_edges(

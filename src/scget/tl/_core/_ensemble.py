@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .._core._model import GETModel, check_models
-from .._core._promoters import Promoters, promoters
+from ._model import GETModel, check_models
+from ._promoters import Promoters, promoters
 
 
 def mean_over_models(

@@ -27,8 +27,8 @@ import numpy as np
 import scipy.sparse
 import torch
 
-from .._core._model import GETModel
-from .._core._promoters import Promoters, run, window_peaks
+from ._model import GETModel
+from ._promoters import Promoters, run, window_peaks
 
 #: Attribution methods of :func:`scget.tl.gene_by_motif` and :func:`scget.tl.region_importance`.
 METHODS = ("gradient", "knockout")
