@@ -90,7 +90,7 @@ def test_edges_merge_both_orders_average_over_windows_and_filter():
 
 def test_interaction_network_survives_h5mu_and_is_undirected(pb, trained, tmp_path):
     scget.tl.gene_by_motif(pb, trained, genes=GENES[:6], groups=["B"], device="cpu")
-    table = motif_network(pb, trained, method="interaction", top_motifs=2, device="cpu")
+    table = motif_network(pb, trained, top_motifs=2, device="cpu")  # a model: interaction
     path = tmp_path / "pb.h5mu"
     pb.write_h5mu(path)
     back = md.read_h5mu(path)

@@ -42,7 +42,7 @@ def motif_network(
     pb,
     model: GETModel | Sequence[GETModel] | None = None,
     *,
-    method: Literal["lingam", "spearman", "interaction"] = "lingam",
+    method: Literal["lingam", "spearman", "interaction"] | None = None,
     groups: str | Sequence[str] | None = None,
     agnostic: bool = False,
     motifs: Sequence[str] | None = None,
@@ -99,11 +99,14 @@ def motif_network(
     ----------
     {mdata_pb} Needs :func:`scget.tl.gene_by_motif` results.
     model
-        With ``method="interaction"`` only: the model (or the ensemble, whose
-        interactions are averaged) that the gene-by-motif run explained.
+        Read by ``method="interaction"`` only, the default when a model is given: the
+        model (or the ensemble, whose interactions are averaged) that the gene-by-motif
+        run explained.
     method
         ``"lingam"`` (causal, directed), ``"spearman"`` (correlation) or
-        ``"interaction"`` (pairwise knockouts through ``model``).
+        ``"interaction"`` (pairwise knockouts through ``model``). By default
+        ``"interaction"`` when a model is given (it finds planted TF pairs best), else
+        ``"lingam"``.
     groups
         Groups to fit a network to (default: every group interpreted).
     agnostic
@@ -161,6 +164,8 @@ def motif_network(
     ['group', 'source', 'target', 'weight', 'frequency']
     """
     groups = name_list(groups)
+    if method is None:
+        method = "lingam" if model is None else "interaction"
     _check_method(method, model, agnostic, top_motifs)
     if min_weight is None:
         min_weight = MIN_WEIGHT[method]
