@@ -114,3 +114,11 @@ def test_a_method_its_arguments_do_not_fit_is_refused(pb, trained, options, mess
     options = {**options, "model": trained} if options.get("model") == "MODEL" else options
     with pytest.raises(ValueError, match=message):
         motif_network(pb, **options)
+
+
+def test_an_ensemble_averages_its_models_interactions(pb, trained):
+    scget.tl.gene_by_motif(pb, trained, genes=GENES[:5], groups=["D"], device="cpu")
+    single = motif_network(pb, trained, top_motifs=3, n_bootstraps=0, device="cpu")
+    twice = motif_network(pb, [trained, trained], top_motifs=3, n_bootstraps=0, device="cpu")
+    np.testing.assert_allclose(twice["weight"], single["weight"], rtol=1e-6)
+    assert scget.get.params(pb, "motif_network")["n_models"] == 2
