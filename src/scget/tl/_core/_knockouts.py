@@ -1,8 +1,8 @@
 """Exact attributions from forward passes: what removing an input does to a gene's output.
 
 :func:`knockout` runs, for every promoter window, the window as it is and one copy per
-removed input, in one engine pass (:func:`scget.tl._core._promoters.run`, the entry
-point of the gradient attributions too); a copy's input is zeroed on the device by the
+removed input, in one engine pass (:func:`scget.tl._core._promoters.run_copies`, through
+the entry point of the gradient attributions too); a copy's input is zeroed on the device by the
 pass's transform. The copies of a window follow each other, so the batches cover several
 inputs of few windows. The attribution of an input is the reference output minus the
 output without it: positive where the input raises the gene's predicted expression.
@@ -20,7 +20,6 @@ the sum of what removing each does.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -28,7 +27,7 @@ import scipy.sparse
 import torch
 
 from ._model import GETModel
-from ._promoters import Promoters, run, window_peaks
+from ._promoters import Promoters, run_copies, window_peaks
 
 #: Attribution methods of :func:`scget.tl.gene_by_motif` and :func:`scget.tl.region_importance`.
 METHODS = ("gradient", "knockout")
@@ -80,7 +79,8 @@ def knockout(
     order = np.argsort(window, kind="stable")
     window, removed = window[order], removed[order]
     transform = _zeroing(removed[:, None], axis=2 if what == "motifs" else 1)
-    output = _outputs(promoters, window, model, transform, batch_size, device, desc)
+    options = {"transform": transform, "batch_size": batch_size, "device": device, "desc": desc}
+    output = run_copies(promoters, window, model, **options)
     reference = np.flatnonzero(removed < 0)
     effects = np.zeros(present.shape)
     knocked = removed >= 0
@@ -136,8 +136,8 @@ def pair_interactions(
     copies_per_window = removed.shape[1]
     window = np.repeat(np.arange(n), copies_per_window)
     transform = _zeroing(removed.reshape(-1, 2), axis=2)
-    output = _outputs(promoters, window, model, transform, batch_size, device, desc)
-    output = output.reshape(n, copies_per_window)
+    options = {"transform": transform, "batch_size": batch_size, "device": device, "desc": desc}
+    output = run_copies(promoters, window, model, **options).reshape(n, copies_per_window)
     single = output[:, 1 : k + 1]
     return output[:, :1] - single[:, first] - single[:, second] + output[:, k + 1 :]
 
@@ -161,15 +161,6 @@ def _zeroing(removed: np.ndarray, axis: int):
         return x
 
     return transform
-
-
-def _outputs(promoters, window, model, transform, batch_size, device, desc) -> np.ndarray:
-    """The model's output for copies of the promoter windows ``window``, transformed."""
-    copies = replace(promoters, table=promoters.table.iloc[window].reset_index(drop=True))
-    output = run(
-        copies, model, transform=transform, batch_size=batch_size, device=device, desc=desc
-    )["output"]
-    return output.astype(np.float64).reshape(len(window))
 
 
 def _present_features(promoters: Promoters, peaks: np.ndarray) -> np.ndarray:

@@ -6,14 +6,16 @@ them through :func:`scget.tl._core._engine.attribute` once, reducing each batch 
 to one small row per window (the output at the TSS peak on the gene's strand, the mean
 gradient x input over the window's regions, the L2 norm of the region-embedding
 gradient per region, the promoter token's hidden state), whichever are asked for;
-:func:`per_gene` averages window rows over each gene's TSS peaks, as ``get_pred`` does.
+:func:`per_gene` averages window rows over each gene's TSS peaks, as ``get_pred`` does;
+:func:`run_copies` runs copies of chosen windows, each changed by a transform (knockouts,
+perturbations).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -55,6 +57,10 @@ class Promoters:
     genes: np.ndarray
     scores: np.ndarray
     params: dict
+
+    def take(self, rows: np.ndarray) -> Promoters:
+        """The windows ``rows`` of the table, in that order (a window may repeat)."""
+        return replace(self, table=self.table.iloc[rows].reset_index(drop=True))
 
 
 def promoters(
@@ -214,6 +220,33 @@ def run(
     }
     parts["output"] = parts["output"][:, 0]
     return parts
+
+
+def run_copies(
+    promoters: Promoters,
+    rows: np.ndarray,
+    model: GETModel,
+    *,
+    transform: Transform,
+    batch_size: int,
+    device: str | None,
+    desc: str,
+) -> np.ndarray:
+    """The output at the TSS peak of the windows ``rows`` (repeats: copies), transformed.
+
+    One :func:`run` pass over ``promoters.take(rows)``; ``transform`` changes each copy's
+    input on the device (it gets the batch and the copies' positions in ``rows``).
+    Returns float64, one value per row.
+    """
+    output = run(
+        promoters.take(rows),
+        model,
+        transform=transform,
+        batch_size=batch_size,
+        device=device,
+        desc=desc,
+    )["output"]
+    return output.astype(np.float64)
 
 
 def _window_scores(promoters: Promoters, windows: np.ndarray, window_size: int) -> np.ndarray:

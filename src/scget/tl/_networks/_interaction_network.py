@@ -14,7 +14,6 @@ genes together by more than apart (cooperation), negative where together they do
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -99,8 +98,7 @@ def interaction_edges(
         if len(rows) == 0:
             raise ValueError(f"Group {group!r}: none of its genes has a promoter window.")
         chosen = columns[top[found[rows].astype(int)]]
-        in_group = replace(windows, table=windows.table.iloc[rows].reset_index(drop=True))
-
+        in_group = windows.take(rows)
         desc = f"motif_network {group}, pairwise knockouts"
         options = {"batch_size": batch_size, "device": device, "desc": desc}
         pairs = _mean_interactions(models, in_group, chosen, **options)

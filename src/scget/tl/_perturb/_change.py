@@ -11,7 +11,6 @@ reference predicted log10(TPM + 1).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ import torch
 from ..._shared.logging import logger
 from ..._shared.storage import finish_writer
 from .._core._model import GETModel
-from .._core._promoters import Promoters, per_gene, run, window_peaks
+from .._core._promoters import Promoters, per_gene, run_copies, window_peaks
 
 
 def change(
@@ -66,7 +65,6 @@ def change(
     if not len(affected):
         logger.warning(f"{desc}: no chosen window holds a changed region; nothing changes.")
     else:
-        twice = replace(promoters, table=promoters.table.iloc[np.tile(affected, 2)])
         mask = np.concatenate([np.zeros_like(hit[affected]), hit[affected]])
         columns = np.zeros(promoters.inputs.n_features, dtype=bool)
         columns[features] = True
@@ -76,10 +74,16 @@ def change(
             keep = ~(zero & torch.from_numpy(columns).to(x.device))
             return x * keep
 
-        output = run(
-            twice, model, transform=transform, batch_size=batch_size, device=device, desc=desc
-        )["output"]
-        values[affected] = output[len(affected) :].astype(np.float64) - output[: len(affected)]
+        output = run_copies(
+            promoters,
+            np.tile(affected, 2),
+            model,
+            transform=transform,
+            batch_size=batch_size,
+            device=device,
+            desc=desc,
+        )
+        values[affected] = output[len(affected) :] - output[: len(affected)]
     deltas = per_gene(values, promoters, shape)
     touched = per_gene(hit.any(axis=1).astype(np.float64), promoters, shape)
     deltas[~(touched > 0)] = np.nan

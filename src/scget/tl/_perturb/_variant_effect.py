@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,7 @@ from ..._shared.utils import name_list
 from ...genome import Genome
 from ...get import gene_by_motif
 from .._core._model import GETModel
-from .._core._promoters import per_gene, promoters, run, window_peaks
+from .._core._promoters import per_gene, promoters, run_copies, window_peaks
 from ._unmatched import check_unmatched, match_intervals
 
 _ALLELE = set("ACGTN")
@@ -382,15 +381,15 @@ def _model_change(chosen, model, j, alt_scores, shape, batch_size, device):
         motifs = torch.where(hit, new.expand(-1, x.shape[1], -1), x[..., :n_motifs])
         return torch.cat([motifs, x[..., n_motifs:]], dim=-1)
 
-    both = replace(chosen, table=chosen.table.iloc[order])
-    output = run(
-        both,
+    output = run_copies(
+        chosen,
+        order,
         model,
         transform=transform,
         batch_size=batch_size,
         device=device,
         desc="variant_effect",
-    )["output"].astype(np.float64)
+    )
     base = dict(zip(reference, output[: len(reference)], strict=True))
     offset = len(reference)
     for w in windows:
