@@ -173,6 +173,7 @@ def motif_network(
         raise ValueError("n_bootstraps and min_weight must be >= 0, and n_genes >= 3.")
     workers = resolve_n_jobs(n_jobs)
     attributions = get.gene_by_motif(pb, key=key)
+    attributed = get.params(pb, key)
     matrices = _matrices(attributions, groups, motifs, agnostic, n_genes, seed, method)
     extra = {}
     if method == "interaction":
@@ -180,7 +181,7 @@ def motif_network(
         from ._interaction_network import interaction_edges
 
         models = check_models(model)
-        source = {name: get.params(pb, key)[name] for name in ("rna", "atac", "motif_key")}
+        source = {name: attributed[name] for name in ("rna", "atac", "motif_key")}
         table = interaction_edges(
             pb,
             models,
@@ -212,7 +213,7 @@ def motif_network(
         "min_weight": min_weight,
         "seed": seed,
         "key": key,
-        "attribution": get.params(pb, key).get("method", "gradient"),
+        "attribution": attributed.get("method", "gradient"),
         **extra,
     }
     pb = writable(pb, copy)
