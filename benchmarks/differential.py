@@ -162,7 +162,7 @@ def replicated_groups(pb) -> list[str]:
 
     With unequal cells per sample, a (sample, cell type) can fall below ``min_cells`` and
     lose its pseudobulk; such a cell type cannot be tested (``differential_regulation``
-    refuses it), and its planted changes leave the truth scored.
+    refuses it), and its planted changes are left out of the truth that is scored.
     """
     counts = pb.obs.groupby(["cell_type", "condition"], observed=True)["sample"].nunique()
     counts = counts.unstack(fill_value=0)
