@@ -493,7 +493,8 @@ def pairs(pb, truth, models, chromosome: str, seed: int, batch_size: int) -> Non
         f"\n== pairs, seed {seed}: {groups}, {len(models)} model(s); "
         f"load {os.getloadavg()[0]:.1f}, {torch.get_num_threads()} torch thread(s)"
     )
-    for number, (split, held) in enumerate(_split(pb["rna"].var_names, pb, chromosome).items()):
+    splits = _split(pb["rna"].var_names, pb, chromosome)
+    for number, (split, held) in enumerate(splits.items()):
         genes = list(pb["rna"].var_names[held])
         key = f"pairs_{number}"
         start = time.perf_counter()
@@ -532,7 +533,7 @@ def pairs(pb, truth, models, chromosome: str, seed: int, batch_size: int) -> Non
                         for pair, (rank, sign) in found.items()
                     )
                 )
-    for split in _split(pb["rna"].var_names, pb, chromosome):
+    for split in splits:
         found = {method: count for (name, method), count in best.items() if name == split}
         winner = max(found, key=found.get)
         print(
