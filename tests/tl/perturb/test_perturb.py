@@ -44,12 +44,32 @@ class Mixing(nn.Module):
         return SimpleNamespace(expression=outputs_at(expression, at), region_embedding=embedding)
 
 
+class MixingAccessibility(Mixing):
+    """Mixing with an accessibility head: the first output channel, mixed again."""
+
+    def forward(self, x, *, padding_mask=None, tss=None, positions=None, at=None):
+        out = super().forward(x, padding_mask=padding_mask, tss=tss, positions=positions, at=at)
+        mixed = torch.einsum("ij,bjs->bis", self.m.T, out.region_embedding)
+        out.accessibility = nn.functional.softplus(mixed[..., :1])
+        return out
+
+
 @pytest.fixture
 def model(pb):
     """A model whose every gene responds strongly to every region of its windows."""
     features = motif_feature_names(pb)
     params = {"window_size": WINDOW, "binary": False}
     return scget.tl.GETModel(Mixing(len(features)), feature_names=features, params=params)
+
+
+@pytest.fixture
+def accessibility_model(pb):
+    """A model fine-tuned (as if) for accessibility: it reads the motifs of every region."""
+    features = motif_feature_names(pb)
+    params = {"window_size": WINDOW, "binary": False, "objective": "accessibility"}
+    return scget.tl.GETModel(
+        MixingAccessibility(len(features)), feature_names=features, params=params
+    )
 
 
 def _predicted_change(pb, model, perturb) -> pd.DataFrame:
@@ -147,6 +167,76 @@ def test_deletion_equals_predict_without_the_peak(pb, model, tmp_path, form, scg
     untouched = ~touched & expected.notna().to_numpy()
     np.testing.assert_allclose(expected.to_numpy()[untouched], 0.0, atol=1e-6)
     assert scget.get.params(pb, "delete_regions")["peaks"] == [peak]
+
+
+def _predicted_accessibility(pb, model) -> np.ndarray:
+    work = pb.copy()
+    scget.tl.predict(work, model, device="cpu")
+    return np.nan_to_num(work["atac"].layers["get_accessibility"].astype(np.float64))
+
+
+def test_knockout_with_an_accessibility_model_also_closes_chromatin(pb, model, accessibility_model):
+    scores = pb["atac"].varm["motif_scores"]
+    sites = scores.index[scores["M1"] != 0]
+    knocked = pb.copy()
+    knocked["atac"].varm["motif_scores"].loc[sites, "M1"] = 0.0
+    # by hand: what the accessibility model predicts the knockout does to each region...
+    opened = _predicted_accessibility(knocked, accessibility_model) - _predicted_accessibility(
+        pb, accessibility_model
+    )
+    assert np.abs(opened).max() > 1e-2
+
+    def knock_out(data):  # ...added to the observed scores, beside the zeroed motif
+        data["atac"].varm["motif_scores"].loc[sites, "M1"] = 0.0
+        observed = np.asarray(
+            data["atac"].X.todense() if hasattr(data["atac"].X, "todense") else data["atac"].X,
+            dtype=np.float64,
+        )
+        data["atac"].X = np.clip(observed + opened, 0.0, None).astype(np.float32)
+
+    expected = _predicted_change(pb, model, knock_out)
+    change = scget.tl.knockout_motifs(
+        pb, model, motifs="M1", accessibility_model=accessibility_model, device="cpu"
+    )
+    touched = change.notna().to_numpy()
+    # predict drops a gene whose TSS peak falls below the accessible score; the knockout
+    # keeps the genes of the observed data
+    read = touched & expected.notna().to_numpy()
+    assert read.sum() > 0.8 * touched.sum()
+    np.testing.assert_allclose(change.to_numpy()[read], expected.to_numpy()[read], atol=1e-5)
+    untouched = ~touched & expected.notna().to_numpy()
+    np.testing.assert_allclose(expected.to_numpy()[untouched], 0.0, atol=1e-6)
+    assert scget.get.params(pb, "knockout_motifs")["accessibility"] == "predicted knockout"
+    # holding accessibility fixed is another answer, on fewer windows
+    fixed = scget.tl.knockout_motifs(pb, model, motifs="M1", device="cpu")
+    assert fixed.notna().sum().sum() <= touched.sum()
+    both = fixed.notna().to_numpy()
+    assert not np.allclose(fixed.to_numpy()[both], change.to_numpy()[both], atol=1e-3)
+    assert scget.get.params(pb, "knockout_motifs")["accessibility"] == "observed"
+
+
+def test_an_accessibility_model_that_cannot_serve_is_rejected_before_any_work(
+    pb, model, accessibility_model
+):
+    with pytest.raises(ValueError, match="does not predict accessibility"):
+        scget.tl.knockout_motifs(pb, model, motifs="M1", accessibility_model=model, device="cpu")
+    binary = scget.tl.GETModel(
+        model.network, feature_names=model.feature_names, params={**model.params, "binary": True}
+    )
+    with pytest.raises(ValueError, match="binary accessibility"):
+        scget.tl.knockout_motifs(
+            pb, binary, motifs="M1", accessibility_model=accessibility_model, device="cpu"
+        )
+    other = scget.tl.GETModel(
+        accessibility_model.network,
+        feature_names=[*model.feature_names[:-2], "Mx", model.feature_names[-1]],
+        params=accessibility_model.params,
+    )
+    with pytest.raises(ValueError, match="other input features"):
+        scget.tl.knockout_motifs(pb, model, motifs="M1", accessibility_model=other, device="cpu")
+    with pytest.raises(TypeError):
+        scget.tl.knockout_motifs(pb, model, motifs="M1", accessibility_model="x", device="cpu")
+    assert "scget" not in pb.uns or not pb.uns["scget"]
 
 
 def test_perturbations_survive_h5mu_and_copy_leaves_the_data(pb, model, tmp_path):

@@ -23,11 +23,18 @@ from ..._shared.docs import inject_docs
 from ..._shared.logging import progress
 from ..._shared.storage import finish_writer, read_slots, writable
 from ..._shared.utils import chosen_positions, modality, name_list, resolve_device, to_dense
-from ._engine import forward, on_device
+from ._engine import Transform, forward, on_device
 from ._genes import peaks_to_genes, tss_peak_matrix
 from ._model import GETModel, check_model
 from ._prior import model_inputs
-from ._windows import GroupRegions, centred_windows, hide_interleaved, window_starts
+from ._windows import (
+    GroupRegions,
+    centred_windows,
+    hide_interleaved,
+    then,
+    window_starts,
+    zeroing_columns,
+)
 
 
 def _start_layers(atac_ad, names: list[str], chosen: np.ndarray | None) -> dict:
@@ -87,6 +94,135 @@ def _region_windows(
     centred_starts, centred_lengths, _ = centred_windows(group, tss_positions, window_size)
     starts[tss_positions], lengths[tss_positions] = centred_starts, centred_lengths
     return starts, lengths
+
+
+#: One pass of :func:`predict` over a window: the heads read, the input transform (hiding
+#: accessibility) and, for interleaved hiding, (every, phase) of the positions it predicts.
+Pass = tuple[tuple[str, ...], Transform | None, tuple[int, int] | None]
+
+
+def _passes(model: GETModel, *, expression: bool | None = None) -> list[Pass]:
+    """The passes predicting what ``model`` predicts (only accessibility if not ``expression``).
+
+    Binary input is already hidden, so one pass serves both heads; quantitative input is
+    hidden in every region, or region by region in interleaved passes (phase j of k:
+    window positions j, j + k, ...).
+    """
+    if expression is None:
+        expression = model.objective != "accessibility"
+    accessibility = model.predicts_accessibility
+    passes: list[Pass] = [(("expression",), None, None)] if expression else []
+    if accessibility and expression and model.binary:
+        passes = [(("expression", "accessibility"), None, None)]
+    elif accessibility and model.binary:
+        passes.append((("accessibility",), None, None))
+    elif accessibility:
+        every = math.ceil(1 / model.accessibility_hidden - 1e-9)
+        passes += [
+            (("accessibility",), hide_interleaved(every, phase), (every, phase))
+            for phase in range(every)
+        ]
+    return passes
+
+
+def _fill_layers(
+    layers: dict[str, np.ndarray],
+    network,
+    inputs,
+    chosen: np.ndarray,
+    is_tss: np.ndarray,
+    passes: list[Pass],
+    *,
+    window_size: int,
+    batch_size: int,
+    device,
+    tss_windows: str,
+    zeroed: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
+    """Fill the rows ``chosen`` of ``layers`` (groups x peaks) with the passes' outputs.
+
+    ``zeroed`` is (input columns, groups x peaks mask): those columns are set to zero in
+    the masked regions of every window before the passes' own transforms.
+    """
+    for number in progress(chosen, desc="predict", unit="group"):
+        group = inputs.groups[number]
+        if len(group.peaks) == 0:
+            continue
+        starts, lengths = _region_windows(group, is_tss, window_size, tss_windows)
+        windows, which = np.unique(np.column_stack([starts, lengths]), axis=0, return_inverse=True)
+        index = np.column_stack([np.full(len(windows), number), windows])
+        positions = np.arange(len(group.peaks)) - starts
+        before = None
+        if zeroed is not None:
+            mask = _window_mask(zeroed[1][number, group.peaks], windows, window_size)
+            before = zeroing_columns(zeroed[0], mask, inputs.n_features)
+        for heads, transform, phase in passes:
+            outputs = forward(
+                network,
+                inputs,
+                index,
+                window_size=window_size,
+                batch_size=batch_size,
+                device=device,
+                transform=then(before, transform),
+                heads=heads,
+            )
+            rows = slice(None) if phase is None else positions % phase[0] == phase[1]
+            predicted = outputs[which.ravel()[rows], positions[rows]]
+            names = [
+                *(PREDICTION_LAYERS if "expression" in heads else ()),
+                *((ACCESSIBILITY_PREDICTION_LAYER,) if "accessibility" in heads else ()),
+            ]
+            for column, name in enumerate(names):
+                layers[name][number, group.peaks[rows]] = predicted[:, column]
+
+
+def _window_mask(regions: np.ndarray, windows: np.ndarray, window_size: int) -> np.ndarray:
+    """Windows x positions: ``regions`` (one flag per region of the group) in each window."""
+    mask = np.zeros((len(windows), window_size), dtype=bool)
+    for row, (start, length) in enumerate(windows):
+        mask[row, :length] = regions[start : start + length]
+    return mask
+
+
+def predicted_accessibility(
+    pb,
+    model: GETModel,
+    chosen: np.ndarray,
+    *,
+    zeroed: tuple[np.ndarray, np.ndarray] | None = None,
+    batch_size: int,
+    device,
+    rna: str,
+    atac: str,
+    motif_key: str,
+) -> np.ndarray:
+    """Groups x peaks accessibility scores ``model`` predicts for the groups ``chosen``.
+
+    As :func:`predict` predicts them (tiled windows, the accessibility input hidden as
+    the model was trained), with the input columns ``zeroed[0]`` set to zero in the
+    regions ``zeroed[1]`` (groups x peaks) when given. float64; NaN in other groups and
+    where a peak is not accessible.
+    """
+    _, is_tss = _tss_peaks(pb, rna=rna, atac=atac)
+    inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key)
+    device = resolve_device(device)
+    layers = {ACCESSIBILITY_PREDICTION_LAYER: np.full(pb[atac].shape, np.nan, np.float32)}
+    with on_device(model.network, device) as network:
+        _fill_layers(
+            layers,
+            network,
+            inputs,
+            chosen,
+            is_tss,
+            _passes(model, expression=False),
+            window_size=model.window_size,
+            batch_size=batch_size,
+            device=device,
+            tss_windows="tiled",
+            zeroed=zeroed,
+        )
+    return layers[ACCESSIBILITY_PREDICTION_LAYER].astype(np.float64)
 
 
 @inject_docs()
@@ -212,61 +348,28 @@ def predict(
     pb = writable(pb, copy)
     device = resolve_device(device)
     inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key)
-    window_size = model.window_size
     n_groups = pb[atac].n_obs
+    passes = _passes(model)
     expression = model.objective != "accessibility"
     accessibility = model.predicts_accessibility
-    # (heads, transform, phase) of each pass: binary input is already hidden, one pass
-    # serves both heads; quantitative input is hidden in every region, or region by
-    # region in interleaved passes (phase j of k: window positions j, j + k, ...)
-    passes = []
-    if expression:
-        passes.append((("expression",), None, None))
-    if accessibility and expression and model.binary:
-        passes = [(("expression", "accessibility"), None, None)]
-    elif accessibility and model.binary:
-        passes.append((("accessibility",), None, None))
-    elif accessibility:
-        every = math.ceil(1 / model.accessibility_hidden - 1e-9)
-        passes += [
-            (("accessibility",), hide_interleaved(every, phase), (every, phase))
-            for phase in range(every)
-        ]
     names = [
         *(PREDICTION_LAYERS if expression else ()),
         *((ACCESSIBILITY_PREDICTION_LAYER,) if accessibility else ()),
     ]
     layers = _start_layers(pb[atac], names, None if groups is None else chosen)
     with on_device(model.network, device) as network:
-        for number in progress(chosen, desc="predict", unit="group"):
-            group = inputs.groups[number]
-            if len(group.peaks) == 0:
-                continue
-            starts, lengths = _region_windows(group, is_tss, window_size, tss_windows)
-            windows, which = np.unique(
-                np.column_stack([starts, lengths]), axis=0, return_inverse=True
-            )
-            index = np.column_stack([np.full(len(windows), number), windows])
-            positions = np.arange(len(group.peaks)) - starts
-            for heads, transform, phase in passes:
-                outputs = forward(
-                    network,
-                    inputs,
-                    index,
-                    window_size=window_size,
-                    batch_size=batch_size,
-                    device=device,
-                    transform=transform,
-                    heads=heads,
-                )
-                rows = slice(None) if phase is None else positions % phase[0] == phase[1]
-                predicted = outputs[which.ravel()[rows], positions[rows]]
-                names = [
-                    *(PREDICTION_LAYERS if "expression" in heads else ()),
-                    *((ACCESSIBILITY_PREDICTION_LAYER,) if "accessibility" in heads else ()),
-                ]
-                for column, name in enumerate(names):
-                    layers[name][number, group.peaks[rows]] = predicted[:, column]
+        _fill_layers(
+            layers,
+            network,
+            inputs,
+            chosen,
+            is_tss,
+            passes,
+            window_size=model.window_size,
+            batch_size=batch_size,
+            device=device,
+            tss_windows=tss_windows,
+        )
     for name, values in layers.items():
         pb[atac].layers[name] = values
     slots = [(atac, "layers", name) for name in layers]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from ..._shared.constants import (
 )
 from ..._shared.genomic import chromosome_sort_key, peak_coordinates
 from ..._shared.utils import check_finite, modality, to_dense
+
+if TYPE_CHECKING:
+    from ._engine import Transform
 
 #: Columns of a window index: group number, first region (in the group's arrays), length.
 WINDOW_COLUMNS = ("group", "start", "length")
@@ -381,6 +385,25 @@ def hide_interleaved(every: int, phase: int):
         return hide_accessibility(x, regions=hidden)
 
     return transform
+
+
+def zeroing_columns(columns: np.ndarray, mask: np.ndarray, n_features: int) -> Transform:
+    """Engine transform zeroing input ``columns`` where ``mask`` (windows x positions) is set."""
+    chosen = np.zeros(n_features, dtype=bool)
+    chosen[columns] = True
+
+    def transform(x, rows):
+        where = torch.from_numpy(mask[rows]).to(x.device)[..., None]
+        return x * ~(where & torch.from_numpy(chosen).to(x.device))
+
+    return transform
+
+
+def then(first: Transform | None, second: Transform | None) -> Transform | None:
+    """The transform applying ``first`` then ``second`` (either may be ``None``)."""
+    if first is None or second is None:
+        return first or second
+    return lambda x, rows: second(first(x, rows), rows)
 
 
 def region_context(batch: dict) -> dict:

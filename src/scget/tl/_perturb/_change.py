@@ -19,8 +19,10 @@ import torch
 
 from ..._shared.logging import logger
 from ..._shared.storage import finish_writer
-from .._core._model import GETModel
+from .._core._model import GETModel, check_model
+from .._core._predict import predicted_accessibility
 from .._core._promoters import Promoters, per_gene, run_copies, window_peaks
+from .._core._windows import zeroing_columns
 
 
 def change(
@@ -33,6 +35,7 @@ def change(
     batch_size: int,
     device: str | None,
     desc: str,
+    accessibility: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted change of each gene when ``features`` of the ``changed`` regions are zeroed.
 
@@ -50,6 +53,10 @@ def change(
         Groups x genes of the RNA modality.
     batch_size, device, desc
         Windows per pass, torch device, progress label.
+    accessibility
+        Groups x peaks, added to the accessibility score (the last input column, clipped
+        at 0) of every region in the perturbed windows; a region whose accessibility
+        changes is a changed region.
 
     Returns
     -------
@@ -58,21 +65,28 @@ def change(
     """
     peaks = window_peaks(promoters, model.window_size)
     groups = promoters.table["group"].to_numpy()
-    hit = (peaks >= 0) & changed[groups[:, None], np.maximum(peaks, 0)]
+    zeroed = (peaks >= 0) & changed[groups[:, None], np.maximum(peaks, 0)]
+    opened = np.zeros(peaks.shape, dtype=np.float32)
+    if accessibility is not None:
+        opened = np.where(peaks >= 0, accessibility[groups[:, None], np.maximum(peaks, 0)], 0.0)
+        opened = opened.astype(np.float32)
+    hit = zeroed | (opened != 0)
     affected = np.flatnonzero(hit.any(axis=1))
     windows = np.bincount(groups[affected], minlength=shape[0])
     values = np.zeros(len(promoters.table))
     if not len(affected):
         logger.warning(f"{desc}: no chosen window holds a changed region; nothing changes.")
     else:
-        mask = np.concatenate([np.zeros_like(hit[affected]), hit[affected]])
-        columns = np.zeros(promoters.inputs.n_features, dtype=bool)
-        columns[features] = True
+        mask = np.concatenate([np.zeros_like(zeroed[affected]), zeroed[affected]])
+        added = np.concatenate([np.zeros_like(opened[affected]), opened[affected]])
+        zeroing = zeroing_columns(features, mask, promoters.inputs.n_features)
 
         def transform(x, rows):
-            zero = torch.from_numpy(mask[rows]).to(x.device)[..., None]
-            keep = ~(zero & torch.from_numpy(columns).to(x.device))
-            return x * keep
+            x = zeroing(x, rows)
+            if accessibility is None:
+                return x
+            shift = torch.from_numpy(added[rows]).to(x.device, x.dtype)
+            return torch.cat([x[..., :-1], (x[..., -1] + shift).clamp(min=0)[..., None]], -1)
 
         output = run_copies(
             promoters,
@@ -88,6 +102,65 @@ def change(
     touched = per_gene(hit.any(axis=1).astype(np.float64), promoters, shape)
     deltas[~(touched > 0)] = np.nan
     return deltas, windows
+
+
+def check_accessibility_model(accessibility_model, model: GETModel, *, caller: str) -> None:
+    """Raise if ``accessibility_model`` cannot tell how a perturbation changes accessibility.
+
+    It must predict accessibility from the same input features as ``model``, whose
+    accessibility input must be quantitative (a change can be added to it).
+    """
+    accessibility_model = check_model(accessibility_model)
+    if not accessibility_model.predicts_accessibility:
+        raise ValueError(
+            f"{caller}: accessibility_model does not predict accessibility (objective "
+            f"{accessibility_model.objective!r}). Fine-tune one with "
+            'scget.tl.finetune(pb, objective="accessibility") (or "joint").'
+        )
+    if list(accessibility_model.feature_names) != list(model.feature_names):
+        raise ValueError(
+            f"{caller}: accessibility_model reads other input features than model; fine-tune "
+            "both on the same motif scan."
+        )
+    if model.binary:
+        raise ValueError(
+            f"{caller}: model reads binary accessibility, to which a predicted change of "
+            "accessibility cannot be added; use a model fine-tuned on quantitative "
+            "accessibility (binary=False) or leave accessibility_model out."
+        )
+
+
+def chromatin_change(
+    pb,
+    accessibility_model: GETModel,
+    features: np.ndarray,
+    changed: np.ndarray,
+    groups: np.ndarray,
+    *,
+    batch_size: int,
+    device: str | None,
+    rna: str,
+    atac: str,
+    motif_key: str,
+) -> np.ndarray:
+    """Groups x peaks: how removing ``features`` changes the predicted accessibility score.
+
+    The prediction of ``accessibility_model`` with ``features`` zeroed in the ``changed``
+    regions (groups x peaks) minus with them intact, in ``groups``; 0 elsewhere and where
+    a peak is not accessible.
+    """
+    options = {
+        "batch_size": batch_size,
+        "device": device,
+        "rna": rna,
+        "atac": atac,
+        "motif_key": motif_key,
+    }
+    intact = predicted_accessibility(pb, accessibility_model, groups, **options)
+    knocked = predicted_accessibility(
+        pb, accessibility_model, groups, zeroed=(features, changed), **options
+    )
+    return np.nan_to_num(knocked - intact)
 
 
 def store_change(

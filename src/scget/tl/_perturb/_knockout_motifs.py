@@ -15,7 +15,7 @@ from ..._shared.storage import writable
 from ..._shared.utils import name_list
 from .._core._model import GETModel
 from .._core._promoters import promoters
-from ._change import change, store_change
+from ._change import change, check_accessibility_model, chromatin_change, store_change
 from ._unmatched import resolve_regions
 
 
@@ -28,6 +28,7 @@ def knockout_motifs(
     peaks: str | os.PathLike | Sequence[str] | pd.DataFrame | None = None,
     genes: Sequence[str] | None = None,
     groups: str | Sequence[str] | None = None,
+    accessibility_model: GETModel | None = None,
     unmatched: str = "error",
     batch_size: int = 32,
     device: str | None = "auto",
@@ -45,6 +46,17 @@ def knockout_motifs(
     2025).
     {change}
 
+    The accessibility input stays as observed unless ``accessibility_model`` is given:
+    then each region's accessibility score also changes by what that model predicts
+    removing the motifs does to it (its prediction with the motifs' scores zeroed minus
+    with them intact, the accessibility input hidden as it was trained), clipped at 0,
+    and every window holding a region whose accessibility changes is predicted again.
+    This reads a TF knockout as mutating its sites *and* losing the chromatin they
+    opened. A TF that opens chromatin acts partly through the accessibility it causes,
+    which a knockout holding accessibility fixed leaves in place: on the demo
+    simulation the model then reads several planted activators backwards
+    (``docs/model.md``, "A knockout that closes chromatin").
+
     Parameters
     ----------
     {mdata_pb} Needs ``["atac"].varm["motif_scores"]``, ``["atac"].layers["counts"]``
@@ -57,6 +69,11 @@ def knockout_motifs(
         overlapping a BED file or a DataFrame of regions, as ``regions`` of
         :func:`scget.tl.delete_regions`; ``None``: everywhere.
     {genes_groups}
+    accessibility_model
+        A model that predicts accessibility (fine-tuned with ``objective="accessibility"``
+        or ``"joint"``, on the same motif features; it may be ``model`` itself when
+        ``"joint"``), or ``None`` to keep the observed accessibility. ``model`` must read
+        quantitative accessibility.
     {unmatched}
         Here: ``peaks`` that are not peaks, regions overlapping no peak, and
         peaks (or regions) holding no site of ``motifs`` (a score of 0 for each), where
@@ -109,6 +126,8 @@ def knockout_motifs(
         raise KeyError(
             f"{what}{hint}; give at least one of the model's motif clusters (model.feature_names)."
         )
+    if accessibility_model is not None:
+        check_accessibility_model(accessibility_model, model, caller="knockout_motifs")
     if peaks is not None:
         matches = resolve_regions(
             pb, peaks, atac=atac, caller="knockout_motifs", unmatched=unmatched, argument="peaks"
@@ -131,6 +150,20 @@ def knockout_motifs(
         present &= inside
         peaks = [str(name) for name in pb[atac].var_names[matches.peaks()]]
     changed = np.broadcast_to(present, chosen.scores.shape)
+    opened = None
+    if accessibility_model is not None:
+        opened = chromatin_change(
+            pb,
+            accessibility_model,
+            features,
+            changed,
+            chosen.groups,
+            batch_size=batch_size,
+            device=device,
+            rna=rna,
+            atac=atac,
+            motif_key=motif_key,
+        )
     deltas, windows = change(
         chosen,
         model,
@@ -140,9 +173,11 @@ def knockout_motifs(
         batch_size=batch_size,
         device=device,
         desc="knockout_motifs",
+        accessibility=opened,
     )
     pb = writable(pb, copy)
     params = {**chosen.params, "motifs": motifs, "peaks": peaks, "unmatched": unmatched}
+    params["accessibility"] = "observed" if opened is None else "predicted knockout"
     params["batch_size"] = batch_size
     return store_change(
         pb, deltas, windows, chosen, params, key=key_added, what="knockout_motifs", copy=copy
