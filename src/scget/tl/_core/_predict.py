@@ -127,13 +127,12 @@ def _passes(model: GETModel, *, expression: bool | None = None) -> list[Pass]:
 
 def _fill_layers(
     layers: dict[str, np.ndarray],
-    network,
+    model: GETModel,
     inputs,
     chosen: np.ndarray,
     is_tss: np.ndarray,
     passes: list[Pass],
     *,
-    window_size: int,
     batch_size: int,
     device,
     tss_windows: str,
@@ -144,37 +143,41 @@ def _fill_layers(
     ``zeroed`` is (input columns, groups x peaks mask): those columns are set to zero in
     the masked regions of every window before the passes' own transforms.
     """
-    for number in progress(chosen, desc="predict", unit="group"):
-        group = inputs.groups[number]
-        if len(group.peaks) == 0:
-            continue
-        starts, lengths = _region_windows(group, is_tss, window_size, tss_windows)
-        windows, which = np.unique(np.column_stack([starts, lengths]), axis=0, return_inverse=True)
-        index = np.column_stack([np.full(len(windows), number), windows])
-        positions = np.arange(len(group.peaks)) - starts
-        before = None
-        if zeroed is not None:
-            mask = _window_mask(zeroed[1][number, group.peaks], windows, window_size)
-            before = zeroing_columns(zeroed[0], mask, inputs.n_features)
-        for heads, transform, phase in passes:
-            outputs = forward(
-                network,
-                inputs,
-                index,
-                window_size=window_size,
-                batch_size=batch_size,
-                device=device,
-                transform=then(before, transform),
-                heads=heads,
+    window_size = model.window_size
+    with on_device(model.network, device) as network:
+        for number in progress(chosen, desc="predict", unit="group"):
+            group = inputs.groups[number]
+            if len(group.peaks) == 0:
+                continue
+            starts, lengths = _region_windows(group, is_tss, window_size, tss_windows)
+            windows, which = np.unique(
+                np.column_stack([starts, lengths]), axis=0, return_inverse=True
             )
-            rows = slice(None) if phase is None else positions % phase[0] == phase[1]
-            predicted = outputs[which.ravel()[rows], positions[rows]]
-            names = [
-                *(PREDICTION_LAYERS if "expression" in heads else ()),
-                *((ACCESSIBILITY_PREDICTION_LAYER,) if "accessibility" in heads else ()),
-            ]
-            for column, name in enumerate(names):
-                layers[name][number, group.peaks[rows]] = predicted[:, column]
+            index = np.column_stack([np.full(len(windows), number), windows])
+            positions = np.arange(len(group.peaks)) - starts
+            before = None
+            if zeroed is not None:
+                mask = _window_mask(zeroed[1][number, group.peaks], windows, window_size)
+                before = zeroing_columns(zeroed[0], mask, inputs.n_features)
+            for heads, transform, phase in passes:
+                outputs = forward(
+                    network,
+                    inputs,
+                    index,
+                    window_size=window_size,
+                    batch_size=batch_size,
+                    device=device,
+                    transform=then(before, transform),
+                    heads=heads,
+                )
+                rows = slice(None) if phase is None else positions % phase[0] == phase[1]
+                predicted = outputs[which.ravel()[rows], positions[rows]]
+                names = [
+                    *(PREDICTION_LAYERS if "expression" in heads else ()),
+                    *((ACCESSIBILITY_PREDICTION_LAYER,) if "accessibility" in heads else ()),
+                ]
+                for column, name in enumerate(names):
+                    layers[name][number, group.peaks[rows]] = predicted[:, column]
 
 
 def _window_mask(regions: np.ndarray, windows: np.ndarray, window_size: int) -> np.ndarray:
@@ -208,20 +211,9 @@ def predicted_accessibility(
     inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key)
     device = resolve_device(device)
     layers = {ACCESSIBILITY_PREDICTION_LAYER: np.full(pb[atac].shape, np.nan, np.float32)}
-    with on_device(model.network, device) as network:
-        _fill_layers(
-            layers,
-            network,
-            inputs,
-            chosen,
-            is_tss,
-            _passes(model, expression=False),
-            window_size=model.window_size,
-            batch_size=batch_size,
-            device=device,
-            tss_windows="tiled",
-            zeroed=zeroed,
-        )
+    passes = _passes(model, expression=False)
+    options = {"batch_size": batch_size, "device": device, "tss_windows": "tiled"}
+    _fill_layers(layers, model, inputs, chosen, is_tss, passes, zeroed=zeroed, **options)
     return layers[ACCESSIBILITY_PREDICTION_LAYER].astype(np.float64)
 
 
@@ -357,19 +349,8 @@ def predict(
         *((ACCESSIBILITY_PREDICTION_LAYER,) if accessibility else ()),
     ]
     layers = _start_layers(pb[atac], names, None if groups is None else chosen)
-    with on_device(model.network, device) as network:
-        _fill_layers(
-            layers,
-            network,
-            inputs,
-            chosen,
-            is_tss,
-            passes,
-            window_size=model.window_size,
-            batch_size=batch_size,
-            device=device,
-            tss_windows=tss_windows,
-        )
+    options = {"batch_size": batch_size, "device": device, "tss_windows": tss_windows}
+    _fill_layers(layers, model, inputs, chosen, is_tss, passes, **options)
     for name, values in layers.items():
         pb[atac].layers[name] = values
     slots = [(atac, "layers", name) for name in layers]
