@@ -14,6 +14,7 @@ from _ports import free_port
 from torch import nn
 
 import scget
+from scget._shared.utils import to_dense
 from scget.tl._core._windows import motif_feature_names
 
 WINDOW = 16
@@ -188,10 +189,7 @@ def test_knockout_with_an_accessibility_model_also_closes_chromatin(pb, model, a
 
     def knock_out(data):  # ...added to the observed scores, beside the zeroed motif
         data["atac"].varm["motif_scores"].loc[sites, "M1"] = 0.0
-        observed = np.asarray(
-            data["atac"].X.todense() if hasattr(data["atac"].X, "todense") else data["atac"].X,
-            dtype=np.float64,
-        )
+        observed = to_dense(data["atac"].X, np.float64)
         data["atac"].X = np.clip(observed + opened, 0.0, None).astype(np.float32)
 
     expected = _predicted_change(pb, model, knock_out)

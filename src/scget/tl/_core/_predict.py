@@ -172,12 +172,16 @@ def _fill_layers(
                 )
                 rows = slice(None) if phase is None else positions % phase[0] == phase[1]
                 predicted = outputs[which.ravel()[rows], positions[rows]]
-                names = [
-                    *(PREDICTION_LAYERS if "expression" in heads else ()),
-                    *((ACCESSIBILITY_PREDICTION_LAYER,) if "accessibility" in heads else ()),
-                ]
-                for column, name in enumerate(names):
+                for column, name in enumerate(_layer_names(heads)):
                     layers[name][number, group.peaks[rows]] = predicted[:, column]
+
+
+def _layer_names(heads) -> list[str]:
+    """The ``.layers`` that the outputs of ``heads`` fill, in the heads' output order."""
+    return [
+        *(PREDICTION_LAYERS if "expression" in heads else ()),
+        *((ACCESSIBILITY_PREDICTION_LAYER,) if "accessibility" in heads else ()),
+    ]
 
 
 def _window_mask(regions: np.ndarray, windows: np.ndarray, window_size: int) -> np.ndarray:
@@ -188,33 +192,36 @@ def _window_mask(regions: np.ndarray, windows: np.ndarray, window_size: int) -> 
     return mask
 
 
-def predicted_accessibility(
+def accessibility_change(
     pb,
     model: GETModel,
     chosen: np.ndarray,
+    zeroed: tuple[np.ndarray, np.ndarray],
     *,
-    zeroed: tuple[np.ndarray, np.ndarray] | None = None,
     batch_size: int,
     device,
     rna: str,
     atac: str,
     motif_key: str,
 ) -> np.ndarray:
-    """Groups x peaks accessibility scores ``model`` predicts for the groups ``chosen``.
+    """Groups x peaks: how zeroing input columns changes the accessibility ``model`` predicts.
 
-    As :func:`predict` predicts them (tiled windows, the accessibility input hidden as
-    the model was trained), with the input columns ``zeroed[0]`` set to zero in the
-    regions ``zeroed[1]`` (groups x peaks) when given. float64; NaN in other groups and
-    where a peak is not accessible.
+    The accessibility scores are predicted as :func:`predict` predicts them (tiled
+    windows, the accessibility input hidden as the model was trained) for the groups
+    ``chosen``, once with the input columns ``zeroed[0]`` set to zero in the regions
+    ``zeroed[1]`` (groups x peaks) and once intact; the result is the first minus the
+    second, float64, 0 in other groups and where a peak is not accessible.
     """
     _, is_tss = _tss_peaks(pb, rna=rna, atac=atac)
     inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key)
-    device = resolve_device(device)
-    layers = {ACCESSIBILITY_PREDICTION_LAYER: np.full(pb[atac].shape, np.nan, np.float32)}
     passes = _passes(model, expression=False)
-    options = {"batch_size": batch_size, "device": device, "tss_windows": "tiled"}
-    _fill_layers(layers, model, inputs, chosen, is_tss, passes, zeroed=zeroed, **options)
-    return layers[ACCESSIBILITY_PREDICTION_LAYER].astype(np.float64)
+    options = {"batch_size": batch_size, "device": resolve_device(device), "tss_windows": "tiled"}
+    predicted = []
+    for columns in (zeroed, None):
+        layers = {ACCESSIBILITY_PREDICTION_LAYER: np.full(pb[atac].shape, np.nan, np.float32)}
+        _fill_layers(layers, model, inputs, chosen, is_tss, passes, zeroed=columns, **options)
+        predicted.append(layers[ACCESSIBILITY_PREDICTION_LAYER].astype(np.float64))
+    return np.nan_to_num(predicted[0] - predicted[1])
 
 
 @inject_docs()
@@ -342,13 +349,8 @@ def predict(
     inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key)
     n_groups = pb[atac].n_obs
     passes = _passes(model)
-    expression = model.objective != "accessibility"
-    accessibility = model.predicts_accessibility
-    names = [
-        *(PREDICTION_LAYERS if expression else ()),
-        *((ACCESSIBILITY_PREDICTION_LAYER,) if accessibility else ()),
-    ]
-    layers = _start_layers(pb[atac], names, None if groups is None else chosen)
+    heads = {head for pass_heads, _, _ in passes for head in pass_heads}
+    layers = _start_layers(pb[atac], _layer_names(heads), None if groups is None else chosen)
     options = {"batch_size": batch_size, "device": device, "tss_windows": tss_windows}
     _fill_layers(layers, model, inputs, chosen, is_tss, passes, **options)
     for name, values in layers.items():
@@ -391,6 +393,6 @@ def predict(
         copy=copy,
         message=(
             f"Predicted {n_regions} regions and {n_genes} genes in {len(chosen)} of {n_groups} "
-            "groups" + (" (with accessibility)." if accessibility else ".")
+            "groups" + (" (with accessibility)." if "accessibility" in heads else ".")
         ),
     )

@@ -20,7 +20,6 @@ import torch
 from ..._shared.logging import logger
 from ..._shared.storage import finish_writer
 from .._core._model import GETModel, check_model
-from .._core._predict import predicted_accessibility
 from .._core._promoters import Promoters, per_gene, run_copies, window_peaks
 from .._core._windows import zeroing_columns
 
@@ -128,39 +127,6 @@ def check_accessibility_model(accessibility_model, model: GETModel, *, caller: s
             "accessibility cannot be added; use a model fine-tuned on quantitative "
             "accessibility (binary=False) or leave accessibility_model out."
         )
-
-
-def chromatin_change(
-    pb,
-    accessibility_model: GETModel,
-    features: np.ndarray,
-    changed: np.ndarray,
-    groups: np.ndarray,
-    *,
-    batch_size: int,
-    device: str | None,
-    rna: str,
-    atac: str,
-    motif_key: str,
-) -> np.ndarray:
-    """Groups x peaks: how removing ``features`` changes the predicted accessibility score.
-
-    The prediction of ``accessibility_model`` with ``features`` zeroed in the ``changed``
-    regions (groups x peaks) minus with them intact, in ``groups``; 0 elsewhere and where
-    a peak is not accessible.
-    """
-    options = {
-        "batch_size": batch_size,
-        "device": device,
-        "rna": rna,
-        "atac": atac,
-        "motif_key": motif_key,
-    }
-    intact = predicted_accessibility(pb, accessibility_model, groups, **options)
-    knocked = predicted_accessibility(
-        pb, accessibility_model, groups, zeroed=(features, changed), **options
-    )
-    return np.nan_to_num(knocked - intact)
 
 
 def store_change(

@@ -14,8 +14,9 @@ from ..._shared.docs import inject_docs
 from ..._shared.storage import writable
 from ..._shared.utils import name_list
 from .._core._model import GETModel
+from .._core._predict import accessibility_change
 from .._core._promoters import promoters
-from ._change import change, check_accessibility_model, chromatin_change, store_change
+from ._change import change, check_accessibility_model, store_change
 from ._unmatched import resolve_regions
 
 
@@ -152,12 +153,11 @@ def knockout_motifs(
     changed = np.broadcast_to(present, chosen.scores.shape)
     opened = None
     if accessibility_model is not None:
-        opened = chromatin_change(
+        opened = accessibility_change(
             pb,
             accessibility_model,
-            features,
-            changed,
             chosen.groups,
+            (features, changed),
             batch_size=batch_size,
             device=device,
             rna=rna,
