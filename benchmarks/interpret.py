@@ -317,16 +317,7 @@ def _attribute(pb, model, method: str, genes: list[str], groups: list[str], batc
         start = time.perf_counter()
         function(pb, model, batch_size=batch_size, **options)
         seconds[name] = time.perf_counter() - start
-    regions = (
-        scget.get.region_importance(pb)
-        .groupby(["target", "source"], observed=True)
-        .agg(
-            weight=("weight", "mean"),
-            distance=("distance", "first"),
-            accessibility=("accessibility", "mean"),
-        )
-        .reset_index()
-    )
+    regions = _regions(pb)
     # LiNGAM's ICA needs more genes than motifs
     names = (
         ("spearman", "lingam")
@@ -339,6 +330,21 @@ def _attribute(pb, model, method: str, genes: list[str], groups: list[str], batc
     }
     motifs = scget.get.gene_by_motif(pb).drop(columns="accessibility")
     return motifs.groupby(level="gene").mean(), regions, networks, seconds
+
+
+def _regions(pb) -> pd.DataFrame:
+    """The stored region importance per (``target`` gene, ``source`` peak), over groups:
+    mean ``weight`` and ``accessibility``, and the ``distance`` to the TSS."""
+    return (
+        scget.get.region_importance(pb)
+        .groupby(["target", "source"], observed=True)
+        .agg(
+            weight=("weight", "mean"),
+            distance=("distance", "first"),
+            accessibility=("accessibility", "mean"),
+        )
+        .reset_index()
+    )
 
 
 def _sign(mean: pd.DataFrame, drivers: pd.DataFrame) -> tuple[float, int]:
@@ -601,8 +607,11 @@ def knockouts(pb, truth, model, chromosome: str, args) -> None:
         "seconds per activator (both groups): "
         + ", ".join(f"{name} {value:.0f}" for name, value in seconds.items())
     )
-    regions = _attribute(pb, [model], "gradient", genes, groups, args.batch_size)[1]
-    reference = _window_motifs(regions, pb)[activators]
+    # the windows' regions with their distance and accessibility, for the rule of thumb
+    scget.tl.region_importance(
+        pb, model, genes=genes, groups=groups, batch_size=args.batch_size, device="cpu"
+    )
+    reference = _window_motifs(_regions(pb), pb)[activators]
     for split, chosen in splits.items():
         rows = {
             name: _knockout_aurocs(values.loc[chosen], drivers, activators)
