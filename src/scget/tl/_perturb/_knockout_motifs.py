@@ -56,7 +56,11 @@ def knockout_motifs(
     opened. A TF that opens chromatin acts partly through the accessibility it causes,
     which a knockout holding accessibility fixed leaves in place: on the demo
     simulation the model then reads several planted activators backwards
-    (``docs/model.md``, "A knockout that closes chromatin").
+    (``docs/model.md``, "A knockout that closes chromatin"). Closing it has a cost of
+    its own: a gene whose sites of the motifs lie only in its enhancers is predicted to
+    *rise* more often, since removing distant sites makes the accessibility model open
+    the gene's TSS a little and the expression model read less distant accessibility as
+    more expression (``docs/model.md``, "Gene-by-motif with the chromatin closed").
 
     Parameters
     ----------
