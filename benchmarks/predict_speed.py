@@ -32,7 +32,8 @@ from scget._shared.genomic import peak_coordinates
 from scget._shared.utils import mudata_update_quietly, resolve_device
 from scget.tl._core._engine import on_device
 from scget.tl._core._predict import _region_windows, _tss_peaks
-from scget.tl._core._windows import WindowDataset, build_inputs, gather_windows
+from scget.tl._core._prior import model_inputs
+from scget.tl._core._windows import WindowDataset, gather_windows, region_context
 
 
 def load() -> str:
@@ -79,7 +80,7 @@ def main() -> None:
     size, batch = model.window_size, args.batch_size
     print(f"device {device}, torch threads {torch.get_num_threads()}, {load()}")
 
-    inputs = build_inputs(pb, binary=model.binary, with_targets=False)
+    inputs = model_inputs(pb, model)  # with the expression prior, for a model that reads it
     _, is_tss = _tss_peaks(pb, rna="rna", atac="atac")
     counts = {}
     for mode in ("centred", "tiled"):
@@ -106,10 +107,8 @@ def main() -> None:
 
         def run():
             for b in batches:
-                out = network(
-                    b["x"].to(device),
-                    **{k: b[k].to(device) for k in ("padding_mask", "tss", "positions")},
-                )
+                context = {key: value.to(device) for key, value in region_context(b).items()}
+                out = network(b["x"].to(device), **context)
                 out.expression.float().cpu()
 
         run()  # warm-up
