@@ -93,7 +93,7 @@ from scget._shared.genomic import chromosome_sort_key
 from scget._shared.utils import mudata_update_quietly
 from scget.tl._core._engine import forward, on_device
 from scget.tl._core._promoters import promoters
-from scget.tl._core._windows import WindowDataset
+from scget.tl._core._windows import WindowDataset, region_context
 
 #: The demo pseudobulk of each seed, shared with ``benchmarks/model_quality.py``.
 PSEUDOBULK = "/tmp/scget_model_quality/demo_seed{seed}.h5mu"
@@ -187,7 +187,7 @@ def speed(pb, model, group: str, n_genes: int, batch_size: int) -> None:
         for i in range(n_loop):
             item = dataset[i]
             x = item["x"][None].clone().requires_grad_(True)
-            context = {k: item[k][None] for k in ("padding_mask", "tss", "positions")}
+            context = {key: value[None] for key, value in region_context(item).items()}
             out = network(x, **context).expression
             row = chosen.table.iloc[i]
             (grad,) = torch.autograd.grad(out[0, row["offset"], row["strand"]], x)
