@@ -143,14 +143,19 @@ def enhancer_share(pb) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None, help="demo output (default: temp)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="demo output, replaced if present (default: temp)"
+    )
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     scget.settings.verbosity = 1
 
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or Path(scratch) / "demo"
-        _demo.run(argparse.Namespace(out=out, seed=args.seed, size="default", device=args.device))
+        demo = argparse.ArgumentParser()
+        _demo.add_arguments(demo)  # the demo's own defaults, for any option not given here
+        options = ["--out", str(out), "--seed", str(args.seed), "--device", args.device]
+        _demo.run(demo.parse_args([*options, "--overwrite"]))
         with mudata_update_quietly():
             pb = mudata.read_h5mu(out / "pseudobulk.h5mu")
         model = scget.tl.GETModel.load(out / "model")
