@@ -8,7 +8,9 @@
 #   4. predict and its engine: gathering, forward-only and predict windows/s, tiled vs
 #      centred TSS windows (benchmarks/predict_speed.py);
 #   5. gene_by_motif windows/s;
-#   6. the motif scan on the device when scan_motifs takes device= (skipped otherwise).
+#   6. the motif scan on the device when scan_motifs takes device= (skipped otherwise);
+#   7. insert_elements windows/s against predict's, and the published in silico
+#      lentiMPRA run projected at that rate (benchmarks/perturb.py).
 #
 # Usage (from the repository root; the package is used from src/, so no install is
 # needed where torch, mudata and scget's other dependencies are importable):
@@ -128,6 +130,9 @@ if len(times) == 2:
     a, b = pb["atac"].varm["scan_cpu"], pb["atac"].varm[f"scan_{sys.argv[2]}"]
     print(f"max |cpu - {sys.argv[2]}| score difference: {abs(a.to_numpy() - b.to_numpy()).max():.3g}")
 PYEOF
+
+step "insert_elements speed" 180 "$PY" "$REPO/benchmarks/perturb.py" --demo "$OUT/demo" \
+  --device "$DEVICE" --elements 5
 
 say ""; say "=== summary ($DEVICE) ==="
 for line in "${SUMMARY[@]}"; do say "$line"; done
