@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader
 import scget
 from scget._shared.utils import mudata_update_quietly, resolve_device
 from scget.tl._core._predict import _region_windows, _tss_peaks
+from scget.tl._core._prior import model_inputs
 from scget.tl._core._windows import WindowDataset, build_inputs, centred_windows
 
 #: The published in silico lentiMPRA: elements, sites, windows/s on one GPU.
@@ -121,7 +122,7 @@ def main() -> None:
     # the engine assembles every window in Python (WindowDataset), for predict too: on a
     # GPU that assembly, not the network, bounds the rate
     params = scget.get.params(one, "insert_elements")
-    inputs = build_inputs(one, binary=model.binary, with_targets=False)
+    inputs = model_inputs(one, model)  # as the engine assembles them (the prior included)
     peaks = one["atac"].var_names.get_indexer(params["sites"])
     where = {peak: i for i, peak in enumerate(inputs.groups[0].peaks)}
     positions = np.array([where[p] for p in peaks])
