@@ -21,7 +21,7 @@ from ..._shared.logging import logger
 from ..._shared.storage import finish_writer
 from .._core._model import GETModel, check_model
 from .._core._promoters import Promoters, per_gene, run_copies, window_peaks
-from .._core._windows import zeroing_columns
+from .._core._windows import then, zeroing_columns
 
 
 def change(
@@ -65,11 +65,11 @@ def change(
     peaks = window_peaks(promoters, model.window_size)
     groups = promoters.table["group"].to_numpy()
     zeroed = (peaks >= 0) & changed[groups[:, None], np.maximum(peaks, 0)]
-    opened = np.zeros(peaks.shape, dtype=np.float32)
+    hit = zeroed
     if accessibility is not None:
         opened = np.where(peaks >= 0, accessibility[groups[:, None], np.maximum(peaks, 0)], 0.0)
         opened = opened.astype(np.float32)
-    hit = zeroed | (opened != 0)
+        hit = zeroed | (opened != 0)
     affected = np.flatnonzero(hit.any(axis=1))
     windows = np.bincount(groups[affected], minlength=shape[0])
     values = np.zeros(len(promoters.table))
@@ -77,15 +77,10 @@ def change(
         logger.warning(f"{desc}: no chosen window holds a changed region; nothing changes.")
     else:
         mask = np.concatenate([np.zeros_like(zeroed[affected]), zeroed[affected]])
-        added = np.concatenate([np.zeros_like(opened[affected]), opened[affected]])
-        zeroing = zeroing_columns(features, mask, promoters.inputs.n_features)
-
-        def transform(x, rows):
-            x = zeroing(x, rows)
-            if accessibility is None:
-                return x
-            shift = torch.from_numpy(added[rows]).to(x.device, x.dtype)
-            return torch.cat([x[..., :-1], (x[..., -1] + shift).clamp(min=0)[..., None]], -1)
+        transform = zeroing_columns(features, mask, promoters.inputs.n_features)
+        if accessibility is not None:
+            added = np.concatenate([np.zeros_like(opened[affected]), opened[affected]])
+            transform = then(transform, _shifting_accessibility(added))
 
         output = run_copies(
             promoters,
@@ -101,6 +96,16 @@ def change(
     touched = per_gene(hit.any(axis=1).astype(np.float64), promoters, shape)
     deltas[~(touched > 0)] = np.nan
     return deltas, windows
+
+
+def _shifting_accessibility(added: np.ndarray):
+    """Engine transform adding ``added`` (copies x positions) to the accessibility, clipped at 0."""
+
+    def transform(x, rows):
+        shift = torch.from_numpy(added[rows]).to(x.device, x.dtype)
+        return torch.cat([x[..., :-1], (x[..., -1] + shift).clamp(min=0)[..., None]], -1)
+
+    return transform
 
 
 def check_accessibility_model(accessibility_model, model: GETModel, *, caller: str) -> None:
