@@ -3,7 +3,7 @@
 On the output of ``scget demo`` (simulated multiome, its trained tiny model), one group:
 
 - ``predict``: :func:`scget.tl.predict` on that group alone (the pseudobulk subset to
-  it), its windows counted as ``predict`` builds them;
+  it), the windows it records having run;
 - ``insert``: :func:`scget.tl.insert_elements` of ``--elements`` elements (motif rows of
   random peaks, as precomputed scores) x ``--sites`` sites, expression read-out (the
   demo model's accessibility head is untrained; the pass computes both heads anyway);
@@ -36,9 +36,8 @@ from torch.utils.data import DataLoader
 
 import scget
 from scget._shared.utils import mudata_update_quietly, resolve_device
-from scget.tl._core._predict import _region_windows, _tss_peaks
 from scget.tl._core._prior import model_inputs
-from scget.tl._core._windows import WindowDataset, build_inputs, centred_windows
+from scget.tl._core._windows import WindowDataset, centred_windows
 
 #: The published in silico lentiMPRA: elements, sites, windows/s on one GPU.
 PUBLISHED = {"elements": 226_243, "sites": 600, "rate": 313.0}
@@ -46,17 +45,6 @@ PUBLISHED = {"elements": 226_243, "sites": 600, "rate": 313.0}
 
 #: The windows :func:`scget.tl.predict` is timed with (its default).
 TSS_WINDOWS = "tiled"
-
-
-def predict_windows(pb, model) -> int:
-    """Number of windows :func:`scget.tl.predict` runs on ``pb`` with :data:`TSS_WINDOWS`."""
-    inputs = build_inputs(pb, binary=model.binary, with_targets=False)
-    _, tss = _tss_peaks(pb, rna="rna", atac="atac")
-    total = 0
-    for group in inputs.groups:
-        starts, lengths = _region_windows(group, tss, model.window_size, TSS_WINDOWS)
-        total += len(np.unique(np.column_stack([starts, lengths]), axis=0))
-    return total
 
 
 def main() -> None:
@@ -79,12 +67,12 @@ def main() -> None:
     one = pb[pb.obs_names == group].copy()
     print(f"load: {os.getloadavg()}, torch threads {torch.get_num_threads()}")
 
-    n_predict = predict_windows(one, model)
     start = time.perf_counter()
     scget.tl.predict(
         one, model, batch_size=args.batch_size, tss_windows=TSS_WINDOWS, device=args.device
     )
     predict_s = time.perf_counter() - start
+    n_predict = scget.get.result(one, "predict")["n_windows"]
 
     rng = np.random.default_rng(0)
     motifs = pb["atac"].varm["motif_scores"]

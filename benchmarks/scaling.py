@@ -312,22 +312,6 @@ def _training_figures(row: dict, epochs: int) -> None:
 # one size (child process)
 
 
-def _tiled_windows(pb, model) -> int:
-    """Windows ``predict`` runs with its default tiled windows (as predict_speed.py counts)."""
-    import numpy as np
-
-    from scget.tl._core._predict import _region_windows, _tss_peaks
-    from scget.tl._core._windows import build_inputs
-
-    inputs = build_inputs(pb, binary=model.binary, with_targets=False)
-    _, is_tss = _tss_peaks(pb, rna="rna", atac="atac")
-    n = 0
-    for group in inputs.groups:
-        starts, lengths = _region_windows(group, is_tss, model.window_size, "tiled")
-        n += len(np.unique(np.column_stack([starts, lengths]), axis=0))
-    return n
-
-
 def _promoter_windows(pb, model, genes: list[str]) -> int:
     """Promoter windows ``gene_by_motif`` runs for ``genes`` in all groups."""
     from scget.tl._core._promoters import promoters
@@ -435,6 +419,12 @@ def run_size(job: dict) -> dict:
     _training_figures(row, len(model.history))
     with meter.step("predict") as predict_row:
         scget.tl.predict(pb, model)
+    n_windows = scget.get.result(pb, "predict")["n_windows"]
+    predict_row.update(
+        work=f"{n_windows:,} windows ({pb.n_obs} groups)",
+        rate=n_windows / predict_row["seconds"],
+        rate_unit="windows/s",
+    )
     with meter.step("evaluate") as row:
         table = scget.tl.evaluate(pb, model=model)
     row["work"] = f"{len(table)} scores ({table['method'].nunique()} methods)"
@@ -450,12 +440,6 @@ def run_size(job: dict) -> dict:
         scget.tl.gene_by_motif(pb, model, genes=genes)
 
     # counted after every step, so that no step's memory figures include the counting
-    n_windows = _tiled_windows(pb, model)
-    predict_row.update(
-        work=f"{n_windows:,} windows ({pb.n_obs} groups)",
-        rate=n_windows / predict_row["seconds"],
-        rate_unit="windows/s",
-    )
     n_windows = _promoter_windows(pb, model, genes)
     gbm_row.update(
         work=f"{len(genes)} of {len(with_tss):,} genes with a TSS peak x {pb.n_obs} groups: "

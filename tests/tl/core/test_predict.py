@@ -13,6 +13,7 @@ from scget.tl._core._windows import (
     build_inputs,
     centred_windows,
     region_context,
+    window_starts,
 )
 
 
@@ -42,6 +43,23 @@ def test_predict_writes_region_and_gene_layers(pb, trained):
             else:
                 assert np.isnan(genes[g, gene])
     assert scget.get.result(pb, "predict")["n_regions"] == int((~closed).sum())
+
+
+def test_predict_records_the_windows_it_ran(pb, trained):
+    # tiled: the windows tiling each group's accessible regions with half-overlap
+    size = trained.window_size
+    tiles = [
+        sum(len(window_starts(lo, hi, size, size // 2)) for _, lo, hi in group.segments)
+        for group in model_inputs(pb, trained).groups
+    ]
+    scget.tl.predict(pb, trained, device="cpu")
+    assert scget.get.result(pb, "predict")["n_windows"] == sum(tiles) > 0
+    # one group: its windows only; centred, a window of its own for each TSS region
+    first = [str(pb.obs_names[0])]
+    scget.tl.predict(pb, trained, device="cpu", groups=first)
+    assert scget.get.result(pb, "predict")["n_windows"] == tiles[0]
+    scget.tl.predict(pb, trained, device="cpu", groups=first, tss_windows="centred")
+    assert scget.get.result(pb, "predict")["n_windows"] > tiles[0]
 
 
 def test_tss_regions_are_predicted_with_their_own_centred_window(pb, trained):

@@ -213,6 +213,35 @@ def test_knockout_with_an_accessibility_model_also_closes_chromatin(pb, model, a
     assert scget.get.params(pb, "knockout_motifs")["accessibility"] == "observed"
 
 
+def test_closing_chromatin_for_a_few_genes_predicts_only_their_windows_accessibility(
+    pb, model, accessibility_model
+):
+    everyone = scget.tl.knockout_motifs(
+        pb, model, motifs="M1", accessibility_model=accessibility_model, device="cpu"
+    )
+    network = accessibility_model.network
+    windows = []
+    counted = network.forward
+
+    def counting(x, **kwargs):
+        windows.append(len(x))
+        return counted(x, **kwargs)
+
+    network.forward = counting
+    genes = list(everyone.columns[everyone.notna().any().to_numpy()][:3])
+    few = scget.tl.knockout_motifs(
+        pb, model, motifs="M1", genes=genes, accessibility_model=accessibility_model, device="cpu"
+    )
+    np.testing.assert_allclose(few[genes].to_numpy(), everyone[genes].to_numpy(), rtol=1e-5)
+    assert few.drop(columns=genes).isna().all().all()
+    n_few = sum(windows)
+    windows.clear()
+    scget.tl.knockout_motifs(
+        pb, model, motifs="M1", accessibility_model=accessibility_model, device="cpu"
+    )
+    assert 0 < n_few < sum(windows) / 2
+
+
 def test_an_accessibility_model_that_cannot_serve_is_rejected_before_any_work(
     pb, model, accessibility_model
 ):

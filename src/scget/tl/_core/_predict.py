@@ -137,13 +137,18 @@ def _fill_layers(
     device,
     tss_windows: str,
     zeroed: tuple[np.ndarray, np.ndarray] | None = None,
-) -> None:
+    needed: np.ndarray | None = None,
+) -> int:
     """Fill the rows ``chosen`` of ``layers`` (groups x peaks) with the passes' outputs.
 
     ``zeroed`` is (input columns, groups x peaks mask): those columns are set to zero in
-    the masked regions of every window before the passes' own transforms.
+    the masked regions of every window before the passes' own transforms. ``needed``
+    (groups x peaks mask) runs only the windows predicting a needed region; the regions
+    of no window run stay as they were. Returns the number of windows run (each pass
+    over a window counted).
     """
     window_size = model.window_size
+    n_windows = 0
     with on_device(model.network, device) as network:
         for number in progress(chosen, desc="predict", unit="group"):
             group = inputs.groups[number]
@@ -153,6 +158,16 @@ def _fill_layers(
             windows, which = np.unique(
                 np.column_stack([starts, lengths]), axis=0, return_inverse=True
             )
+            which = which.ravel()
+            kept = np.ones(len(group.peaks), dtype=bool)
+            if needed is not None:
+                run = np.unique(which[needed[number, group.peaks]])
+                renumber = np.full(len(windows), -1)
+                renumber[run] = np.arange(len(run))
+                windows, which = windows[run], renumber[which]
+                kept = which >= 0
+            if not len(windows):
+                continue
             index = np.column_stack([np.full(len(windows), number), windows])
             positions = np.arange(len(group.peaks)) - starts
             before = None
@@ -170,10 +185,12 @@ def _fill_layers(
                     transform=then(before, transform),
                     heads=heads,
                 )
-                rows = slice(None) if phase is None else positions % phase[0] == phase[1]
-                predicted = outputs[which.ravel()[rows], positions[rows]]
+                rows = kept if phase is None else kept & (positions % phase[0] == phase[1])
+                predicted = outputs[which[rows], positions[rows]]
                 for column, name in enumerate(_layer_names(heads)):
                     layers[name][number, group.peaks[rows]] = predicted[:, column]
+                n_windows += len(windows)
+    return n_windows
 
 
 def _layer_names(heads) -> list[str]:
@@ -198,6 +215,7 @@ def accessibility_change(
     chosen: np.ndarray,
     zeroed: tuple[np.ndarray, np.ndarray],
     *,
+    needed: np.ndarray | None = None,
     batch_size: int,
     device,
     rna: str,
@@ -210,7 +228,9 @@ def accessibility_change(
     windows, the accessibility input hidden as the model was trained) for the groups
     ``chosen``, once with the input columns ``zeroed[0]`` set to zero in the regions
     ``zeroed[1]`` (groups x peaks) and once intact; the result is the first minus the
-    second, float64, 0 in other groups and where a peak is not accessible.
+    second, float64, 0 in other groups and where a peak is not accessible. With
+    ``needed`` (groups x peaks mask), only the windows predicting a needed peak run: the
+    needed peaks get the same change, the peaks of no window run 0.
     """
     _, is_tss = _tss_peaks(pb, rna=rna, atac=atac)
     inputs = model_inputs(pb, model, rna=rna, atac=atac, motif_key=motif_key)
@@ -219,7 +239,9 @@ def accessibility_change(
     predicted = []
     for columns in (zeroed, None):
         layers = {ACCESSIBILITY_PREDICTION_LAYER: np.full(pb[atac].shape, np.nan, np.float32)}
-        _fill_layers(layers, model, inputs, chosen, is_tss, passes, zeroed=columns, **options)
+        _fill_layers(
+            layers, model, inputs, chosen, is_tss, passes, zeroed=columns, needed=needed, **options
+        )
         predicted.append(layers[ACCESSIBILITY_PREDICTION_LAYER].astype(np.float64))
     return np.nan_to_num(predicted[0] - predicted[1])
 
@@ -313,7 +335,9 @@ def predict(
       accessibility score, NaN where the peak is not accessible; only when the model
       predicts accessibility (read it with ``scget.get.predictions(pb, level="accessibility")``).
     - ``pb.uns["scget"]["predict"]``: numbers of predicted regions and genes (all
-      groups), and the parameters (``groups`` of the latest call).
+      groups) and of windows the latest call ran (each pass over a window counted:
+      an accessibility head hidden in ``k`` interleaved passes runs each window ``k``
+      more times), and the parameters (``groups`` of the latest call).
 
     Raises
     ------
@@ -352,7 +376,7 @@ def predict(
     heads = {head for pass_heads, _, _ in passes for head in pass_heads}
     layers = _start_layers(pb[atac], _layer_names(heads), None if groups is None else chosen)
     options = {"batch_size": batch_size, "device": device, "tss_windows": tss_windows}
-    _fill_layers(layers, model, inputs, chosen, is_tss, passes, **options)
+    n_windows = _fill_layers(layers, model, inputs, chosen, is_tss, passes, **options)
     for name, values in layers.items():
         pb[atac].layers[name] = values
     slots = [(atac, "layers", name) for name in layers]
@@ -379,7 +403,7 @@ def predict(
     return finish_writer(
         pb,
         PREDICT_KEY,
-        {"n_regions": n_regions, "n_genes": n_genes},
+        {"n_regions": n_regions, "n_genes": n_genes, "n_windows": n_windows},
         {
             "groups": groups,
             "batch_size": batch_size,

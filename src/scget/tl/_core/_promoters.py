@@ -272,6 +272,17 @@ def window_peaks(promoters: Promoters, window_size: int) -> np.ndarray:
     return peaks
 
 
+def covered_peaks(promoters: Promoters, window_size: int) -> np.ndarray:
+    """Groups x peaks: True where the peak lies in a promoter window of its group."""
+    peaks = window_peaks(promoters, window_size)
+    groups = np.repeat(promoters.table["group"].to_numpy(), window_size)
+    inside = peaks.ravel() >= 0
+    inputs = promoters.inputs
+    covered = np.zeros((len(inputs.groups), len(inputs.motifs)), dtype=bool)
+    covered[groups[inside], peaks.ravel()[inside]] = True
+    return covered
+
+
 def per_gene(
     values: np.ndarray,
     promoters: Promoters,

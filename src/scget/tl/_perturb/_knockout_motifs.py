@@ -15,7 +15,7 @@ from ..._shared.storage import writable
 from ..._shared.utils import name_list
 from .._core._model import GETModel
 from .._core._predict import accessibility_change
-from .._core._promoters import promoters
+from .._core._promoters import covered_peaks, promoters
 from ._change import change, check_accessibility_model, store_change
 from ._unmatched import resolve_regions
 
@@ -162,6 +162,7 @@ def knockout_motifs(
             accessibility_model,
             chosen.groups,
             (features, changed),
+            needed=covered_peaks(chosen, model.window_size),
             batch_size=batch_size,
             device=device,
             rna=rna,
