@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import pytest
@@ -234,3 +235,29 @@ def test_a_network_with_a_prior_asks_for_it():
 
     published = GETNetwork(GETConfig.from_preset("tiny", 12))
     assert not any("prior" in n for n in published.state_dict())
+
+
+def test_the_offset_without_a_prior_shifts_only_windows_that_have_none():
+    config = GETConfig.from_preset("tiny", 12, tss_input=True, expression_prior=True)
+    network = _trained_like(GETNetwork(config)).eval()
+    x, tss, _ = _inputs()
+    prior = _prior()
+    prior[0, :, PRIOR_CHANNELS.index("prior_present")] = 0.0  # window 0: no prior anywhere
+    prior[1, :, PRIOR_CHANNELS.index("prior_present")] = 0.0
+    prior[1, 4, PRIOR_CHANNELS.index("prior_present")] = 1.0  # window 1: one region has one
+    before = network(x, tss=tss, prior=prior).expression
+    network.config = dataclasses.replace(network.config, no_prior_offset=0.25)
+    after = network(x, tss=tss, prior=prior).expression
+    torch.testing.assert_close(after[0], before[0] + 0.25)
+    torch.testing.assert_close(after[1], before[1])
+    at = torch.tensor([3, 4])  # one region per window reads the same
+    torch.testing.assert_close(
+        network(x, tss=tss, prior=prior, at=at).expression[:, 0], after[[0, 1], [3, 4]]
+    )
+    network.config = dataclasses.replace(network.config, no_prior_offset=-10.0)
+    assert (network(x, tss=tss, prior=prior).expression[0] == 0).all()  # clipped at 0
+
+
+def test_an_offset_without_a_prior_needs_one():
+    with pytest.raises(ValueError, match=r"no_prior_offset.*expression_prior=True"):
+        GETConfig.from_preset("tiny", 12, no_prior_offset=0.1)

@@ -99,6 +99,14 @@ class GETConfig:
         ``log(1 + exp(-x))``, 0.41 at an output of 1.1 (a lowly expressed gene), a bias
         that differs from gene to gene; at 10 the output is within 1e-4 of ``x`` above
         0.7.
+    no_prior_offset
+        Added to the expression output of every window in which no region has an
+        expression prior (``prior_present`` 0 everywhere: a new chromosome, or the prior
+        hidden), clipped at 0. ``scget.tl.finetune`` measures it on the validation
+        chromosomes' genes, which have no prior, once training ends: the path without a
+        prior is otherwise trained only on windows where some regions' priors are hidden,
+        and can sit below the observed expression when none has one. 0 unless
+        ``expression_prior``.
     """
 
     n_features: int
@@ -114,6 +122,7 @@ class GETConfig:
     distance_bias: bool = False
     expression_prior: bool = False
     expression_beta: float = 1.0
+    no_prior_offset: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("n_features", "hidden_dim", "n_layers", "n_heads", "ffn_dim", "n_outputs"):
@@ -132,6 +141,11 @@ class GETConfig:
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"GETConfig.{name} must lie in [0, 1), got {value!r}.")
+        if self.no_prior_offset and not self.expression_prior:
+            raise ValueError(
+                "GETConfig.no_prior_offset calibrates the path without an expression prior: "
+                "it needs expression_prior=True (or leave it 0)."
+            )
         if isinstance(self.expression_beta, bool) or not self.expression_beta > 0:
             raise ValueError(
                 "GETConfig.expression_beta must be a positive number, "
@@ -195,6 +209,8 @@ PRIOR_CHANNELS = (
 #: expression: all 0 for a gene without a prior. The others come from accessibility,
 #: which every region has.
 PRIOR_EXPRESSION_CHANNELS = PRIOR_CHANNELS[:3]
+#: Position of the channel that flags a region's prior as present.
+PRIOR_PRESENT = PRIOR_CHANNELS.index("prior_present")
 
 #: Named architectures: which of scget's extensions (see :class:`GETConfig`) a network
 #: has. ``"published"`` is GET as published (no positional information, no TSS input,

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._config import PRIOR_CHANNELS, GETConfig
+from ._config import PRIOR_CHANNELS, PRIOR_PRESENT, GETConfig
 from ._distance import DistanceBias
 from ._layers import LAYER_NORM_EPS, EncoderBlock
 
@@ -251,6 +251,10 @@ class GETNetwork(nn.Module):
             prior=prior,
             at=at,
         )
+        offset = self.config.no_prior_offset
+        if offset and prior is not None:  # windows where no region has a prior
+            without = prior[..., PRIOR_PRESENT].amax(dim=1) == 0
+            offset = offset * without.to(x.dtype)[:, None, None]
         if at is None:
             hidden = self.norm(layers[-1])[:, 1:]
         else:  # the last block computed the chosen regions' tokens only
@@ -262,8 +266,11 @@ class GETNetwork(nn.Module):
         if self.prior_head is not None:
             direct = torch.cat([prior, x[..., -1:]], dim=-1).to(logits.dtype)
             logits = logits + PRIOR_SCALE * self.prior_head(direct)
+        expression = F.softplus(logits, beta=self.config.expression_beta)
+        if self.config.no_prior_offset:
+            expression = (expression + offset).clamp_min(0.0)
         return GETOutput(
-            expression=F.softplus(logits, beta=self.config.expression_beta),
+            expression=expression,
             accessibility=F.softplus(self.accessibility_head(hidden)),
             reconstruction=self.reconstruction_head(hidden),
             hidden=hidden,

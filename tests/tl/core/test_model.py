@@ -119,7 +119,11 @@ def _published_architecture(network):
     from scget.nn import GETNetwork
 
     config = dataclasses.replace(
-        network.config, tss_input=False, distance_bias=False, expression_prior=False
+        network.config,
+        tss_input=False,
+        distance_bias=False,
+        expression_prior=False,
+        no_prior_offset=0.0,
     )
     published = GETNetwork(config)
     state = network.state_dict()

@@ -20,15 +20,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ...nn._config import PRIOR_CHANNELS
+from ...nn._config import PRIOR_CHANNELS, PRIOR_PRESENT
 from ...nn._network import PRIOR_SCALE
 from .._core._windows import RegionInputs
 
 #: Sharpness of an anchored network's expression Softplus
 #: (:attr:`scget.nn.GETConfig.expression_beta`).
 EXPRESSION_BETA = 10.0
-#: The prior channel that flags a prior as present.
-PRESENT = PRIOR_CHANNELS.index("prior_present")
 #: Prior channels the anchor reads beside the gene's own strand's expression (channel 0
 #: or 1): presence (an intercept where the prior is present), mean accessibility, motif
 #: channel.
@@ -75,7 +73,8 @@ def fit_prior_anchor(
     for group in inputs.groups:
         if group.name not in groups or group.targets is None or group.prior is None:
             continue
-        fitted = np.isin(inputs.chrom[group.peaks], chromosomes) & (group.prior[:, PRESENT] > 0)
+        present = group.prior[:, PRIOR_PRESENT] > 0
+        fitted = np.isin(inputs.chrom[group.peaks], chromosomes) & present
         for strand in (0, 1):
             keep = fitted & (inputs.tss[group.peaks, strand] > 0)
             prior = group.prior[keep]

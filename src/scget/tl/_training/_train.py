@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy as copying
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,6 +38,7 @@ from .._core._prior import PRIOR_GROUPS, PRIOR_WEIGHTING, add_prior, check_weigh
 from .._core._split import make_split
 from .._core._windows import RegionInputs, WindowDataset, build_inputs, make_windows
 from ._anchor import anchor_prior_head, fit_prior_anchor
+from ._calibration import no_prior_offset
 from ._losses import FinetuneObjective, MaskedObjective, check_objective
 from ._params import TARGET_EPOCHS, SetupParams, TrainingParams, split_options
 from ._resume import digest
@@ -206,6 +208,8 @@ def _train(
             weighting=prior_weighting,
             atac=setup.atac,
         )
+    if network.config.no_prior_offset:  # measured again once this training ends
+        network.config = dataclasses.replace(network.config, no_prior_offset=0.0)
     train_set, valid_set = _datasets(
         inputs, split, window_size=window_size, stride=stride, max_span=setup.max_span
     )
@@ -265,6 +269,9 @@ def _train(
     result = GETModel(
         network, feature_names=inputs.feature_names, split=split, history=history, params=params
     )
+    if prior and with_targets and network.config.expression_prior:
+        offset = _calibrate_without_prior(result, inputs, training.batch_size, device)
+        params["no_prior_offset"] = result.params["no_prior_offset"] = offset
     params = {**params, "split": result.split}
     return finish_writer(
         writable(pb, copy),
@@ -275,6 +282,39 @@ def _train(
         returns=result,
         answer_with_copy=True,
     )
+
+
+def _calibrate_without_prior(model: GETModel, inputs, batch_size: int, device) -> float | None:
+    """Set the network's offset for windows without a prior from the validation chromosomes.
+
+    Returns the offset, or ``None`` (the offset stays 0) when there is no validation
+    chromosome, or no accessible TSS region on it, to measure it on.
+    """
+    split = model.split
+    groups = [g for g in model.params[PRIOR_GROUPS] if g not in set(split["valid_groups"])]
+    measured = None
+    if split["valid_chromosomes"] and groups:
+        measured = no_prior_offset(
+            model,
+            inputs,
+            groups=groups,
+            chromosomes=split["valid_chromosomes"],
+            batch_size=batch_size,
+            device=device,
+        )
+    if measured is None:
+        logger.info(
+            "No validation chromosome to measure it on: windows without an expression prior "
+            "(new chromosomes) are predicted as trained, without an offset."
+        )
+        return None
+    offset, n = measured
+    model.network.config = dataclasses.replace(model.network.config, no_prior_offset=offset)
+    logger.info(
+        f"Windows without an expression prior (new chromosomes) are offset by {offset:+.3f}: "
+        f"the mean residual of {n} TSS regions of the validation chromosomes."
+    )
+    return offset
 
 
 @inject_docs(**SetupParams.fragments(), **TrainingParams.fragments())
@@ -536,7 +576,10 @@ def finetune(
         - ``"new genes"``: predict genes the model has not seen (held-out chromosomes).
           It validates on a held-out chromosome, with the plain mean as the prior,
           feature dropout 0.5, motif sparsity 3e-4 and ``prior_dropout`` 0.5, for at
-          most 20 epochs.
+          most 20 epochs. Once trained, the expression of windows in which no region
+          has a prior (a new chromosome's) is offset by the mean residual of the
+          validation chromosomes' TSS regions in the training groups, which have no
+          prior either (:attr:`scget.nn.GETConfig.no_prior_offset`; logged).
 
         Options given explicitly (``max_epochs``, ``patience``, ``feature_dropout``...)
         replace the target's.
@@ -571,8 +614,10 @@ def finetune(
     Returns
     -------
     The fine-tuned :class:`scget.tl.GETModel`, or with ``copy`` the pair (model, modified
-    copy). The history (DataFrame) is written to
-    ``pb.uns["scget"][key_added]["result"]`` and the parameters, with the split
+    copy); with an expression prior, ``model.params["no_prior_offset"]`` is the offset
+    measured on the validation chromosomes (``None`` without one). The history
+    (DataFrame) is written to ``pb.uns["scget"][key_added]["result"]`` and the
+    parameters, with the split
     (``train_chromosomes``, ``valid_chromosomes``, ``test_chromosomes``,
     ``leave_out_groups``), to ``pb.uns["scget"][key_added]["params"]``.
 
