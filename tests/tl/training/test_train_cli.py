@@ -147,6 +147,9 @@ def test_torchrun_matches_single_process_training(h5mu, tmp_path):
     )
     for name, value in one.network.state_dict().items():
         torch.testing.assert_close(two.network.state_dict()[name], value, rtol=1e-3, atol=1e-5)
+    # the offset for windows without a prior, measured on windows sharded over the ranks
+    assert one.config.no_prior_offset != 0
+    assert two.config.no_prior_offset == pytest.approx(one.config.no_prior_offset, rel=1e-3)
 
 
 def test_setup_options_have_one_record_for_functions_cli_and_docs():
