@@ -303,7 +303,7 @@ def _calibrate_without_prior(model: GETModel, inputs, batch_size: int, device) -
             device=device,
         )
     if measured is None:
-        logger.info(
+        logger.debug(
             "No validation chromosome to measure it on: windows without an expression prior "
             "(new chromosomes) are predicted as trained, without an offset."
         )
