@@ -254,6 +254,13 @@ def test_the_offset_without_a_prior_shifts_only_windows_that_have_none():
     torch.testing.assert_close(
         network(x, tss=tss, prior=prior, at=at).expression[:, 0], after[[0, 1], [3, 4]]
     )
+    # under autocast (as the engine runs on a GPU) the offset keeps the output's dtype
+    without_offset = dataclasses.replace(network.config, no_prior_offset=0.0)
+    plain = GETNetwork(without_offset).eval()
+    plain.load_state_dict(network.state_dict())
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = plain(x, tss=tss, prior=prior).expression.dtype
+        assert network(x, tss=tss, prior=prior).expression.dtype == expected
     network.config = dataclasses.replace(network.config, no_prior_offset=-10.0)
     assert (network(x, tss=tss, prior=prior).expression[0] == 0).all()  # clipped at 0
 

@@ -251,10 +251,9 @@ class GETNetwork(nn.Module):
             prior=prior,
             at=at,
         )
-        offset = self.config.no_prior_offset
-        if offset and prior is not None:  # windows where no region has a prior
+        without = None  # windows where no region has a prior
+        if self.config.no_prior_offset and prior is not None:
             without = prior[..., PRIOR_PRESENT].amax(dim=1) == 0
-            offset = offset * without.to(x.dtype)[:, None, None]
         if at is None:
             hidden = self.norm(layers[-1])[:, 1:]
         else:  # the last block computed the chosen regions' tokens only
@@ -267,7 +266,8 @@ class GETNetwork(nn.Module):
             direct = torch.cat([prior, x[..., -1:]], dim=-1).to(logits.dtype)
             logits = logits + PRIOR_SCALE * self.prior_head(direct)
         expression = F.softplus(logits, beta=self.config.expression_beta)
-        if self.config.no_prior_offset:
+        if without is not None:
+            offset = self.config.no_prior_offset * without.to(expression.dtype)[:, None, None]
             expression = (expression + offset).clamp_min(0.0)
         return GETOutput(
             expression=expression,
