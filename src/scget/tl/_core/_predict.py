@@ -138,6 +138,7 @@ def _fill_layers(
     tss_windows: str,
     zeroed: tuple[np.ndarray, np.ndarray] | None = None,
     needed: np.ndarray | None = None,
+    desc: str = "predict",
 ) -> int:
     """Fill the rows ``chosen`` of ``layers`` (groups x peaks) with the passes' outputs.
 
@@ -145,12 +146,12 @@ def _fill_layers(
     the masked regions of every window before the passes' own transforms. ``needed``
     (groups x peaks mask) runs only the windows predicting a needed region; the regions
     of no window run stay as they were. Returns the number of windows run (each pass
-    over a window counted).
+    over a window counted). ``desc`` labels the progress bar.
     """
     window_size = model.window_size
     n_windows = 0
     with on_device(model.network, device) as network:
-        for number in progress(chosen, desc="predict", unit="group"):
+        for number in progress(chosen, desc=desc, unit="group"):
             group = inputs.groups[number]
             if len(group.peaks) == 0:
                 continue

@@ -55,6 +55,7 @@ def no_prior_offset(
     no_tss = np.zeros(shape[1], dtype=bool)  # tiled windows do not read it
     passes = [(("expression",), None, None)]
     options = {"batch_size": batch_size, "device": device, "tss_windows": "tiled"}
+    options["desc"] = "offset without a prior"
     _fill_layers(layers, model, inputs, chosen, no_tss, passes, needed=needed, **options)
     residuals = []
     for number in chosen:
