@@ -15,8 +15,9 @@ from scget._shared.utils import to_dense
 from scget.tl._core._windows import build_inputs
 
 
-def _predicted(pb, model, offset: bool = True) -> np.ndarray:
-    """get_plus of ``model`` (with its offset, or with it set to 0) on a copy of ``pb``."""
+def _predicted(pb, model, offset: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """get_plus and get_minus of ``model`` (with its offset, or with it set to 0) on a copy
+    of ``pb``."""
     if not offset:
         model = copy.deepcopy(model)
         model.network.config = dataclasses.replace(model.config, no_prior_offset=0.0)
